@@ -1,0 +1,74 @@
+import type { Envelope, MessageMetadata } from './envelope.js';
+import { MessageContext } from './message-context.js';
+import { newMessageId } from './message-id.js';
+import { UnregisteredMessageError } from './message-type.errors.js';
+import {
+  MessageTypeRegistry,
+  type MessageKind,
+} from './message-type.registry.js';
+import { toPayload } from './serialization.js';
+
+export interface EnvelopeOptions {
+  /** The message id; give one to make a command idempotent. Default: a new UUID v7. */
+  id?: string;
+  /** Extra metadata; `correlationId` here overrides the inherited one. */
+  metadata?: Readonly<Record<string, unknown>>;
+  timestamp?: Date;
+}
+
+const KIND_NAMES: Record<MessageKind, string> = {
+  command: 'Command',
+  query: 'Query',
+  event: 'Event',
+};
+
+/** The stable type name and revision of a message instance, or a clear error. */
+export function messageTypeOf(
+  message: object,
+  kind: MessageKind,
+): { name: string; revision: number } {
+  const info = MessageTypeRegistry.forInstance(message);
+  if (!info) {
+    throw new UnregisteredMessageError(message.constructor.name, KIND_NAMES[kind]);
+  }
+  return info;
+}
+
+/**
+ * Wraps a message in an envelope. Inside the handling of another message, the
+ * new one inherits its correlation id and user metadata and names it as cause.
+ */
+export function createEnvelope<T extends object>(
+  message: T,
+  kind: MessageKind,
+  options: EnvelopeOptions = {},
+): Envelope<T> {
+  const { name, revision } = messageTypeOf(message, kind);
+  const id = options.id ?? newMessageId();
+  const parent = MessageContext.current();
+  const inherited: Record<string, unknown> = { ...parent?.metadata };
+  delete inherited.correlationId;
+  delete inherited.causationId;
+  const metadata: MessageMetadata = {
+    ...inherited,
+    ...options.metadata,
+    correlationId:
+      (options.metadata?.correlationId as string | undefined) ??
+      parent?.metadata.correlationId ??
+      id,
+    ...(parent ? { causationId: parent.id } : {}),
+  };
+  return {
+    id,
+    type: name,
+    revision,
+    payload: message,
+    metadata,
+    timestamp: options.timestamp ?? new Date(),
+  };
+}
+
+/** The JSON form of an envelope's payload, as stored and sent. */
+export function payloadOf(envelope: Envelope<object>): Record<string, unknown> {
+  return toPayload(envelope.payload);
+}

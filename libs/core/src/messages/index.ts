@@ -1,0 +1,36 @@
+export { ChronicleError } from './chronicle.error.js';
+export {
+  createEnvelope,
+  messageTypeOf,
+  payloadOf,
+  type EnvelopeOptions,
+} from './create-envelope.js';
+export {
+  attachEnvelope,
+  envelopeOf,
+  type Envelope,
+  type MessageMetadata,
+} from './envelope.js';
+export { MessageContext } from './message-context.js';
+export { newMessageId } from './message-id.js';
+export {
+  CommandType,
+  EventType,
+  QueryType,
+  type EventTypeOptions,
+} from './message-type.decorators.js';
+export {
+  DuplicateMessageTypeError,
+  UnknownMessageTypeError,
+  UnregisteredMessageError,
+  UnsupportedRevisionError,
+} from './message-type.errors.js';
+export {
+  MessageTypeRegistry,
+  type MessageClass,
+  type MessageKind,
+  type MessageTypeInfo,
+} from './message-type.registry.js';
+export { fromPayload, toPayload } from './serialization.js';
+export { validateMessage } from './validation.js';
+export { ValidationError, type FieldViolation } from './validation.error.js';

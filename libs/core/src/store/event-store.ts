@@ -1,0 +1,132 @@
+import type { Envelope } from '../messages/index.js';
+
+/**
+ * What the writer expects of a stream before appending: any state, no stream
+ * yet, a stream with at least one event, or exactly this many events.
+ */
+export type ExpectedVersion = 'any' | 'noStream' | 'exists' | number;
+
+/** An event ready to be stored: an envelope whose payload is already JSON. */
+export type NewEvent = Envelope<Record<string, unknown>>;
+
+/** An event as stored, with its place in its stream and in the global log. */
+export interface StoredEvent<P = Record<string, unknown>> extends Envelope<P> {
+  readonly streamId: string;
+  /** 1 for the first event of a stream. */
+  readonly streamVersion: number;
+  /** Global, unique, increasing by insert; not commit order (see `Checkpoint`). */
+  readonly position: bigint;
+  /** The id of the PostgreSQL transaction that wrote it. */
+  readonly transactionId: bigint;
+}
+
+/**
+ * A place in the global log. The log is ordered by (transactionId, position),
+ * not by position alone: a transaction that took a lower position can commit
+ * after one that took a higher one, and ordering by commit-safe transaction id
+ * is what lets readers never skip it.
+ */
+export interface Checkpoint {
+  readonly transactionId: bigint;
+  readonly position: bigint;
+}
+
+/** The checkpoint before the first event. */
+export const LOG_START: Checkpoint = Object.freeze({
+  transactionId: 0n,
+  position: 0n,
+});
+
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedVersion: ExpectedVersion;
+}
+
+export interface AppendResult {
+  readonly streamId: string;
+  /** The stream's version after the append: pass it as `expectedVersion` next time. */
+  readonly nextExpectedVersion: number;
+  /** The global positions of the appended events, in stream order. */
+  readonly positions: readonly bigint[];
+  readonly transactionId: bigint;
+}
+
+/** A command's id and result, kept in the transaction of the events it produced. */
+export interface HandledCommand {
+  readonly id: string;
+  readonly type: string;
+  readonly result: unknown;
+}
+
+export interface AppendOptions {
+  /** Record this command as handled in the same transaction (idempotency). */
+  readonly handledCommand?: HandledCommand;
+}
+
+export interface ReadStreamOptions {
+  /** The first version to read (inclusive). Default 1. */
+  readonly fromVersion?: number;
+  /** The last version to read (inclusive). Default: the end. */
+  readonly toVersion?: number;
+  /** Rows fetched per round trip. Default 1000. */
+  readonly batchSize?: number;
+}
+
+export interface ReadAllOptions {
+  /** Read events after this checkpoint. Default: the start of the log. */
+  readonly after?: Checkpoint;
+  /** At most this many events. Default 1000. */
+  readonly limit?: number;
+  /** Only events of these types. Default: all. */
+  readonly types?: readonly string[];
+}
+
+export interface ReadAllBatch {
+  readonly events: readonly StoredEvent[];
+  /** Where the next read continues: the last event's checkpoint, or `after` if none. */
+  readonly checkpoint: Checkpoint;
+}
+
+/**
+ * The event store port. Inject it to read and write streams directly; most code
+ * uses `AggregateRepository` instead.
+ */
+export abstract class EventStore {
+  /** Appends events to one stream in one transaction, checking its version first. */
+  abstract append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options?: { expectedVersion?: ExpectedVersion },
+  ): Promise<AppendResult>;
+
+  /**
+   * Appends to several streams in one transaction: all or nothing. A version
+   * conflict on any stream raises `ConcurrencyError` and appends nothing.
+   */
+  abstract appendToStreams(
+    appends: readonly StreamAppend[],
+    options?: AppendOptions,
+  ): Promise<AppendResult[]>;
+
+  /** The events of one stream in version order, fetched in batches. */
+  abstract readStream(
+    streamId: string,
+    options?: ReadStreamOptions,
+  ): AsyncIterable<StoredEvent>;
+
+  /** The current version of a stream; 0 when it has no events. */
+  abstract streamVersion(streamId: string): Promise<number>;
+
+  /**
+   * One batch of the global log after a checkpoint, in commit-safe order: an
+   * event is returned only once every transaction that could precede it has ended.
+   */
+  abstract readAll(options?: ReadAllOptions): Promise<ReadAllBatch>;
+
+  /** The checkpoint of the newest event that `readAll` can return now. */
+  abstract headCheckpoint(): Promise<Checkpoint>;
+
+  /** The stored outcome of a command id, if it was handled. */
+  abstract findHandledCommand(id: string): Promise<HandledCommand | undefined>;
+}

@@ -1,0 +1,22 @@
+export { ConcurrencyError } from './concurrency.error.js';
+export {
+  EventStore,
+  LOG_START,
+  type AppendOptions,
+  type AppendResult,
+  type Checkpoint,
+  type ExpectedVersion,
+  type HandledCommand,
+  type NewEvent,
+  type ReadAllBatch,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type StoredEvent,
+  type StreamAppend,
+} from './event-store.js';
+export * from './postgres/index.js';
+export {
+  CommandAlreadyHandledError,
+  InvalidAppendError,
+  StoreConfigurationError,
+} from './store.errors.js';

@@ -1,0 +1,38 @@
+import type { MessageMetadata } from '../../messages/index.js';
+import type { StoredEvent } from '../event-store.js';
+
+/** The columns every read selects; big numbers come as text so both drivers agree. */
+// Reads alias the table as `e` and must ORDER BY `e.column`: the text aliases
+// here would otherwise win, and sort "10" before "2".
+export const EVENT_COLUMNS = `e.position::text AS position, e.id::text AS id, e.stream_id,
+  e.stream_version::text AS stream_version, e.type, e.revision, e.payload, e.metadata,
+  e.created_at, e.transaction_id::text AS transaction_id`;
+
+export interface EventRow {
+  position: string;
+  id: string;
+  stream_id: string;
+  stream_version: string;
+  type: string;
+  revision: number;
+  payload: Record<string, unknown>;
+  metadata: MessageMetadata;
+  created_at: Date | string;
+  transaction_id: string;
+}
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    revision: row.revision,
+    payload: row.payload,
+    metadata: row.metadata,
+    timestamp:
+      row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+    streamId: row.stream_id,
+    streamVersion: Number(row.stream_version),
+    position: BigInt(row.position),
+    transactionId: BigInt(row.transaction_id),
+  };
+}

@@ -1,0 +1,19 @@
+import type { HandledCommand } from '../event-store.js';
+import type { SqlClient } from './sql-client.js';
+import type { StoreSchema } from './store-schema.js';
+
+export async function findHandledCommand(
+  client: SqlClient,
+  schema: StoreSchema,
+  id: string,
+): Promise<HandledCommand | undefined> {
+  const rows = await client.query<{
+    command_type: string;
+    result: { value: unknown } | null;
+  }>(
+    `SELECT command_type, result FROM ${schema.handledCommands} WHERE command_id = $1::text`,
+    [id],
+  );
+  if (rows.length === 0) return undefined;
+  return { id, type: rows[0].command_type, result: rows[0].result?.value };
+}

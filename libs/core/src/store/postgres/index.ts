@@ -1,0 +1,11 @@
+export { MIGRATIONS, type Migration } from './migrations/index.js';
+export { PgSqlClient } from './pg.sql-client.js';
+export { PgliteSqlClient } from './pglite.sql-client.js';
+export { PostgresEventStore } from './postgres-event-store.js';
+export {
+  isUniqueViolation,
+  sqlStateOf,
+  type SqlClient,
+  type SqlParameter,
+} from './sql-client.js';
+export { StoreSchema } from './store-schema.js';

@@ -1,0 +1,8 @@
+import { eventStoreMigration } from './0001-event-store.js';
+import type { Migration } from './migration.js';
+
+/** Every migration, oldest first. Append new ones; never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [eventStoreMigration];
+
+export { migrate } from './migrate.js';
+export type { Migration } from './migration.js';

@@ -1,0 +1,65 @@
+import pg from 'pg';
+import type { SqlClient, SqlParameter } from './sql-client.js';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/** A `SqlClient` over node-postgres: a pool, or one connection inside a transaction. */
+export class PgSqlClient implements SqlClient {
+  readonly driver = 'pg';
+
+  private constructor(
+    private readonly target: Queryable,
+    readonly inTransaction: boolean,
+    private readonly owned: boolean,
+  ) {}
+
+  /** A client that owns a new pool to `url`; `close()` ends it. */
+  static connect(url: string, options: { max?: number } = {}): PgSqlClient {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.max ?? 10,
+      application_name: 'chronicle',
+    });
+    // An idle connection that dies (server restart) must not crash the process;
+    // the pool replaces it on the next checkout.
+    pool.on('error', () => undefined);
+    return new PgSqlClient(pool, false, true);
+  }
+
+  /** A client over a pool the caller owns; `close()` leaves it open. */
+  static fromPool(pool: pg.Pool): PgSqlClient {
+    return new PgSqlClient(pool, false, false);
+  }
+
+  async query<R extends object>(
+    text: string,
+    params: readonly SqlParameter[] = [],
+  ): Promise<R[]> {
+    const result = await this.target.query<R>(text, params as SqlParameter[]);
+    return result.rows;
+  }
+
+  async exec(text: string): Promise<void> {
+    await this.target.query(text);
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    const client = await (this.target as pg.Pool).connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PgSqlClient(client, true, false));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await (this.target as pg.Pool).end();
+  }
+}

@@ -1,0 +1,53 @@
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { SqlClient, SqlParameter } from './sql-client.js';
+
+type Queryable = PGlite | Transaction;
+
+/**
+ * A `SqlClient` over an embedded PGlite database. PGlite is one connection, so
+ * its transactions are naturally serial; the same SQL as on a server runs here.
+ */
+export class PgliteSqlClient implements SqlClient {
+  readonly driver = 'pglite';
+
+  private constructor(
+    private readonly target: Queryable,
+    readonly inTransaction: boolean,
+    private readonly owned: boolean,
+  ) {}
+
+  /** Opens a database in memory, or in `dataDir` when given; `close()` closes it. */
+  static async open(dataDir?: string): Promise<PgliteSqlClient> {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create(dataDir ? { dataDir } : {});
+    return new PgliteSqlClient(db, false, true);
+  }
+
+  /** A client over an instance the caller owns; `close()` leaves it open. */
+  static fromInstance(db: PGlite): PgliteSqlClient {
+    return new PgliteSqlClient(db, false, false);
+  }
+
+  async query<R extends object>(
+    text: string,
+    params: readonly SqlParameter[] = [],
+  ): Promise<R[]> {
+    const result = await this.target.query<R>(text, params as SqlParameter[]);
+    return result.rows;
+  }
+
+  async exec(text: string): Promise<void> {
+    await this.target.exec(text);
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return (this.target as PGlite).transaction((tx) =>
+      fn(new PgliteSqlClient(tx, true, false)),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await (this.target as PGlite).close();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The little that the store needs from a PostgreSQL connection. Both drivers,
+ * node-postgres and PGlite, implement it, so every statement is written once.
+ */
+export interface SqlClient {
+  /** Which driver runs the statements. */
+  readonly driver: 'pg' | 'pglite';
+  /** Whether statements run inside a transaction (a failed one aborts it). */
+  readonly inTransaction: boolean;
+  /** Runs one statement with positional parameters (`$1`...). */
+  query<R extends object = Record<string, unknown>>(
+    text: string,
+    params?: readonly SqlParameter[],
+  ): Promise<R[]>;
+  /** Runs a script of several statements, without parameters. */
+  exec(text: string): Promise<void>;
+  /**
+   * Runs `fn` in a transaction on one connection: committed when it resolves,
+   * rolled back when it throws. Inside a transaction, it simply runs `fn`.
+   */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /** Releases the connection or pool, unless it was handed in by the user. */
+  close(): Promise<void>;
+}
+
+/** Parameters are kept to types both drivers send the same way; JSON goes as text. */
+export type SqlParameter = string | number | boolean | null;
+
+/** The SQLSTATE of a database error, whichever driver raised it. */
+export function sqlStateOf(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** Whether a database error is a unique violation of the named constraint. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  if (sqlStateOf(error) !== '23505') return false;
+  const named = (error as { constraint?: unknown }).constraint;
+  if (typeof named === 'string') return named === constraint;
+  return String((error as { message?: unknown }).message).includes(constraint);
+}

@@ -1,0 +1,402 @@
+import {
+  ConcurrencyError,
+  CommandAlreadyHandledError,
+  LOG_START,
+  MIGRATIONS,
+  PostgresEventStore,
+  StoreConfigurationError,
+  newMessageId,
+  type Checkpoint,
+  type NewEvent,
+  type StoredEvent,
+} from '../src/index.js';
+import { freshSchema, type TestDatabase } from './databases.js';
+
+export function event(
+  type = 'test.Happened',
+  payload: Record<string, unknown> = {},
+): NewEvent {
+  const id = newMessageId();
+  return {
+    id,
+    type,
+    revision: 1,
+    payload,
+    metadata: { correlationId: id, user: 'ada' },
+    timestamp: new Date(),
+  };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** Follows the whole log from the start until `until` says stop, like a consumer would. */
+async function follow(
+  store: PostgresEventStore,
+  until: (seen: StoredEvent[]) => boolean,
+  batch = 7,
+): Promise<StoredEvent[]> {
+  const seen: StoredEvent[] = [];
+  let checkpoint: Checkpoint = LOG_START;
+  for (let round = 0; round < 10_000 && !until(seen); round++) {
+    const page = await store.readAll({ after: checkpoint, limit: batch });
+    seen.push(...page.events);
+    checkpoint = page.checkpoint;
+    if (page.events.length === 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  return seen;
+}
+
+/** The event store's contract, run against each database. */
+export function eventStoreSuite(database: () => TestDatabase): void {
+  let store: PostgresEventStore;
+
+  beforeEach(async () => {
+    store = await database().freshStore();
+  });
+
+  describe('append and read a stream', () => {
+    it('stores every field of the envelope and numbers the stream from 1', async () => {
+      const first = event('orders.OrderPlaced', { orderId: 'o-1', total: 42 });
+      const second = event('orders.OrderConfirmed', { orderId: 'o-1' });
+      const result = await store.append('order-o-1', [first, second], {
+        expectedVersion: 'noStream',
+      });
+
+      expect(result.nextExpectedVersion).toBe(2);
+      expect(result.positions).toHaveLength(2);
+      expect(result.positions[0] < result.positions[1]).toBe(true);
+
+      const read = await collect(store.readStream('order-o-1'));
+      expect(read.map((e) => e.streamVersion)).toEqual([1, 2]);
+      expect(read[0]).toMatchObject({
+        id: first.id,
+        type: 'orders.OrderPlaced',
+        revision: 1,
+        payload: { orderId: 'o-1', total: 42 },
+        metadata: { correlationId: first.id, user: 'ada' },
+        streamId: 'order-o-1',
+        position: result.positions[0],
+      });
+      expect(read[0].timestamp.getTime()).toBe(first.timestamp.getTime());
+      expect(typeof read[0].transactionId).toBe('bigint');
+    });
+
+    it('reads from a version, up to a version, across batches', async () => {
+      await store.append(
+        's',
+        Array.from({ length: 25 }, (_, i) => event('t.E', { i })),
+      );
+      const tail = await collect(
+        store.readStream('s', { fromVersion: 11, toVersion: 22, batchSize: 4 }),
+      );
+      expect(tail.map((e) => e.streamVersion)).toEqual([
+        11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+      ]);
+      expect(await store.streamVersion('s')).toBe(25);
+      expect(await store.streamVersion('nothing-here')).toBe(0);
+      expect(await collect(store.readStream('nothing-here'))).toEqual([]);
+    });
+  });
+
+  describe('expected versions', () => {
+    it('noStream: accepted for a new stream, refused once it exists', async () => {
+      await store.append('s', [event()], { expectedVersion: 'noStream' });
+      const error = await store
+        .append('s', [event()], { expectedVersion: 'noStream' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect(error).toMatchObject({
+        streamId: 's',
+        expectedVersion: 'noStream',
+        actualVersion: 1,
+        code: 'CONCURRENCY_CONFLICT',
+      });
+      expect((error as Error).message).toContain('Stream "s"');
+    });
+
+    it('exists: refused for a new stream, accepted once it exists', async () => {
+      await expect(
+        store.append('s', [event()], { expectedVersion: 'exists' }),
+      ).rejects.toMatchObject({ expectedVersion: 'exists', actualVersion: 0 });
+      await store.append('s', [event()]);
+      await expect(
+        store.append('s', [event()], { expectedVersion: 'exists' }),
+      ).resolves.toMatchObject({ nextExpectedVersion: 2 });
+    });
+
+    it('a number: accepted only when the stream is at exactly that version', async () => {
+      await store.append('s', [event(), event()], { expectedVersion: 0 });
+      await expect(
+        store.append('s', [event()], { expectedVersion: 1 }),
+      ).rejects.toMatchObject({
+        streamId: 's',
+        expectedVersion: 1,
+        actualVersion: 2,
+      });
+      await expect(
+        store.append('s', [event()], { expectedVersion: 2 }),
+      ).resolves.toMatchObject({ nextExpectedVersion: 3 });
+      expect(await store.streamVersion('s')).toBe(3);
+    });
+
+    it('any: always accepted', async () => {
+      await store.append('s', [event()], { expectedVersion: 'any' });
+      await store.append('s', [event()], { expectedVersion: 'any' });
+      expect(await store.streamVersion('s')).toBe(2);
+    });
+
+    it('rejects an impossible expectation with a clear error and writes nothing', async () => {
+      await expect(
+        store.append('s', [event()], { expectedVersion: -3 }),
+      ).rejects.toThrow(/Expected version of stream "s"/);
+      await expect(store.append('', [event()])).rejects.toThrow(/stream id/);
+      expect(await store.streamVersion('s')).toBe(0);
+    });
+
+    it('appends to several streams all or nothing', async () => {
+      await store.append('a', [event()]);
+      await expect(
+        store.appendToStreams([
+          { streamId: 'b', events: [event()], expectedVersion: 'noStream' },
+          { streamId: 'a', events: [event()], expectedVersion: 'noStream' },
+        ]),
+      ).rejects.toMatchObject({ streamId: 'a', actualVersion: 1 });
+      expect(await store.streamVersion('b')).toBe(0);
+
+      const results = await store.appendToStreams([
+        { streamId: 'b', events: [event(), event()], expectedVersion: 'noStream' },
+        { streamId: 'a', events: [event()], expectedVersion: 1 },
+      ]);
+      expect(results.map((r) => [r.streamId, r.nextExpectedVersion])).toEqual([
+        ['b', 2],
+        ['a', 2],
+      ]);
+    });
+  });
+
+  describe('concurrent writers', () => {
+    it('50 concurrent appends to one stream: one winner per version, nothing lost', async () => {
+      const writers = 50;
+      let conflicts = 0;
+      const firstRound = await Promise.allSettled(
+        Array.from({ length: writers }, () =>
+          store.append('hot', [event()], { expectedVersion: 'noStream' }),
+        ),
+      );
+      expect(firstRound.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of firstRound) {
+        if (r.status === 'rejected') {
+          expect(r.reason).toBeInstanceOf(ConcurrencyError);
+        }
+      }
+
+      // Every writer retries until its event is in, as a command handler would.
+      const ids = await Promise.all(
+        Array.from({ length: writers }, async (_, writer) => {
+          const e = event('t.Written', { writer });
+          for (;;) {
+            const version = await store.streamVersion('hot');
+            try {
+              await store.append('hot', [e], { expectedVersion: version });
+              return e.id;
+            } catch (error) {
+              if (!(error instanceof ConcurrencyError)) throw error;
+              conflicts++;
+            }
+          }
+        }),
+      );
+      const stored = await collect(store.readStream('hot'));
+      expect(stored.map((e) => e.streamVersion)).toEqual(
+        Array.from({ length: writers + 1 }, (_, i) => i + 1),
+      );
+      expect(new Set(stored.slice(1).map((e) => e.id))).toEqual(new Set(ids));
+      expect(conflicts).toBeGreaterThanOrEqual(0);
+    });
+
+    it('appends with expected version "any" from many writers all land', async () => {
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          store.append('any-stream', [event('t.E', { i })]),
+        ),
+      );
+      const stored = await collect(store.readStream('any-stream'));
+      expect(stored).toHaveLength(30);
+    });
+  });
+
+  describe('reading the whole log', () => {
+    it('returns events in order, in batches, filtered by type, and knows its head', async () => {
+      expect(await store.headCheckpoint()).toEqual(LOG_START);
+      await store.append('a', [event('t.A'), event('t.B')]);
+      await store.append('b', [event('t.A')]);
+      await store.append('a', [event('t.C')]);
+
+      const first = await store.readAll({ limit: 3 });
+      expect(first.events.map((e) => `${e.streamId}:${e.type}`)).toEqual([
+        'a:t.A',
+        'a:t.B',
+        'b:t.A',
+      ]);
+      const rest = await store.readAll({ after: first.checkpoint, limit: 3 });
+      expect(rest.events.map((e) => `${e.streamId}:${e.type}`)).toEqual([
+        'a:t.C',
+      ]);
+      const empty = await store.readAll({ after: rest.checkpoint });
+      expect(empty.events).toEqual([]);
+      expect(empty.checkpoint).toEqual(rest.checkpoint);
+
+      const onlyA = await store.readAll({ types: ['t.A'] });
+      expect(onlyA.events.map((e) => e.streamId)).toEqual(['a', 'b']);
+
+      const head = await store.headCheckpoint();
+      expect(head).toEqual(rest.checkpoint);
+    });
+
+    it('a reader following the log sees every event once, each stream in order, while 20 writers commit out of position order', async () => {
+      const db = database();
+      const writers = 20;
+      const perWriter = 5;
+      const total = writers * perWriter;
+      const reader = follow(store, (seen) => seen.length >= total);
+      const commitOrder: bigint[] = [];
+
+      await Promise.all(
+        Array.from({ length: writers }, async (_, w) => {
+          for (let n = 0; n < perWriter; n++) {
+            // Every third writer holds its transaction open after inserting, so
+            // later positions commit before it: the reader must not skip it.
+            const e = event('t.E', { w, n });
+            for (;;) {
+              try {
+                const positions = await store.transaction(async (tx) => {
+                  const appended = await tx.append(`w-${w % 7}`, [e]);
+                  if (db.concurrentTransactions && w % 3 === 0) {
+                    await new Promise((r) => setTimeout(r, 20 + ((w * 7 + n) % 30)));
+                  }
+                  return appended.positions;
+                });
+                commitOrder.push(...positions);
+                break;
+              } catch (error) {
+                // Two writers took the same version of a shared stream: the
+                // loser's transaction is rolled back, and it tries again.
+                if (!(error instanceof ConcurrencyError)) throw error;
+              }
+            }
+          }
+        }),
+      );
+      const seen = await reader;
+      expect(seen).toHaveLength(total);
+      expect(new Set(seen.map((e) => e.id)).size).toBe(total);
+      const byStream = new Map<string, number[]>();
+      for (const e of seen) {
+        byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e.streamVersion]);
+      }
+      for (const versions of byStream.values()) {
+        expect(versions).toEqual(versions.map((_, i) => i + 1));
+      }
+      if (db.concurrentTransactions) {
+        // The setup really did commit a lower position after a higher one.
+        const sorted = [...commitOrder].sort((a, b) => (a < b ? -1 : 1));
+        expect(commitOrder).not.toEqual(sorted);
+      }
+    });
+
+    it('does not return events of a transaction that is still open, nor anything after it', async () => {
+      const db = database();
+      if (!db.concurrentTransactions) {
+        // One connection: an open transaction blocks every other statement.
+        return;
+      }
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let inserted!: () => void;
+      const insertedYet = new Promise<void>((r) => (inserted = r));
+      const open = store.transaction(async (tx) => {
+        await tx.append('slow', [event('t.Slow')]);
+        inserted();
+        await held;
+      });
+      await insertedYet;
+      await store.append('fast', [event('t.Fast')]);
+
+      expect((await store.readAll()).events).toEqual([]);
+      expect(await store.headCheckpoint()).toEqual(LOG_START);
+
+      release();
+      await open;
+      const after = await store.readAll();
+      expect(after.events.map((e) => e.streamId)).toEqual(['slow', 'fast']);
+    });
+  });
+
+  describe('migrations', () => {
+    it('run once: a second run applies nothing and keeps the data', async () => {
+      await store.append('kept', [event()]);
+      expect(await store.migrate()).toEqual([]);
+      expect(await store.streamVersion('kept')).toBe(1);
+    });
+
+    it('run from two connections at once, as two starting processes would: each applied once', async () => {
+      const schema = freshSchema('m');
+      const db = database();
+      const one = new PostgresEventStore(db.client(), schema);
+      const two = new PostgresEventStore(db.otherClient(), schema);
+      const [a, b] = await Promise.all([one.migrate(), two.migrate()]);
+      expect([...a, ...b].sort()).toEqual(MIGRATIONS.map((m) => m.version));
+      const applied = await db
+        .client()
+        .query<{ version: number }>(`SELECT version FROM "${schema}".migrations`);
+      expect(applied.map((r) => Number(r.version))).toEqual(
+        MIGRATIONS.map((m) => m.version),
+      );
+      await one.append('s', [event()]);
+      expect(await two.streamVersion('s')).toBe(1);
+      await db.client().exec(`DROP SCHEMA "${schema}" CASCADE`);
+    });
+
+    it('refuses a schema name that is not a plain identifier', () => {
+      expect(() => new PostgresEventStore(database().client(), 'bad"; drop')).toThrow(
+        StoreConfigurationError,
+      );
+    });
+  });
+
+  describe('handled commands', () => {
+    it('records a command with its events, and refuses the same id twice', async () => {
+      const command = { id: newMessageId(), type: 'orders.PlaceOrder', result: { ok: 1 } };
+      await store.appendToStreams(
+        [{ streamId: 'o', events: [event()], expectedVersion: 'noStream' }],
+        { handledCommand: command },
+      );
+      expect(await store.findHandledCommand(command.id)).toEqual(command);
+
+      await expect(
+        store.appendToStreams(
+          [{ streamId: 'o', events: [event()], expectedVersion: 'any' }],
+          { handledCommand: command },
+        ),
+      ).rejects.toBeInstanceOf(CommandAlreadyHandledError);
+      expect(await store.streamVersion('o')).toBe(1);
+      expect(await store.findHandledCommand('unknown')).toBeUndefined();
+    });
+
+    it('does not record the command when its events conflict', async () => {
+      await store.append('o', [event()]);
+      const command = { id: newMessageId(), type: 't.C', result: null };
+      await expect(
+        store.appendToStreams(
+          [{ streamId: 'o', events: [event()], expectedVersion: 'noStream' }],
+          { handledCommand: command },
+        ),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await store.findHandledCommand(command.id)).toBeUndefined();
+    });
+  });
+}
