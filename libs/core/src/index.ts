@@ -1,2 +1,30 @@
+// Chronicle builds on @nestjs/cqrs: what its users write every day comes from here too.
+export {
+  AsyncContext,
+  Command,
+  CommandBus,
+  CommandHandler,
+  EventBus,
+  EventsHandler,
+  Query,
+  QueryBus,
+  QueryHandler,
+  type ICommand,
+  type ICommandHandler,
+  type IEvent,
+  type IEventHandler,
+  type IQuery,
+  type IQueryHandler,
+} from '@nestjs/cqrs';
+
+export * from './aggregates/index.js';
+export {
+  CHRONICLE_OPTIONS,
+  type ChronicleModuleAsyncOptions,
+  type ChronicleModuleOptions,
+  type DatabaseOptions,
+} from './chronicle.options.js';
+export { ChronicleModule } from './chronicle.module.js';
+export * from './handling/index.js';
 export * from './messages/index.js';
 export * from './store/index.js';

@@ -168,7 +168,11 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       expect(await store.streamVersion('b')).toBe(0);
 
       const results = await store.appendToStreams([
-        { streamId: 'b', events: [event(), event()], expectedVersion: 'noStream' },
+        {
+          streamId: 'b',
+          events: [event(), event()],
+          expectedVersion: 'noStream',
+        },
         { streamId: 'a', events: [event()], expectedVersion: 1 },
       ]);
       expect(results.map((r) => [r.streamId, r.nextExpectedVersion])).toEqual([
@@ -187,7 +191,9 @@ export function eventStoreSuite(database: () => TestDatabase): void {
           store.append('hot', [event()], { expectedVersion: 'noStream' }),
         ),
       );
-      expect(firstRound.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(firstRound.filter((r) => r.status === 'fulfilled')).toHaveLength(
+        1,
+      );
       for (const r of firstRound) {
         if (r.status === 'rejected') {
           expect(r.reason).toBeInstanceOf(ConcurrencyError);
@@ -276,7 +282,9 @@ export function eventStoreSuite(database: () => TestDatabase): void {
                 const positions = await store.transaction(async (tx) => {
                   const appended = await tx.append(`w-${w % 7}`, [e]);
                   if (db.concurrentTransactions && w % 3 === 0) {
-                    await new Promise((r) => setTimeout(r, 20 + ((w * 7 + n) % 30)));
+                    await new Promise((r) =>
+                      setTimeout(r, 20 + ((w * 7 + n) % 30)),
+                    );
                   }
                   return appended.positions;
                 });
@@ -296,7 +304,10 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       expect(new Set(seen.map((e) => e.id)).size).toBe(total);
       const byStream = new Map<string, number[]>();
       for (const e of seen) {
-        byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e.streamVersion]);
+        byStream.set(e.streamId, [
+          ...(byStream.get(e.streamId) ?? []),
+          e.streamVersion,
+        ]);
       }
       for (const versions of byStream.values()) {
         expect(versions).toEqual(versions.map((_, i) => i + 1));
@@ -352,7 +363,9 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       expect([...a, ...b].sort()).toEqual(MIGRATIONS.map((m) => m.version));
       const applied = await db
         .client()
-        .query<{ version: number }>(`SELECT version FROM "${schema}".migrations`);
+        .query<{ version: number }>(
+          `SELECT version FROM "${schema}".migrations`,
+        );
       expect(applied.map((r) => Number(r.version))).toEqual(
         MIGRATIONS.map((m) => m.version),
       );
@@ -362,15 +375,19 @@ export function eventStoreSuite(database: () => TestDatabase): void {
     });
 
     it('refuses a schema name that is not a plain identifier', () => {
-      expect(() => new PostgresEventStore(database().client(), 'bad"; drop')).toThrow(
-        StoreConfigurationError,
-      );
+      expect(
+        () => new PostgresEventStore(database().client(), 'bad"; drop'),
+      ).toThrow(StoreConfigurationError);
     });
   });
 
   describe('handled commands', () => {
     it('records a command with its events, and refuses the same id twice', async () => {
-      const command = { id: newMessageId(), type: 'orders.PlaceOrder', result: { ok: 1 } };
+      const command = {
+        id: newMessageId(),
+        type: 'orders.PlaceOrder',
+        result: { ok: 1 },
+      };
       await store.appendToStreams(
         [{ streamId: 'o', events: [event()], expectedVersion: 'noStream' }],
         { handledCommand: command },

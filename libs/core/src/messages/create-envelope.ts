@@ -22,16 +22,24 @@ const KIND_NAMES: Record<MessageKind, string> = {
   event: 'Event',
 };
 
-/** The stable type name and revision of a message instance, or a clear error. */
+/**
+ * The stable type name and revision of a message instance. Events are stored,
+ * so they must be decorated; a plain @nestjs/cqrs command or query handled in
+ * this process may go by its class name.
+ */
 export function messageTypeOf(
   message: object,
   kind: MessageKind,
 ): { name: string; revision: number } {
   const info = MessageTypeRegistry.forInstance(message);
-  if (!info) {
-    throw new UnregisteredMessageError(message.constructor.name, KIND_NAMES[kind]);
+  if (info) return info;
+  if (kind !== 'event' && message.constructor !== Object) {
+    return { name: message.constructor.name, revision: 1 };
   }
-  return info;
+  throw new UnregisteredMessageError(
+    message.constructor.name,
+    KIND_NAMES[kind],
+  );
 }
 
 /**

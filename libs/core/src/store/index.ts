@@ -20,3 +20,5 @@ export {
   InvalidAppendError,
   StoreConfigurationError,
 } from './store.errors.js';
+export { SQL_CLIENT } from './store.tokens.js';
+export { openSqlClient, type SqlClientOptions } from './open-sql-client.js';

@@ -15,6 +15,8 @@ export class CommandAlreadyHandledError extends ChronicleError {
   readonly code = 'COMMAND_ALREADY_HANDLED';
 
   constructor(readonly commandId: string) {
-    super(`Command ${commandId} has already been handled; its stored result stands.`);
+    super(
+      `Command ${commandId} has already been handled; its stored result stands.`,
+    );
   }
 }

@@ -58,7 +58,7 @@ appended AS (
 ),
 handled AS (
   INSERT INTO ${s.handledCommands} (command_id, command_type, result)
-  SELECT $3::text, $4::text, $5::text::jsonb
+  SELECT $3::text, $4::text, $5::text::json
   WHERE $3::text IS NOT NULL AND (SELECT ok FROM verdict)
   RETURNING command_id
 )
@@ -146,7 +146,11 @@ export async function appendToStreams(
       // Writers that expected 'any' do not care who went first: try again,
       // unless a caller's transaction is now aborted and cannot go on.
       const anyVersion = appends.every((a) => a.expectedVersion === 'any');
-      if (anyVersion && !client.inTransaction && attempt < ANY_VERSION_ATTEMPTS) {
+      if (
+        anyVersion &&
+        !client.inTransaction &&
+        attempt < ANY_VERSION_ATTEMPTS
+      ) {
         return appendToStreams(client, schema, appends, options, attempt + 1);
       }
       throw await conflictAfterRace(client, schema, appends, error);
@@ -212,7 +216,9 @@ async function conflictAfterRace(
      GROUP BY s.stream_id`,
     [JSON.stringify(appends.map((a) => a.streamId))],
   );
-  const byStream = new Map(versions.map((v) => [v.stream_id, Number(v.version)]));
+  const byStream = new Map(
+    versions.map((v) => [v.stream_id, Number(v.version)]),
+  );
   const lost =
     appends.find((a) => {
       const actual = byStream.get(a.streamId) ?? 0;

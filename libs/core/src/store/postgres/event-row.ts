@@ -29,7 +29,9 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     payload: row.payload,
     metadata: row.metadata,
     timestamp:
-      row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+      row.created_at instanceof Date
+        ? row.created_at
+        : new Date(row.created_at),
     streamId: row.stream_id,
     streamVersion: Number(row.stream_version),
     position: BigInt(row.position),

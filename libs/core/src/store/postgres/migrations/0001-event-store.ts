@@ -28,7 +28,7 @@ export const eventStoreMigration: Migration = {
     CREATE TABLE ${s.handledCommands} (
       command_id    text        PRIMARY KEY,
       command_type  text        NOT NULL,
-      result        jsonb,
+      result        json,
       handled_at    timestamptz NOT NULL DEFAULT now()
     );
   `,

@@ -17,10 +17,10 @@ export async function migrate(
   migrations: readonly Migration[],
 ): Promise<number[]> {
   return client.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [
-      MIGRATION_LOCK,
-      schema.name,
-    ]);
+    await tx.query(
+      'SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))',
+      [MIGRATION_LOCK, schema.name],
+    );
     await tx.exec(`
       CREATE SCHEMA IF NOT EXISTS ${schema.quoted};
       CREATE TABLE IF NOT EXISTS ${schema.migrations} (

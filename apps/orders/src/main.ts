@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+
+// A microclient has no HTTP endpoints of its own: an application context is enough.
+const app = await NestFactory.createApplicationContext(AppModule);
+app.enableShutdownHooks();
+new Logger('orders').log(
+  `ready on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}`,
+);

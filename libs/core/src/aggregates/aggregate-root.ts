@@ -1,0 +1,82 @@
+import {
+  MessageTypeRegistry,
+  messageTypeOf,
+  UnregisteredMessageError,
+} from '../messages/index.js';
+import { applyBindingsOf } from './aggregate.decorators.js';
+
+type Evolve = (this: AggregateRoot, event: object) => void;
+
+/** Per aggregate class: event type name to the @Apply method that evolves state. */
+const evolversByClass = new WeakMap<object, Map<string, Evolve>>();
+
+function evolversOf(aggregate: AggregateRoot): Map<string, Evolve> {
+  const prototype = Object.getPrototypeOf(aggregate) as object;
+  let evolvers = evolversByClass.get(prototype);
+  if (!evolvers) {
+    evolvers = new Map();
+    for (const { event, method } of applyBindingsOf(prototype)) {
+      const info = MessageTypeRegistry.forClass(event);
+      if (!info) throw new UnregisteredMessageError(event.name, 'Event');
+      const fn = (prototype as Record<string | symbol, Evolve>)[method];
+      evolvers.set(info.name, fn);
+    }
+    evolversByClass.set(prototype, evolvers);
+  }
+  return evolvers;
+}
+
+/** Internal handles for the repository; not part of the public API. */
+export const aggregateInternals = {
+  /** Evolves state from a stored event, without recording it as new. */
+  replay(aggregate: AggregateRoot, typeName: string, event: object): void {
+    evolversOf(aggregate).get(typeName)?.call(aggregate, event);
+    aggregate['_version']++;
+  },
+  setId(aggregate: AggregateRoot, id: string): void {
+    aggregate['_id'] = id;
+  },
+  setVersion(aggregate: AggregateRoot, version: number): void {
+    aggregate['_version'] = version;
+  },
+  takeUncommitted(aggregate: AggregateRoot): object[] {
+    const events = aggregate['_uncommitted'];
+    aggregate['_uncommitted'] = [];
+    return events;
+  },
+};
+
+/**
+ * The base of event-sourced aggregates. Decide in methods that check the
+ * current state, then `this.apply(new SomethingHappened(...))`: the event's
+ * `@Apply` method changes the state at once, and the repository stores the
+ * event on `save()`. State is only ever changed by `@Apply` methods, so
+ * rebuilding from the stream gives the same state.
+ */
+export abstract class AggregateRoot {
+  private _id = '';
+  private _version = 0;
+  private _uncommitted: object[] = [];
+
+  /** The aggregate's id: the part of the stream id after its type. */
+  get id(): string {
+    return this._id;
+  }
+
+  /** How many events of this aggregate are stored (its stream version when loaded). */
+  get version(): number {
+    return this._version;
+  }
+
+  /** Events applied since the aggregate was loaded, not stored yet. */
+  get uncommittedEvents(): readonly object[] {
+    return this._uncommitted;
+  }
+
+  /** Records a new event and evolves the state with its `@Apply` method. */
+  protected apply(event: object): void {
+    const { name } = messageTypeOf(event, 'event');
+    evolversOf(this).get(name)?.call(this, event);
+    this._uncommitted.push(event);
+  }
+}

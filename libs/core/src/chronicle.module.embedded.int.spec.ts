@@ -1,0 +1,124 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import {
+  ChronicleModule,
+  CommandBus,
+  QueryBus,
+  SQL_CLIENT,
+  type ChronicleModuleOptions,
+  type SqlClient,
+} from './index.js';
+import { DATABASE_URL, freshSchema } from '../test/databases.js';
+import {
+  GetOrder,
+  Order,
+  OrderLine,
+  PlaceOrder,
+  orderHandlers,
+} from '../test/orders.fixture.js';
+
+@Module({
+  imports: [ChronicleModule.forFeature([Order])],
+  providers: orderHandlers,
+})
+class OrdersModule {}
+
+async function start(root: ReturnType<typeof ChronicleModule.forRoot>) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [root, OrdersModule],
+  }).compile();
+  return moduleRef.init();
+}
+
+const line = Object.assign(new OrderLine(), { sku: 'tea', quantity: 1 });
+
+describe('ChronicleModule configuration', () => {
+  let app: INestApplicationContext | undefined;
+  const savedUrl = process.env.DATABASE_URL;
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    if (savedUrl === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = savedUrl;
+  });
+
+  it('runs embedded on PGlite when nothing is configured', async () => {
+    delete process.env.DATABASE_URL;
+    app = await start(ChronicleModule.forRoot());
+    expect(app.get<SqlClient>(SQL_CLIENT).driver).toBe('pglite');
+    await app.get(CommandBus).execute(new PlaceOrder('e-1', [line]));
+    expect(await app.get(QueryBus).execute(new GetOrder('e-1'))).toMatchObject({
+      status: 'placed',
+    });
+  });
+
+  it('keeps an embedded database in dataDir across restarts', async () => {
+    delete process.env.DATABASE_URL;
+    const dataDir = await mkdtemp(join(tmpdir(), 'chronicle-'));
+    try {
+      app = await start(ChronicleModule.forRoot({ database: { dataDir } }));
+      await app.get(CommandBus).execute(new PlaceOrder('e-2', [line]));
+      await app.close();
+      app = await start(ChronicleModule.forRoot({ database: { dataDir } }));
+      expect(
+        await app.get(QueryBus).execute(new GetOrder('e-2')),
+      ).toMatchObject({
+        status: 'placed',
+        version: 1,
+      });
+    } finally {
+      await app?.close();
+      app = undefined;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set', async () => {
+    process.env.DATABASE_URL = DATABASE_URL;
+    const schema = freshSchema('env');
+    app = await start(ChronicleModule.forRoot({ database: { schema } }));
+    expect(app.get<SqlClient>(SQL_CLIENT).driver).toBe('pg');
+    await app.get(CommandBus).execute(new PlaceOrder('e-3', [line]));
+    await dropSchema(app, schema);
+  });
+
+  it('takes its options from a factory with @nestjs/config', async () => {
+    delete process.env.DATABASE_URL;
+    const schema = freshSchema('cfg');
+    app = await start(
+      ChronicleModule.forRootAsync({
+        imports: [
+          ConfigModule.forRoot({
+            ignoreEnvFile: true,
+            load: [() => ({ chronicle: { url: DATABASE_URL, schema } })],
+          }),
+        ],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService): ChronicleModuleOptions => ({
+          database: {
+            url: config.getOrThrow<string>('chronicle.url'),
+            schema: config.getOrThrow<string>('chronicle.schema'),
+          },
+        }),
+      }),
+    );
+    expect(app.get<SqlClient>(SQL_CLIENT).driver).toBe('pg');
+    await app.get(CommandBus).execute(new PlaceOrder('e-4', [line]));
+    expect(await app.get(QueryBus).execute(new GetOrder('e-4'))).toMatchObject({
+      status: 'placed',
+    });
+    await dropSchema(app, schema);
+  });
+});
+
+async function dropSchema(
+  app: INestApplicationContext,
+  schema: string,
+): Promise<void> {
+  await app.get<SqlClient>(SQL_CLIENT).exec(`DROP SCHEMA "${schema}" CASCADE`);
+}

@@ -1,0 +1,34 @@
+import type { CommandHandlingOptions } from './handling/index.js';
+import type { SqlClient } from './store/index.js';
+
+/** Where the event store lives. */
+export interface DatabaseOptions {
+  /** A PostgreSQL connection string. Default: `DATABASE_URL`, else embedded PGlite. */
+  readonly url?: string;
+  /** Run embedded PGlite with its files in this folder (kept across restarts). */
+  readonly dataDir?: string;
+  /** The PostgreSQL schema of Chronicle's tables. Default `chronicle`. */
+  readonly schema?: string;
+  /** The most connections the pool opens (PostgreSQL only). Default 10. */
+  readonly poolSize?: number;
+  /** A client you own (tests, a shared pool); Chronicle will not close it. */
+  readonly client?: SqlClient;
+}
+
+export interface ChronicleModuleOptions {
+  /** This microclient's name. */
+  readonly app?: string;
+  readonly database?: DatabaseOptions;
+  readonly commands?: CommandHandlingOptions;
+}
+
+export interface ChronicleModuleAsyncOptions {
+  // Nest's own type for module imports, kept loose as it is there.
+  readonly imports?: import('@nestjs/common').ModuleMetadata['imports'];
+  readonly useFactory: (
+    ...args: never[]
+  ) => ChronicleModuleOptions | Promise<ChronicleModuleOptions>;
+  readonly inject?: import('@nestjs/common').FactoryProvider['inject'];
+}
+
+export const CHRONICLE_OPTIONS = Symbol('chronicle:options');

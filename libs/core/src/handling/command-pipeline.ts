@@ -1,0 +1,102 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { ICommandHandler, IQueryHandler } from '@nestjs/cqrs';
+import {
+  createEnvelope,
+  MessageContext,
+  validateMessage,
+  type Envelope,
+} from '../messages/index.js';
+import {
+  ConcurrencyError,
+  EventStore,
+  type HandledCommand,
+} from '../store/index.js';
+import {
+  COMMAND_HANDLING_OPTIONS,
+  type CommandHandlingOptions,
+} from './command-handling.options.js';
+import { CommandIdReusedError } from './handling.errors.js';
+import { sendOptionsOf } from './send-options.js';
+import { UnitOfWork } from './unit-of-work.js';
+
+/**
+ * What happens around every command and query handler of this process: the
+ * envelope and its context, validation, the unit of work, idempotency by
+ * command id, and re-running a handler that lost a concurrency race.
+ */
+@Injectable()
+export class CommandPipeline {
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly store: EventStore,
+    @Optional()
+    @Inject(COMMAND_HANDLING_OPTIONS)
+    options: CommandHandlingOptions = {},
+  ) {
+    this.retries = options.retries ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 10;
+  }
+
+  async executeCommand(
+    handler: ICommandHandler,
+    command: object,
+  ): Promise<unknown> {
+    const sent = sendOptionsOf(command);
+    const envelope = createEnvelope(command, 'command', sent);
+    await validateMessage(command, envelope.type);
+    // Only a caller-given id can come again, so only then is the outcome kept.
+    const record =
+      sent.id === undefined
+        ? undefined
+        : { id: envelope.id, type: envelope.type };
+    return MessageContext.run(envelope, async () => {
+      if (record) {
+        const handled = await this.store.findHandledCommand(record.id);
+        if (handled) return this.replay(handled, envelope);
+      }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.unitOfWork.run(
+            () => handler.execute(command),
+            record,
+          );
+        } catch (error) {
+          // A concurrent send of the same id may have won meanwhile (and made this
+          // run fail, or collide on the record): then its outcome is the answer.
+          if (record) {
+            const handled = await this.store.findHandledCommand(record.id);
+            if (handled) return this.replay(handled, envelope);
+          }
+          if (!(error instanceof ConcurrencyError) || attempt >= this.retries) {
+            throw error;
+          }
+          await this.pause(attempt);
+        }
+      }
+    });
+  }
+
+  async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
+    const envelope = createEnvelope(query, 'query', sendOptionsOf(query));
+    await validateMessage(query, envelope.type);
+    return MessageContext.run(envelope, () => handler.execute(query));
+  }
+
+  private replay(handled: HandledCommand, envelope: Envelope): unknown {
+    if (handled.type !== envelope.type) {
+      throw new CommandIdReusedError(envelope.id, handled.type, envelope.type);
+    }
+    return handled.result ?? undefined;
+  }
+
+  /** Exponential back-off with full jitter, so racing handlers spread out. */
+  private pause(attempt: number): Promise<void> {
+    const ceiling = this.retryDelayMs * 2 ** attempt;
+    return new Promise((resolve) =>
+      setTimeout(resolve, Math.random() * ceiling),
+    );
+  }
+}

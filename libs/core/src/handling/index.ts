@@ -1,0 +1,10 @@
+export {
+  COMMAND_HANDLING_OPTIONS,
+  type CommandHandlingOptions,
+} from './command-handling.options.js';
+export { CommandPipeline } from './command-pipeline.js';
+export { CommandIdReusedError } from './handling.errors.js';
+export { HandlingModule } from './handling.module.js';
+export { MessageGateway } from './message-gateway.js';
+export { type SendOptions } from './send-options.js';
+export { UnitOfWork } from './unit-of-work.js';

@@ -1,0 +1,143 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import {
+  attachEnvelope,
+  createEnvelope,
+  MessageContext,
+  payloadOf,
+  type Envelope,
+} from '../messages/index.js';
+import {
+  EventStore,
+  type AppendResult,
+  type ExpectedVersion,
+  type HandledCommand,
+  type NewEvent,
+  type StoredEvent,
+} from '../store/index.js';
+
+interface PendingEvent {
+  readonly instance: object;
+  readonly envelope: NewEvent;
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly expectedVersion: ExpectedVersion;
+  readonly events: PendingEvent[];
+}
+
+/** What one command handler wrote: appended together when it returns. */
+class Scope {
+  readonly appends = new Map<string, PendingAppend>();
+}
+
+/**
+ * Collects what a command handler appends and writes it in one transaction
+ * when the handler returns, together with the command's record; only after
+ * that commit are the events published to in-process `@EventsHandler`s.
+ * Outside a command, appends are written (and then published) at once.
+ */
+@Injectable()
+export class UnitOfWork {
+  private readonly scopes = new AsyncLocalStorage<Scope>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  /** Whether a command's unit of work is open in this async context. */
+  get active(): boolean {
+    return this.scopes.getStore() !== undefined;
+  }
+
+  /**
+   * Appends event instances to a stream: staged while a command runs, else
+   * written now. Envelopes take correlation and causation from the message being handled.
+   */
+  async append(
+    streamId: string,
+    events: readonly object[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<void> {
+    const pending = events.map((instance) => {
+      const envelope = createEnvelope(instance, 'event');
+      return {
+        instance,
+        envelope: { ...envelope, payload: payloadOf(envelope) },
+      };
+    });
+    const scope = this.scopes.getStore();
+    if (scope) {
+      const staged = scope.appends.get(streamId);
+      if (staged) staged.events.push(...pending);
+      else
+        scope.appends.set(streamId, {
+          streamId,
+          expectedVersion,
+          events: pending,
+        });
+      return;
+    }
+    const appends = [{ streamId, expectedVersion, events: pending }];
+    const results = await this.store.appendToStreams(this.toStore(appends));
+    this.publish(appends, results);
+  }
+
+  /**
+   * Runs `work` in a new unit of work, then appends everything it staged in one
+   * transaction (recording `handledCommand`'s result with it), then publishes.
+   */
+  async run<R>(
+    work: () => Promise<R>,
+    handledCommand?: Omit<HandledCommand, 'result'>,
+  ): Promise<R> {
+    const scope = new Scope();
+    const result = await this.scopes.run(scope, work);
+    const appends = [...scope.appends.values()].filter(
+      (a) => a.events.length > 0,
+    );
+    if (appends.length === 0 && !handledCommand) return result;
+    const results = await this.store.appendToStreams(this.toStore(appends), {
+      handledCommand: handledCommand && { ...handledCommand, result },
+    });
+    this.publish(appends, results);
+    return result;
+  }
+
+  private toStore(appends: readonly PendingAppend[]) {
+    return appends.map((a) => ({
+      streamId: a.streamId,
+      expectedVersion: a.expectedVersion,
+      events: a.events.map((e) => e.envelope),
+    }));
+  }
+
+  /** Hands committed events to @nestjs/cqrs's EventBus, each as the context of what its handlers do. */
+  private publish(
+    appends: readonly PendingAppend[],
+    results: readonly AppendResult[],
+  ): void {
+    const byStream = new Map(results.map((r) => [r.streamId, r]));
+    for (const append of appends) {
+      const result = byStream.get(append.streamId);
+      if (!result) continue;
+      const firstVersion =
+        result.nextExpectedVersion - append.events.length + 1;
+      append.events.forEach(({ instance, envelope }, i) => {
+        const stored: StoredEvent<object> = {
+          ...(envelope as Envelope<Record<string, unknown>>),
+          payload: instance,
+          streamId: append.streamId,
+          streamVersion: firstVersion + i,
+          position: result.positions[i],
+          transactionId: result.transactionId,
+        };
+        attachEnvelope(instance, stored);
+        MessageContext.run(stored, () => this.eventBus.publish(instance));
+      });
+    }
+  }
+}
