@@ -49,7 +49,15 @@ class TimelinePrinter implements IEventHandler {
 }
 
 @Module({
-  imports: [ChronicleModule.forRoot({ app: 'orders-demo' }), OrdersModule],
+  imports: [
+    // The demo always runs embedded, so it starts clean on every run; the orders
+    // app itself (main.ts) uses PostgreSQL when DATABASE_URL is set.
+    ChronicleModule.forRoot({
+      app: 'orders-demo',
+      database: { embedded: true },
+    }),
+    OrdersModule,
+  ],
   providers: [TimelinePrinter],
 })
 class DemoModule {}
@@ -66,7 +74,7 @@ const orders = app.get<AggregateRepository<Order>>(
 );
 
 say(
-  `Chronicle demo: orders on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite (in memory)'}, in-process delivery`,
+  'Chronicle demo: orders on embedded PGlite (in memory), in-process delivery',
 );
 
 step('PlaceOrder o-1: two lines');

@@ -5,6 +5,8 @@ import type { SqlClient } from './store/index.js';
 export interface DatabaseOptions {
   /** A PostgreSQL connection string. Default: `DATABASE_URL`, else embedded PGlite. */
   readonly url?: string;
+  /** Run embedded PGlite even when `DATABASE_URL` is set (a demo, a unit test). */
+  readonly embedded?: boolean;
   /** Run embedded PGlite with its files in this folder (kept across restarts). */
   readonly dataDir?: string;
   /** The PostgreSQL schema of Chronicle's tables. Default `chronicle`. */

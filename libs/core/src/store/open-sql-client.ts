@@ -5,13 +5,15 @@ import type { SqlClient } from './postgres/sql-client.js';
 export interface SqlClientOptions {
   readonly url?: string;
   readonly dataDir?: string;
+  readonly embedded?: boolean;
   readonly poolSize?: number;
   readonly client?: SqlClient;
 }
 
 /**
  * Picks the database: a client handed in, else `url`, else PGlite in
- * `dataDir`, else `DATABASE_URL`, else PGlite in memory (the embedded default).
+ * `dataDir` (or in memory when `embedded`), else `DATABASE_URL`, else PGlite
+ * in memory (the embedded default).
  */
 export async function openSqlClient(
   options: SqlClientOptions = {},
@@ -20,7 +22,8 @@ export async function openSqlClient(
   if (options.client) return options.client;
   if (options.url)
     return PgSqlClient.connect(options.url, { max: options.poolSize });
-  if (options.dataDir) return PgliteSqlClient.open(options.dataDir);
+  if (options.dataDir || options.embedded)
+    return PgliteSqlClient.open(options.dataDir);
   if (env.DATABASE_URL) {
     return PgSqlClient.connect(env.DATABASE_URL, { max: options.poolSize });
   }
