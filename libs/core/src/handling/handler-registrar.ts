@@ -42,32 +42,32 @@ export class HandlerRegistrar implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    const kinds = [
+      {
+        handlerKey: COMMAND_HANDLER_METADATA,
+        idKey: COMMAND_METADATA,
+        bind: (handler: Bindable, id: string) =>
+          this.commandBus.bind(handler, id),
+        run: (handler: Handler, message: object) =>
+          this.pipeline.executeCommand(handler as ICommandHandler, message),
+      },
+      {
+        handlerKey: QUERY_HANDLER_METADATA,
+        idKey: QUERY_METADATA,
+        bind: (handler: Bindable, id: string) =>
+          this.queryBus.bind(handler, id),
+        run: (handler: Handler, message: object) =>
+          this.pipeline.executeQuery(handler as IQueryHandler, message),
+      },
+    ];
     for (const wrapper of this.discovery.getProviders()) {
       const type = wrapper.instance?.constructor ?? wrapper.metatype;
       if (typeof type !== 'function') continue;
-      const command = Reflect.getMetadata(COMMAND_HANDLER_METADATA, type);
-      if (command) {
-        const { id } = Reflect.getMetadata(COMMAND_METADATA, command) as {
-          id: string;
-        };
-        this.commandBus.bind(
-          this.proxy(wrapper, (handler, message) =>
-            this.pipeline.executeCommand(handler as ICommandHandler, message),
-          ),
-          id,
-        );
-      }
-      const query = Reflect.getMetadata(QUERY_HANDLER_METADATA, type);
-      if (query) {
-        const { id } = Reflect.getMetadata(QUERY_METADATA, query) as {
-          id: string;
-        };
-        this.queryBus.bind(
-          this.proxy(wrapper, (handler, message) =>
-            this.pipeline.executeQuery(handler as IQueryHandler, message),
-          ),
-          id,
-        );
+      for (const { handlerKey, idKey, bind, run } of kinds) {
+        const handled = Reflect.getMetadata(handlerKey, type);
+        if (!handled) continue;
+        const { id } = Reflect.getMetadata(idKey, handled) as { id: string };
+        bind(this.proxy(wrapper, run), id);
       }
     }
   }
