@@ -1,2 +1,79 @@
-// Placeholder replaced by the benchmark runner.
-export {};
+import 'reflect-metadata';
+import { performance } from 'node:perf_hooks';
+import { appendBenchmark } from './benchmarks/append.js';
+import type { Benchmark, Settings } from './benchmarks/benchmark.js';
+import { commandsBenchmark } from './benchmarks/commands.js';
+import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
+import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
+import { printTable, writeResult } from './support/report.js';
+
+// `npm run bench` runs every benchmark; `npm run bench -- NAME [NAME...]` runs those.
+
+const BENCHMARKS: readonly Benchmark[] = [
+  appendBenchmark,
+  rehydrateBenchmark,
+  commandsBenchmark,
+];
+
+const SETTINGS: Settings = {
+  rounds: 5,
+  warmupSeconds: 0.5,
+  roundSeconds: 1,
+};
+
+/** A mistake on the command line: reported without a stack. */
+class UsageError extends Error {}
+
+function chosen(names: readonly string[]): readonly Benchmark[] {
+  if (names.length === 0) return BENCHMARKS;
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Unknown benchmark ${unknown.join(', ')}; choose from: ${BENCHMARKS.map((b) => b.name).join(', ')}`,
+    );
+  }
+  return BENCHMARKS.filter((b) => names.includes(b.name));
+}
+
+async function header(): Promise<void> {
+  const db = new BenchDatabase();
+  try {
+    const server = await db.serverVersion();
+    const host = new URL(DATABASE_URL).host;
+    console.log(
+      `Chronicle benchmarks: node ${process.version}, PostgreSQL ${server} at ${host}, pool ${POOL_SIZE}; ` +
+        `${SETTINGS.warmupSeconds}s warm-up then ${SETTINGS.rounds} rounds per contender, alternating; medians`,
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const benchmarks = chosen(process.argv.slice(2));
+  await header();
+  const t0 = performance.now();
+  for (const benchmark of benchmarks) {
+    const started = performance.now();
+    const outcome = await benchmark.run(SETTINGS);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    printTable(
+      `${benchmark.name}: ${benchmark.description} (${seconds}s)`,
+      outcome.rows,
+    );
+    for (const note of outcome.notes ?? []) console.log(`  ${note}`);
+    const file = await writeResult(benchmark.name, outcome.rows);
+    console.log(`  wrote ${file}`);
+  }
+  const total = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`\nDone in ${total}s.`);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(
+    error instanceof Error ? (error.stack ?? error.message) : error,
+  );
+  process.exitCode = 1;
+}

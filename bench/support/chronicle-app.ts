@@ -1,0 +1,45 @@
+import {
+  ChronicleModule,
+  type AggregateClass,
+  type AggregateRoot,
+  type SqlClient,
+} from '@chronicle/core';
+import {
+  Module,
+  type INestApplicationContext,
+  type Provider,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+/**
+ * A Chronicle app as users wire it: `forRoot` over the benchmark's pool and a
+ * fresh schema (migrated on start), `forFeature` for its aggregates, and its
+ * handlers as providers. Nest's logger is off so it cannot skew timings.
+ */
+export async function createChronicleApp(options: {
+  client: SqlClient;
+  schema: string;
+  aggregates: readonly AggregateClass<AggregateRoot>[];
+  providers?: Provider[];
+}): Promise<INestApplicationContext> {
+  @Module({
+    imports: [ChronicleModule.forFeature(options.aggregates)],
+    providers: options.providers ?? [],
+  })
+  class BenchFeatureModule {}
+
+  @Module({
+    imports: [
+      ChronicleModule.forRoot({
+        app: 'bench',
+        database: { client: options.client, schema: options.schema },
+      }),
+      BenchFeatureModule,
+    ],
+  })
+  class BenchAppModule {}
+
+  return NestFactory.createApplicationContext(BenchAppModule, {
+    logger: false,
+  });
+}

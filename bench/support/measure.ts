@@ -1,0 +1,129 @@
+import { performance } from 'node:perf_hooks';
+import { median, percentile } from './stats.js';
+
+/** One unit of work of a contender: one append, one load, one command... */
+export type Operation = () => Promise<unknown>;
+
+/** Chronicle or one of its baselines, doing the same work its own way. */
+export interface Contender {
+  readonly name: string;
+  readonly op: Operation;
+}
+
+/** What one round of one contender measured. */
+export interface RoundResult {
+  readonly ops: number;
+  readonly elapsedMs: number;
+  readonly opsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** The medians over the rounds of one contender. */
+export interface Summary {
+  readonly opsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly rounds: readonly RoundResult[];
+}
+
+export interface CompareOptions {
+  /** How many operations run at once (workers pulling from one counter). */
+  readonly concurrency: number;
+  /** Rounds per contender; medians are reported. */
+  readonly rounds: number;
+  /** Warm-up per contender, in seconds; it also sizes the rounds. */
+  readonly warmupSeconds: number;
+  /** About how long the slowest contender's round should last, in seconds. */
+  readonly roundSeconds: number;
+  /** Fewest operations per round, however slow the contenders are. */
+  readonly minOps?: number;
+}
+
+/** Runs `count` operations (or until `untilMs`), `concurrency` at a time. */
+async function runOps(
+  op: Operation,
+  concurrency: number,
+  limit: { count: number } | { untilMs: number },
+): Promise<RoundResult> {
+  const latencies: number[] = [];
+  let started = 0;
+  const more =
+    'count' in limit
+      ? () => started < limit.count
+      : () => performance.now() < limit.untilMs;
+  const worker = async (): Promise<void> => {
+    while (more()) {
+      started++;
+      const t0 = performance.now();
+      await op();
+      latencies.push(performance.now() - t0);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedMs = performance.now() - t0;
+  return {
+    ops: latencies.length,
+    elapsedMs,
+    opsPerSecond: (latencies.length / elapsedMs) * 1000,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}
+
+/**
+ * Warms every contender up for the same time, then runs rounds in which each
+ * contender does the SAME number of operations (sized from the slowest
+ * contender's warm-up rate), rotating who goes first each round so that no one
+ * always runs on a warmer or colder machine. Returns medians per contender.
+ */
+export async function compare(
+  contenders: readonly Contender[],
+  options: CompareOptions,
+): Promise<Map<string, Summary>> {
+  let slowest = Infinity;
+  for (const contender of contenders) {
+    const warm = await runOps(contender.op, options.concurrency, {
+      untilMs: performance.now() + options.warmupSeconds * 1000,
+    });
+    slowest = Math.min(slowest, warm.opsPerSecond);
+  }
+  const count = Math.max(
+    options.minOps ?? options.concurrency,
+    options.concurrency,
+    Math.round(slowest * options.roundSeconds),
+  );
+  const rounds = new Map<string, RoundResult[]>(
+    contenders.map((c) => [c.name, []]),
+  );
+  for (let round = 0; round < options.rounds; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const contender = contenders[(round + k) % contenders.length];
+      const result = await runOps(contender.op, options.concurrency, {
+        count,
+      });
+      rounds.get(contender.name)?.push(result);
+    }
+  }
+  const summaries = new Map<string, Summary>();
+  for (const [name, results] of rounds) {
+    summaries.set(name, {
+      opsPerSecond: median(results.map((r) => r.opsPerSecond)),
+      p50Ms: median(results.map((r) => r.p50Ms)),
+      p99Ms: median(results.map((r) => r.p99Ms)),
+      rounds: results,
+    });
+  }
+  return summaries;
+}
+
+/** The summary of a contender that `compare` ran. */
+export function summaryOf(
+  summaries: ReadonlyMap<string, Summary>,
+  name: string,
+): Summary {
+  const summary = summaries.get(name);
+  if (!summary) throw new Error(`No measurements for "${name}"`);
+  return summary;
+}
