@@ -72,8 +72,10 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  console.error(
-    error instanceof Error ? (error.stack ?? error.message) : error,
-  );
+  if (error instanceof UsageError) console.error(error.message);
+  else
+    console.error(
+      error instanceof Error ? (error.stack ?? error.message) : error,
+    );
   process.exitCode = 1;
 }
