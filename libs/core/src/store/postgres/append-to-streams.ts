@@ -134,13 +134,17 @@ export async function appendToStreams(
   const command = options.handledCommand;
   let rows: AppendRow[];
   try {
-    rows = await client.query<AppendRow>(appendSql(schema), [
-      JSON.stringify(events),
-      JSON.stringify(expectations),
-      command?.id ?? null,
-      command?.type ?? null,
-      command ? JSON.stringify({ value: command.result ?? null }) : null,
-    ]);
+    rows = await client.query<AppendRow>(
+      schema.sql(appendSql),
+      [
+        JSON.stringify(events),
+        JSON.stringify(expectations),
+        command?.id ?? null,
+        command?.type ?? null,
+        command ? JSON.stringify({ value: command.result ?? null }) : null,
+      ],
+      { prepare: true },
+    );
   } catch (error) {
     if (isUniqueViolation(error, 'events_stream_version_key')) {
       // Writers that expected 'any' do not care who went first: try again,

@@ -6,7 +6,8 @@ import type { StoredEvent } from '../event-store.js';
 // here would otherwise win, and sort "10" before "2".
 export const EVENT_COLUMNS = `e.position::text AS position, e.id::text AS id, e.stream_id,
   e.stream_version::text AS stream_version, e.type, e.revision, e.payload, e.metadata,
-  e.created_at, e.transaction_id::text AS transaction_id`;
+  (extract(epoch FROM e.created_at) * 1000)::float8 AS created_ms,
+  e.transaction_id::text AS transaction_id`;
 
 export interface EventRow {
   position: string;
@@ -17,7 +18,8 @@ export interface EventRow {
   revision: number;
   payload: Record<string, unknown>;
   metadata: MessageMetadata;
-  created_at: Date | string;
+  /** Epoch milliseconds: far cheaper for the drivers than parsing a timestamp. */
+  created_ms: number;
   transaction_id: string;
 }
 
@@ -28,10 +30,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     revision: row.revision,
     payload: row.payload,
     metadata: row.metadata,
-    timestamp:
-      row.created_at instanceof Date
-        ? row.created_at
-        : new Date(row.created_at),
+    timestamp: new Date(row.created_ms),
     streamId: row.stream_id,
     streamVersion: Number(row.stream_version),
     position: BigInt(row.position),

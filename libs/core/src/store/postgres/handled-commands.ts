@@ -2,6 +2,9 @@ import type { HandledCommand } from '../event-store.js';
 import type { SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
+const findSql = (s: StoreSchema) =>
+  `SELECT command_type, result FROM ${s.handledCommands} WHERE command_id = $1::text`;
+
 export async function findHandledCommand(
   client: SqlClient,
   schema: StoreSchema,
@@ -10,10 +13,7 @@ export async function findHandledCommand(
   const rows = await client.query<{
     command_type: string;
     result: { value: unknown } | null;
-  }>(
-    `SELECT command_type, result FROM ${schema.handledCommands} WHERE command_id = $1::text`,
-    [id],
-  );
+  }>(schema.sql(findSql), [id], { prepare: true });
   if (rows.length === 0) return undefined;
   return { id, type: rows[0].command_type, result: rows[0].result?.value };
 }

@@ -1,5 +1,18 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { SqlClient, SqlParameter } from './sql-client.js';
+import type { QueryOptions, SqlClient, SqlParameter } from './sql-client.js';
+
+const statementNames = new Map<string, string>();
+
+/** A stable name for a statement text, so each connection prepares it once. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `chronicle_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -34,8 +47,12 @@ export class PgSqlClient implements SqlClient {
   async query<R extends object>(
     text: string,
     params: readonly SqlParameter[] = [],
+    options: QueryOptions = {},
   ): Promise<R[]> {
-    const result = await this.target.query<R>(text, params as SqlParameter[]);
+    const values = params as SqlParameter[];
+    const result = options.prepare
+      ? await this.target.query<R>({ name: statementName(text), text, values })
+      : await this.target.query<R>(text, values);
     return result.rows;
   }
 

@@ -19,6 +19,20 @@ import type { StoreSchema } from './store-schema.js';
  * anywhere on the server holds every reader back until it ends.
  */
 
+const readAllSql = (s: StoreSchema) => `
+  SELECT ${EVENT_COLUMNS} FROM ${s.events} e
+  WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
+    AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    AND ($4::text IS NULL OR e.type IN (SELECT jsonb_array_elements_text($4::text::jsonb)))
+  ORDER BY e.transaction_id, e.position
+  LIMIT $3::int`;
+
+const headCheckpointSql = (s: StoreSchema) => `
+  SELECT e.transaction_id::text AS transaction_id, e.position::text AS position
+  FROM ${s.events} e
+  WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1`;
+
 export async function readAll(
   client: SqlClient,
   schema: StoreSchema,
@@ -27,18 +41,14 @@ export async function readAll(
   const after = options.after ?? LOG_START;
   const types = options.types ? JSON.stringify(options.types) : null;
   const rows = await client.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM ${schema.events} e
-     WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
-       AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       AND ($4::text IS NULL OR e.type IN (SELECT jsonb_array_elements_text($4::text::jsonb)))
-     ORDER BY e.transaction_id, e.position
-     LIMIT $3::int`,
+    schema.sql(readAllSql),
     [
       after.transactionId.toString(),
       after.position.toString(),
       options.limit ?? 1000,
       types,
     ],
+    { prepare: true },
   );
   const events = rows.map(toStoredEvent);
   const last = events[events.length - 1];
@@ -55,10 +65,9 @@ export async function headCheckpoint(
   schema: StoreSchema,
 ): Promise<Checkpoint> {
   const rows = await client.query<{ transaction_id: string; position: string }>(
-    `SELECT e.transaction_id::text AS transaction_id, e.position::text AS position
-     FROM ${schema.events} e
-     WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1`,
+    schema.sql(headCheckpointSql),
+    [],
+    { prepare: true },
   );
   if (rows.length === 0) return LOG_START;
   return {

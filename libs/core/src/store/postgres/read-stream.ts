@@ -3,6 +3,14 @@ import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-row.js';
 import type { SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
+const readStreamSql = (s: StoreSchema) => `
+  SELECT ${EVENT_COLUMNS} FROM ${s.events} e
+  WHERE e.stream_id = $1::text AND e.stream_version >= $2::bigint AND e.stream_version <= $3::bigint
+  ORDER BY e.stream_version LIMIT $4::int`;
+
+const streamVersionSql = (s: StoreSchema) => `
+  SELECT coalesce(max(stream_version), 0)::text AS version FROM ${s.events} WHERE stream_id = $1::text`;
+
 /** Reads one stream in version order, a batch per round trip, walking the unique index. */
 export async function* readStream(
   client: SqlClient,
@@ -15,10 +23,9 @@ export async function* readStream(
   let next = options.fromVersion ?? 1;
   while (next <= last) {
     const rows = await client.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${schema.events} e
-       WHERE e.stream_id = $1::text AND e.stream_version >= $2::bigint AND e.stream_version <= $3::bigint
-       ORDER BY e.stream_version LIMIT $4::int`,
+      schema.sql(readStreamSql),
       [streamId, next, last, batchSize],
+      { prepare: true },
     );
     for (const row of rows) yield toStoredEvent(row);
     if (rows.length < batchSize) return;
@@ -32,8 +39,9 @@ export async function streamVersion(
   streamId: string,
 ): Promise<number> {
   const rows = await client.query<{ version: string }>(
-    `SELECT coalesce(max(stream_version), 0)::text AS version FROM ${schema.events} WHERE stream_id = $1::text`,
+    schema.sql(streamVersionSql),
     [streamId],
+    { prepare: true },
   );
   return Number(rows[0].version);
 }

@@ -11,6 +11,7 @@ export interface SqlClient {
   query<R extends object = Record<string, unknown>>(
     text: string,
     params?: readonly SqlParameter[],
+    options?: QueryOptions,
   ): Promise<R[]>;
   /** Runs a script of several statements, without parameters. */
   exec(text: string): Promise<void>;
@@ -21,6 +22,15 @@ export interface SqlClient {
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   /** Releases the connection or pool, unless it was handed in by the user. */
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection and reuse its plan. For the
+   * store's own hot statements, whose text is fixed: a server keeps every
+   * prepared statement for the connection's lifetime.
+   */
+  readonly prepare?: boolean;
 }
 
 /** Parameters are kept to types both drivers send the same way; JSON goes as text. */

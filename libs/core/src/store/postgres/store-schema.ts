@@ -21,6 +21,21 @@ export class StoreSchema {
     this.migrations = this.table('migrations');
   }
 
+  private readonly statements = new Map<
+    (schema: StoreSchema) => string,
+    string
+  >();
+
+  /** The text of a statement for this schema, built once. */
+  sql(build: (schema: StoreSchema) => string): string {
+    let text = this.statements.get(build);
+    if (text === undefined) {
+      text = build(this);
+      this.statements.set(build, text);
+    }
+    return text;
+  }
+
   /** A table of this schema, quoted. */
   table(name: string): string {
     return `${this.quoted}."${name}"`;
