@@ -26,7 +26,9 @@ import {
   UnitOfWork,
 } from './handling/index.js';
 import {
+  AppendSignal,
   EventStore,
+  LocalAppendSignal,
   openSqlClient,
   PostgresEventStore,
   SQL_CLIENT,
@@ -50,14 +52,23 @@ const coreProviders: Provider[] = [
       openSqlClient(options.database),
     inject: [CHRONICLE_OPTIONS],
   },
+  { provide: AppendSignal, useClass: LocalAppendSignal },
   {
     provide: EventStore,
-    useFactory: async (client: SqlClient, options: ChronicleModuleOptions) => {
-      const store = new PostgresEventStore(client, options.database?.schema);
+    useFactory: async (
+      client: SqlClient,
+      options: ChronicleModuleOptions,
+      signal: AppendSignal,
+    ) => {
+      const store = new PostgresEventStore(
+        client,
+        options.database?.schema,
+        signal,
+      );
       await store.migrate();
       return store;
     },
-    inject: [SQL_CLIENT, CHRONICLE_OPTIONS],
+    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, AppendSignal],
   },
   {
     provide: COMMAND_HANDLING_OPTIONS,
@@ -73,6 +84,7 @@ const coreProviders: Provider[] = [
 const coreExports = [
   CHRONICLE_OPTIONS,
   SQL_CLIENT,
+  AppendSignal,
   EventStore,
   UnitOfWork,
   CommandPipeline,

@@ -1,7 +1,10 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
+  AppendSignal,
   ChronicleModule,
+  SQL_CLIENT,
+  type SqlClient,
   CommandBus,
   CommandIdReusedError,
   ConcurrencyError,
@@ -16,6 +19,7 @@ import { freshSchema, type TestDatabase } from './databases.js';
 import {
   ConfirmAndFail,
   ConfirmOrder,
+  ConfirmWithNote,
   GetOrder,
   Order,
   OrderConfirmed,
@@ -272,6 +276,42 @@ export function chronicleModuleSuite(database: () => TestDatabase): void {
     await expect(repository.load('missing')).rejects.toThrow(
       'test.Order "missing" does not exist',
     );
+  });
+
+  it('commits a write enlisted by a handler with its events, and rolls it back with them', async () => {
+    const client = app.get<SqlClient>(SQL_CLIENT);
+    const table = `"${freshSchema('notes')}"`;
+    await client.exec(`CREATE TABLE ${table} (order_id text)`);
+    try {
+      await commands.execute(new PlaceOrder('o-11', [line('nut', 1)]));
+      await expect(
+        commands.execute(new ConfirmWithNote('o-11', table, true)),
+      ).rejects.toThrow('failed after enlisting');
+      expect(await client.query(`SELECT * FROM ${table}`)).toEqual([]);
+      expect(await store.streamVersion('test.Order-o-11')).toBe(1);
+
+      await commands.execute(new ConfirmWithNote('o-11', table, false));
+      expect(await client.query(`SELECT * FROM ${table}`)).toEqual([
+        { order_id: 'o-11' },
+      ]);
+      expect(await store.streamVersion('test.Order-o-11')).toBe(2);
+    } finally {
+      await client.exec(`DROP TABLE ${table}`);
+    }
+  });
+
+  it('signals readers after every commit that appended events', async () => {
+    let signals = 0;
+    const stop = app.get(AppendSignal).subscribe(() => signals++);
+    await commands.execute(new PlaceOrder('o-12', [line('oat', 1)]));
+    expect(signals).toBe(1);
+    await expect(
+      commands.execute(new ConfirmAndFail('o-12')),
+    ).rejects.toThrow();
+    expect(signals).toBe(1);
+    await commands.execute(new ConfirmOrder('o-12'));
+    expect(signals).toBe(2);
+    stop();
   });
 
   it('keeps the classes of rebuilt events', async () => {

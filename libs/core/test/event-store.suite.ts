@@ -2,6 +2,7 @@ import {
   ConcurrencyError,
   CommandAlreadyHandledError,
   LOG_START,
+  LocalAppendSignal,
   MIGRATIONS,
   PostgresEventStore,
   StoreConfigurationError,
@@ -344,6 +345,38 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       await open;
       const after = await store.readAll();
       expect(after.events.map((e) => e.streamId)).toEqual(['slow', 'fast']);
+    });
+  });
+
+  describe('the append signal', () => {
+    it('fires after a commit that appended, never for a rolled-back transaction', async () => {
+      const signal = new LocalAppendSignal();
+      let signals = 0;
+      signal.subscribe(() => signals++);
+      const signalled = new PostgresEventStore(
+        store.client,
+        store.schema,
+        signal,
+      );
+
+      await signalled.append('s', [event()]);
+      expect(signals).toBe(1);
+
+      await expect(
+        signalled.transaction(async (tx) => {
+          await tx.append('s', [event()]);
+          expect(signals).toBe(1); // not before the commit
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect(signals).toBe(1);
+
+      await signalled.transaction(async (tx) => {
+        await tx.append('s', [event()]);
+        await tx.append('t', [event()]);
+      });
+      expect(signals).toBe(2);
+      expect(await signalled.streamVersion('s')).toBe(2);
     });
   });
 

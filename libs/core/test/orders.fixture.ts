@@ -21,6 +21,7 @@ import {
   Query,
   QueryHandler,
   QueryType,
+  UnitOfWork,
   envelopeOf,
   type ICommandHandler,
   type IEventHandler,
@@ -202,6 +203,39 @@ export class GetOrderHandler implements IQueryHandler<GetOrder> {
   }
 }
 
+/** Confirms an order and writes a note row in the same transaction; may fail afterwards. */
+@CommandType('test.ConfirmWithNote')
+export class ConfirmWithNote extends Command<void> {
+  constructor(
+    readonly orderId: string,
+    readonly table: string,
+    readonly fail: boolean,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(ConfirmWithNote)
+export class ConfirmWithNoteHandler implements ICommandHandler<ConfirmWithNote> {
+  constructor(
+    @InjectAggregateRepository(Order)
+    private readonly orders: AggregateRepository<Order>,
+    private readonly unitOfWork: UnitOfWork,
+  ) {}
+
+  async execute({ orderId, table, fail }: ConfirmWithNote): Promise<void> {
+    const order = await this.orders.load(orderId);
+    order.confirm();
+    await this.orders.save(order);
+    await this.unitOfWork.enlist(async (tx) => {
+      await tx.query(`INSERT INTO ${table} (order_id) VALUES ($1::text)`, [
+        orderId,
+      ]);
+    });
+    if (fail) throw new Error('failed after enlisting');
+  }
+}
+
 /** Records what in-process event handlers received, and what the store held at that moment. */
 @Injectable()
 @EventsHandler(OrderPlaced, OrderConfirmed)
@@ -222,6 +256,7 @@ export const orderHandlers = [
   PlaceOrderHandler,
   ConfirmOrderHandler,
   ConfirmAndFailHandler,
+  ConfirmWithNoteHandler,
   GetOrderHandler,
   OrderEventsRecorder,
 ];

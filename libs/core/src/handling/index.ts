@@ -7,4 +7,4 @@ export { CommandIdReusedError } from './handling.errors.js';
 export { HandlingModule } from './handling.module.js';
 export { MessageGateway } from './message-gateway.js';
 export { type SendOptions } from './send-options.js';
-export { UnitOfWork } from './unit-of-work.js';
+export { UnitOfWork, type EnlistedWrite } from './unit-of-work.js';

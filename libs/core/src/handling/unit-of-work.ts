@@ -14,6 +14,7 @@ import {
   type ExpectedVersion,
   type HandledCommand,
   type NewEvent,
+  type SqlClient,
   type StoredEvent,
 } from '../store/index.js';
 
@@ -28,9 +29,13 @@ interface PendingAppend {
   readonly events: PendingEvent[];
 }
 
+/** A write that must commit with a command's events (a schedule, an outbox row...). */
+export type EnlistedWrite = (tx: SqlClient) => Promise<void>;
+
 /** What one command handler wrote: appended together when it returns. */
 class Scope {
   readonly appends = new Map<string, PendingAppend>();
+  readonly writes: EnlistedWrite[] = [];
 }
 
 /**
@@ -87,6 +92,17 @@ export class UnitOfWork {
   }
 
   /**
+   * Makes `write` part of the running command's transaction: it runs right after
+   * the events are appended, and commits or rolls back with them. Outside a
+   * command it runs at once, in a transaction of its own.
+   */
+  async enlist(write: EnlistedWrite): Promise<void> {
+    const scope = this.scopes.getStore();
+    if (scope) scope.writes.push(write);
+    else await this.store.transaction((_, tx) => write(tx));
+  }
+
+  /**
    * Runs `work` in a new unit of work, then appends everything it staged in one
    * transaction (recording `handledCommand`'s result with it), then publishes.
    */
@@ -99,9 +115,25 @@ export class UnitOfWork {
     const appends = [...scope.appends.values()].filter(
       (a) => a.events.length > 0,
     );
-    if (appends.length === 0 && !handledCommand) return result;
-    const results = await this.store.appendToStreams(this.toStore(appends), {
-      handledCommand: handledCommand && { ...handledCommand, result },
+    const record = handledCommand && { ...handledCommand, result };
+    if (scope.writes.length === 0) {
+      if (appends.length === 0 && !record) return result;
+      const results = await this.store.appendToStreams(this.toStore(appends), {
+        handledCommand: record,
+      });
+      this.publish(appends, results);
+      return result;
+    }
+    const results = await this.store.transaction(async (store, tx) => {
+      // Events first: the events insert must be the transaction's first write.
+      const appended =
+        appends.length > 0 || record
+          ? await store.appendToStreams(this.toStore(appends), {
+              handledCommand: record,
+            })
+          : [];
+      for (const write of scope.writes) await write(tx);
+      return appended;
     });
     this.publish(appends, results);
     return result;

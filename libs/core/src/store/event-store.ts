@@ -1,4 +1,5 @@
 import type { Envelope } from '../messages/index.js';
+import type { SqlClient } from './postgres/sql-client.js';
 
 /**
  * What the writer expects of a stream before appending: any state, no stream
@@ -129,4 +130,14 @@ export abstract class EventStore {
 
   /** The stored outcome of a command id, if it was handled. */
   abstract findHandledCommand(id: string): Promise<HandledCommand | undefined>;
+
+  /**
+   * Runs `fn` in one database transaction, with a store bound to it and the raw
+   * transaction for your own writes: they commit together, or not at all.
+   * Append first: the events insert must be the transaction's first write (see
+   * read-all.ts). Listeners are signalled after the commit.
+   */
+  abstract transaction<T>(
+    fn: (store: EventStore, tx: SqlClient) => Promise<T>,
+  ): Promise<T>;
 }

@@ -1,3 +1,4 @@
+export { AppendSignal, LocalAppendSignal } from './append-signal.js';
 export { ConcurrencyError } from './concurrency.error.js';
 export {
   EventStore,

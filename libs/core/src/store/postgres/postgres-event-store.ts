@@ -1,3 +1,4 @@
+import type { AppendSignal } from '../append-signal.js';
 import {
   EventStore,
   type AppendOptions,
@@ -24,9 +25,14 @@ import { StoreSchema } from './store-schema.js';
 export class PostgresEventStore extends EventStore {
   readonly schema: StoreSchema;
 
+  /** Whether this store, bound to a transaction, appended anything in it. */
+  private appendedInTransaction = false;
+
   constructor(
     readonly client: SqlClient,
     schema: string | StoreSchema = 'chronicle',
+    /** Signalled after each commit that appended events. */
+    readonly signal?: AppendSignal,
   ) {
     super();
     this.schema = typeof schema === 'string' ? new StoreSchema(schema) : schema;
@@ -41,12 +47,17 @@ export class PostgresEventStore extends EventStore {
    * The same store bound to one transaction: its appends commit with whatever
    * else `fn` writes through `tx`, or not at all.
    */
-  transaction<T>(
+  async transaction<T>(
     fn: (store: PostgresEventStore, tx: SqlClient) => Promise<T>,
   ): Promise<T> {
-    return this.client.transaction((tx) =>
-      fn(new PostgresEventStore(tx, this.schema), tx),
-    );
+    if (this.client.inTransaction) return fn(this, this.client);
+    let bound: PostgresEventStore | undefined;
+    const result = await this.client.transaction((tx) => {
+      bound = new PostgresEventStore(tx, this.schema, this.signal);
+      return fn(bound, tx);
+    });
+    if (bound?.appendedInTransaction) this.signal?.notify();
+    return result;
   }
 
   async append(
@@ -60,11 +71,22 @@ export class PostgresEventStore extends EventStore {
     return result;
   }
 
-  appendToStreams(
+  async appendToStreams(
     appends: readonly StreamAppend[],
     options?: AppendOptions,
   ): Promise<AppendResult[]> {
-    return appendToStreams(this.client, this.schema, appends, options);
+    const results = await appendToStreams(
+      this.client,
+      this.schema,
+      appends,
+      options,
+    );
+    if (results.some((r) => r.positions.length > 0)) {
+      // In a transaction, nothing is visible until it commits: signal then.
+      if (this.client.inTransaction) this.appendedInTransaction = true;
+      else this.signal?.notify();
+    }
+    return results;
   }
 
   readStream(
