@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   Module,
   type DynamicModule,
   type OnApplicationShutdown,
@@ -21,10 +22,12 @@ import {
 import {
   COMMAND_HANDLING_OPTIONS,
   CommandPipeline,
+  enabledModulesFrom,
   HandlingModule,
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
+import { ChronicleHealthIndicator } from './observability/index.js';
 import {
   AppendSignal,
   EventStore,
@@ -34,15 +37,59 @@ import {
   SQL_CLIENT,
   type SqlClient,
 } from './store/index.js';
+import {
+  checkSubjectToken,
+  eventsSubject,
+  NatsTransport,
+  openTransport,
+  RelayedAppendSignal,
+  Transport,
+  TRANSPORT_OPTIONS,
+  TransportError,
+  type ResolvedTransportOptions,
+} from './transport/index.js';
 
-/** Closes the database when the application closes (unless the user owns it). */
+/**
+ * Closes the connections when the application closes: the transport (already
+ * drained by the router) and then the database (unless the user owns it).
+ */
 @Injectable()
-class DatabaseLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(SQL_CLIENT) private readonly client: SqlClient) {}
+class ConnectionsLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(SQL_CLIENT) private readonly client: SqlClient,
+    private readonly transport: Transport,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.transport.close();
     await this.client.close();
   }
+}
+
+function resolveTransportOptions(
+  options: ChronicleModuleOptions,
+): ResolvedTransportOptions {
+  const transport = options.transport ?? {};
+  const usesNats = Boolean(
+    transport.nats || (!transport.local && process.env.NATS_URL),
+  );
+  if (usesNats && !options.app) {
+    throw new TransportError(
+      'Set `app` in ChronicleModule.forRoot when using NATS: it names the queue group that ' +
+        "the app's instances share.",
+    );
+  }
+  return {
+    app: checkSubjectToken('app name', options.app ?? 'app'),
+    namespace: checkSubjectToken(
+      'namespace',
+      transport.namespace ?? process.env.CHRONICLE_NAMESPACE ?? 'default',
+    ),
+    timeoutMs: transport.timeoutMs ?? 10_000,
+    routing: transport.routing ?? 'local',
+    debug: transport.debug ?? false,
+    enabled: enabledModulesFrom(options.enabled),
+  };
 }
 
 const coreProviders: Provider[] = [
@@ -52,7 +99,36 @@ const coreProviders: Provider[] = [
       openSqlClient(options.database),
     inject: [CHRONICLE_OPTIONS],
   },
-  { provide: AppendSignal, useClass: LocalAppendSignal },
+  {
+    provide: TRANSPORT_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions): ResolvedTransportOptions =>
+      resolveTransportOptions(options),
+    inject: [CHRONICLE_OPTIONS],
+  },
+  {
+    provide: Transport,
+    useFactory: (
+      options: ChronicleModuleOptions,
+      resolved: ResolvedTransportOptions,
+    ) => {
+      const logger = new Logger('Chronicle');
+      return openTransport(options.transport, resolved.app, (error) =>
+        logger.error('Transport error', error),
+      );
+    },
+    inject: [CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
+  },
+  {
+    provide: AppendSignal,
+    useFactory: (transport: Transport, resolved: ResolvedTransportOptions) =>
+      transport instanceof NatsTransport
+        ? RelayedAppendSignal.start(
+            transport,
+            eventsSubject(resolved.namespace),
+          )
+        : new LocalAppendSignal(),
+    inject: [Transport, TRANSPORT_OPTIONS],
+  },
   {
     provide: EventStore,
     useFactory: async (
@@ -75,20 +151,24 @@ const coreProviders: Provider[] = [
     useFactory: (options: ChronicleModuleOptions) => options.commands ?? {},
     inject: [CHRONICLE_OPTIONS],
   },
-  DatabaseLifecycle,
+  ConnectionsLifecycle,
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  ChronicleHealthIndicator,
 ];
 
 const coreExports = [
   CHRONICLE_OPTIONS,
   SQL_CLIENT,
+  TRANSPORT_OPTIONS,
+  Transport,
   AppendSignal,
   EventStore,
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  ChronicleHealthIndicator,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import type { CommandHandlingOptions } from './handling/index.js';
 import type { SqlClient } from './store/index.js';
+import type { TransportOptions } from './transport/index.js';
 
 /** Where the event store lives. */
 export interface DatabaseOptions {
@@ -9,7 +10,7 @@ export interface DatabaseOptions {
   readonly embedded?: boolean;
   /** Run embedded PGlite with its files in this folder (kept across restarts). */
   readonly dataDir?: string;
-  /** The PostgreSQL schema of Chronicle's tables. Default `chronicle`. */
+  /** The PostgreSQL schema of Chronicle's tables. Default: `CHRONICLE_SCHEMA`, else `chronicle`. */
   readonly schema?: string;
   /** The most connections the pool opens (PostgreSQL only). Default 10. */
   readonly poolSize?: number;
@@ -18,10 +19,20 @@ export interface DatabaseOptions {
 }
 
 export interface ChronicleModuleOptions {
-  /** This microclient's name. */
+  /**
+   * This microclient's name: the NATS queue group its instances share, so each
+   * request goes to one of them. Required with NATS.
+   */
   readonly app?: string;
   readonly database?: DatabaseOptions;
+  readonly transport?: TransportOptions;
   readonly commands?: CommandHandlingOptions;
+  /**
+   * The modules whose handlers run in this process (`['orders', 'billing']` for
+   * OrdersModule and BillingModule); messages for the others go over the
+   * transport. Default: `CHRONICLE_ENABLED` (comma-separated), else all.
+   */
+  readonly enabled?: readonly string[];
 }
 
 export interface ChronicleModuleAsyncOptions {

@@ -27,4 +27,6 @@ export {
 export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
+export * from './observability/index.js';
 export * from './store/index.js';
+export * from './transport/index.js';

@@ -13,6 +13,7 @@ import {
   QueryBus,
   ValidationError,
   newMessageId,
+  type PostgresEventStore,
   type StoredEvent,
 } from '../src/index.js';
 import { freshSchema, type TestDatabase } from './databases.js';
@@ -33,6 +34,15 @@ import {
 
 function line(sku: string, quantity: number): OrderLine {
   return Object.assign(new OrderLine(), { sku, quantity });
+}
+
+/** Every event in the app's schema, committed or not yet readable by the log. */
+async function countEvents(store: EventStore): Promise<number> {
+  const postgres = store as PostgresEventStore;
+  const [{ n }] = await postgres.client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${postgres.schema.events}`,
+  );
+  return n;
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -133,7 +143,7 @@ export function chronicleModuleSuite(database: () => TestDatabase): void {
     ]);
     expect((error as Error).message).toContain('test.PlaceOrder');
     expect(hooks.attempts).toBe(0);
-    expect((await store.readAll()).events).toEqual([]);
+    expect(await countEvents(store)).toBe(0);
   });
 
   it('validates queries too', async () => {
@@ -152,7 +162,9 @@ export function chronicleModuleSuite(database: () => TestDatabase): void {
       streamId: 'test.Order-o-2',
       streamVersion: 1,
     });
-    const [stored] = (await store.readAll()).events;
+    // Streams, not the global log: the log waits for every open transaction on
+    // the server, and other suites may be holding some.
+    const [stored] = await collect(store.readStream('test.Order-o-2'));
     expect(envelope?.position).toBe(stored.position);
     expect(envelope?.id).toBe(stored.id);
   });
@@ -173,7 +185,7 @@ export function chronicleModuleSuite(database: () => TestDatabase): void {
       id: commandId,
       metadata: { userId: 'u-7', correlationId: 'conversation-1' },
     });
-    const [stored] = (await store.readAll()).events;
+    const [stored] = await collect(store.readStream('test.Order-o-4'));
     expect(stored.metadata).toEqual({
       userId: 'u-7',
       correlationId: 'conversation-1',
@@ -319,8 +331,9 @@ export function chronicleModuleSuite(database: () => TestDatabase): void {
     await commands.execute(new ConfirmOrder('o-10'));
     const confirmed = OrderEventsRecorder.seen.map((s) => s.event);
     expect(confirmed[1]).toBeInstanceOf(OrderConfirmed);
-    const stored: StoredEvent[] = (await store.readAll())
-      .events as StoredEvent[];
+    const stored: StoredEvent[] = await collect(
+      store.readStream('test.Order-o-10'),
+    );
     expect(stored).toHaveLength(2);
   });
 }

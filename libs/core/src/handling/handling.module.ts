@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { HandlerRegistrar } from './handler-registrar.js';
+import { MessageRouter } from './message-router.js';
 
 /**
- * Deliberately not global: see HandlerRegistrar for why its bootstrap hook
- * must run after @nestjs/cqrs's.
+ * Deliberately not global: see MessageRouter for why its bootstrap hook must
+ * run after @nestjs/cqrs's.
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [HandlerRegistrar],
+  providers: [MessageRouter],
 })
 export class HandlingModule {}

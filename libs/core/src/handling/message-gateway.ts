@@ -8,7 +8,8 @@ type ResultOf<M> =
 
 /**
  * The buses, plus what they cannot say: a command id (a command sent again with
- * the same id returns the first result and changes nothing) and extra metadata.
+ * the same id returns the first result and changes nothing), extra metadata, a
+ * per-call timeout, and sending without waiting.
  */
 @Injectable()
 export class MessageGateway {
@@ -31,5 +32,18 @@ export class MessageGateway {
   ): Promise<ResultOf<Q>> {
     attachSendOptions(query, options);
     return this.queryBus.execute(query) as Promise<ResultOf<Q>>;
+  }
+
+  /**
+   * Sends a command and does not wait for its handler: resolves once it is on
+   * its way (handed to NATS, or started in this process). The handler's
+   * outcome, error included, is only logged where it runs.
+   */
+  async sendAndForget(
+    command: object,
+    options: Omit<SendOptions, 'timeoutMs'> = {},
+  ): Promise<void> {
+    attachSendOptions(command, { ...options, forget: true });
+    await this.commandBus.execute(command);
   }
 }

@@ -1,16 +1,29 @@
 import type { EnvelopeOptions } from '../messages/index.js';
 
 /** What a sender can say about one command or query beyond its payload. */
-export type SendOptions = Pick<EnvelopeOptions, 'id' | 'metadata'>;
+export interface SendOptions extends Pick<EnvelopeOptions, 'id' | 'metadata'> {
+  /** How long to wait for a remote handler, in ms. Default: the transport's. */
+  readonly timeoutMs?: number;
+}
 
-const pending = new WeakMap<object, SendOptions>();
+/** Options the framework itself attaches (a message arriving off the wire, fire-and-forget). */
+export interface InternalSendOptions extends SendOptions {
+  readonly timestamp?: Date;
+  /** Do not wait for the handler: resolve at once with `undefined`. */
+  readonly forget?: boolean;
+}
+
+const pending = new WeakMap<object, InternalSendOptions>();
 
 /** Attaches send options to a message on its way through a bus. */
-export function attachSendOptions(message: object, options: SendOptions): void {
+export function attachSendOptions(
+  message: object,
+  options: InternalSendOptions,
+): void {
   pending.set(message, options);
 }
 
-/** The options a sender attached, if any (read once per handling). */
-export function sendOptionsOf(message: object): SendOptions {
+/** The options a sender attached, if any. */
+export function sendOptionsOf(message: object): InternalSendOptions {
   return pending.get(message) ?? {};
 }

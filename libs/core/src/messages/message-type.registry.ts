@@ -45,6 +45,11 @@ export const MessageTypeRegistry = {
     return byClass.get(target);
   },
 
+  /** Every registered type. */
+  all(): MessageTypeInfo[] {
+    return [...byName.values()];
+  },
+
   forInstance(message: object): MessageTypeInfo | undefined {
     return byClass.get(message.constructor as MessageClass);
   },

@@ -1,0 +1,230 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import {
+  AsyncContext,
+  CommandBus,
+  QueryBus,
+  type ICommandHandler,
+  type IQueryHandler,
+} from '@nestjs/cqrs';
+import {
+  createEnvelope,
+  fromPayload,
+  MessageTypeRegistry,
+  payloadOf,
+  UnsupportedRevisionError,
+  type MessageTypeInfo,
+} from '../messages/index.js';
+import {
+  decodeReply,
+  decodeRequest,
+  encodeError,
+  encodeRequest,
+  encodeResult,
+  messageSubject,
+  Transport,
+  TRANSPORT_OPTIONS,
+  type RequestListener,
+  type ResolvedTransportOptions,
+} from '../transport/index.js';
+import { CommandPipeline } from './command-pipeline.js';
+import { isModuleEnabled } from './enabled-modules.js';
+import { attachSendOptions, sendOptionsOf } from './send-options.js';
+
+/*
+ * @nestjs/cqrs's own metadata keys: the handled class of a handler, and the id
+ * of a message class. A test pins them, so that an upgrade fails loudly.
+ */
+const CQRS_KEYS = {
+  command: { handler: '__commandHandler__', id: '__command__' },
+  query: { handler: '__queryHandler__', id: '__query__' },
+} as const;
+
+type RoutedKind = keyof typeof CQRS_KEYS;
+type Handler = ICommandHandler | IQueryHandler;
+type Bindable = Parameters<CommandBus['bind']>[0];
+type Execute = (message: object) => Promise<unknown>;
+
+/**
+ * Decides where each command and query runs, using only @nestjs/cqrs's public
+ * `bind`. After cqrs has registered the handlers, every message type is bound
+ * again under the same id: to a local proxy that runs the pipeline around this
+ * process's handler, or to a remote proxy that sends it over the transport.
+ * Every enabled local handler of a named type is also served on the transport,
+ * in a queue group named after the app, so other processes can reach it.
+ *
+ * This lives in a non-global module on purpose: Nest runs the bootstrap hooks
+ * of global modules (CqrsModule) first, so these bindings are the ones that stay.
+ */
+@Injectable()
+export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Chronicle');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly moduleRef: ModuleRef,
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+    private readonly pipeline: CommandPipeline,
+    private readonly transport: Transport,
+    @Inject(TRANSPORT_OPTIONS)
+    private readonly options: ResolvedTransportOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const handledHere = new Set<string>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const type = wrapper.instance?.constructor ?? wrapper.metatype;
+      if (typeof type !== 'function') continue;
+      for (const kind of Object.keys(CQRS_KEYS) as RoutedKind[]) {
+        const handled = Reflect.getMetadata(CQRS_KEYS[kind].handler, type) as
+          object | undefined;
+        if (!handled || !isModuleEnabled(wrapper, this.options.enabled))
+          continue;
+        const { id } = Reflect.getMetadata(CQRS_KEYS[kind].id, handled) as {
+          id: string;
+        };
+        const local = this.localExecute(wrapper, kind);
+        const info = MessageTypeRegistry.forClass(
+          handled as MessageTypeInfo['target'],
+        );
+        if (!info) {
+          // A plain cqrs message without a stable name can only run here.
+          this.bind(kind, id, local);
+          continue;
+        }
+        handledHere.add(info.name);
+        await this.transport.serve(
+          messageSubject(this.options.namespace, kind, info.name),
+          this.options.app,
+          this.listener(info, local),
+        );
+        this.bind(
+          kind,
+          id,
+          this.options.routing === 'local' ? local : this.remoteExecute(info),
+        );
+      }
+    }
+    for (const info of MessageTypeRegistry.all()) {
+      if (info.kind === 'event' || handledHere.has(info.name)) continue;
+      this.bind(info.kind, info.name, this.remoteExecute(info));
+    }
+  }
+
+  /** Stop taking requests and answer the ones in flight; the database closes after. */
+  async onModuleDestroy(): Promise<void> {
+    await this.transport.drain();
+  }
+
+  private bind(kind: RoutedKind, id: string, execute: Execute): void {
+    const handler = {
+      isDependencyTreeStatic: () => true,
+      instance: { execute },
+    };
+    const bindable = handler as unknown as Bindable;
+    if (kind === 'command') this.commandBus.bind(bindable, id);
+    else this.queryBus.bind(bindable, id);
+  }
+
+  /** Runs the pipeline around this process's handler. */
+  private localExecute(wrapper: InstanceWrapper, kind: RoutedKind): Execute {
+    const run = (handler: Handler, message: object) =>
+      kind === 'command'
+        ? this.pipeline.executeCommand(handler as ICommandHandler, message)
+        : this.pipeline.executeQuery(handler as IQueryHandler, message);
+    const execute: Execute = wrapper.isDependencyTreeStatic()
+      ? (message) => run(wrapper.instance as Handler, message)
+      : async (message) => {
+          // Request-scoped handler: resolve it per message, as @nestjs/cqrs does.
+          const context = AsyncContext.of(message) ?? new AsyncContext();
+          if (!AsyncContext.isAttached(context)) {
+            this.moduleRef.registerRequestByContextId(context, context.id);
+            context.attachTo(message);
+          }
+          const handler = await this.moduleRef.resolve<Handler>(
+            wrapper.metatype as never,
+            context.id,
+            { strict: false },
+          );
+          return run(handler, message);
+        };
+    return (message) => {
+      if (!sendOptionsOf(message).forget) return execute(message);
+      void execute(message).catch((error: unknown) =>
+        this.logger.error(
+          `${describe(message)} sent without waiting failed`,
+          error,
+        ),
+      );
+      return Promise.resolve(undefined);
+    };
+  }
+
+  /** Sends the message over the transport and turns the reply into a result or a typed error. */
+  private remoteExecute(info: MessageTypeInfo): Execute {
+    const subject = messageSubject(
+      this.options.namespace,
+      info.kind,
+      info.name,
+    );
+    return async (message) => {
+      const sent = sendOptionsOf(message);
+      const envelope = createEnvelope(message, info.kind, sent);
+      const wire = encodeRequest(envelope, payloadOf(envelope), {
+        debug: this.options.debug,
+      });
+      if (sent.forget) {
+        await this.transport.publish(subject, wire);
+        return undefined;
+      }
+      const reply = await this.transport.request(subject, wire, {
+        timeoutMs: sent.timeoutMs ?? this.options.timeoutMs,
+        messageType: info.name,
+      });
+      return decodeReply(reply, info.name);
+    };
+  }
+
+  /** Answers requests off the wire with the local handler; a bad message gets an error reply. */
+  private listener(info: MessageTypeInfo, local: Execute): RequestListener {
+    return async (request, wantsReply) => {
+      let debug = false;
+      try {
+        const decoded = decodeRequest(request, info.name);
+        debug = decoded.debug;
+        if (decoded.revision > info.revision) {
+          throw new UnsupportedRevisionError(
+            info.name,
+            decoded.revision,
+            info.revision,
+          );
+        }
+        const message = fromPayload(info.target, decoded.payload);
+        attachSendOptions(message, {
+          id: decoded.id,
+          metadata: decoded.metadata,
+          timestamp: decoded.timestamp,
+        });
+        return encodeResult(await local(message));
+      } catch (error) {
+        if (!wantsReply)
+          this.logger.error(`${info.name} sent without waiting failed`, error);
+        return encodeError(error, debug || this.options.debug);
+      }
+    };
+  }
+}
+
+function describe(message: object): string {
+  return (
+    MessageTypeRegistry.forInstance(message)?.name ?? message.constructor.name
+  );
+}

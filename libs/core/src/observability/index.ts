@@ -1,0 +1,4 @@
+export {
+  ChronicleHealthIndicator,
+  type HealthResult,
+} from './chronicle-health.indicator.js';

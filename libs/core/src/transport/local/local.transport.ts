@@ -1,0 +1,107 @@
+import { EventEmitter } from 'node:events';
+import {
+  NoHandlerError,
+  TimeoutError,
+  TransportError,
+} from '../transport.errors.js';
+import {
+  Transport,
+  type RequestListener,
+  type TransportStatus,
+  type WireMessage,
+} from '../transport.js';
+
+/**
+ * The in-process transport: the embedded default. Messages still go through
+ * the wire format (strings in, strings out), so what works here works over NATS.
+ */
+export class LocalTransport extends Transport {
+  private readonly listeners = new Map<string, RequestListener[]>();
+  private readonly turns = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly broadcasts = new EventEmitter().setMaxListeners(0);
+  private draining = false;
+
+  async request(
+    subject: string,
+    message: WireMessage,
+    options: { timeoutMs: number; messageType: string },
+  ): Promise<WireMessage> {
+    const listener = this.pick(subject, options.messageType);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new TimeoutError(options.messageType, options.timeoutMs)),
+        options.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([
+        this.track(listener(copy(message), true)),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async publish(subject: string, message: WireMessage): Promise<void> {
+    const listener = this.pick(subject, subject);
+    void this.track(listener(copy(message), false)).catch(() => undefined);
+  }
+
+  async serve(
+    subject: string,
+    _queue: string,
+    listener: RequestListener,
+  ): Promise<void> {
+    this.listeners.set(subject, [
+      ...(this.listeners.get(subject) ?? []),
+      listener,
+    ]);
+  }
+
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.listeners.clear();
+    await Promise.allSettled(this.inFlight);
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+  }
+
+  status(): TransportStatus {
+    return { kind: 'local', connected: !this.draining };
+  }
+
+  async onBroadcast(topic: string, listener: () => void): Promise<() => void> {
+    this.broadcasts.on(topic, listener);
+    return () => this.broadcasts.off(topic, listener);
+  }
+
+  broadcast(topic: string): void {
+    this.broadcasts.emit(topic);
+  }
+
+  private pick(subject: string, messageType: string): RequestListener {
+    if (this.draining)
+      throw new TransportError('The local transport is shutting down.');
+    const listeners = this.listeners.get(subject);
+    if (!listeners || listeners.length === 0)
+      throw new NoHandlerError(messageType);
+    const turn = this.turns.get(subject) ?? 0;
+    this.turns.set(subject, turn + 1);
+    return listeners[turn % listeners.length];
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+}
+
+function copy(message: WireMessage): WireMessage {
+  return { headers: { ...message.headers }, body: message.body };
+}

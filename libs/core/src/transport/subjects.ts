@@ -1,0 +1,28 @@
+import type { MessageKind } from '../messages/index.js';
+import { TransportError } from './transport.errors.js';
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** Checks a name that becomes one token of a NATS subject or a queue group. */
+export function checkSubjectToken(what: string, value: string): string {
+  if (!TOKEN.test(value)) {
+    throw new TransportError(
+      `The ${what} "${value}" cannot be used in NATS subjects: use letters, digits, "_" and "-".`,
+    );
+  }
+  return value;
+}
+
+/** `chronicle.<namespace>.command.<Type>` (a type name's dots add tokens, which is fine). */
+export function messageSubject(
+  namespace: string,
+  kind: MessageKind,
+  type: string,
+): string {
+  return `chronicle.${namespace}.${kind}.${type}`;
+}
+
+/** Where the store's wake-ups travel: `chronicle.<namespace>.events`. */
+export function eventsSubject(namespace: string): string {
+  return `chronicle.${namespace}.events`;
+}

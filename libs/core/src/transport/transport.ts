@@ -1,0 +1,64 @@
+/** A message as the wire carries it: string headers and a JSON body. */
+export interface WireMessage {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Handles one request; resolves to the reply, or `undefined` when none was asked for. */
+export type RequestListener = (
+  request: WireMessage,
+  wantsReply: boolean,
+) => Promise<WireMessage>;
+
+/** What the transport can say about its connection, for health checks. */
+export interface TransportStatus {
+  readonly kind: 'local' | 'nats';
+  readonly connected: boolean;
+  readonly server?: string;
+  readonly reconnects?: number;
+}
+
+/**
+ * The port between the buses and the network. Requests go to a subject and one
+ * of the subscribers in a queue group answers; `serve` subscribes a listener.
+ * Adapters: `nats/` for real deployments, `local/` in process.
+ */
+export abstract class Transport {
+  /**
+   * Sends a request and waits for the reply. Rejects with `NoHandlerError` when
+   * nobody serves the subject, `TimeoutError`, or `TransportError`.
+   */
+  abstract request(
+    subject: string,
+    message: WireMessage,
+    options: { timeoutMs: number; messageType: string },
+  ): Promise<WireMessage>;
+
+  /** Sends without waiting for any reply. */
+  abstract publish(subject: string, message: WireMessage): Promise<void>;
+
+  /** Serves a subject in a queue group: each request goes to one member of the group. */
+  abstract serve(
+    subject: string,
+    queue: string,
+    listener: RequestListener,
+  ): Promise<void>;
+
+  /** Stops taking requests and waits for the ones in flight to be answered. */
+  abstract drain(): Promise<void>;
+
+  abstract close(): Promise<void>;
+
+  abstract status(): TransportStatus;
+
+  /**
+   * A wake-up channel shared by every app on the transport (the store's
+   * AppendSignal rides on it). Returns a function that stops listening.
+   */
+  abstract onBroadcast(
+    topic: string,
+    listener: () => void,
+  ): Promise<() => void>;
+
+  abstract broadcast(topic: string): void;
+}

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+
+export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** A namespace no other test uses, so subjects never cross between tests. */
+export function freshNamespace(): string {
+  return `t${randomBytes(5).toString('hex')}`;
+}
+
+/** The nats-server binary: NATS_SERVER_BIN, else the one on PATH or in /usr/sbin. */
+function natsServerBinary(): string {
+  const candidates = [
+    process.env.NATS_SERVER_BIN,
+    ...(process.env.PATH ?? '').split(':').map((dir) => `${dir}/nats-server`),
+    '/usr/sbin/nats-server',
+    '/usr/local/bin/nats-server',
+  ].filter((c): c is string => Boolean(c));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) {
+    throw new Error(
+      'These tests start their own nats-server (to drop connections and to try ' +
+        'authentication) and found none: install nats-server 2.9+ or set NATS_SERVER_BIN.',
+    );
+  }
+  return found;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, up: boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open === up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(
+    `nats-server on port ${port} did not ${up ? 'start' : 'stop'}`,
+  );
+}
+
+/** A nats-server of the test's own, on a free loopback port; stop and start it at will. */
+export class OwnNatsServer {
+  private process?: ChildProcess;
+
+  private constructor(
+    readonly port: number,
+    private readonly args: string[],
+  ) {}
+
+  static async start(options: { token?: string } = {}): Promise<OwnNatsServer> {
+    const port = await freePort();
+    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    if (options.token) args.push('--auth', options.token);
+    const server = new OwnNatsServer(port, args);
+    await server.resume();
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async resume(): Promise<void> {
+    this.process = spawn(natsServerBinary(), this.args, { stdio: 'ignore' });
+    await waitForPort(this.port, true);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    await waitForPort(this.port, false);
+  }
+}
+
+/** Polls `check` until it holds, failing with `what` after a generous deadline. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  deadlineMs = 20_000,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`Timed out waiting until ${what}`);
+}

@@ -1,0 +1,131 @@
+import { Inject, Module } from '@nestjs/common';
+import { IsNotEmpty, IsString, Min } from 'class-validator';
+import {
+  Command,
+  CommandHandler,
+  CommandType,
+  Query,
+  QueryHandler,
+  QueryType,
+  type ICommandHandler,
+  type IQueryHandler,
+} from '../src/index.js';
+
+// Messages shared by the apps of the transport tests, as a shared library would be.
+
+export const INSTANCE = Symbol('instance');
+
+@CommandType('ship.ShipParcel')
+export class ShipParcel extends Command<{
+  parcelId: string;
+  handledBy: string;
+}> {
+  @IsString()
+  @IsNotEmpty()
+  parcelId: string;
+
+  @Min(0)
+  weightKg: number;
+
+  constructor(parcelId: string, weightKg: number) {
+    super();
+    this.parcelId = parcelId;
+    this.weightKg = weightKg;
+  }
+}
+
+@CommandType('ship.RefuseParcel')
+export class RefuseParcel extends Command<void> {
+  constructor(readonly reason: string) {
+    super();
+  }
+}
+
+@CommandType('ship.SlowParcel')
+export class SlowParcel extends Command<string> {
+  constructor(
+    readonly parcelId: string,
+    readonly ms: number,
+  ) {
+    super();
+  }
+}
+
+/** Nobody handles this one. */
+@CommandType('ship.Unserved')
+export class Unserved extends Command<void> {}
+
+@QueryType('ship.CountParcels')
+export class CountParcels extends Query<{
+  shipped: number;
+  handledBy: string;
+}> {}
+
+export class ParcelRefused extends Error {
+  readonly code = 'PARCEL_REFUSED';
+  override readonly name = 'ParcelRefused';
+}
+
+/** What one app instance saw, readable by the test. */
+export class Ledger {
+  shipped = 0;
+  slowStarted = 0;
+  slowFinished = 0;
+}
+
+@CommandHandler(ShipParcel)
+export class ShipParcelHandler implements ICommandHandler<ShipParcel> {
+  constructor(
+    @Inject(INSTANCE) private readonly instance: string,
+    private readonly ledger: Ledger,
+  ) {}
+
+  async execute({ parcelId }: ShipParcel) {
+    this.ledger.shipped++;
+    return { parcelId, handledBy: this.instance };
+  }
+}
+
+@CommandHandler(RefuseParcel)
+export class RefuseParcelHandler implements ICommandHandler<RefuseParcel> {
+  async execute({ reason }: RefuseParcel): Promise<void> {
+    throw new ParcelRefused(reason);
+  }
+}
+
+@CommandHandler(SlowParcel)
+export class SlowParcelHandler implements ICommandHandler<SlowParcel> {
+  constructor(private readonly ledger: Ledger) {}
+
+  async execute({ parcelId, ms }: SlowParcel): Promise<string> {
+    this.ledger.slowStarted++;
+    await new Promise((r) => setTimeout(r, ms));
+    this.ledger.slowFinished++;
+    return `shipped ${parcelId}`;
+  }
+}
+
+@QueryHandler(CountParcels)
+export class CountParcelsHandler implements IQueryHandler<CountParcels> {
+  constructor(
+    @Inject(INSTANCE) private readonly instance: string,
+    private readonly ledger: Ledger,
+  ) {}
+
+  async execute() {
+    return { shipped: this.ledger.shipped, handledBy: this.instance };
+  }
+}
+
+/** The shipping handlers; each app that imports it gets its own Ledger. */
+@Module({
+  providers: [
+    Ledger,
+    ShipParcelHandler,
+    RefuseParcelHandler,
+    SlowParcelHandler,
+    CountParcelsHandler,
+  ],
+  exports: [Ledger],
+})
+export class ShippingModule {}
