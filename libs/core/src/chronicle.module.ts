@@ -136,11 +136,8 @@ const coreProviders: Provider[] = [
       options: ChronicleModuleOptions,
       signal: AppendSignal,
     ) => {
-      const store = new PostgresEventStore(
-        client,
-        options.database?.schema,
-        signal,
-      );
+      const schema = options.database?.schema ?? process.env.CHRONICLE_SCHEMA;
+      const store = new PostgresEventStore(client, schema, signal);
       await store.migrate();
       return store;
     },

@@ -138,7 +138,11 @@ export function encodeError(error: unknown, debug: boolean): WireMessage {
   const err = error instanceof Error ? error : new Error(String(error));
   const ownCode = (err as { code?: unknown }).code;
   const body: ErrorBody = {
-    name: err.name,
+    // `class OrderRuleViolated extends Error {}` keeps the name "Error": the class says more.
+    name:
+      err.name === 'Error' && err.constructor !== Error
+        ? err.constructor.name
+        : err.name,
     code:
       err instanceof ChronicleError
         ? err.code

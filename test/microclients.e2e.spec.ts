@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  ChronicleModule,
+  CommandBus,
+  RemoteHandlerError,
+  ValidationError,
+} from '@chronicle/core';
+import { DATABASE_URL, freshSchema } from '../libs/core/test/databases.js';
+import {
+  eventually,
+  freshNamespace,
+  NATS_URL,
+} from '../libs/core/test/nats.js';
+import { ShipParcel, SlowParcel } from '../libs/core/test/shipping.fixture.js';
+import {
+  CancelOrder,
+  ConfirmOrder,
+  GetOrder,
+  OrderLine,
+  PlaceOrder,
+} from '../apps/orders/src/orders/index.js';
+
+/** A microclient in a process of its own, and the lines it has printed. */
+class Microclient {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) =>
+      this.lines.push(line),
+    );
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    this.exited = new Promise((resolve) => child.once('exit', resolve));
+  }
+
+  static start(script: string, env: Record<string, string>): Microclient {
+    return new Microclient(
+      spawn(process.execPath, [script], {
+        env: { ...process.env, DATABASE_URL, NATS_URL, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+  }
+
+  ready(): Promise<void> {
+    return eventually(
+      () => this.lines.some((l) => /ready/.test(l)),
+      'the app is ready',
+      30_000,
+    );
+  }
+
+  stop(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.child.exitCode === null) this.child.kill(signal);
+  }
+}
+
+/** The sending side: a Nest app in this process that handles nothing itself. */
+async function startCaller(
+  namespace: string,
+): Promise<INestApplicationContext> {
+  @Module({})
+  class CallerModule {}
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ChronicleModule.forRoot({
+        app: 'caller',
+        database: { url: DATABASE_URL, schema: freshSchema('caller') },
+        transport: { nats: NATS_URL, namespace },
+      }),
+      CallerModule,
+    ],
+  }).compile();
+  return moduleRef.init();
+}
+
+describe('microclients in separate processes over NATS', () => {
+  const started: Microclient[] = [];
+  let caller: INestApplicationContext | undefined;
+
+  afterEach(async () => {
+    await caller?.close();
+    caller = undefined;
+    for (const app of started.splice(0)) {
+      app.stop('SIGKILL');
+      await app.exited;
+    }
+  });
+
+  it('the orders app handles commands and queries sent from another process', async () => {
+    const namespace = freshNamespace();
+    const orders = Microclient.start('apps/orders/dist/main.js', {
+      CHRONICLE_NAMESPACE: namespace,
+      CHRONICLE_SCHEMA: freshSchema('orders'),
+    });
+    started.push(orders);
+    await orders.ready();
+    caller = await startCaller(namespace);
+    const commands = caller.get(CommandBus);
+
+    const placed = await commands.execute(
+      new PlaceOrder('o-1', 'ada', [OrderLine.of('tea', 2, 4.5)]),
+    );
+    expect(placed).toEqual({ orderId: 'o-1', total: 9 });
+    await commands.execute(new ConfirmOrder('o-1'));
+    expect(
+      await caller
+        .get(CommandBus)
+        .execute(new CancelOrder('o-1', 'changed mind')),
+    ).toBeUndefined();
+    const { QueryBus } = await import('@chronicle/core');
+    expect(
+      await caller.get(QueryBus).execute(new GetOrder('o-1')),
+    ).toMatchObject({
+      status: 'cancelled',
+      total: 9,
+      version: 3,
+    });
+
+    // The receiving side validates, and its domain errors come back typed.
+    await expect(
+      commands.execute(new PlaceOrder('o-2', 'ada', [])),
+    ).rejects.toBeInstanceOf(ValidationError);
+    const refused = await commands
+      .execute(new ConfirmOrder('o-1'))
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RemoteHandlerError);
+    expect(refused).toMatchObject({ remoteName: 'OrderRuleViolated' });
+    expect((refused as Error).message).toContain(
+      'only a placed order can be confirmed',
+    );
+  });
+
+  it('two instances of one app share the load', async () => {
+    const namespace = freshNamespace();
+    for (const instance of ['one', 'two']) {
+      const app = Microclient.start('test/support/parcel-app.mjs', {
+        INSTANCE: instance,
+        CHRONICLE_NAMESPACE: namespace,
+        CHRONICLE_SCHEMA: freshSchema('parcels'),
+      });
+      started.push(app);
+    }
+    await Promise.all(started.map((app) => app.ready()));
+    caller = await startCaller(namespace);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        caller!.get(CommandBus).execute(new ShipParcel(`p-${i}`, 1)),
+      ),
+    );
+    expect(new Set(results.map((r) => r.handledBy))).toEqual(
+      new Set(['one', 'two']),
+    );
+  });
+
+  it('a stopping instance answers every request it already took', async () => {
+    const namespace = freshNamespace();
+    const app = Microclient.start('test/support/parcel-app.mjs', {
+      INSTANCE: 'only',
+      CHRONICLE_NAMESPACE: namespace,
+      CHRONICLE_SCHEMA: freshSchema('parcels'),
+    });
+    started.push(app);
+    await app.ready();
+    caller = await startCaller(namespace);
+    const inFlight = Array.from({ length: 8 }, (_, i) =>
+      caller!.get(CommandBus).execute(new SlowParcel(`p-${i}`, 500)),
+    );
+    await eventually(
+      () => app.lines.filter((l) => l.startsWith('started')).length === 8,
+      'all eight reached the handler',
+    );
+    app.stop('SIGTERM');
+    expect(await Promise.all(inFlight)).toEqual(
+      Array.from({ length: 8 }, (_, i) => `shipped p-${i} by only`),
+    );
+    // Nest re-raises the signal once the app has closed, so the process ends by it.
+    await app.exited;
+  });
+});

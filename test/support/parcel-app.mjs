@@ -1,0 +1,47 @@
+// A microclient as a separate process for the e2e tests: plain JavaScript on
+// the built @chronicle/core, decorators applied by hand. It handles the
+// shipping commands and says which instance it is in every result.
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { IsNotEmpty, IsString, Min } from 'class-validator';
+import { ChronicleModule, CommandHandler, CommandType } from '@chronicle/core';
+
+const instance = process.env.INSTANCE ?? 'unnamed';
+
+class ShipParcel {}
+CommandType('ship.ShipParcel')(ShipParcel);
+IsString()(ShipParcel.prototype, 'parcelId');
+IsNotEmpty()(ShipParcel.prototype, 'parcelId');
+Min(0)(ShipParcel.prototype, 'weightKg');
+
+class SlowParcel {}
+CommandType('ship.SlowParcel')(SlowParcel);
+
+class ShipParcelHandler {
+  async execute({ parcelId }) {
+    return { parcelId, handledBy: instance };
+  }
+}
+CommandHandler(ShipParcel)(ShipParcelHandler);
+Injectable()(ShipParcelHandler);
+
+class SlowParcelHandler {
+  async execute({ parcelId, ms }) {
+    process.stdout.write(`started ${parcelId}\n`);
+    await new Promise((r) => setTimeout(r, ms));
+    return `shipped ${parcelId} by ${instance}`;
+  }
+}
+CommandHandler(SlowParcel)(SlowParcelHandler);
+Injectable()(SlowParcelHandler);
+
+class ParcelAppModule {}
+Module({
+  imports: [ChronicleModule.forRoot({ app: 'parcels' })],
+  providers: [ShipParcelHandler, SlowParcelHandler],
+})(ParcelAppModule);
+
+const app = await NestFactory.createApplicationContext(ParcelAppModule, { logger: ['error'] });
+app.enableShutdownHooks();
+process.stdout.write('ready\n');
