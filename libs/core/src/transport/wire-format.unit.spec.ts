@@ -105,6 +105,11 @@ describe('the wire format', () => {
       messageType: 'wire.ShipParcel',
       remoteStack: undefined,
     });
+    class NamelessRule extends Error {}
+    const nameless = encodeError(new NamelessRule('x'), false);
+    expect(catchError(() => decodeReply(nameless, 't'))).toMatchObject({
+      remoteName: 'NamelessRule',
+    });
     const plain = catchError(() =>
       decodeReply(encodeError(new Error('boom'), true), 't'),
     );
