@@ -7,5 +7,6 @@ import { AppModule } from './app.module.js';
 const app = await NestFactory.createApplicationContext(AppModule);
 app.enableShutdownHooks();
 new Logger('orders').log(
-  `ready on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}`,
+  `ready: store on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, ` +
+    `messages ${process.env.NATS_URL ? `over NATS at ${process.env.NATS_URL}` : 'in process'}`,
 );
