@@ -57,12 +57,14 @@ import {
 class ConnectionsLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(SQL_CLIENT) private readonly client: SqlClient,
+    @Inject(CHRONICLE_OPTIONS) private readonly options: ChronicleModuleOptions,
     private readonly transport: Transport,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
-    await this.client.close();
+    // A client handed in through `database.client` belongs to the caller.
+    if (!this.options.database?.client) await this.client.close();
   }
 }
 

@@ -343,7 +343,13 @@ export function eventStoreSuite(database: () => TestDatabase): void {
 
       release();
       await open;
-      const after = await store.readAll();
+      // Now both are readable, in commit-safe order. (Poll: a transaction held
+      // open by anything else on the server would hold the log back too.)
+      let after = await store.readAll();
+      for (let i = 0; i < 400 && after.events.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        after = await store.readAll();
+      }
       expect(after.events.map((e) => e.streamId)).toEqual(['slow', 'fast']);
     });
   });

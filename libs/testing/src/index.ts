@@ -1,0 +1,9 @@
+export { FixtureExpectationError } from './fixture-expectation.error.js';
+export { onAggregate, onStream, type StreamEvents } from './given-events.js';
+export { type MessageExpectation } from './message-matching.js';
+export { Scenario, type WhenAction } from './scenario.js';
+export {
+  TestFixture,
+  type FixtureMode,
+  type TestFixtureOptions,
+} from './test-fixture.js';

@@ -1,0 +1,267 @@
+import { isDeepStrictEqual, inspect } from 'node:util';
+import type { INestApplicationContext } from '@nestjs/common';
+import {
+  AggregateRepository,
+  CommandBus,
+  EventBus,
+  EventStore,
+  MessageTypeRegistry,
+  QueryBus,
+  UnitOfWork,
+  type AggregateClass,
+  type AggregateRoot,
+} from '@chronicle/core';
+import { FixtureExpectationError } from './fixture-expectation.error.js';
+import { isStreamEvents, type StreamEvents } from './given-events.js';
+import {
+  compareMessages,
+  describeMessage,
+  matches,
+  type MessageExpectation,
+} from './message-matching.js';
+
+/** What `when` can do: send a command, ask a query, or append / publish events. */
+export type WhenAction = object | StreamEvents;
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+type Check = (outcome: Outcome) => Promise<string | undefined>;
+
+interface Outcome {
+  readonly events: object[];
+  readonly commands: object[];
+  readonly result: unknown;
+  readonly error: unknown;
+  readonly failed: boolean;
+}
+
+/** Lets in-process handlers triggered by `when` (event handlers, the commands they send) finish. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++)
+    await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * One given-when-then run. Built by chaining, run by `await`: the history is
+ * written, the action taken, and every expectation checked; all failures are
+ * reported together, each with expected and actual side by side.
+ */
+export class Scenario implements PromiseLike<void> {
+  private readonly checks: Check[] = [];
+  private expectsError = false;
+
+  constructor(
+    private readonly app: INestApplicationContext,
+    private readonly history: readonly (object | StreamEvents)[],
+    private readonly action: WhenAction,
+  ) {}
+
+  /** Exactly these events, in this order, were stored and published by the action. */
+  expectEvents(...expected: MessageExpectation[]): this {
+    this.checks.push(async ({ events }) =>
+      compareMessages('events', expected, events),
+    );
+    return this;
+  }
+
+  expectNoEvents(): this {
+    return this.expectEvents();
+  }
+
+  /** Exactly these commands were sent onward while handling the action. */
+  expectCommands(...expected: MessageExpectation[]): this {
+    this.checks.push(async ({ commands }) =>
+      compareMessages('commands', expected, commands),
+    );
+    return this;
+  }
+
+  expectNoCommands(): this {
+    return this.expectCommands();
+  }
+
+  /** The command's or query's result: deeply equal, or matching a predicate or Jest matcher. */
+  expectResult(expected: unknown): this {
+    this.checks.push(async ({ result, failed, error }) => {
+      if (failed)
+        return `Expected a result, but the action failed: ${describeError(error)}`;
+      const ok =
+        typeof expected === 'object' && expected !== null
+          ? matches(expected, result as object)
+          : typeof expected === 'function'
+            ? (expected as (r: unknown) => boolean)(result)
+            : isDeepStrictEqual(result, expected);
+      return ok
+        ? undefined
+        : `Unexpected result:\n  expected ${describeMessage(expected)}\n  actual   ${inspect(result, { depth: 4 })}`;
+    });
+    return this;
+  }
+
+  /** The action failed with this error class (and a message matching `message`, if given). */
+  expectError(type: ErrorClass, message?: string | RegExp): this {
+    this.expectsError = true;
+    this.checks.push(async ({ error, failed, result }) => {
+      if (!failed) {
+        return `Expected ${type.name}, but the action succeeded with ${inspect(result, { depth: 3 })}`;
+      }
+      if (!(error instanceof type)) {
+        return `Expected ${type.name}, but the action failed with ${describeError(error)}`;
+      }
+      const text = (error as Error).message;
+      if (
+        message !== undefined &&
+        !(typeof message === 'string'
+          ? text.includes(message)
+          : message.test(text))
+      ) {
+        return `Expected ${type.name} with a message matching ${String(message)}, got "${text}"`;
+      }
+      return undefined;
+    });
+    return this;
+  }
+
+  /**
+   * The aggregate's state after the action: a predicate, or fields it must have
+   * (`expectState(Order, 'o-1', { status: 'confirmed' })`).
+   */
+  expectState<T extends AggregateRoot>(
+    aggregate: AggregateClass<T>,
+    id: string,
+    expected: ((state: T) => boolean) | Partial<Record<keyof T, unknown>>,
+  ): this {
+    this.checks.push(async () => {
+      const repository = new AggregateRepository(
+        aggregate,
+        this.app.get(EventStore),
+        this.app.get(UnitOfWork),
+      );
+      const state = await repository.find(id);
+      if (!state)
+        return `Expected ${repository.aggregateType} "${id}" to exist, but it has no events`;
+      if (typeof expected === 'function') {
+        return expected(state)
+          ? undefined
+          : `The state of ${repository.aggregateType} "${id}" did not satisfy the predicate:\n  ${inspect(state, { depth: 3 })}`;
+      }
+      const wrong = Object.entries(expected).filter(
+        ([key, value]) =>
+          !isDeepStrictEqual(
+            (state as unknown as Record<string, unknown>)[key],
+            value,
+          ),
+      );
+      if (wrong.length === 0) return undefined;
+      return `Unexpected state of ${repository.aggregateType} "${id}":\n${wrong
+        .map(
+          ([key, value]) =>
+            `  ${key}: expected ${inspect(value)}, actual ${inspect((state as unknown as Record<string, unknown>)[key])}`,
+        )
+        .join('\n')}`;
+    });
+    return this;
+  }
+
+  // Awaiting the scenario is what runs it: the chain reads as one sentence.
+  // oxlint-disable-next-line unicorn/no-thenable
+  then<R1 = void, R2 = never>(
+    onFulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): PromiseLike<R1 | R2> {
+    return this.run().then(onFulfilled, onRejected);
+  }
+
+  private async run(): Promise<void> {
+    for (const item of this.history) await this.perform(item, 'given');
+    // What the history set off in process (event handlers) is not the action's doing.
+    await settle();
+    const events: object[] = [];
+    const commands: object[] = [];
+    const eventsSeen = this.app
+      .get(EventBus)
+      .subscribe((event: object) => events.push(event));
+    const commandsSeen = this.app
+      .get(CommandBus)
+      .subscribe((command: object) => commands.push(command));
+    let result: unknown;
+    let error: unknown;
+    let failed = false;
+    try {
+      result = await this.perform(this.action, 'when');
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+    await settle();
+    eventsSeen.unsubscribe();
+    commandsSeen.unsubscribe();
+    // The action itself is not a command "sent onward".
+    const onward = commands.filter((c) => c !== this.action);
+    if (failed && !this.expectsError) {
+      throw new FixtureExpectationError(
+        `The action failed unexpectedly: ${describeError(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const outcome: Outcome = {
+      events,
+      commands: onward,
+      result,
+      error,
+      failed,
+    };
+    const failures = (
+      await Promise.all(this.checks.map((check) => check(outcome)))
+    ).filter((f): f is string => f !== undefined);
+    if (failures.length > 0) {
+      throw new FixtureExpectationError(
+        `${failures.join('\n\n')}\n\n  when: ${describeMessage(this.action)}`,
+      );
+    }
+  }
+
+  private async perform(
+    item: object | StreamEvents,
+    phase: 'given' | 'when',
+  ): Promise<unknown> {
+    if (isStreamEvents(item)) {
+      const streamId =
+        typeof item.stream === 'string'
+          ? item.stream
+          : new AggregateRepository(
+              item.stream.aggregate,
+              this.app.get(EventStore),
+              this.app.get(UnitOfWork),
+            ).streamId(item.stream.id);
+      return this.app.get(UnitOfWork).append(streamId, item.events, 'any');
+    }
+    const kind = MessageTypeRegistry.forInstance(item)?.kind;
+    if (kind === 'query') return this.app.get(QueryBus).execute(item);
+    if (kind === 'event') {
+      if (phase === 'given') {
+        throw new TypeError(
+          `${describeMessage(item)} needs a stream: wrap it in onAggregate(Aggregate, id, ...events) or onStream(id, ...events).`,
+        );
+      }
+      return this.app.get(EventBus).publish(item);
+    }
+    try {
+      return await this.app.get(CommandBus).execute(item);
+    } catch (error) {
+      if (phase === 'when') throw error;
+      throw new FixtureExpectationError(
+        `given ${describeMessage(item)} failed: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : inspect(error);
+}

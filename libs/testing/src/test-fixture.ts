@@ -1,0 +1,127 @@
+import type {
+  INestApplicationContext,
+  ModuleMetadata,
+  Provider,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  ChronicleModule,
+  type AggregateClass,
+  type AggregateRoot,
+  type ChronicleModuleOptions,
+} from '@chronicle/core';
+import {
+  embeddedDatabase,
+  postgresDatabase,
+  type FixtureDatabase,
+} from './fixture-database.js';
+import type { StreamEvents } from './given-events.js';
+import { Scenario, type WhenAction } from './scenario.js';
+
+export type FixtureMode = 'embedded' | 'integration';
+
+export interface TestFixtureOptions {
+  /** The modules under test, as the app imports them. */
+  readonly imports?: ModuleMetadata['imports'];
+  /** Extra providers: handlers under test, stand-ins for outside services. */
+  readonly providers?: Provider[];
+  /**
+   * `embedded` (default): PGlite in memory and in-process delivery, no servers.
+   * `integration`: PostgreSQL at DATABASE_URL and NATS at NATS_URL, every command
+   * and query over the wire. Default: `CHRONICLE_FIXTURE_MODE`, else embedded.
+   */
+  readonly mode?: FixtureMode;
+  /** ChronicleModule options other than where the database and transport are. */
+  readonly chronicle?: Omit<ChronicleModuleOptions, 'database' | 'transport'>;
+}
+
+/**
+ * A Nest testing module around the code under test, on a store of its own,
+ * with given-when-then scenarios:
+ *
+ *   await fixture.given(onAggregate(Order, 'o-1', new OrderPlaced(...)))
+ *     .when(new ConfirmOrder('o-1'))
+ *     .expectEvents(new OrderConfirmed('o-1'));
+ */
+export class TestFixture {
+  private constructor(
+    /** The application under test: `fixture.app.get(...)` anything from it. */
+    readonly app: INestApplicationContext,
+    readonly mode: FixtureMode,
+    private readonly database: FixtureDatabase,
+  ) {}
+
+  static async create(options: TestFixtureOptions = {}): Promise<TestFixture> {
+    const mode =
+      options.mode ??
+      (process.env.CHRONICLE_FIXTURE_MODE as FixtureMode | undefined) ??
+      'embedded';
+    const database =
+      mode === 'integration'
+        ? await postgresDatabase(
+            process.env.DATABASE_URL ??
+              'postgres://postgres@127.0.0.1:5432/test',
+          )
+        : await embeddedDatabase();
+    const namespace = `fx${database.schema.slice(-12)}`;
+    const transport: ChronicleModuleOptions['transport'] =
+      mode === 'integration'
+        ? {
+            nats: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+            namespace,
+            routing: 'remote',
+          }
+        : { local: true };
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ChronicleModule.forRoot({
+          app: 'fixture',
+          ...options.chronicle,
+          database: { client: database.client, schema: database.schema },
+          transport,
+        }),
+        ...(options.imports ?? []),
+      ],
+      providers: options.providers ?? [],
+    }).compile();
+    const app = await moduleRef.init();
+    return new TestFixture(app, mode, database);
+  }
+
+  /**
+   * A fixture for some handlers and the aggregates they use, without their module:
+   * `TestFixture.forHandlers([PlaceOrderHandler], { aggregates: [Order] })`.
+   */
+  static forHandlers(
+    handlers: Provider[],
+    options: Omit<TestFixtureOptions, 'providers'> & {
+      readonly aggregates?: readonly AggregateClass<AggregateRoot>[];
+    } = {},
+  ): Promise<TestFixture> {
+    return TestFixture.create({
+      ...options,
+      imports: [
+        ...(options.imports ?? []),
+        ChronicleModule.forFeature(options.aggregates ?? []),
+      ],
+      providers: handlers,
+    });
+  }
+
+  /** Prior history: events on streams (`onAggregate`, `onStream`) or commands that produce them. */
+  given(...history: (object | StreamEvents)[]): {
+    when(action: WhenAction): Scenario;
+  } {
+    return { when: (action) => new Scenario(this.app, history, action) };
+  }
+
+  /** The action under test, with no prior history. */
+  when(action: WhenAction): Scenario {
+    return new Scenario(this.app, [], action);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.database.dispose();
+  }
+}
