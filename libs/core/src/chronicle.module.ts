@@ -8,8 +8,11 @@ import {
 } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import {
+  AggregateCache,
   aggregateRepositoryProvider,
   aggregateRepositoryToken,
+  PostgresSnapshotStore,
+  SnapshotWriter,
   type AggregateClass,
   type AggregateRoot,
 } from './aggregates/index.js';
@@ -25,6 +28,7 @@ import {
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
+import { UpcastingModule } from './messages/index.js';
 import {
   AppendSignal,
   EventStore,
@@ -75,6 +79,24 @@ const coreProviders: Provider[] = [
     useFactory: (options: ChronicleModuleOptions) => options.commands ?? {},
     inject: [CHRONICLE_OPTIONS],
   },
+  {
+    provide: AggregateCache,
+    useFactory: ({ aggregates }: ChronicleModuleOptions) =>
+      new AggregateCache(
+        aggregates?.cache === false ? { maxEntries: 0 } : aggregates?.cache,
+      ),
+    inject: [CHRONICLE_OPTIONS],
+  },
+  {
+    // The store's migrations made the snapshots table before this runs.
+    provide: SnapshotWriter,
+    useFactory: (store: PostgresEventStore, options: ChronicleModuleOptions) =>
+      new SnapshotWriter(
+        new PostgresSnapshotStore(store.client, store.schema),
+        options.aggregates?.snapshots !== false,
+      ),
+    inject: [EventStore, CHRONICLE_OPTIONS],
+  },
   DatabaseLifecycle,
   UnitOfWork,
   CommandPipeline,
@@ -89,6 +111,8 @@ const coreExports = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  AggregateCache,
+  SnapshotWriter,
 ];
 
 /**
@@ -137,9 +161,14 @@ export class ChronicleModule {
     return {
       module: ChronicleModule,
       global: true,
-      imports: [CqrsModule.forRoot(), HandlingModule, ...imports],
+      imports: [
+        CqrsModule.forRoot(),
+        HandlingModule,
+        UpcastingModule,
+        ...imports,
+      ],
       providers: [...optionsProviders, ...coreProviders],
-      exports: [...coreExports, CqrsModule],
+      exports: [...coreExports, CqrsModule, UpcastingModule],
     };
   }
 }

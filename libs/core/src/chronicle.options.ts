@@ -1,3 +1,4 @@
+import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
 import type { SqlClient } from './store/index.js';
 
@@ -22,6 +23,8 @@ export interface ChronicleModuleOptions {
   readonly app?: string;
   readonly database?: DatabaseOptions;
   readonly commands?: CommandHandlingOptions;
+  /** The aggregate cache and snapshots. */
+  readonly aggregates?: AggregatesOptions;
 }
 
 export interface ChronicleModuleAsyncOptions {
