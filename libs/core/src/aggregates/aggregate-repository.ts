@@ -71,7 +71,8 @@ export class AggregateRepository<T extends AggregateRoot> {
   constructor(
     private readonly target: AggregateClass<T>,
     private readonly store: EventStore,
-    private readonly unitOfWork: UnitOfWork,
+    /** `undefined` makes a read-only repository (scripts, the CLI): `save` refuses. */
+    private readonly unitOfWork: UnitOfWork | undefined,
     services: AggregateRepositoryServices = {},
   ) {
     const definition = aggregateDefinitionOf(target);
@@ -152,6 +153,12 @@ export class AggregateRepository<T extends AggregateRoot> {
    * says so, snapshotted in the background.
    */
   async save(aggregate: T): Promise<void> {
+    const unitOfWork = this.unitOfWork;
+    if (!unitOfWork) {
+      throw new TypeError(
+        `This ${this.aggregateType} repository is read-only: inject one from ChronicleModule to save`,
+      );
+    }
     const loadedVersion = aggregate.version;
     const expected = loadedVersion === 0 ? 'noStream' : loadedVersion;
     const events = aggregateInternals.takeUncommitted(aggregate);
@@ -167,15 +174,15 @@ export class AggregateRepository<T extends AggregateRoot> {
     };
     const committed = (): void =>
       this.committed(aggregate, streamId, loadedVersion, savedVersion);
-    if (this.unitOfWork.active) {
-      this.unitOfWork.afterRollback(failed);
-      this.unitOfWork.afterCommit(committed);
-      await this.unitOfWork.append(streamId, events, expected);
+    if (unitOfWork.active) {
+      unitOfWork.afterRollback(failed);
+      unitOfWork.afterCommit(committed);
+      await unitOfWork.append(streamId, events, expected);
       aggregateInternals.setVersion(aggregate, savedVersion);
       return;
     }
     try {
-      await this.unitOfWork.append(streamId, events, expected);
+      await unitOfWork.append(streamId, events, expected);
     } catch (error) {
       failed(error);
       throw error;

@@ -54,6 +54,14 @@ export const aggregateInternals = {
   },
 };
 
+/**
+ * An aggregate's state as its snapshots and the cache keep it (what its
+ * `toSnapshot()` returns): for inspection, logs and the `show` command.
+ */
+export function aggregateStateOf(aggregate: AggregateRoot): unknown {
+  return aggregateInternals.capture(aggregate);
+}
+
 /** The base class's own fields: never part of a snapshot. */
 const INTERNAL_FIELDS = new Set(['_id', '_version', '_uncommitted']);
 

@@ -1,4 +1,4 @@
-export { AggregateRoot } from './aggregate-root.js';
+export { AggregateRoot, aggregateStateOf } from './aggregate-root.js';
 export {
   Aggregate,
   Apply,

@@ -5,6 +5,7 @@ export {
 } from './event-upcaster.js';
 export {
   Upcaster,
+  upcasterBindingsOf,
   type EventData,
   type UpcastedEvent,
   type UpcastFunction,
