@@ -9,8 +9,11 @@ import {
 } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import {
+  AggregateCache,
   aggregateRepositoryProvider,
   aggregateRepositoryToken,
+  PostgresSnapshotStore,
+  SnapshotWriter,
   type AggregateClass,
   type AggregateRoot,
 } from './aggregates/index.js';
@@ -28,6 +31,7 @@ import {
   UnitOfWork,
 } from './handling/index.js';
 import { ChronicleHealthIndicator } from './observability/index.js';
+import { UpcastingModule } from './messages/index.js';
 import {
   AppendSignal,
   EventStore,
@@ -151,6 +155,28 @@ const coreProviders: Provider[] = [
     inject: [CHRONICLE_OPTIONS],
   },
   ConnectionsLifecycle,
+  {
+    provide: AggregateCache,
+    useFactory: ({ aggregates }: ChronicleModuleOptions) =>
+      new AggregateCache(
+        aggregates?.cache === true
+          ? {}
+          : aggregates?.cache
+            ? aggregates.cache
+            : { maxEntries: 0 },
+      ),
+    inject: [CHRONICLE_OPTIONS],
+  },
+  {
+    // The store's migrations made the snapshots table before this runs.
+    provide: SnapshotWriter,
+    useFactory: (store: PostgresEventStore, options: ChronicleModuleOptions) =>
+      new SnapshotWriter(
+        new PostgresSnapshotStore(store.client, store.schema),
+        options.aggregates?.snapshots !== false,
+      ),
+    inject: [EventStore, CHRONICLE_OPTIONS],
+  },
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
@@ -168,6 +194,8 @@ const coreExports = [
   CommandPipeline,
   MessageGateway,
   ChronicleHealthIndicator,
+  AggregateCache,
+  SnapshotWriter,
 ];
 
 /**
@@ -216,9 +244,14 @@ export class ChronicleModule {
     return {
       module: ChronicleModule,
       global: true,
-      imports: [CqrsModule.forRoot(), HandlingModule, ...imports],
+      imports: [
+        CqrsModule.forRoot(),
+        HandlingModule,
+        UpcastingModule,
+        ...imports,
+      ],
       providers: [...optionsProviders, ...coreProviders],
-      exports: [...coreExports, CqrsModule],
+      exports: [...coreExports, CqrsModule, UpcastingModule],
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
@@ -33,6 +34,8 @@ export interface ChronicleModuleOptions {
    * transport. Default: `CHRONICLE_ENABLED` (comma-separated), else all.
    */
   readonly enabled?: readonly string[];
+  /** The aggregate cache and snapshots. */
+  readonly aggregates?: AggregatesOptions;
 }
 
 export interface ChronicleModuleAsyncOptions {

@@ -51,6 +51,20 @@ async function follow(
   return seen;
 }
 
+/**
+ * Waits until the log shows `count` events. The log holds back while any
+ * writing transaction on the server is open, and other suites may hold one.
+ */
+async function visible(
+  store: PostgresEventStore,
+  count: number,
+): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await store.readAll({ limit: count })).events.length >= count) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** The event store's contract, run against each database. */
 export function eventStoreSuite(database: () => TestDatabase): void {
   let store: PostgresEventStore;
@@ -242,6 +256,7 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       await store.append('a', [event('t.A'), event('t.B')]);
       await store.append('b', [event('t.A')]);
       await store.append('a', [event('t.C')]);
+      await visible(store, 4);
 
       const first = await store.readAll({ limit: 3 });
       expect(first.events.map((e) => `${e.streamId}:${e.type}`)).toEqual([
