@@ -34,6 +34,7 @@ import {
   SQL_CLIENT,
   type SqlClient,
 } from './store/index.js';
+import { TRACKING_OPTIONS, TrackingModule } from './tracking/index.js';
 
 /** Closes the database when the application closes (unless the user owns it). */
 @Injectable()
@@ -75,6 +76,11 @@ const coreProviders: Provider[] = [
     useFactory: (options: ChronicleModuleOptions) => options.commands ?? {},
     inject: [CHRONICLE_OPTIONS],
   },
+  {
+    provide: TRACKING_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.tracking ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
   DatabaseLifecycle,
   UnitOfWork,
   CommandPipeline,
@@ -89,6 +95,7 @@ const coreExports = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  TRACKING_OPTIONS,
 ];
 
 /**
@@ -137,9 +144,14 @@ export class ChronicleModule {
     return {
       module: ChronicleModule,
       global: true,
-      imports: [CqrsModule.forRoot(), HandlingModule, ...imports],
+      imports: [
+        CqrsModule.forRoot(),
+        HandlingModule,
+        TrackingModule,
+        ...imports,
+      ],
       providers: [...optionsProviders, ...coreProviders],
-      exports: [...coreExports, CqrsModule],
+      exports: [...coreExports, CqrsModule, TrackingModule],
     };
   }
 }

@@ -1,5 +1,6 @@
 import type { CommandHandlingOptions } from './handling/index.js';
 import type { SqlClient } from './store/index.js';
+import type { TrackingOptions } from './tracking/index.js';
 
 /** Where the event store lives. */
 export interface DatabaseOptions {
@@ -22,6 +23,8 @@ export interface ChronicleModuleOptions {
   readonly app?: string;
   readonly database?: DatabaseOptions;
   readonly commands?: CommandHandlingOptions;
+  /** How this process runs its `@Consumer`s (leases, polling); see the consumers guide. */
+  readonly tracking?: TrackingOptions;
 }
 
 export interface ChronicleModuleAsyncOptions {

@@ -28,3 +28,4 @@ export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
 export * from './store/index.js';
+export * from './tracking/index.js';

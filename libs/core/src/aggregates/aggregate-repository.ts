@@ -19,6 +19,11 @@ export type AggregateClass<T extends AggregateRoot> = new () => T;
 export interface LoadOptions {
   /** Rebuild the aggregate as it stood at this stream version (time travel). */
   readonly atVersion?: number;
+  /**
+   * Rebuild it as it stood at this point of the log: only its events at or
+   * before this global position, or stored at or before this time.
+   */
+  readonly until?: bigint | number | Date;
 }
 
 /**
@@ -58,7 +63,15 @@ export class AggregateRepository<T extends AggregateRoot> {
     const stream = this.store.readStream(this.streamId(id), {
       toVersion: options.atVersion,
     });
+    const until = options.until;
     for await (const event of stream) {
+      // A stream's positions and timestamps grow with its versions: stop at the first one past.
+      if (
+        until instanceof Date
+          ? event.timestamp > until
+          : until !== undefined && event.position > BigInt(until)
+      )
+        break;
       aggregateInternals.replay(aggregate, event.type, this.rebuild(event));
     }
     return aggregate.version === 0 ? undefined : aggregate;
