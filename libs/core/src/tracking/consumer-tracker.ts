@@ -100,8 +100,10 @@ export class ConsumerTracker {
 
   private schedule(): void {
     if (!this.running) return;
-    // Renew well before the lease ends: a third of it, so two misses are survivable.
-    const every = Math.max(50, Math.floor(this.env.options.leaseMs / 3));
+    // Renew well before the lease ends (a third of it, so two misses are
+    // survivable), and look for free segments as often as an idle segment polls.
+    const { leaseMs, maxPollIntervalMs } = this.env.options;
+    const every = Math.max(50, Math.min(leaseMs / 3, maxPollIntervalMs));
     this.timer = setTimeout(() => {
       this.ticking = this.tick().catch((error: unknown) => {
         this.env.logger.warn(
