@@ -99,10 +99,13 @@ export class SegmentWorker {
           },
         });
         if (batch.events.length === 0) {
-          await this.pause(
+          const woken = await this.pause(
             Math.min(maxPollIntervalMs, pollIntervalMs * 2 ** idle),
           );
-          idle = Math.min(idle + 1, 16);
+          // A signal whose event is not readable yet (an older transaction,
+          // anyone's, is still open): look again within a millisecond or so,
+          // then back off from there, rather than wait for the next poll.
+          idle = woken ? -6 : Math.min(idle + 1, 16);
           continue;
         }
         idle = 0;
@@ -136,18 +139,21 @@ export class SegmentWorker {
     }
   }
 
-  /** Waits `ms`; a stop ends the wait, and so does a wake-up when `wakeable`. */
-  private async pause(ms: number, wakeable = true): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Waits `ms`; a stop ends the wait, and so does a wake-up when `wakeable`.
+   * Returns whether a wake-up ended it.
+   */
+  private async pause(ms: number, wakeable = true): Promise<boolean> {
+    if (this.stopping) return false;
     if (wakeable && this.wakeRequested) {
       this.wakeRequested = false;
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+    const woken = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
       const end = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
       this.interrupt = end;
       if (wakeable) this.wakeUp = end;
@@ -157,6 +163,7 @@ export class SegmentWorker {
       this.wakeUp = undefined;
       this.wakeRequested = false;
     }
+    return woken;
   }
 
   /**
