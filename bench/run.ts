@@ -5,6 +5,7 @@ import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
 import { snapshotsBenchmark } from './benchmarks/snapshots.js';
+import { trackingBenchmark } from './benchmarks/tracking.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
 
@@ -15,6 +16,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   rehydrateBenchmark,
   commandsBenchmark,
   snapshotsBenchmark,
+  trackingBenchmark,
 ];
 
 const SETTINGS: Settings = {

@@ -52,6 +52,7 @@ import {
   TransportError,
   type ResolvedTransportOptions,
 } from './transport/index.js';
+import { TRACKING_OPTIONS, TrackingModule } from './tracking/index.js';
 
 /**
  * Closes the connections when the application closes: the transport (already
@@ -177,6 +178,11 @@ const coreProviders: Provider[] = [
       ),
     inject: [EventStore, CHRONICLE_OPTIONS],
   },
+  {
+    provide: TRACKING_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.tracking ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
@@ -196,6 +202,7 @@ const coreExports = [
   ChronicleHealthIndicator,
   AggregateCache,
   SnapshotWriter,
+  TRACKING_OPTIONS,
 ];
 
 /**
@@ -248,10 +255,11 @@ export class ChronicleModule {
         CqrsModule.forRoot(),
         HandlingModule,
         UpcastingModule,
+        TrackingModule,
         ...imports,
       ],
       providers: [...optionsProviders, ...coreProviders],
-      exports: [...coreExports, CqrsModule, UpcastingModule],
+      exports: [...coreExports, CqrsModule, UpcastingModule, TrackingModule],
     };
   }
 }

@@ -2,6 +2,7 @@ import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
+import type { TrackingOptions } from './tracking/index.js';
 
 /** Where the event store lives. */
 export interface DatabaseOptions {
@@ -36,6 +37,8 @@ export interface ChronicleModuleOptions {
   readonly enabled?: readonly string[];
   /** The aggregate cache and snapshots. */
   readonly aggregates?: AggregatesOptions;
+  /** How this process runs its `@Consumer`s (leases, polling); see the consumers guide. */
+  readonly tracking?: TrackingOptions;
 }
 
 export interface ChronicleModuleAsyncOptions {

@@ -30,3 +30,4 @@ export * from './messages/index.js';
 export * from './observability/index.js';
 export * from './store/index.js';
 export * from './transport/index.js';
+export * from './tracking/index.js';

@@ -29,6 +29,11 @@ export type AggregateClass<T extends AggregateRoot> = new () => T;
 export interface LoadOptions {
   /** Rebuild the aggregate as it stood at this stream version (time travel). */
   readonly atVersion?: number;
+  /**
+   * Rebuild it as it stood at this point of the log: only its events at or
+   * before this global position, or stored at or before this time.
+   */
+  readonly until?: bigint | number | Date;
 }
 
 /** What a repository uses besides the store; `ChronicleModule` provides them all. */
@@ -103,7 +108,12 @@ export class AggregateRepository<T extends AggregateRoot> {
   async find(id: string, options: LoadOptions = {}): Promise<T | undefined> {
     const streamId = this.streamId(id);
     const atVersion = options.atVersion;
-    const start = await this.start(id, streamId, atVersion);
+    const until = options.until;
+    // Time travel by position or date cannot trust a cache or snapshot from later on.
+    const start =
+      until === undefined
+        ? await this.start(id, streamId, atVersion)
+        : { aggregate: this.create(id), snapshotVersion: 0 };
     const aggregate = start.aggregate;
     let read = 0;
     if (atVersion === undefined || aggregate.version < atVersion) {
@@ -112,6 +122,13 @@ export class AggregateRepository<T extends AggregateRoot> {
         toVersion: atVersion,
       });
       for await (const stored of stream) {
+        // A stream's positions and timestamps grow with its versions: stop at the first one past.
+        if (
+          until instanceof Date
+            ? stored.timestamp > until
+            : until !== undefined && stored.position > BigInt(until)
+        )
+          break;
         for (const event of this.upcaster.upcastOne(stored)) {
           aggregateInternals.replay(aggregate, event.type, this.rebuild(event));
         }

@@ -98,6 +98,14 @@ export class EventUpcaster {
     return this;
   }
 
+  /** The stored types that have an upcaster: readers that filter by type must read them too. */
+  sourceTypes(): string[] {
+    const types = [...this.upcasters.keys()].map((key) =>
+      key.slice(key.indexOf(':') + 1),
+    );
+    return [...new Set(types)];
+  }
+
   /** How many upcasters are registered. */
   get size(): number {
     return this.upcasters.size;
