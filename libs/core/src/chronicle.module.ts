@@ -26,6 +26,12 @@ import {
   UnitOfWork,
 } from './handling/index.js';
 import {
+  SCHEDULING_OPTIONS,
+  SchedulingModule,
+  schedulingExports,
+  schedulingProviders,
+} from './scheduling/index.js';
+import {
   AppendSignal,
   EventStore,
   LocalAppendSignal,
@@ -79,6 +85,12 @@ const coreProviders: Provider[] = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  {
+    provide: SCHEDULING_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.scheduling ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
+  ...schedulingProviders,
 ];
 
 const coreExports = [
@@ -89,6 +101,7 @@ const coreExports = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  ...schedulingExports,
 ];
 
 /**
@@ -137,7 +150,12 @@ export class ChronicleModule {
     return {
       module: ChronicleModule,
       global: true,
-      imports: [CqrsModule.forRoot(), HandlingModule, ...imports],
+      imports: [
+        CqrsModule.forRoot(),
+        HandlingModule,
+        SchedulingModule,
+        ...imports,
+      ],
       providers: [...optionsProviders, ...coreProviders],
       exports: [...coreExports, CqrsModule],
     };

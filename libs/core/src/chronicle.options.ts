@@ -1,4 +1,5 @@
 import type { CommandHandlingOptions } from './handling/index.js';
+import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 
 /** Where the event store lives. */
@@ -22,6 +23,8 @@ export interface ChronicleModuleOptions {
   readonly app?: string;
   readonly database?: DatabaseOptions;
   readonly commands?: CommandHandlingOptions;
+  /** The scheduler: its clock, polling, claims and retries (see docs/guides/scheduling.md). */
+  readonly scheduling?: SchedulingOptions;
 }
 
 export interface ChronicleModuleAsyncOptions {

@@ -27,4 +27,5 @@ export {
 export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
+export * from './scheduling/index.js';
 export * from './store/index.js';
