@@ -50,7 +50,11 @@ export class ScheduleDelivery {
     private readonly logger: Logger,
   ) {}
 
-  async deliver(claimed: ClaimedSchedule): Promise<void> {
+  /**
+   * Delivers and records the outcome. Resolves to the time the schedule is due
+   * again (a retry, the next occurrence), so the poller can wake for it.
+   */
+  async deliver(claimed: ClaimedSchedule): Promise<number | undefined> {
     try {
       if (claimed.attempts > this.options.maxAttempts) {
         // Claimed that often without an outcome: its instances died delivering it.
@@ -58,20 +62,25 @@ export class ScheduleDelivery {
           `Abandoned ${claimed.attempts - 1} times: the instance delivering it stopped before it finished`,
         );
       }
-      if (claimed.kind === 'command') await this.sendCommand(claimed);
-      else await this.invokeHandler(claimed);
+      const nextMs = claimed.periodic ? this.nextOf(claimed) : undefined;
+      if (claimed.kind === 'command') await this.sendCommand(claimed, nextMs);
+      else await this.invokeHandler(claimed, nextMs);
+      return nextMs;
     } catch (error) {
       if (error instanceof ClaimLostError) {
         this.logger.warn(
           `Schedule ${claimed.id}: claim lost during delivery (replaced, cancelled, or its claim timed out); its effects were rolled back`,
         );
-        return;
+        return undefined;
       }
-      await this.failed(claimed, error);
+      return this.failed(claimed, error);
     }
   }
 
-  private async sendCommand(claimed: ClaimedSchedule): Promise<void> {
+  private async sendCommand(
+    claimed: ClaimedSchedule,
+    nextMs: number | undefined,
+  ): Promise<void> {
     const info = MessageTypeRegistry.forName(claimed.type);
     if (!info || info.kind !== 'command') {
       throw new UnknownMessageTypeError(claimed.type);
@@ -81,10 +90,13 @@ export class ScheduleDelivery {
       id: claimed.deliveryId,
       metadata: claimed.metadata,
     });
-    await this.finish(this.store.client, claimed);
+    await this.finish(this.store.client, claimed, nextMs);
   }
 
-  private async invokeHandler(claimed: ClaimedSchedule): Promise<void> {
+  private async invokeHandler(
+    claimed: ClaimedSchedule,
+    nextMs: number | undefined,
+  ): Promise<void> {
     const handler = this.handlers.get(claimed.type);
     if (!handler) throw new ScheduleHandlerNotFoundError(claimed.type);
     const payload = handler.payload
@@ -108,16 +120,22 @@ export class ScheduleDelivery {
       MessageContext.run(envelope, async () => {
         await handler.invoke(payload, context);
         await this.unitOfWork.enlist(async (tx) => {
-          if (!(await this.finish(tx, claimed))) throw new ClaimLostError();
+          if (!(await this.finish(tx, claimed, nextMs))) {
+            throw new ClaimLostError();
+          }
         });
       }),
     );
   }
 
   /** Removes a one-off schedule, or arms a periodic one's next occurrence. */
-  private finish(tx: SqlClient, claimed: ClaimedSchedule): Promise<boolean> {
-    if (!claimed.periodic) return this.store.complete(tx, claimed);
-    return this.store.rearm(tx, claimed, this.nextOf(claimed), newMessageId());
+  private finish(
+    tx: SqlClient,
+    claimed: ClaimedSchedule,
+    nextMs: number | undefined,
+  ): Promise<boolean> {
+    if (nextMs === undefined) return this.store.complete(tx, claimed);
+    return this.store.rearm(tx, claimed, nextMs, newMessageId());
   }
 
   private nextOf(claimed: ClaimedSchedule): number {
@@ -132,24 +150,20 @@ export class ScheduleDelivery {
   private async failed(
     claimed: ClaimedSchedule,
     error: unknown,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const text = errorText(error);
     const { maxAttempts, retryDelayMs, maxRetryDelayMs } = this.options;
     if (claimed.attempts >= maxAttempts) {
       this.logger.error(
         `Schedule ${claimed.id} (${claimed.type}) is dead after ${claimed.attempts} tries: ${text}`,
       );
-      if (claimed.periodic) {
-        await this.store.buryOccurrence(
-          claimed,
-          text,
-          this.nextOf(claimed),
-          newMessageId(),
-        );
-      } else {
+      if (!claimed.periodic) {
         await this.store.bury(claimed, text);
+        return undefined;
       }
-      return;
+      const nextMs = this.nextOf(claimed);
+      await this.store.buryOccurrence(claimed, text, nextMs, newMessageId());
+      return nextMs;
     }
     const pause = Math.min(
       retryDelayMs * 2 ** (claimed.attempts - 1),
@@ -158,6 +172,8 @@ export class ScheduleDelivery {
     this.logger.warn(
       `Schedule ${claimed.id} (${claimed.type}) failed on try ${claimed.attempts} of ${maxAttempts}, retrying in ${pause} ms: ${text}`,
     );
-    await this.store.retry(claimed, this.clock.nowMs() + pause, text);
+    const retryMs = this.clock.nowMs() + pause;
+    await this.store.retry(claimed, retryMs, text);
+    return retryMs;
   }
 }

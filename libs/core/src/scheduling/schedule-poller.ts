@@ -121,23 +121,24 @@ export class SchedulePoller {
           continue;
         }
         this.woken = false;
+        const nowMs = this.clock.nowMs();
         const claimed = await this.store.claim({
-          nowMs: this.clock.nowMs(),
+          nowMs,
           types: this.types,
           token: newMessageId(),
-          leaseUntilMs: this.clock.nowMs() + this.options.claimTimeoutMs,
+          leaseUntilMs: nowMs + this.options.claimTimeoutMs,
           limit: room,
         });
         this.queue.push(...claimed);
         this.pump();
         if (claimed.length === room) continue; // more may be due right now
-        await this.sleep();
+        await this.sleep(nowMs);
       } catch (error) {
         if (!this.running) break;
         this.logger.error(
           `Polling schedules failed: ${(error as Error).message}`,
         );
-        await this.sleep(this.clock.nowMs() + this.options.pollIntervalMs);
+        await this.sleepUntil(this.clock.nowMs() + this.options.pollIntervalMs);
       }
     }
   }
@@ -152,6 +153,10 @@ export class SchedulePoller {
       const claimed = this.queue.shift() as ClaimedSchedule;
       const delivery: Promise<void> = this.delivery
         .deliver(claimed)
+        // Due again (a retry, the next occurrence): sooner than planned, maybe.
+        .then((dueAgainMs) => {
+          if (dueAgainMs !== undefined) this.onSignal(dueAgainMs);
+        })
         .catch((error: unknown) => {
           // Recording the outcome failed (database gone?): the claim runs out
           // and the schedule is delivered again, by this or another instance.
@@ -177,20 +182,23 @@ export class SchedulePoller {
     });
   }
 
-  /** Sleeps until `until` (default: the next due time, at most `pollInterval`) or a sooner wake-up. */
-  private async sleep(until?: number): Promise<void> {
-    let wakeAt = until;
-    if (wakeAt === undefined) {
-      const bound = this.clock.nowMs() + this.options.pollIntervalMs;
-      const next = await this.store.nextWake(this.types);
-      // Due now but not claimable: another instance is claiming it this very
-      // moment; look again in a moment rather than spin.
-      const now = this.clock.nowMs();
-      wakeAt = Math.min(
-        bound,
-        next === undefined ? bound : Math.max(next, now + 5),
-      );
+  /**
+   * Sleeps until the next due time (at most `pollInterval`), or a sooner
+   * wake-up. `claimedAt` is the time the last claim looked at.
+   */
+  private async sleep(claimedAt: number): Promise<void> {
+    const bound = this.clock.nowMs() + this.options.pollIntervalMs;
+    const next = await this.store.nextWake(this.types);
+    if (next !== undefined && next <= claimedAt) {
+      // Due when we claimed, yet not ours: another instance is claiming it at
+      // this very moment. Look again in a (real) moment, rather than spin.
+      await new Promise((resolve) => setTimeout(resolve, 5).unref());
+      return;
     }
+    await this.sleepUntil(next === undefined ? bound : Math.min(bound, next));
+  }
+
+  private async sleepUntil(wakeAt: number): Promise<void> {
     if (!this.running || this.woken) return;
     await new Promise<void>((resolve) => {
       let cancel: CancelTimer = () => undefined;
@@ -200,9 +208,9 @@ export class SchedulePoller {
         resolve();
       };
       this.wake = (dueMs?: number) => {
-        if (dueMs === undefined || dueMs < (wakeAt as number)) done();
+        if (dueMs === undefined || dueMs < wakeAt) done();
       };
-      cancel = this.clock.setTimer(new Date(wakeAt as number), done);
+      cancel = this.clock.setTimer(new Date(wakeAt), done);
     });
   }
 }
