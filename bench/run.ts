@@ -4,6 +4,7 @@ import { appendBenchmark } from './benchmarks/append.js';
 import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
+import { schedulesBenchmark } from './benchmarks/schedules.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
 
@@ -13,6 +14,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   appendBenchmark,
   rehydrateBenchmark,
   commandsBenchmark,
+  schedulesBenchmark,
 ];
 
 const SETTINGS: Settings = {

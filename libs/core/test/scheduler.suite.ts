@@ -194,12 +194,20 @@ export function schedulerSuite(database: () => TestDatabase): void {
       () => recorder.of('Flaky').length === 2,
       'first tries made',
     );
+    await waitUntil(
+      async () => (await scheduler.get(dies))?.lastError !== undefined,
+      'first failure recorded',
+    );
     expect(await scheduler.get(dies)).toMatchObject({
       status: 'scheduled',
       attempts: 1,
       lastError: 'Error: flaky failure 1',
       dueAt: new Date(clock.nowMs() + 10_000),
     });
+    await waitUntil(
+      async () => (await scheduler.get(recovers))?.lastError !== undefined,
+      'first failure of the other recorded',
+    );
 
     clock.advanceTimeBy('10s'); // second tries: `recovers` succeeds
     await waitUntil(
@@ -211,6 +219,11 @@ export function schedulerSuite(database: () => TestDatabase): void {
       'recovered schedule removed',
     );
 
+    await waitUntil(
+      async () =>
+        (await scheduler.get(dies))?.lastError === 'Error: flaky failure 2',
+      'second failure recorded',
+    );
     clock.advanceTimeBy('20s'); // the back-off doubled; third and last try
     await waitUntil(
       async () => (await scheduler.get(dies))?.status === 'dead',
@@ -236,6 +249,15 @@ export function schedulerSuite(database: () => TestDatabase): void {
     expect(recorder.of('cleanup')[0].context?.dueAt).toEqual(
       new Date(START.getTime() + 5 * 60_000),
     );
+    // Move on only once the next occurrence is armed: moving the clock past
+    // the claim lease of a delivery still under way would (rightly) let the
+    // poller claim that occurrence again.
+    await waitUntil(
+      async () =>
+        (await scheduler.get('test.cleanup'))?.occurrenceAt.getTime() ===
+        START.getTime() + 10 * 60_000,
+      'second occurrence armed',
+    );
 
     recorder.failCleanup = true;
     clock.advanceTimeBy('5m');
@@ -244,7 +266,9 @@ export function schedulerSuite(database: () => TestDatabase): void {
       'second occurrence tried',
     );
     await waitUntil(
-      async () => (await scheduler.get('test.cleanup'))?.attempts === 1,
+      async () =>
+        (await scheduler.get('test.cleanup'))?.lastError ===
+        'Error: cleanup failed',
       'failure recorded',
     );
     recorder.failCleanup = false;

@@ -70,7 +70,7 @@ export class SchedulePoller {
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...this.inFlight]),
+        Promise.allSettled(this.inFlight),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, this.options.shutdownTimeoutMs);
           timer.unref();
