@@ -6,6 +6,7 @@ import { commandsBenchmark } from './benchmarks/commands.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
 import { snapshotsBenchmark } from './benchmarks/snapshots.js';
 import { trackingBenchmark } from './benchmarks/tracking.js';
+import { schedulesBenchmark } from './benchmarks/schedules.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
 
@@ -17,6 +18,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   commandsBenchmark,
   snapshotsBenchmark,
   trackingBenchmark,
+  schedulesBenchmark,
 ];
 
 const SETTINGS: Settings = {

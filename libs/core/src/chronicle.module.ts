@@ -33,6 +33,12 @@ import {
 import { ChronicleHealthIndicator } from './observability/index.js';
 import { UpcastingModule } from './messages/index.js';
 import {
+  SCHEDULING_OPTIONS,
+  SchedulingModule,
+  schedulingExports,
+  schedulingProviders,
+} from './scheduling/index.js';
+import {
   AppendSignal,
   EventStore,
   LocalAppendSignal,
@@ -187,6 +193,12 @@ const coreProviders: Provider[] = [
   CommandPipeline,
   MessageGateway,
   ChronicleHealthIndicator,
+  {
+    provide: SCHEDULING_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.scheduling ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
+  ...schedulingProviders,
 ];
 
 const coreExports = [
@@ -203,6 +215,7 @@ const coreExports = [
   AggregateCache,
   SnapshotWriter,
   TRACKING_OPTIONS,
+  ...schedulingExports,
 ];
 
 /**
@@ -256,6 +269,7 @@ export class ChronicleModule {
         HandlingModule,
         UpcastingModule,
         TrackingModule,
+        SchedulingModule,
         ...imports,
       ],
       providers: [...optionsProviders, ...coreProviders],

@@ -1,5 +1,6 @@
 import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
+import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
 import type { TrackingOptions } from './tracking/index.js';
@@ -39,6 +40,8 @@ export interface ChronicleModuleOptions {
   readonly aggregates?: AggregatesOptions;
   /** How this process runs its `@Consumer`s (leases, polling); see the consumers guide. */
   readonly tracking?: TrackingOptions;
+  /** The scheduler: its clock, polling, claims and retries (see docs/guides/scheduling.md). */
+  readonly scheduling?: SchedulingOptions;
 }
 
 export interface ChronicleModuleAsyncOptions {

@@ -1,5 +1,6 @@
 import { eventStoreMigration } from './0001-event-store.js';
 import { trackingMigration } from './0002-tracking.js';
+import { schedulesMigration } from './0003-schedules.js';
 import { snapshotsMigration } from './0004-snapshots.js';
 import type { Migration } from './migration.js';
 
@@ -7,6 +8,7 @@ import type { Migration } from './migration.js';
 export const MIGRATIONS: readonly Migration[] = [
   eventStoreMigration,
   trackingMigration,
+  schedulesMigration,
   snapshotsMigration,
 ];
 
