@@ -5,6 +5,9 @@ import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
 import { transportBenchmark } from './benchmarks/transport.js';
+import { snapshotsBenchmark } from './benchmarks/snapshots.js';
+import { trackingBenchmark } from './benchmarks/tracking.js';
+import { schedulesBenchmark } from './benchmarks/schedules.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
 
@@ -15,6 +18,9 @@ const BENCHMARKS: readonly Benchmark[] = [
   rehydrateBenchmark,
   commandsBenchmark,
   transportBenchmark,
+  snapshotsBenchmark,
+  trackingBenchmark,
+  schedulesBenchmark,
 ];
 
 const SETTINGS: Settings = {

@@ -37,6 +37,8 @@ export const rehydrateBenchmark: Benchmark = {
         client: db.client,
         schema: db.reserveSchema('rehydrate'),
         aggregates: [Account],
+        // Every load must replay the stream: the cache would answer from memory.
+        aggregatesOptions: { cache: false },
       });
       await db.warmPool();
       const store = app.get(EventStore) as PostgresEventStore;

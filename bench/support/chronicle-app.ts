@@ -1,6 +1,7 @@
 import {
   ChronicleModule,
   type AggregateClass,
+  type AggregatesOptions,
   type AggregateRoot,
   type SqlClient,
 } from '@chronicle/core';
@@ -21,6 +22,8 @@ export async function createChronicleApp(options: {
   schema: string;
   aggregates: readonly AggregateClass<AggregateRoot>[];
   providers?: Provider[];
+  /** Cache and snapshot options; default: Chronicle's defaults (cache on). */
+  aggregatesOptions?: AggregatesOptions;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [ChronicleModule.forFeature(options.aggregates)],
@@ -33,6 +36,7 @@ export async function createChronicleApp(options: {
       ChronicleModule.forRoot({
         app: 'bench',
         database: { client: options.client, schema: options.schema },
+        aggregates: options.aggregatesOptions,
       }),
       BenchFeatureModule,
     ],

@@ -9,8 +9,11 @@ import {
 } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import {
+  AggregateCache,
   aggregateRepositoryProvider,
   aggregateRepositoryToken,
+  PostgresSnapshotStore,
+  SnapshotWriter,
   type AggregateClass,
   type AggregateRoot,
 } from './aggregates/index.js';
@@ -28,6 +31,13 @@ import {
   UnitOfWork,
 } from './handling/index.js';
 import { ChronicleHealthIndicator } from './observability/index.js';
+import { UpcastingModule } from './messages/index.js';
+import {
+  SCHEDULING_OPTIONS,
+  SchedulingModule,
+  schedulingExports,
+  schedulingProviders,
+} from './scheduling/index.js';
 import {
   AppendSignal,
   EventStore,
@@ -48,6 +58,7 @@ import {
   TransportError,
   type ResolvedTransportOptions,
 } from './transport/index.js';
+import { TRACKING_OPTIONS, TrackingModule } from './tracking/index.js';
 
 /**
  * Closes the connections when the application closes: the transport (already
@@ -151,10 +162,43 @@ const coreProviders: Provider[] = [
     inject: [CHRONICLE_OPTIONS],
   },
   ConnectionsLifecycle,
+  {
+    provide: AggregateCache,
+    useFactory: ({ aggregates }: ChronicleModuleOptions) =>
+      new AggregateCache(
+        aggregates?.cache === true
+          ? {}
+          : aggregates?.cache
+            ? aggregates.cache
+            : { maxEntries: 0 },
+      ),
+    inject: [CHRONICLE_OPTIONS],
+  },
+  {
+    // The store's migrations made the snapshots table before this runs.
+    provide: SnapshotWriter,
+    useFactory: (store: PostgresEventStore, options: ChronicleModuleOptions) =>
+      new SnapshotWriter(
+        new PostgresSnapshotStore(store.client, store.schema),
+        options.aggregates?.snapshots !== false,
+      ),
+    inject: [EventStore, CHRONICLE_OPTIONS],
+  },
+  {
+    provide: TRACKING_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.tracking ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
   ChronicleHealthIndicator,
+  {
+    provide: SCHEDULING_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.scheduling ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
+  ...schedulingProviders,
 ];
 
 const coreExports = [
@@ -168,6 +212,10 @@ const coreExports = [
   CommandPipeline,
   MessageGateway,
   ChronicleHealthIndicator,
+  AggregateCache,
+  SnapshotWriter,
+  TRACKING_OPTIONS,
+  ...schedulingExports,
 ];
 
 /**
@@ -216,9 +264,16 @@ export class ChronicleModule {
     return {
       module: ChronicleModule,
       global: true,
-      imports: [CqrsModule.forRoot(), HandlingModule, ...imports],
+      imports: [
+        CqrsModule.forRoot(),
+        HandlingModule,
+        UpcastingModule,
+        TrackingModule,
+        SchedulingModule,
+        ...imports,
+      ],
       providers: [...optionsProviders, ...coreProviders],
-      exports: [...coreExports, CqrsModule],
+      exports: [...coreExports, CqrsModule, UpcastingModule, TrackingModule],
     };
   }
 }

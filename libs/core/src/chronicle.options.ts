@@ -1,6 +1,9 @@
+import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
+import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
+import type { TrackingOptions } from './tracking/index.js';
 
 /** Where the event store lives. */
 export interface DatabaseOptions {
@@ -33,6 +36,12 @@ export interface ChronicleModuleOptions {
    * transport. Default: `CHRONICLE_ENABLED` (comma-separated), else all.
    */
   readonly enabled?: readonly string[];
+  /** The aggregate cache and snapshots. */
+  readonly aggregates?: AggregatesOptions;
+  /** How this process runs its `@Consumer`s (leases, polling); see the consumers guide. */
+  readonly tracking?: TrackingOptions;
+  /** The scheduler: its clock, polling, claims and retries (see docs/guides/scheduling.md). */
+  readonly scheduling?: SchedulingOptions;
 }
 
 export interface ChronicleModuleAsyncOptions {

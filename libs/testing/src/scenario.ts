@@ -5,6 +5,7 @@ import {
   CommandBus,
   EventBus,
   EventStore,
+  EventUpcaster,
   MessageTypeRegistry,
   QueryBus,
   UnitOfWork,
@@ -132,11 +133,7 @@ export class Scenario implements PromiseLike<void> {
     expected: ((state: T) => boolean) | Partial<Record<keyof T, unknown>>,
   ): this {
     this.checks.push(async () => {
-      const repository = new AggregateRepository(
-        aggregate,
-        this.app.get(EventStore),
-        this.app.get(UnitOfWork),
-      );
+      const repository = this.repository(aggregate);
       const state = await repository.find(id);
       if (!state)
         return `Expected ${repository.aggregateType} "${id}" to exist, but it has no events`;
@@ -223,6 +220,20 @@ export class Scenario implements PromiseLike<void> {
     }
   }
 
+  /** A repository as the app would use it: its store, unit of work and upcasters. */
+  private repository<T extends AggregateRoot>(
+    aggregate: AggregateClass<T>,
+  ): AggregateRepository<T> {
+    return new AggregateRepository(
+      aggregate,
+      this.app.get(EventStore),
+      this.app.get(UnitOfWork),
+      {
+        upcaster: this.app.get(EventUpcaster),
+      },
+    );
+  }
+
   private async perform(
     item: object | StreamEvents,
     phase: 'given' | 'when',
@@ -231,11 +242,7 @@ export class Scenario implements PromiseLike<void> {
       const streamId =
         typeof item.stream === 'string'
           ? item.stream
-          : new AggregateRepository(
-              item.stream.aggregate,
-              this.app.get(EventStore),
-              this.app.get(UnitOfWork),
-            ).streamId(item.stream.id);
+          : this.repository(item.stream.aggregate).streamId(item.stream.id);
       return this.app.get(UnitOfWork).append(streamId, item.events, 'any');
     }
     const kind = MessageTypeRegistry.forInstance(item)?.kind;

@@ -1,13 +1,17 @@
 import { Inject, type Provider } from '@nestjs/common';
 import { UnitOfWork } from '../handling/index.js';
+import { EventUpcaster } from '../messages/index.js';
 import { EventStore } from '../store/index.js';
 import type { AggregateRoot } from './aggregate-root.js';
 import {
   AggregateRepository,
   type AggregateClass,
 } from './aggregate-repository.js';
+import { AggregateCache } from './cache/aggregate-cache.js';
+import { SnapshotWriter } from './snapshots/snapshot-writer.js';
 
 const tokens = new WeakMap<object, symbol>();
+const classes = new Map<symbol, AggregateClass<AggregateRoot>>();
 
 /** The injection token of the repository of one aggregate class. */
 export function aggregateRepositoryToken(
@@ -17,6 +21,7 @@ export function aggregateRepositoryToken(
   if (!token) {
     token = Symbol(`AggregateRepository<${target.name}>`);
     tokens.set(target, token);
+    classes.set(token, target);
   }
   return token;
 }
@@ -33,8 +38,31 @@ export function aggregateRepositoryProvider(
 ): Provider {
   return {
     provide: aggregateRepositoryToken(target),
-    useFactory: (store: EventStore, unitOfWork: UnitOfWork) =>
-      new AggregateRepository(target, store, unitOfWork),
-    inject: [EventStore, UnitOfWork],
+    useFactory: (
+      store: EventStore,
+      unitOfWork: UnitOfWork,
+      upcaster: EventUpcaster,
+      cache: AggregateCache,
+      snapshots: SnapshotWriter,
+    ) =>
+      new AggregateRepository(target, store, unitOfWork, {
+        upcaster,
+        cache,
+        snapshots,
+      }),
+    inject: [
+      EventStore,
+      UnitOfWork,
+      EventUpcaster,
+      AggregateCache,
+      SnapshotWriter,
+    ],
   };
+}
+
+/** The aggregate class whose repository a token provides (the CLI finds aggregates in Nest modules with it). */
+export function aggregateClassOfToken(
+  token: unknown,
+): AggregateClass<AggregateRoot> | undefined {
+  return typeof token === 'symbol' ? classes.get(token) : undefined;
 }

@@ -1,17 +1,27 @@
+import { Logger } from '@nestjs/common';
 import type { UnitOfWork } from '../handling/index.js';
 import {
+  EventUpcaster,
   fromPayload,
   MessageTypeRegistry,
   UnknownMessageTypeError,
-  UnsupportedRevisionError,
 } from '../messages/index.js';
-import type { EventStore, StoredEvent } from '../store/index.js';
+import {
+  ConcurrencyError,
+  type EventStore,
+  type StoredEvent,
+} from '../store/index.js';
 import { aggregateInternals, type AggregateRoot } from './aggregate-root.js';
-import { aggregateTypeOf } from './aggregate.decorators.js';
+import {
+  aggregateDefinitionOf,
+  type AggregateDefinition,
+} from './aggregate.decorators.js';
 import {
   AggregateNotFoundError,
   NotAnAggregateError,
 } from './aggregate.errors.js';
+import { AggregateCache } from './cache/aggregate-cache.js';
+import type { SnapshotWriter } from './snapshots/snapshot-writer.js';
 
 /** An aggregate class: constructed without arguments, then rebuilt from its events. */
 export type AggregateClass<T extends AggregateRoot> = new () => T;
@@ -19,25 +29,67 @@ export type AggregateClass<T extends AggregateRoot> = new () => T;
 export interface LoadOptions {
   /** Rebuild the aggregate as it stood at this stream version (time travel). */
   readonly atVersion?: number;
+  /**
+   * Rebuild it as it stood at this point of the log: only its events at or
+   * before this global position, or stored at or before this time.
+   */
+  readonly until?: bigint | number | Date;
+}
+
+/** What a repository uses besides the store; `ChronicleModule` provides them all. */
+export interface AggregateRepositoryServices {
+  /** Brings stored events to the revisions the code declares. Default: none registered. */
+  readonly upcaster?: EventUpcaster;
+  /** This process's aggregate cache. Default: none. */
+  readonly cache?: AggregateCache;
+  /** Reads and writes snapshots. Default: none, whatever `snapshotEvery` says. */
+  readonly snapshots?: SnapshotWriter;
+}
+
+/** Where a load starts: a fresh aggregate, a cached state or a snapshot. */
+interface Start<T> {
+  readonly aggregate: T;
+  readonly snapshotVersion: number;
 }
 
 /**
  * Loads aggregates of one type from their streams and saves what they did.
  * Inject it with `@InjectAggregateRepository(Order)` after listing the class
  * in `ChronicleModule.forFeature([Order])`.
+ *
+ * A load starts from the newest of: this process's cached state of the
+ * aggregate, its newest snapshot of the current `snapshotRevision`, or
+ * nothing; then it reads and applies only the events after that version,
+ * each through the app's upcasters.
  */
 export class AggregateRepository<T extends AggregateRoot> {
   /** The aggregate's type name, the prefix of its stream ids. */
   readonly aggregateType: string;
+  private readonly definition: AggregateDefinition;
+  private readonly upcaster: EventUpcaster;
+  private readonly cache: AggregateCache;
+  private readonly snapshots?: SnapshotWriter;
+  private readonly logger = new Logger('Chronicle aggregates');
+  /** The snapshot version each loaded instance started from (for the policy). */
+  private readonly snapshotVersions = new WeakMap<T, number>();
 
   constructor(
     private readonly target: AggregateClass<T>,
     private readonly store: EventStore,
-    private readonly unitOfWork: UnitOfWork,
+    /** `undefined` makes a read-only repository (scripts, the CLI): `save` refuses. */
+    private readonly unitOfWork: UnitOfWork | undefined,
+    services: AggregateRepositoryServices = {},
   ) {
-    const type = aggregateTypeOf(target);
-    if (!type) throw new NotAnAggregateError(target.name);
-    this.aggregateType = type;
+    const definition = aggregateDefinitionOf(target);
+    if (!definition) throw new NotAnAggregateError(target.name);
+    this.definition = definition;
+    this.aggregateType = definition.type;
+    this.upcaster = services.upcaster ?? new EventUpcaster();
+    this.cache = services.cache ?? new AggregateCache({ maxEntries: 0 });
+    this.snapshots =
+      definition.snapshotPolicy && services.snapshots?.enabled
+        ? services.snapshots
+        : undefined;
   }
 
   /** The stream that holds the aggregate with this id. */
@@ -54,14 +106,43 @@ export class AggregateRepository<T extends AggregateRoot> {
 
   /** Rebuilds an aggregate from its stream, or `undefined` if it has none. */
   async find(id: string, options: LoadOptions = {}): Promise<T | undefined> {
-    const aggregate = this.create(id);
-    const stream = this.store.readStream(this.streamId(id), {
-      toVersion: options.atVersion,
-    });
-    for await (const event of stream) {
-      aggregateInternals.replay(aggregate, event.type, this.rebuild(event));
+    const streamId = this.streamId(id);
+    const atVersion = options.atVersion;
+    const until = options.until;
+    // Time travel by position or date cannot trust a cache or snapshot from later on.
+    const start =
+      until === undefined
+        ? await this.start(id, streamId, atVersion)
+        : { aggregate: this.create(id), snapshotVersion: 0 };
+    const aggregate = start.aggregate;
+    let read = 0;
+    if (atVersion === undefined || aggregate.version < atVersion) {
+      const stream = this.store.readStream(streamId, {
+        fromVersion: aggregate.version + 1,
+        toVersion: atVersion,
+      });
+      for await (const stored of stream) {
+        // A stream's positions and timestamps grow with its versions: stop at the first one past.
+        if (
+          until instanceof Date
+            ? stored.timestamp > until
+            : until !== undefined && stored.position > BigInt(until)
+        )
+          break;
+        for (const event of this.upcaster.upcastOne(stored)) {
+          aggregateInternals.replay(aggregate, event.type, this.rebuild(event));
+        }
+        // The stream version, not a count: upcasters may split or drop events.
+        aggregateInternals.setVersion(aggregate, stored.streamVersion);
+        read++;
+      }
     }
-    return aggregate.version === 0 ? undefined : aggregate;
+    if (aggregate.version === 0) return undefined;
+    this.snapshotVersions.set(aggregate, start.snapshotVersion);
+    if (read > 0 && atVersion === undefined) {
+      this.remember(streamId, aggregate, start.snapshotVersion);
+    }
+    return aggregate;
   }
 
   /** Loads the aggregate, or a new one with that id when its stream is empty. */
@@ -85,29 +166,212 @@ export class AggregateRepository<T extends AggregateRoot> {
    * Stores the events the aggregate applied since it was loaded, expecting its
    * stream to be still at the loaded version. In a command handler they are
    * written when the handler returns, with the command; elsewhere, at once.
+   * After the commit, the new state is cached and, when the snapshot policy
+   * says so, snapshotted in the background.
    */
   async save(aggregate: T): Promise<void> {
-    const expected = aggregate.version === 0 ? 'noStream' : aggregate.version;
+    const unitOfWork = this.unitOfWork;
+    if (!unitOfWork) {
+      throw new TypeError(
+        `This ${this.aggregateType} repository is read-only: inject one from ChronicleModule to save`,
+      );
+    }
+    const loadedVersion = aggregate.version;
+    const expected = loadedVersion === 0 ? 'noStream' : loadedVersion;
     const events = aggregateInternals.takeUncommitted(aggregate);
     if (events.length === 0) return;
-    await this.unitOfWork.append(this.streamId(aggregate.id), events, expected);
-    aggregateInternals.setVersion(aggregate, aggregate.version + events.length);
+    const streamId = this.streamId(aggregate.id);
+    const savedVersion = loadedVersion + events.length;
+    const failed = (error: unknown): void => {
+      // Someone else wrote first: forget what we had loaded (a newer state
+      // cached meanwhile by a winner in this process stays).
+      if (error instanceof ConcurrencyError && error.streamId === streamId) {
+        this.cache.delete(streamId, loadedVersion);
+      }
+    };
+    const committed = (): void =>
+      this.committed(aggregate, streamId, loadedVersion, savedVersion);
+    if (unitOfWork.active) {
+      unitOfWork.afterRollback(failed);
+      unitOfWork.afterCommit(committed);
+      await unitOfWork.append(streamId, events, expected);
+      aggregateInternals.setVersion(aggregate, savedVersion);
+      return;
+    }
+    try {
+      await unitOfWork.append(streamId, events, expected);
+    } catch (error) {
+      failed(error);
+      throw error;
+    }
+    aggregateInternals.setVersion(aggregate, savedVersion);
+    committed();
   }
 
+  /**
+   * Stores a snapshot of the aggregate now, whatever the policy says, and
+   * waits for it (maintenance, tests). It must have no unsaved events.
+   */
+  async snapshot(aggregate: T): Promise<void> {
+    if (!this.snapshots) {
+      throw new TypeError(
+        `${this.aggregateType} takes no snapshots: give @Aggregate a snapshotEvery option`,
+      );
+    }
+    if (aggregate.uncommittedEvents.length > 0 || aggregate.version === 0) {
+      throw new TypeError(
+        `Only a loaded ${this.aggregateType} without unsaved events can be snapshotted`,
+      );
+    }
+    await this.snapshots.store.write({
+      streamId: this.streamId(aggregate.id),
+      version: aggregate.version,
+      aggregateType: this.aggregateType,
+      revision: this.definition.snapshotRevision,
+      stateJson: JSON.stringify(aggregateInternals.capture(aggregate)),
+    });
+    this.snapshotVersions.set(aggregate, aggregate.version);
+  }
+
+  private async start(
+    id: string,
+    streamId: string,
+    atVersion: number | undefined,
+  ): Promise<Start<T>> {
+    const cached = this.cache.enabled ? this.cache.get(streamId) : undefined;
+    if (cached && (atVersion === undefined || cached.version <= atVersion)) {
+      const aggregate = this.restore(
+        id,
+        () => JSON.parse(cached.stateJson) as unknown,
+        cached.version,
+        'cached state',
+      );
+      if (aggregate) {
+        return { aggregate, snapshotVersion: cached.snapshotVersion };
+      }
+      this.cache.delete(streamId);
+    }
+    if (this.snapshots) {
+      const snapshot = await this.snapshots.store
+        .read(streamId, this.definition.snapshotRevision, atVersion)
+        .catch((error: unknown) => {
+          // A snapshot is a cache: without it the load replays the stream.
+          this.logger.warn(
+            `Could not read the snapshot of "${streamId}": ${error instanceof Error ? error.message : String(error)}`,
+          );
+          return undefined;
+        });
+      if (snapshot) {
+        const aggregate = this.restore(
+          id,
+          () => snapshot.state,
+          snapshot.version,
+          'snapshot',
+        );
+        if (aggregate) return { aggregate, snapshotVersion: snapshot.version };
+      }
+    }
+    return { aggregate: this.create(id), snapshotVersion: 0 };
+  }
+
+  /** A new aggregate with a saved state, or `undefined` (logged) when that state does not fit the class. */
+  private restore(
+    id: string,
+    state: () => unknown,
+    version: number,
+    what: string,
+  ): T | undefined {
+    try {
+      const aggregate = this.create(id);
+      aggregateInternals.restore(aggregate, state());
+      aggregateInternals.setVersion(aggregate, version);
+      return aggregate;
+    } catch (error) {
+      this.logger.warn(
+        `Ignoring the ${what} of ${this.aggregateType} "${id}" at version ${version}, which fromSnapshot() refused ` +
+          `(${error instanceof Error ? error.message : String(error)}); replaying its events instead. ` +
+          'Bump snapshotRevision when the state changes shape.',
+      );
+      return undefined;
+    }
+  }
+
+  /** After a commit: cache the new state and, if the policy says so, snapshot it. */
+  private committed(
+    aggregate: T,
+    streamId: string,
+    previousVersion: number,
+    version: number,
+  ): void {
+    // The handler went on changing it after saving: this is not the committed state.
+    if (
+      aggregate.version !== version ||
+      aggregate.uncommittedEvents.length > 0
+    ) {
+      return;
+    }
+    const lastSnapshotVersion = this.snapshotVersions.get(aggregate) ?? 0;
+    const snapshot =
+      this.snapshots !== undefined &&
+      this.definition.snapshotPolicy?.({
+        aggregate,
+        version,
+        previousVersion,
+        lastSnapshotVersion,
+      }) === true;
+    if (!snapshot && !this.cache.enabled) return;
+    const stateJson = this.capture(aggregate);
+    if (stateJson === undefined) return;
+    const snapshotVersion = snapshot ? version : lastSnapshotVersion;
+    if (snapshot) {
+      this.snapshots?.schedule({
+        streamId,
+        version,
+        aggregateType: this.aggregateType,
+        revision: this.definition.snapshotRevision,
+        stateJson,
+      });
+      this.snapshotVersions.set(aggregate, version);
+    }
+    this.cache.set(streamId, { version, stateJson, snapshotVersion });
+  }
+
+  /** Caches a freshly loaded state. */
+  private remember(
+    streamId: string,
+    aggregate: T,
+    snapshotVersion: number,
+  ): void {
+    if (!this.cache.enabled) return;
+    const stateJson = this.capture(aggregate);
+    if (stateJson === undefined) return;
+    this.cache.set(streamId, {
+      version: aggregate.version,
+      stateJson,
+      snapshotVersion,
+    });
+  }
+
+  /** The state as JSON text, or `undefined` (logged): caching is never worth failing for. */
+  private capture(aggregate: T): string | undefined {
+    try {
+      return JSON.stringify(aggregateInternals.capture(aggregate));
+    } catch (error) {
+      this.logger.warn(
+        `Cannot serialize ${this.aggregateType} "${aggregate.id}" for the cache or a snapshot: ` +
+          `${error instanceof Error ? error.message : String(error)}. Override toSnapshot().`,
+      );
+      return undefined;
+    }
+  }
+
+  /** The event instance of an upcast stored event (whose type and revision the upcaster checked). */
   private rebuild(event: StoredEvent): object {
     const info = MessageTypeRegistry.forName(event.type);
     if (!info) {
       throw new UnknownMessageTypeError(
         event.type,
         event.revision,
-        event.position,
-      );
-    }
-    if (event.revision > info.revision) {
-      throw new UnsupportedRevisionError(
-        event.type,
-        event.revision,
-        info.revision,
         event.position,
       );
     }

@@ -1,3 +1,4 @@
+import { instanceToPlain, plainToInstance } from 'class-transformer';
 import {
   MessageTypeRegistry,
   messageTypeOf,
@@ -28,10 +29,17 @@ function evolversOf(aggregate: AggregateRoot): Map<string, Evolve> {
 
 /** Internal handles for the repository; not part of the public API. */
 export const aggregateInternals = {
-  /** Evolves state from a stored event, without recording it as new. */
+  /** Evolves state from a stored event, without recording it as new (nor counting it: see setVersion). */
   replay(aggregate: AggregateRoot, typeName: string, event: object): void {
     evolversOf(aggregate).get(typeName)?.call(aggregate, event);
-    aggregate['_version']++;
+  },
+  /** The state to snapshot and cache, from the aggregate's `toSnapshot()`. */
+  capture(aggregate: AggregateRoot): unknown {
+    return aggregate['toSnapshot']();
+  },
+  /** Puts a captured state into a new aggregate, through its `fromSnapshot()`. */
+  restore(aggregate: AggregateRoot, state: unknown): void {
+    aggregate['fromSnapshot'](state);
   },
   setId(aggregate: AggregateRoot, id: string): void {
     aggregate['_id'] = id;
@@ -45,6 +53,17 @@ export const aggregateInternals = {
     return events;
   },
 };
+
+/**
+ * An aggregate's state as its snapshots and the cache keep it (what its
+ * `toSnapshot()` returns): for inspection, logs and the `show` command.
+ */
+export function aggregateStateOf(aggregate: AggregateRoot): unknown {
+  return aggregateInternals.capture(aggregate);
+}
+
+/** The base class's own fields: never part of a snapshot. */
+const INTERNAL_FIELDS = new Set(['_id', '_version', '_uncommitted']);
 
 /**
  * The base of event-sourced aggregates. Decide in methods that check the
@@ -71,6 +90,37 @@ export abstract class AggregateRoot {
   /** Events applied since the aggregate was loaded, not stored yet. */
   get uncommittedEvents(): readonly object[] {
     return this._uncommitted;
+  }
+
+  /**
+   * The aggregate's state as JSON-ready data, for snapshots and the aggregate
+   * cache. Default: class-transformer's `instanceToPlain` of its fields
+   * (honouring `@Exclude`, `@Expose`, `@Transform`), without id and version.
+   * Override it with `fromSnapshot` when the state holds what JSON cannot
+   * (a `Map`, a `Date` without `@Type`), and bump `snapshotRevision` whenever
+   * the shape changes.
+   */
+  protected toSnapshot(): unknown {
+    const plain = instanceToPlain(this) as Record<string, unknown>;
+    for (const field of INTERNAL_FIELDS) delete plain[field];
+    return plain;
+  }
+
+  /**
+   * Sets the state of a freshly constructed aggregate from what `toSnapshot`
+   * returned (parsed back from JSON). Default: class-transformer's
+   * `plainToInstance` of the class, copied field by field, so nested classes
+   * need `@Type(() => ...)` as usual.
+   */
+  protected fromSnapshot(state: unknown): void {
+    const restored = plainToInstance(
+      this.constructor as new () => object,
+      state as Record<string, unknown>,
+    ) as Record<string, unknown>;
+    const self = this as unknown as Record<string, unknown>;
+    for (const field of Object.keys(restored)) {
+      if (!INTERNAL_FIELDS.has(field)) self[field] = restored[field];
+    }
   }
 
   /** Records a new event and evolves the state with its `@Apply` method. */

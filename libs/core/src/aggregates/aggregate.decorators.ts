@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { MessageClass } from '../messages/index.js';
+import type { SnapshotPolicy } from './snapshots/snapshot-policy.js';
 
 const AGGREGATE_METADATA = 'chronicle:aggregate';
 const APPLY_METADATA = 'chronicle:apply';
@@ -11,6 +12,25 @@ export interface AggregateOptions {
    * set it explicitly so that renaming the class never orphans its streams.
    */
   readonly type?: string;
+  /**
+   * When to snapshot the aggregate after a command commits: a number N means
+   * "once N events or more were stored since the last snapshot"; a function
+   * decides for itself. Default: never.
+   */
+  readonly snapshotEvery?: number | SnapshotPolicy;
+  /**
+   * The revision of the aggregate's snapshot shape (its fields). Bump it when
+   * the state's fields change: snapshots of another revision are ignored and
+   * rebuilt from the events, never misread. Default 1.
+   */
+  readonly snapshotRevision?: number;
+}
+
+/** An aggregate class's options with defaults filled in. */
+export interface AggregateDefinition {
+  readonly type: string;
+  readonly snapshotPolicy?: SnapshotPolicy;
+  readonly snapshotRevision: number;
 }
 
 export interface ApplyBinding {
@@ -23,12 +43,32 @@ export function Aggregate(
   options: AggregateOptions | string = {},
 ): ClassDecorator {
   const resolved = typeof options === 'string' ? { type: options } : options;
-  return (target) => {
-    Reflect.defineMetadata(
-      AGGREGATE_METADATA,
-      { type: resolved.type ?? target.name },
-      target,
+  const { snapshotEvery, snapshotRevision = 1 } = resolved;
+  if (
+    typeof snapshotEvery === 'number' &&
+    (!Number.isInteger(snapshotEvery) || snapshotEvery < 1)
+  ) {
+    throw new TypeError(
+      `snapshotEvery must be a positive integer or a function, got ${snapshotEvery}`,
     );
+  }
+  if (!Number.isInteger(snapshotRevision) || snapshotRevision < 1) {
+    throw new TypeError(
+      `snapshotRevision must be a positive integer, got ${snapshotRevision}`,
+    );
+  }
+  const snapshotPolicy: SnapshotPolicy | undefined =
+    typeof snapshotEvery === 'number'
+      ? ({ version, lastSnapshotVersion }) =>
+          version - lastSnapshotVersion >= snapshotEvery
+      : snapshotEvery;
+  return (target) => {
+    const definition: AggregateDefinition = {
+      type: resolved.type ?? target.name,
+      snapshotPolicy,
+      snapshotRevision,
+    };
+    Reflect.defineMetadata(AGGREGATE_METADATA, definition, target);
   };
 }
 
@@ -52,9 +92,15 @@ export function Apply(event: MessageClass): MethodDecorator {
 export function aggregateTypeOf(
   target: abstract new () => object,
 ): string | undefined {
-  const info = Reflect.getMetadata(AGGREGATE_METADATA, target) as
-    { type: string } | undefined;
-  return info?.type;
+  return aggregateDefinitionOf(target)?.type;
+}
+
+/** The `@Aggregate` options of a class, or `undefined` if it is not decorated. */
+export function aggregateDefinitionOf(
+  target: abstract new () => object,
+): AggregateDefinition | undefined {
+  return Reflect.getMetadata(AGGREGATE_METADATA, target) as
+    AggregateDefinition | undefined;
 }
 
 export function applyBindingsOf(prototype: object): readonly ApplyBinding[] {

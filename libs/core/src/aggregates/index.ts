@@ -1,7 +1,9 @@
-export { AggregateRoot } from './aggregate-root.js';
+export { AggregateRoot, aggregateStateOf } from './aggregate-root.js';
 export {
   Aggregate,
   Apply,
+  aggregateDefinitionOf,
+  type AggregateDefinition,
   type AggregateOptions,
 } from './aggregate.decorators.js';
 export {
@@ -11,10 +13,15 @@ export {
 export {
   AggregateRepository,
   type AggregateClass,
+  type AggregateRepositoryServices,
   type LoadOptions,
 } from './aggregate-repository.js';
 export {
+  aggregateClassOfToken,
   aggregateRepositoryProvider,
   aggregateRepositoryToken,
   InjectAggregateRepository,
 } from './aggregate-repository.provider.js';
+export { type AggregatesOptions } from './aggregates.options.js';
+export * from './cache/index.js';
+export * from './snapshots/index.js';

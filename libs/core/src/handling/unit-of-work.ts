@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import {
   attachEnvelope,
@@ -36,6 +36,8 @@ export type EnlistedWrite = (tx: SqlClient) => Promise<void>;
 class Scope {
   readonly appends = new Map<string, PendingAppend>();
   readonly writes: EnlistedWrite[] = [];
+  readonly committed: (() => void)[] = [];
+  readonly failed: ((error: unknown) => void)[] = [];
 }
 
 /**
@@ -47,6 +49,7 @@ class Scope {
 @Injectable()
 export class UnitOfWork {
   private readonly scopes = new AsyncLocalStorage<Scope>();
+  private readonly logger = new Logger('Chronicle unit of work');
 
   constructor(
     private readonly store: EventStore,
@@ -103,6 +106,25 @@ export class UnitOfWork {
   }
 
   /**
+   * Calls `callback` once the running command's writes have committed, before
+   * its events are published (at once outside a command). For caches and
+   * background work: its errors are logged, never fail the command.
+   */
+  afterCommit(callback: () => void): void {
+    const scope = this.scopes.getStore();
+    if (scope) scope.committed.push(callback);
+    else this.settle([callback], undefined);
+  }
+
+  /**
+   * Calls `callback` with the error when the running command fails (its
+   * handler threw, or its writes did not commit). Outside a command, nothing.
+   */
+  afterRollback(callback: (error: unknown) => void): void {
+    this.scopes.getStore()?.failed.push(callback);
+  }
+
+  /**
    * Runs `work` in a new unit of work, then appends everything it staged in one
    * transaction (recording `handledCommand`'s result with it), then publishes.
    */
@@ -111,6 +133,19 @@ export class UnitOfWork {
     handledCommand?: Omit<HandledCommand, 'result'>,
   ): Promise<R> {
     const scope = new Scope();
+    try {
+      return await this.commit(scope, work, handledCommand);
+    } catch (error) {
+      this.settle(scope.failed, error);
+      throw error;
+    }
+  }
+
+  private async commit<R>(
+    scope: Scope,
+    work: () => Promise<R>,
+    handledCommand?: Omit<HandledCommand, 'result'>,
+  ): Promise<R> {
     const result = await this.scopes.run(scope, work);
     const appends = [...scope.appends.values()].filter(
       (a) => a.events.length > 0,
@@ -121,6 +156,7 @@ export class UnitOfWork {
       const results = await this.store.appendToStreams(this.toStore(appends), {
         handledCommand: record,
       });
+      this.settle(scope.committed, undefined);
       this.publish(appends, results);
       return result;
     }
@@ -135,8 +171,25 @@ export class UnitOfWork {
       for (const write of scope.writes) await write(tx);
       return appended;
     });
+    this.settle(scope.committed, undefined);
     this.publish(appends, results);
     return result;
+  }
+
+  /** Calls commit or rollback callbacks; one failing never stops the others nor the command. */
+  private settle(
+    callbacks: readonly ((error: unknown) => void)[],
+    error: unknown,
+  ): void {
+    for (const callback of callbacks) {
+      try {
+        callback(error);
+      } catch (failure) {
+        this.logger.error(
+          `A unit-of-work callback failed: ${failure instanceof Error ? failure.message : String(failure)}`,
+        );
+      }
+    }
   }
 
   private toStore(appends: readonly PendingAppend[]) {

@@ -34,3 +34,4 @@ export {
 export { fromPayload, toPayload } from './serialization.js';
 export { validateMessage } from './validation.js';
 export { ValidationError, type FieldViolation } from './validation.error.js';
+export * from './upcasting/index.js';

@@ -81,6 +81,12 @@ export interface ReadAllOptions {
   readonly limit?: number;
   /** Only events of these types. Default: all. */
   readonly types?: readonly string[];
+  /**
+   * Only the streams of one segment of `count`, by a stable hash of the stream
+   * id (`abs(hashtext(stream_id)) % count`): a stream is always in the same
+   * segment, so splitting a reader by segments keeps each stream's order.
+   */
+  readonly segment?: { readonly index: number; readonly count: number };
 }
 
 export interface ReadAllBatch {

@@ -8,4 +8,5 @@ export {
   type SqlClient,
   type SqlParameter,
 } from './sql-client.js';
+export { segmentOf } from './read-all.js';
 export { StoreSchema } from './store-schema.js';

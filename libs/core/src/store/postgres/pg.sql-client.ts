@@ -79,4 +79,36 @@ export class PgSqlClient implements SqlClient {
   async close(): Promise<void> {
     if (this.owned) await (this.target as pg.Pool).end();
   }
+
+  /** A connection of its own, outside the pool, with the pool's settings: LISTEN holds it. */
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onError: (error: Error) => void = () => undefined,
+  ): Promise<() => Promise<void>> {
+    if (this.inTransaction) {
+      throw new Error('listen() needs the pool client, not a transaction');
+    }
+    const connection = new pg.Client({
+      ...(this.target as pg.Pool).options,
+      application_name: 'chronicle-listen',
+    });
+    let closed = false;
+    connection.on('error', (error) => {
+      if (closed) return;
+      closed = true;
+      connection.end().catch(() => undefined);
+      onError(error);
+    });
+    connection.on('notification', (message) => {
+      if (message.channel === channel) onNotify(message.payload ?? '');
+    });
+    await connection.connect();
+    await connection.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+    return async () => {
+      if (closed) return;
+      closed = true;
+      await connection.end().catch(() => undefined);
+    };
+  }
 }

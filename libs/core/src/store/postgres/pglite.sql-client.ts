@@ -50,4 +50,19 @@ export class PgliteSqlClient implements SqlClient {
   async close(): Promise<void> {
     if (this.owned) await (this.target as PGlite).close();
   }
+
+  /** PGlite's own LISTEN: notifications from this (single-connection) database. */
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+  ): Promise<() => Promise<void>> {
+    if (this.inTransaction) {
+      throw new Error('listen() needs the database, not a transaction');
+    }
+    const db = this.target as PGlite;
+    const stop = await db.listen(channel, onNotify);
+    return async () => {
+      if (!db.closed) await stop();
+    };
+  }
 }

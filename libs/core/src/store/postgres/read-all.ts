@@ -19,11 +19,20 @@ import type { StoreSchema } from './store-schema.js';
  * anywhere on the server holds every reader back until it ends.
  */
 
+/**
+ * The segment of a stream among `count`: stable across processes, versions
+ * and drivers (hashtext is PostgreSQL's own text hash). Widened to bigint
+ * first, as abs() of the smallest int4 overflows.
+ */
+export const segmentOf = (streamId: string, count: string) =>
+  `(abs(hashtext(${streamId})::bigint) % ${count})::int`;
+
 const readAllSql = (s: StoreSchema) => `
   SELECT ${EVENT_COLUMNS} FROM ${s.events} e
   WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
     AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
     AND ($4::text IS NULL OR e.type IN (SELECT jsonb_array_elements_text($4::text::jsonb)))
+    AND ($5::int IS NULL OR ${segmentOf('e.stream_id', '$5::int')} = $6::int)
   ORDER BY e.transaction_id, e.position
   LIMIT $3::int`;
 
@@ -47,6 +56,8 @@ export async function readAll(
       after.position.toString(),
       options.limit ?? 1000,
       types,
+      options.segment?.count ?? null,
+      options.segment?.index ?? null,
     ],
     { prepare: true },
   );

@@ -22,6 +22,17 @@ export interface SqlClient {
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   /** Releases the connection or pool, unless it was handed in by the user. */
   close(): Promise<void>;
+  /**
+   * LISTENs on `channel` (on a dedicated connection with `pg`) and calls
+   * `onNotify` with each payload; NOTIFYs sent in a transaction arrive after it
+   * commits. Resolves to a function that stops listening. `onError` hears of a
+   * lost connection: listening has then stopped. Absent: the driver cannot listen.
+   */
+  listen?(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onError?: (error: Error) => void,
+  ): Promise<() => Promise<void>>;
 }
 
 export interface QueryOptions {

@@ -1,8 +1,16 @@
 import { eventStoreMigration } from './0001-event-store.js';
+import { trackingMigration } from './0002-tracking.js';
+import { schedulesMigration } from './0003-schedules.js';
+import { snapshotsMigration } from './0004-snapshots.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [eventStoreMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  eventStoreMigration,
+  trackingMigration,
+  schedulesMigration,
+  snapshotsMigration,
+];
 
 export { migrate } from './migrate.js';
 export type { Migration } from './migration.js';

@@ -1,0 +1,221 @@
+import {
+  ChronicleModule,
+  HandleSchedule,
+  ScheduleType,
+  Scheduler,
+  type ScheduleContext,
+} from '@chronicle/core';
+import {
+  Injectable,
+  Module,
+  type INestApplicationContext,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type pg from 'pg';
+import { BenchDatabase, POOL_SIZE } from '../support/database.js';
+import { row } from '../support/report.js';
+import { median, percentile } from '../support/stats.js';
+import type { Benchmark } from './benchmark.js';
+
+const COUNT = 10_000;
+/** Rounds per contender: each round fires all COUNT schedules. */
+const ROUNDS = 3;
+/** How far ahead of "now" the burst is made due, so both sides start asleep. */
+const LEAD_MS = 500;
+const BASELINE = 'raw pg SKIP LOCKED claim+delete loop';
+
+@ScheduleType('bench.Reminder')
+class Reminder {
+  constructor(
+    readonly accountId: string,
+    readonly note: string,
+  ) {}
+}
+
+/** Records when each reminder fired, against when it was due. */
+@Injectable()
+class ReminderHandler {
+  lateness: number[] = [];
+
+  @HandleSchedule(Reminder)
+  onReminder(_reminder: Reminder, context: ScheduleContext): void {
+    this.lateness.push(Date.now() - context.dueAt.getTime());
+  }
+}
+
+interface Round {
+  readonly allFiredMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+function roundOf(lateness: readonly number[]): Round {
+  return {
+    allFiredMs: Math.max(...lateness),
+    p50Ms: percentile(lateness, 50),
+    p99Ms: percentile(lateness, 99),
+  };
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/**
+ * Makes every row of `table` due at one moment, LEAD_MS from now, and
+ * returns that moment. Rows are written far in the future first, so that
+ * writing them is not part of what is measured.
+ */
+async function dueTogether(
+  pool: pg.Pool,
+  table: string,
+  channel?: string,
+): Promise<number> {
+  const dueMs = Date.now() + LEAD_MS;
+  await pool.query(
+    `UPDATE ${table} SET due_at = to_timestamp($1::float8 / 1000), occurrence_at = to_timestamp($1::float8 / 1000)`,
+    [dueMs],
+  );
+  if (channel)
+    await pool.query('SELECT pg_notify($1, $2)', [channel, `${dueMs}`]);
+  return dueMs;
+}
+
+/**
+ * The floor: POOL_SIZE workers, each sleeping until the due moment (which it
+ * is told) and then deleting due rows 100 at a time with FOR UPDATE SKIP
+ * LOCKED, parsing each payload, until none is left.
+ */
+async function rawRound(pool: pg.Pool, table: string): Promise<Round> {
+  const dueMs = await dueTogether(pool, table);
+  const lateness: number[] = [];
+  const sql = `DELETE FROM ${table} WHERE id IN (
+      SELECT id FROM ${table} WHERE status = 'scheduled' AND due_at <= now()
+       ORDER BY due_at LIMIT 100 FOR UPDATE SKIP LOCKED)
+    RETURNING payload::text AS payload, (extract(epoch FROM due_at) * 1000)::float8 AS due_ms`;
+  const worker = async () => {
+    await new Promise((r) => setTimeout(r, Math.max(0, dueMs - Date.now())));
+    while (lateness.length < COUNT) {
+      const { rows } = await pool.query<{ payload: string; due_ms: number }>(
+        sql,
+      );
+      for (const r of rows) {
+        JSON.parse(r.payload);
+        lateness.push(Date.now() - r.due_ms);
+      }
+      if (rows.length === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  await Promise.all(Array.from({ length: POOL_SIZE }, worker));
+  return roundOf(lateness);
+}
+
+async function chronicleApp(
+  db: BenchDatabase,
+  schema: string,
+): Promise<INestApplicationContext> {
+  @Module({
+    imports: [
+      ChronicleModule.forRoot({
+        app: 'bench',
+        database: { client: db.client, schema },
+      }),
+    ],
+    providers: [ReminderHandler],
+  })
+  class ScheduleBenchModule {}
+  return NestFactory.createApplicationContext(ScheduleBenchModule, {
+    logger: false,
+  });
+}
+
+export const schedulesBenchmark: Benchmark = {
+  name: 'schedules',
+  description: `${COUNT.toLocaleString('en-US')} schedules due at one moment, one instance (default options): time until all fired, lateness`,
+  async run() {
+    const db = new BenchDatabase();
+    const chronicleSchema = db.reserveSchema('schedules_chronicle');
+    const rawSchema = (await db.freshStore('schedules_raw')).schema;
+    const app = await chronicleApp(db, chronicleSchema);
+    try {
+      await db.warmPool();
+      const scheduler = app.get(Scheduler);
+      const handler = app.get(ReminderHandler);
+      const table = `"${chronicleSchema}".schedules`;
+      const chronicle: Round[] = [];
+      const raw: Round[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const far = new Date(Date.now() + 3_600_000);
+        for (let from = 0; from < COUNT; from += 100) {
+          await Promise.all(
+            Array.from({ length: 100 }, (_, k) =>
+              scheduler.schedule(
+                new Reminder(`acc-${from + k}`, 'pay the invoice'),
+                { at: far },
+              ),
+            ),
+          );
+        }
+        // The baseline gets the very same rows.
+        await db.pool.query(
+          `INSERT INTO ${rawSchema.table('schedules')} SELECT * FROM ${table}`,
+        );
+        // Alternate who goes first.
+        const order =
+          round % 2 === 0 ? (['c', 'r'] as const) : (['r', 'c'] as const);
+        for (const who of order) {
+          if (who === 'r') {
+            raw.push(await rawRound(db.pool, rawSchema.table('schedules')));
+            continue;
+          }
+          handler.lateness = [];
+          await dueTogether(db.pool, table, `${chronicleSchema}_schedules`);
+          await waitFor(() => handler.lateness.length >= COUNT);
+          chronicle.push(roundOf(handler.lateness));
+          // Let the last removals commit before the next round writes.
+          while (
+            (await db.pool.query(`SELECT 1 FROM ${table} LIMIT 1`)).rows
+              .length > 0
+          ) {
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        }
+      }
+      const med = (rounds: Round[], key: keyof Round) =>
+        median(rounds.map((r) => r[key]));
+      const baseline = (key: keyof Round) => ({
+        name: BASELINE,
+        value: med(raw, key),
+      });
+      return {
+        rows: [
+          row(
+            `${COUNT} due at once: until all fired`,
+            'ms',
+            med(chronicle, 'allFiredMs'),
+            baseline('allFiredMs'),
+          ),
+          row(
+            `${COUNT} due at once: lateness p50`,
+            'ms',
+            med(chronicle, 'p50Ms'),
+            baseline('p50Ms'),
+          ),
+          row(
+            `${COUNT} due at once: lateness p99`,
+            'ms',
+            med(chronicle, 'p99Ms'),
+            baseline('p99Ms'),
+          ),
+        ],
+        notes: [
+          `${ROUNDS} rounds each, alternating; medians. Lateness: fire time minus due time. Chronicle fires each in a @HandleSchedule`,
+          `method, in a transaction that also removes the row (concurrency 8, batches of 100, pool ${POOL_SIZE}); the baseline only deletes and parses.`,
+        ],
+      };
+    } finally {
+      await app.close();
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,225 @@
+import { performance } from 'node:perf_hooks';
+import {
+  Consumer,
+  EventStore,
+  HandleEvent,
+  OnReset,
+  TrackingService,
+  type ConsumerContext,
+  type PostgresEventStore,
+  type StoredEvent,
+} from '@chronicle/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import {
+  AccountOpened,
+  Deposited,
+  Withdrawn,
+  seedEnvelopes,
+} from '../domain/account.js';
+import { createChronicleApp } from '../support/chronicle-app.js';
+import { BenchDatabase } from '../support/database.js';
+import { median, percentile } from '../support/stats.js';
+import { row } from '../support/report.js';
+import type { Benchmark } from './benchmark.js';
+
+const EVENTS = 100_000;
+const STREAMS = 100;
+const BATCH = 1000;
+const ROUNDS = 3;
+const WAKEUPS = 200;
+const AIM_RATIO = 0.5;
+const AIM_WAKEUP_P50_MS = 20;
+
+const counters = { noop: 0, projection: 0, table: '' };
+const wakeups: { received?: (at: number) => void } = {};
+
+@Consumer('bench-noop', { batchSize: BATCH })
+class NoopConsumer {
+  @HandleEvent(AccountOpened, Deposited, Withdrawn)
+  on(): void {
+    counters.noop++;
+  }
+}
+
+@Consumer('bench-projection', { batchSize: BATCH })
+class RowPerEventProjection {
+  @HandleEvent(AccountOpened, Deposited, Withdrawn)
+  async on(
+    _event: object,
+    envelope: StoredEvent<object>,
+    context: ConsumerContext,
+  ): Promise<void> {
+    const sql = await context.sql();
+    await sql.query(
+      `INSERT INTO ${counters.table} (position, stream_id) VALUES ($1::bigint, $2::text)`,
+      [envelope.position.toString(), envelope.streamId],
+    );
+    counters.projection++;
+  }
+
+  @OnReset()
+  async clear(context: ConsumerContext): Promise<void> {
+    await (await context.sql()).query(`TRUNCATE ${counters.table}`);
+  }
+}
+
+@Consumer('bench-wakeup', { startFrom: 'now' })
+class WakeupConsumer {
+  @HandleEvent(Deposited)
+  on(): void {
+    wakeups.received?.(performance.now());
+  }
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 1));
+}
+
+export const trackingBenchmark: Benchmark = {
+  name: 'tracking',
+  description: `catch-up of ${EVENTS.toLocaleString('en-US')} stored events (no-op consumer; projection writing a row per event in its position transaction) vs a raw pg cursor read; in-process wake-up latency`,
+  async run() {
+    const db = new BenchDatabase();
+    let app: INestApplicationContext | undefined;
+    try {
+      const schema = db.reserveSchema('tracking');
+      // Seed first, with tracking off, so the catch-up rounds start from a full log.
+      const seeder = await createChronicleApp({
+        client: db.client,
+        schema,
+        aggregates: [],
+      });
+      const seedStore = seeder.get(EventStore) as PostgresEventStore;
+      for (let from = 0; from < EVENTS; from += 1000) {
+        await seedStore.appendToStreams(
+          Array.from({ length: 10 }, (_, s) => ({
+            streamId: `bench.Account-${((from / 1000) * 10 + s) % STREAMS}`,
+            expectedVersion: 'any' as const,
+            events: seedEnvelopes(from + s * 100, 100),
+          })),
+        );
+      }
+      await seeder.close();
+      counters.table = `"${schema}".projection_rows`;
+      await db.pool.query(
+        `CREATE TABLE ${counters.table} (position bigint NOT NULL, stream_id text NOT NULL)`,
+      );
+      await db.warmPool();
+
+      const events = `"${schema}".events`;
+      const rawCursorRead = async (): Promise<number> => {
+        const client = await db.pool.connect();
+        let n = 0;
+        try {
+          await client.query('BEGIN');
+          await client.query(
+            `DECLARE raw_read NO SCROLL CURSOR FOR SELECT position, id, stream_id, stream_version, type, revision, payload, metadata, created_at, transaction_id::text
+             FROM ${events} ORDER BY transaction_id, position`,
+          );
+          for (;;) {
+            const { rows } = await client.query(`FETCH ${BATCH} FROM raw_read`);
+            if (rows.length === 0) break;
+            n += rows.length;
+          }
+          await client.query('COMMIT');
+        } finally {
+          client.release();
+        }
+        return n;
+      };
+
+      app = await createChronicleApp({
+        client: db.client,
+        schema,
+        aggregates: [],
+        providers: [NoopConsumer, RowPerEventProjection, WakeupConsumer],
+      });
+      const tracking = app.get(TrackingService);
+      const store = app.get(EventStore) as PostgresEventStore;
+
+      // The app started both catch-up consumers from the beginning: let that first run warm up.
+      await until(
+        () => counters.noop >= EVENTS && counters.projection >= EVENTS,
+      );
+
+      const rates = {
+        noop: [] as number[],
+        projection: [] as number[],
+        raw: [] as number[],
+      };
+      for (let round = 0; round < ROUNDS; round++) {
+        let t0 = performance.now();
+        if ((await rawCursorRead()) !== EVENTS)
+          throw new Error('tracking: the raw read did not see every event');
+        rates.raw.push((EVENTS / (performance.now() - t0)) * 1000);
+
+        counters.noop = 0;
+        t0 = performance.now();
+        await tracking.reset('bench-noop', { to: 'beginning' });
+        await until(() => counters.noop >= EVENTS);
+        rates.noop.push((EVENTS / (performance.now() - t0)) * 1000);
+
+        counters.projection = 0;
+        t0 = performance.now();
+        await tracking.reset('bench-projection', { to: 'beginning' });
+        await until(() => counters.projection >= EVENTS);
+        rates.projection.push((EVENTS / (performance.now() - t0)) * 1000);
+      }
+      const { rows: stored } = await db.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${counters.table}`,
+      );
+      if (Number(stored[0].n) !== EVENTS)
+        throw new Error(
+          `tracking: the projection holds ${stored[0].n} rows, not ${EVENTS}`,
+        );
+
+      // Wake-up: append one event, time until the consumer's handler runs.
+      const latencies: number[] = [];
+      for (let i = 0; i < WAKEUPS + 20; i++) {
+        const received = new Promise<number>((resolve) => {
+          wakeups.received = resolve;
+        });
+        const t0 = performance.now();
+        await store.append('bench.Account-wakeup', seedEnvelopes(1, 1));
+        const at = await received;
+        if (i >= 20) latencies.push(at - t0);
+      }
+
+      const raw = median(rates.raw);
+      const noop = median(rates.noop);
+      const projection = median(rates.projection);
+      const baseline = { name: 'raw pg cursor read', value: raw };
+      const p50 = percentile(latencies, 50);
+      return {
+        rows: [
+          row(
+            `catch-up ${EVENTS.toLocaleString('en-US')} events, no-op consumer`,
+            'events/s',
+            noop,
+            baseline,
+          ),
+          row(
+            `catch-up ${EVENTS.toLocaleString('en-US')} events, projection row per event (exactly-once)`,
+            'events/s',
+            projection,
+            baseline,
+          ),
+          row('wake-up append-to-handler, in process, p50', 'ms', p50),
+          row(
+            'wake-up append-to-handler, in process, p99',
+            'ms',
+            percentile(latencies, 99),
+          ),
+        ],
+        notes: [
+          `aim: no-op catch-up at least ${AIM_RATIO * 100}% of the raw read: ${noop / raw >= AIM_RATIO ? 'MET' : 'NOT MET'} (${Math.round((noop / raw) * 100)}%)`,
+          `aim: wake-up p50 under ${AIM_WAKEUP_P50_MS} ms: ${p50 < AIM_WAKEUP_P50_MS ? 'MET' : 'NOT MET'} (in process, one segment, batches of ${BATCH} for catch-up, medians of ${ROUNDS} rounds, ${WAKEUPS} wake-ups)`,
+          'cross-process wake-up waits on the NATS relay of AppendSignal (issue 3); until then other processes rely on polling (maxPollIntervalMs)',
+        ],
+      };
+    } finally {
+      await app?.close();
+      await db.close();
+    }
+  },
+};

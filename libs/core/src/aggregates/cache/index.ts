@@ -1,0 +1,5 @@
+export {
+  AggregateCache,
+  type AggregateCacheOptions,
+  type CachedAggregate,
+} from './aggregate-cache.js';

@@ -1,0 +1,69 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  openSqlClient,
+  PostgresEventStore,
+  type SqlClient,
+} from '../store/index.js';
+
+/** The options every maintenance command takes to reach the store. */
+export const DATABASE_ARGS = {
+  url: { type: 'string' },
+  'data-dir': { type: 'string' },
+  schema: { type: 'string', default: 'chronicle' },
+} satisfies ParseArgsConfig['options'];
+
+/** A usage mistake: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** Parses a command's arguments, turning parseArgs's errors into usage errors. */
+export function parseCommandArgs<
+  O extends NonNullable<ParseArgsConfig['options']>,
+>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+}
+
+/**
+ * The store the command inspects: `--url`, else `DATABASE_URL`, else an
+ * embedded PGlite `--data-dir`. Its schema is never migrated from here: a
+ * maintenance command only reads.
+ */
+export async function openStore(values: {
+  url?: string;
+  'data-dir'?: string;
+  schema?: string;
+}): Promise<{ client: SqlClient; store: PostgresEventStore }> {
+  const url = values.url ?? process.env.DATABASE_URL;
+  const dataDir = values['data-dir'];
+  if (!url && !dataDir) {
+    throw new UsageError(
+      'Which database? Set DATABASE_URL, or pass --url postgres://... or --data-dir <PGlite folder>.',
+    );
+  }
+  const client = await openSqlClient(url ? { url, poolSize: 2 } : { dataDir });
+  return { client, store: new PostgresEventStore(client, values.schema) };
+}
+
+/** Runs a command body, mapping errors to exit codes: 2 for usage, 1 for the rest. */
+export async function runCommand(
+  usage: string,
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n\n${usage}\n`);
+      return 2;
+    }
+    process.stderr.write(
+      `${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+}

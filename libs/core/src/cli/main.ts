@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/*
+ * `npx chronicle <command> [options]`: a tiny dispatcher. Each command is a
+ * module exporting `run(args)`, loaded only when named, so one command's
+ * dependencies never slow another down. Add a command with one line below.
+ */
+
+export interface CliCommand {
+  readonly summary: string;
+  /** Returns the process exit code. */
+  run(args: readonly string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  replay: async () => (await import('./replay.js')).replayCommand,
+  show: async () => {
+    const { run } = await import('./show.command.js');
+    return {
+      summary: "print an aggregate's history and its state at a version",
+      run: (args) => run([...args]),
+    };
+  },
+  streams: async () => {
+    const { run } = await import('./streams.command.js');
+    return { summary: 'list streams', run: (args) => run([...args]) };
+  },
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const load = name ? COMMANDS[name] : undefined;
+  if (!load) {
+    if (name && name !== '--help' && name !== '-h')
+      console.error(`Unknown command "${name}".`);
+    console.error('Usage: chronicle <command> [options]\n\nCommands:');
+    for (const [command, loadCommand] of Object.entries(COMMANDS)) {
+      console.error(`  ${command.padEnd(10)} ${(await loadCommand()).summary}`);
+    }
+    return name && name !== '--help' && name !== '-h' ? 2 : 0;
+  }
+  return (await load()).run(args);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+}

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { PgSqlClient, PostgresEventStore } from '../store/index.js';
+import { requestReplay, type ResetTarget } from '../tracking/index.js';
+import type { CliCommand } from './main.js';
+
+const USAGE = `Usage: chronicle replay <consumer> [--from beginning|<date>|<position>] [--schema chronicle]
+
+Asks the running instances of <consumer> to replay it: its @OnReset hooks run
+and its positions rewind in one transaction, then it handles the events again.
+If no instance runs now, the next one to start does it.
+
+  --from     'beginning' (default), a date (2026-01-01, or an ISO time): the
+             events stored since then; or a position: the events after it.
+  --schema   Chronicle's PostgreSQL schema (default: chronicle).
+
+Connects to DATABASE_URL.`;
+
+/** `--from` as a reset target. */
+export function parseFrom(from: string): ResetTarget {
+  if (from === 'beginning') return 'beginning';
+  if (/^\d+$/.test(from)) return BigInt(from);
+  const date = new Date(from);
+  if (Number.isNaN(date.getTime())) {
+    throw new Error(
+      `--from "${from}" is neither 'beginning', a date (2026-01-01) nor a position (a whole number).`,
+    );
+  }
+  return date;
+}
+
+export const replayCommand: CliCommand = {
+  summary: 'replay a consumer from the beginning, a date or a position',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        from: { type: 'string', default: 'beginning' },
+        schema: { type: 'string', default: 'chronicle' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      console.error(USAGE);
+      return 2;
+    }
+    const url = process.env.DATABASE_URL;
+    if (!url) {
+      console.error(
+        'DATABASE_URL is not set: point it at the PostgreSQL database of the app.',
+      );
+      return 2;
+    }
+    const [consumer] = positionals;
+    const to = parseFrom(values.from);
+    const client = PgSqlClient.connect(url, { max: 1 });
+    try {
+      const store = new PostgresEventStore(client, values.schema);
+      const after = await requestReplay(store, consumer, { to });
+      console.log(
+        `Replay of "${consumer}" requested: it continues after position ${after.position} ` +
+          '(applied by a running instance within a lease renewal, or by the next one to start).',
+      );
+      return 0;
+    } finally {
+      await client.close();
+    }
+  },
+};

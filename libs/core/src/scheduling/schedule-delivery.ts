@@ -1,0 +1,179 @@
+import type { Logger } from '@nestjs/common';
+import type { MessageGateway, UnitOfWork } from '../handling/index.js';
+import {
+  fromPayload,
+  MessageContext,
+  MessageTypeRegistry,
+  newMessageId,
+  UnknownMessageTypeError,
+  type Envelope,
+} from '../messages/index.js';
+import type { SqlClient } from '../store/index.js';
+import type { Clock } from './clock.js';
+import { nextOccurrence } from './periodic.js';
+import type { ScheduleContext } from './scheduled-message.js';
+import type { ScheduleHandlers } from './schedule-handlers.js';
+import type { ClaimedSchedule, ScheduleStore } from './schedule-store.js';
+import type { ResolvedSchedulingOptions } from './scheduling.options.js';
+import { ScheduleHandlerNotFoundError } from './scheduling.errors.js';
+
+/** The claim on a schedule ran out (or it was replaced or cancelled) while it was being delivered. */
+class ClaimLostError extends Error {}
+
+/** Plain text of a failure, for `last_error`. */
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/**
+ * Delivers one claimed schedule and records the outcome: removed (or, for a
+ * periodic one, re-armed for its next occurrence) when delivered; released
+ * for a retry with exponential back-off when it failed; recorded as dead with
+ * its error after the last try. Nothing is dropped.
+ *
+ * Once: a `@HandleSchedule`/`@Periodic` method runs in a unit of work whose
+ * transaction also removes the schedule, checked against this instance's claim,
+ * so its writes commit only if the claim still held. A command is sent with
+ * the occurrence's delivery id as its command id, so a second delivery of the
+ * same occurrence (after a crash before the removal) returns the first result
+ * and changes nothing.
+ */
+export class ScheduleDelivery {
+  constructor(
+    private readonly store: ScheduleStore,
+    private readonly handlers: ScheduleHandlers,
+    private readonly gateway: MessageGateway,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly clock: Clock,
+    private readonly options: ResolvedSchedulingOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Delivers and records the outcome. Resolves to the time the schedule is due
+   * again (a retry, the next occurrence), so the poller can wake for it.
+   */
+  async deliver(claimed: ClaimedSchedule): Promise<number | undefined> {
+    try {
+      if (claimed.attempts > this.options.maxAttempts) {
+        // Claimed that often without an outcome: its instances died delivering it.
+        throw new Error(
+          `Abandoned ${claimed.attempts - 1} times: the instance delivering it stopped before it finished`,
+        );
+      }
+      const nextMs = claimed.periodic ? this.nextOf(claimed) : undefined;
+      if (claimed.kind === 'command') await this.sendCommand(claimed, nextMs);
+      else await this.invokeHandler(claimed, nextMs);
+      return nextMs;
+    } catch (error) {
+      if (error instanceof ClaimLostError) {
+        this.logger.warn(
+          `Schedule ${claimed.id}: claim lost during delivery (replaced, cancelled, or its claim timed out); its effects were rolled back`,
+        );
+        return undefined;
+      }
+      return this.failed(claimed, error);
+    }
+  }
+
+  private async sendCommand(
+    claimed: ClaimedSchedule,
+    nextMs: number | undefined,
+  ): Promise<void> {
+    const info = MessageTypeRegistry.forName(claimed.type);
+    if (!info || info.kind !== 'command') {
+      throw new UnknownMessageTypeError(claimed.type);
+    }
+    const command = fromPayload(info.target, claimed.payload ?? {});
+    await this.gateway.send(command, {
+      id: claimed.deliveryId,
+      metadata: claimed.metadata,
+    });
+    await this.finish(this.store.client, claimed, nextMs);
+  }
+
+  private async invokeHandler(
+    claimed: ClaimedSchedule,
+    nextMs: number | undefined,
+  ): Promise<void> {
+    const handler = this.handlers.get(claimed.type);
+    if (!handler) throw new ScheduleHandlerNotFoundError(claimed.type);
+    const payload = handler.payload
+      ? fromPayload(handler.payload, claimed.payload ?? {})
+      : undefined;
+    const context: ScheduleContext = {
+      scheduleId: claimed.id,
+      deliveryId: claimed.deliveryId,
+      dueAt: claimed.occurrenceAt,
+      attempt: claimed.attempts,
+    };
+    const envelope: Envelope = {
+      id: claimed.deliveryId,
+      type: claimed.type,
+      revision: claimed.revision,
+      payload: payload ?? {},
+      metadata: claimed.metadata,
+      timestamp: this.clock.now(),
+    };
+    await this.unitOfWork.run(() =>
+      MessageContext.run(envelope, async () => {
+        await handler.invoke(payload, context);
+        await this.unitOfWork.enlist(async (tx) => {
+          if (!(await this.finish(tx, claimed, nextMs))) {
+            throw new ClaimLostError();
+          }
+        });
+      }),
+    );
+  }
+
+  /** Removes a one-off schedule, or arms a periodic one's next occurrence. */
+  private finish(
+    tx: SqlClient,
+    claimed: ClaimedSchedule,
+    nextMs: number | undefined,
+  ): Promise<boolean> {
+    if (nextMs === undefined) return this.store.complete(tx, claimed);
+    return this.store.rearm(tx, claimed, nextMs, newMessageId());
+  }
+
+  private nextOf(claimed: ClaimedSchedule): number {
+    if (!claimed.periodic) throw new Error('not periodic');
+    return nextOccurrence(
+      claimed.periodic,
+      claimed.occurrenceAt.getTime(),
+      this.clock.nowMs(),
+    );
+  }
+
+  private async failed(
+    claimed: ClaimedSchedule,
+    error: unknown,
+  ): Promise<number | undefined> {
+    const text = errorText(error);
+    const { maxAttempts, retryDelayMs, maxRetryDelayMs } = this.options;
+    if (claimed.attempts >= maxAttempts) {
+      this.logger.error(
+        `Schedule ${claimed.id} (${claimed.type}) is dead after ${claimed.attempts} tries: ${text}`,
+      );
+      if (!claimed.periodic) {
+        await this.store.bury(claimed, text);
+        return undefined;
+      }
+      const nextMs = this.nextOf(claimed);
+      await this.store.buryOccurrence(claimed, text, nextMs, newMessageId());
+      return nextMs;
+    }
+    const pause = Math.min(
+      retryDelayMs * 2 ** (claimed.attempts - 1),
+      maxRetryDelayMs,
+    );
+    this.logger.warn(
+      `Schedule ${claimed.id} (${claimed.type}) failed on try ${claimed.attempts} of ${maxAttempts}, retrying in ${pause} ms: ${text}`,
+    );
+    const retryMs = this.clock.nowMs() + pause;
+    await this.store.retry(claimed, retryMs, text);
+    return retryMs;
+  }
+}

@@ -1,0 +1,116 @@
+import type { EntityManager } from 'typeorm';
+import type { SqlClient } from '../store/index.js';
+import { EntityManagerUnavailableError } from './tracking.errors.js';
+import type { OpenTransaction, TransactionOpener } from './open-transaction.js';
+
+/**
+ * The third argument of every `@HandleEvent` method (and the argument of
+ * `@OnReset` hooks). Asking for the transaction makes the handler's writes
+ * commit together with the consumer's position: exactly-once. Handlers that
+ * never ask get at-least-once delivery.
+ */
+export interface ConsumerContext {
+  readonly consumer: string;
+  /** The segment being handled; -1 in an `@OnReset` hook. */
+  readonly segment: number;
+  /** The transaction the position commits in, as a `SqlClient` (opened on the first call). */
+  sql(): Promise<SqlClient>;
+  /**
+   * A TypeORM `EntityManager` bound to that same transaction, when the app
+   * uses @nestjs/typeorm on Chronicle's PostgreSQL database.
+   */
+  entityManager(): Promise<EntityManager>;
+}
+
+const SAVEPOINT = 'chronicle_event';
+
+/**
+ * The transaction of one batch, opened only when a handler first asks for it.
+ * Savepoints around each event let one event's failure be undone alone.
+ */
+export class BatchTransaction {
+  private open?: Promise<OpenTransaction>;
+  private opened?: OpenTransaction;
+  /** Set a savepoint right after opening, when an event is being tried. */
+  private savepointOnOpen = false;
+  private ended = false;
+
+  constructor(
+    private readonly opener: TransactionOpener,
+    private readonly consumer: string,
+    /** Why no EntityManager can be had, when none can. */
+    private readonly noEntityManager?: string,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.opened !== undefined;
+  }
+
+  /** The open transaction, opening it now if needed. */
+  async transaction(): Promise<OpenTransaction> {
+    this.open ??= this.opener().then(async (tx) => {
+      this.opened = tx;
+      if (this.savepointOnOpen) await tx.sql.query(`SAVEPOINT ${SAVEPOINT}`);
+      return tx;
+    });
+    return this.open;
+  }
+
+  context(segment: number): ConsumerContext {
+    return {
+      consumer: this.consumer,
+      segment,
+      sql: async () => (await this.transaction()).sql,
+      entityManager: async () => {
+        if (this.noEntityManager) {
+          throw new EntityManagerUnavailableError(
+            this.consumer,
+            this.noEntityManager,
+          );
+        }
+        const manager = (await this.transaction()).entityManager;
+        if (!manager) {
+          throw new EntityManagerUnavailableError(
+            this.consumer,
+            'its transaction is not on a TypeORM DataSource',
+          );
+        }
+        return manager;
+      },
+    };
+  }
+
+  /** Marks the start of one event's attempt. */
+  async beginEvent(): Promise<void> {
+    this.savepointOnOpen = true;
+    if (this.opened) await this.opened.sql.query(`SAVEPOINT ${SAVEPOINT}`);
+  }
+
+  /** The attempt succeeded: keep its writes. */
+  async endEvent(): Promise<void> {
+    this.savepointOnOpen = false;
+    if (this.opened)
+      await this.opened.sql.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+  }
+
+  /** The attempt failed: undo its writes, keep the batch's earlier ones. */
+  async undoEvent(): Promise<void> {
+    this.savepointOnOpen = false;
+    if (!this.opened) return;
+    await this.opened.sql.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+    await this.opened.sql.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+  }
+
+  async commit(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.opened) await this.opened.commit();
+  }
+
+  /** Safe to call more than once, and after a commit (then it does nothing). */
+  async rollback(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.open) await (await this.open.catch(() => undefined))?.rollback();
+  }
+}

@@ -1,0 +1,26 @@
+import type { StoredEvent } from '../store/index.js';
+import type { ConsumerContext } from './consumer-context.js';
+import type { ResolvedConsumerOptions } from './consumer.options.js';
+import type { TransactionOpener } from './open-transaction.js';
+
+export type EventHandlerFn = (
+  event: object,
+  envelope: StoredEvent<object>,
+  context: ConsumerContext,
+) => unknown;
+
+export type ResetHookFn = (context: ConsumerContext) => unknown;
+
+/** A `@Consumer` as found at bootstrap: what it handles and how its transactions open. */
+export interface ConsumerDefinition {
+  readonly name: string;
+  readonly className: string;
+  readonly options: ResolvedConsumerOptions;
+  /** The stored type names it reads (the log is filtered to these). */
+  readonly types: readonly string[];
+  readonly handlers: ReadonlyMap<string, readonly EventHandlerFn[]>;
+  readonly resetHooks: readonly ResetHookFn[];
+  readonly opener: TransactionOpener;
+  /** Why `context.entityManager()` cannot work for it, when it cannot. */
+  readonly noEntityManager?: string;
+}

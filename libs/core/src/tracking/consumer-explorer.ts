@@ -1,0 +1,171 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { DataSource } from 'typeorm';
+import {
+  MessageTypeRegistry,
+  UnregisteredMessageError,
+} from '../messages/index.js';
+import {
+  SQL_CLIENT,
+  type SqlClient,
+  type StoreSchema,
+} from '../store/index.js';
+import type {
+  ConsumerDefinition,
+  EventHandlerFn,
+  ResetHookFn,
+} from './consumer-definition.js';
+import {
+  consumerMetadataOf,
+  eventHandlersOf,
+  resetHooksOf,
+} from './consumer.decorators.js';
+import { resolveConsumerOptions } from './consumer.options.js';
+import { openClientTransaction } from './open-transaction.js';
+import {
+  ConsumerDefinitionError,
+  DuplicateConsumerError,
+} from './tracking.errors.js';
+import {
+  isPostgresDataSource,
+  openTypeOrmTransaction,
+} from './typeorm-transaction.js';
+
+type Method = (...args: unknown[]) => unknown;
+
+/**
+ * Finds the `@Consumer` providers once, at bootstrap (decorators only store
+ * metadata), and the @nestjs/typeorm DataSources they may commit through.
+ */
+@Injectable()
+export class ConsumerExplorer {
+  private readonly logger = new Logger('ChronicleTracking');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    @Inject(SQL_CLIENT) private readonly client: SqlClient,
+  ) {}
+
+  async explore(schema: StoreSchema): Promise<ConsumerDefinition[]> {
+    const dataSources = this.dataSources();
+    const found = new Map<string, ConsumerDefinition>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const type = wrapper.instance?.constructor ?? wrapper.metatype;
+      if (typeof type !== 'function') continue;
+      const metadata = consumerMetadataOf(type);
+      if (!metadata) continue;
+      if (!wrapper.isDependencyTreeStatic()) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" (${type.name}) is request-scoped; consumers run outside requests: make it a singleton.`,
+        );
+      }
+      const instance = wrapper.instance as Record<string | symbol, Method>;
+      const previous = found.get(metadata.name);
+      if (previous)
+        throw new DuplicateConsumerError(
+          metadata.name,
+          previous.className,
+          type.name,
+        );
+      const handlers = new Map<string, EventHandlerFn[]>();
+      for (const { method, events } of eventHandlersOf(type)) {
+        for (const event of events) {
+          const info = MessageTypeRegistry.forClass(event);
+          if (!info) throw new UnregisteredMessageError(event.name, 'Event');
+          const list = handlers.get(info.name) ?? [];
+          list.push((payload, envelope, context) =>
+            instance[method].call(instance, payload, envelope, context),
+          );
+          handlers.set(info.name, list);
+        }
+      }
+      if (handlers.size === 0) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" (${type.name}) handles no events: decorate its methods with @HandleEvent(SomeEvent).`,
+        );
+      }
+      const resetHooks: ResetHookFn[] = resetHooksOf(type).map(
+        (method) => (context) => instance[method].call(instance, context),
+      );
+      const options = resolveConsumerOptions(metadata.options);
+      if (!Number.isInteger(options.segments) || options.segments < 1) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" asks for ${options.segments} segments: use a whole number, 1 or more.`,
+        );
+      }
+      const transactions = await this.transactionsFor(
+        options.dataSource,
+        dataSources,
+        schema,
+      );
+      found.set(metadata.name, {
+        name: metadata.name,
+        className: type.name,
+        options,
+        types: [...handlers.keys()],
+        handlers,
+        resetHooks,
+        ...transactions,
+      });
+    }
+    return [...found.values()];
+  }
+
+  /** The app's @nestjs/typeorm DataSources on PostgreSQL, by name. */
+  private dataSources(): Map<string, DataSource> {
+    const byName = new Map<string, DataSource>();
+    for (const wrapper of this.discovery.getProviders()) {
+      if (!isPostgresDataSource(wrapper.instance)) continue;
+      // @nestjs/typeorm's tokens: the DataSource class for the default one, `${name}DataSource` for others.
+      const token: unknown = wrapper.token;
+      if (typeof token === 'function' && token.name === 'DataSource')
+        byName.set('default', wrapper.instance);
+      else if (typeof token === 'string' && token.endsWith('DataSource'))
+        byName.set(token.slice(0, -'DataSource'.length), wrapper.instance);
+    }
+    return byName;
+  }
+
+  /**
+   * A consumer's transactions run on its DataSource when that DataSource
+   * reaches Chronicle's tables (same database), so an EntityManager can share
+   * them; otherwise on Chronicle's own connection.
+   */
+  private async transactionsFor(
+    name: string | false,
+    dataSources: Map<string, DataSource>,
+    schema: StoreSchema,
+  ): Promise<Pick<ConsumerDefinition, 'opener' | 'noEntityManager'>> {
+    const own = () => openClientTransaction(this.client);
+    if (name === false)
+      return { opener: own, noEntityManager: 'its dataSource option is false' };
+    const dataSource = dataSources.get(name);
+    if (!dataSource) {
+      return {
+        opener: own,
+        noEntityManager: `the app has no @nestjs/typeorm DataSource named "${name}" on PostgreSQL`,
+      };
+    }
+    if (this.client.driver !== 'pg') {
+      return {
+        opener: own,
+        noEntityManager:
+          'Chronicle runs on embedded PGlite, which TypeORM cannot share',
+      };
+    }
+    const rows: { found: string | null }[] = await dataSource.query(
+      'SELECT to_regclass($1)::text AS found',
+      [schema.table('consumer_positions')],
+    );
+    if (!rows[0]?.found) {
+      this.logger.warn(
+        `The TypeORM DataSource "${name}" does not reach Chronicle's schema "${schema.name}": its consumers get at-least-once delivery for TypeORM writes.`,
+      );
+      return {
+        opener: own,
+        noEntityManager: `the DataSource "${name}" is not on Chronicle's database`,
+      };
+    }
+    return { opener: () => openTypeOrmTransaction(dataSource) };
+  }
+}

@@ -1,0 +1,75 @@
+/** Where a consumer that has never run starts reading the log. */
+export type StartFrom = 'beginning' | 'now';
+
+/** What happens to an event whose handler still fails after every retry. */
+export type ErrorPolicy = 'stop' | 'skip';
+
+/** The options of one `@Consumer`. */
+export interface ConsumerOptions {
+  /**
+   * How many segments the log is split into for this consumer (by a stable
+   * hash of the stream id). Instances share segments; each stream is handled
+   * in order by one instance at a time. Default 1. Changing it later needs a
+   * replay (see the guide).
+   */
+  readonly segments?: number;
+  /** Events read and handled per transaction. Default 100. */
+  readonly batchSize?: number;
+  /** Where a consumer that has no stored position starts. Default `'beginning'`. */
+  readonly startFrom?: StartFrom;
+  /**
+   * After `maxAttempts` failures of one event: `'stop'` the segment (it keeps
+   * its lease and shows in health until a restart or reset; the default) or
+   * `'skip'` it, recording it in `dead_letters` with the error.
+   */
+  readonly onError?: ErrorPolicy;
+  /** Tries per event before the policy applies. Default 5. */
+  readonly maxAttempts?: number;
+  /** The pause after the first failure, doubled after each next one (capped at 30 s). Default 200 ms. */
+  readonly retryDelayMs?: number;
+  /**
+   * The @nestjs/typeorm DataSource whose transactions the consumer's positions
+   * commit in, so `context.entityManager()` works: its name (default
+   * `'default'`, used when the app has it and it is on Chronicle's database),
+   * or `false` to always use Chronicle's own connection.
+   */
+  readonly dataSource?: string | false;
+}
+
+/** `ChronicleModule.forRoot({ tracking })`: how this process runs its consumers. */
+export interface TrackingOptions {
+  /** Run consumers in this process. Default true; false for a process that only sends commands. */
+  readonly enabled?: boolean;
+  /** How long a claimed segment stays this instance's without renewal. Default 10 s. */
+  readonly leaseMs?: number;
+  /**
+   * The first pause of an idle segment before it reads again when no append
+   * signal came, doubled up to `maxPollIntervalMs`. The signal is the fast
+   * path; polling is the fallback (other processes, missed signals). Default 100 ms.
+   */
+  readonly pollIntervalMs?: number;
+  /** The longest pause between polls of an idle segment. Default 2 s. */
+  readonly maxPollIntervalMs?: number;
+  /** This instance's name in `consumer_positions.owner`. Default: host, pid and a random suffix. */
+  readonly instanceId?: string;
+}
+
+export type ResolvedConsumerOptions = Required<
+  Omit<ConsumerOptions, 'dataSource'>
+> & { readonly dataSource: string | false };
+
+export type ResolvedTrackingOptions = Required<TrackingOptions>;
+
+export function resolveConsumerOptions(
+  options: ConsumerOptions,
+): ResolvedConsumerOptions {
+  return {
+    segments: options.segments ?? 1,
+    batchSize: options.batchSize ?? 100,
+    startFrom: options.startFrom ?? 'beginning',
+    onError: options.onError ?? 'stop',
+    maxAttempts: options.maxAttempts ?? 5,
+    retryDelayMs: options.retryDelayMs ?? 200,
+    dataSource: options.dataSource ?? 'default',
+  };
+}

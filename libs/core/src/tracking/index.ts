@@ -1,0 +1,22 @@
+export { Consumer, HandleEvent, OnReset } from './consumer.decorators.js';
+export type { ConsumerContext } from './consumer-context.js';
+export type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
+export type {
+  ConsumerOptions,
+  ErrorPolicy,
+  StartFrom,
+  TrackingOptions,
+} from './consumer.options.js';
+export type { ResetTarget } from './reset-target.js';
+export { requestReplay } from './request-replay.js';
+export {
+  ConsumerDefinitionError,
+  ConsumerNotFoundError,
+  ConsumerSegmentsChangedError,
+  DuplicateConsumerError,
+  EntityManagerUnavailableError,
+  InvalidResetTargetError,
+} from './tracking.errors.js';
+export { TrackingModule } from './tracking.module.js';
+export { TrackingService } from './tracking.service.js';
+export { TRACKING_OPTIONS } from './tracking.tokens.js';

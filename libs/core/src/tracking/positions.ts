@@ -1,0 +1,329 @@
+import {
+  segmentOf,
+  type Checkpoint,
+  type SqlClient,
+  type StoreSchema,
+} from '../store/index.js';
+
+// The SQL of consumer_positions, consumer_instances and consumer_resets, one
+// function per statement. Checkpoints travel as text: xid8 and bigint do not
+// fit a JS number, and both drivers agree on text.
+
+const positions = (s: StoreSchema) => s.table('consumer_positions');
+const instances = (s: StoreSchema) => s.table('consumer_instances');
+const resets = (s: StoreSchema) => s.table('consumer_resets');
+
+export interface SegmentRow {
+  readonly segment: number;
+  readonly checkpoint: Checkpoint;
+  readonly owner: string | null;
+  readonly leaseExpiresAt: Date | null;
+  readonly stopped: boolean;
+  readonly lastError: string | null;
+  readonly lastErrorAt: Date | null;
+}
+
+interface RawSegmentRow {
+  segment: number;
+  transaction_id: string;
+  position: string;
+  owner: string | null;
+  lease_ms: number | null;
+  stopped: boolean;
+  last_error: string | null;
+  error_ms: number | null;
+}
+
+const segmentColumns = (
+  t = '',
+) => `${t}segment AS segment, ${t}transaction_id::text AS transaction_id,
+  ${t}position::text AS position, ${t}owner AS owner,
+  (extract(epoch FROM ${t}lease_expires_at) * 1000)::float8 AS lease_ms, ${t}stopped AS stopped,
+  ${t}last_error AS last_error, (extract(epoch FROM ${t}last_error_at) * 1000)::float8 AS error_ms`;
+const SEGMENT_COLUMNS = segmentColumns();
+
+function toSegmentRow(row: RawSegmentRow): SegmentRow {
+  return {
+    segment: Number(row.segment),
+    checkpoint: {
+      transactionId: BigInt(row.transaction_id),
+      position: BigInt(row.position),
+    },
+    owner: row.owner,
+    leaseExpiresAt: row.lease_ms === null ? null : new Date(row.lease_ms),
+    stopped: row.stopped,
+    lastError: row.last_error,
+    lastErrorAt: row.error_ms === null ? null : new Date(row.error_ms),
+  };
+}
+
+/** Creates the consumer's rows at `start` if it has none; returns the segment counts stored. */
+export async function ensureSegments(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  count: number,
+  start: () => Promise<Checkpoint>,
+): Promise<number[]> {
+  const stored = async () =>
+    (
+      await client.query<{ segment_count: number }>(
+        `SELECT DISTINCT segment_count FROM ${positions(s)} WHERE consumer = $1::text`,
+        [consumer],
+      )
+    ).map((r) => Number(r.segment_count));
+  const existing = await stored();
+  if (existing.length > 0) return existing;
+  const from = await start();
+  await client.query(
+    `INSERT INTO ${positions(s)} (consumer, segment, segment_count, transaction_id, position)
+     SELECT $1::text, g, $2::int, $3::text::xid8, $4::bigint FROM generate_series(0, $2::int - 1) g
+     ON CONFLICT (consumer, segment) DO NOTHING`,
+    [consumer, count, from.transactionId.toString(), from.position.toString()],
+  );
+  return stored();
+}
+
+/** Records this instance as alive; returns how many instances run the consumer now. */
+export async function heartbeat(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  owner: string,
+  leaseMs: number,
+): Promise<number> {
+  const rows = await client.query<{ live: number }>(
+    `WITH beat AS (
+       INSERT INTO ${instances(s)} (consumer, owner, expires_at)
+       VALUES ($1::text, $2::text, now() + $3::int * interval '1 millisecond')
+       ON CONFLICT (consumer, owner) DO UPDATE SET expires_at = EXCLUDED.expires_at
+       RETURNING owner)
+     SELECT (SELECT count(*) FROM ${instances(s)}
+             WHERE consumer = $1::text AND owner <> $2::text AND expires_at > now())::int + 1 AS live`,
+    [consumer, owner, leaseMs],
+  );
+  return Number(rows[0].live);
+}
+
+export async function leaveInstances(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  owner: string,
+): Promise<void> {
+  await client.query(
+    `DELETE FROM ${instances(s)} WHERE (consumer = $1::text AND owner = $2::text) OR expires_at < now() - interval '1 hour'`,
+    [consumer, owner],
+  );
+}
+
+/** Extends the leases this instance holds; returns the segments it still holds. */
+export async function renewLeases(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  owner: string,
+  leaseMs: number,
+): Promise<SegmentRow[]> {
+  const rows = await client.query<RawSegmentRow>(
+    `UPDATE ${positions(s)} SET lease_expires_at = now() + $3::int * interval '1 millisecond'
+     WHERE consumer = $1::text AND owner = $2::text RETURNING ${SEGMENT_COLUMNS}`,
+    [consumer, owner, leaseMs],
+  );
+  return rows.map(toSegmentRow);
+}
+
+/**
+ * Claims up to `limit` segments that nobody holds or whose lease ran out.
+ * SKIP LOCKED: two instances claiming at once never wait for, nor take, the same row.
+ */
+export async function claimSegments(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  owner: string,
+  leaseMs: number,
+  limit: number,
+): Promise<SegmentRow[]> {
+  const rows = await client.query<RawSegmentRow>(
+    `WITH free AS (
+       SELECT segment FROM ${positions(s)}
+       WHERE consumer = $1::text AND (owner IS NULL OR lease_expires_at < now())
+       ORDER BY segment LIMIT $4::int FOR UPDATE SKIP LOCKED)
+     UPDATE ${positions(s)} p SET owner = $2::text, lease_expires_at = now() + $3::int * interval '1 millisecond'
+     FROM free WHERE p.consumer = $1::text AND p.segment = free.segment
+     RETURNING ${segmentColumns('p.')}`,
+    [consumer, owner, leaseMs, limit],
+  );
+  return rows.map(toSegmentRow);
+}
+
+/** Hands segments back at once (graceful stop, rebalancing); all of them when `segments` is omitted. */
+export async function releaseSegments(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  owner: string,
+  segments?: readonly number[],
+): Promise<void> {
+  await client.query(
+    `UPDATE ${positions(s)} SET owner = NULL, lease_expires_at = NULL
+     WHERE consumer = $1::text AND owner = $2::text
+       AND ($3::text IS NULL OR segment IN (SELECT jsonb_array_elements_text($3::text::jsonb)::int))`,
+    [consumer, owner, segments ? JSON.stringify(segments) : null],
+  );
+}
+
+const savePositionSql = (s: StoreSchema) => `
+  UPDATE ${positions(s)} SET transaction_id = $6::text::xid8, position = $7::bigint, stopped = false, updated_at = now()
+  WHERE consumer = $1::text AND segment = $2::int AND owner = $3::text
+    AND transaction_id = $4::text::xid8 AND position = $5::bigint
+  RETURNING segment`;
+
+/**
+ * Moves a segment's checkpoint from `from` to `to`, only if this instance
+ * still holds it and nobody moved it meanwhile (a reset, a new owner): the
+ * fence that keeps a late instance from committing over another's work.
+ */
+export async function savePosition(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  segment: number,
+  owner: string,
+  from: Checkpoint,
+  to: Checkpoint,
+): Promise<boolean> {
+  const rows = await client.query(
+    s.sql(savePositionSql),
+    [
+      consumer,
+      segment,
+      owner,
+      from.transactionId.toString(),
+      from.position.toString(),
+      to.transactionId.toString(),
+      to.position.toString(),
+    ],
+    { prepare: true },
+  );
+  return rows.length === 1;
+}
+
+export async function readSegments(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+): Promise<SegmentRow[]> {
+  const rows = await client.query<RawSegmentRow>(
+    `SELECT ${SEGMENT_COLUMNS} FROM ${positions(s)} WHERE consumer = $1::text ORDER BY segment`,
+    [consumer],
+  );
+  return rows.map(toSegmentRow);
+}
+
+/** Records a segment's last error; `stopped` when the default policy stopped it. */
+export async function recordError(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  segment: number,
+  error: string,
+  stopped: boolean,
+): Promise<void> {
+  await client.query(
+    `UPDATE ${positions(s)} SET last_error = $3::text, last_error_at = now(), stopped = $4::boolean
+     WHERE consumer = $1::text AND segment = $2::int`,
+    [consumer, segment, error, stopped],
+  );
+}
+
+/** Rewinds every segment of a consumer (inside the reset's transaction). */
+export async function rewind(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  to: Checkpoint,
+): Promise<void> {
+  await client.query(
+    `SELECT 1 FROM ${positions(s)} WHERE consumer = $1::text FOR UPDATE`,
+    [consumer],
+  );
+  await client.query(
+    `UPDATE ${positions(s)} SET transaction_id = $2::text::xid8, position = $3::bigint,
+       stopped = false, last_error = NULL, last_error_at = NULL, updated_at = now()
+     WHERE consumer = $1::text`,
+    [consumer, to.transactionId.toString(), to.position.toString()],
+  );
+}
+
+/** Asks the running instances of a consumer to replay it (what the CLI does). */
+export async function requestReset(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  to: Checkpoint,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${resets(s)} (consumer, transaction_id, position) VALUES ($1::text, $2::text::xid8, $3::bigint)
+     ON CONFLICT (consumer) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
+       position = EXCLUDED.position, requested_at = now()`,
+    [consumer, to.transactionId.toString(), to.position.toString()],
+  );
+}
+
+export async function pendingReset(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+): Promise<Checkpoint | undefined> {
+  const rows = await client.query<{ transaction_id: string; position: string }>(
+    `SELECT transaction_id::text AS transaction_id, position::text AS position FROM ${resets(s)} WHERE consumer = $1::text`,
+    [consumer],
+  );
+  if (rows.length === 0) return undefined;
+  return {
+    transactionId: BigInt(rows[0].transaction_id),
+    position: BigInt(rows[0].position),
+  };
+}
+
+/** Removes the request in the reset's transaction; false when another instance took it first. */
+export async function takeReset(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+): Promise<boolean> {
+  const rows = await client.query(
+    `DELETE FROM ${resets(s)} WHERE consumer = $1::text RETURNING consumer`,
+    [consumer],
+  );
+  return rows.length > 0;
+}
+
+/** How many events a segment still has to handle (capped: it is for health, not accounting). */
+export async function eventsBehind(
+  client: SqlClient,
+  s: StoreSchema,
+  from: Checkpoint,
+  types: readonly string[],
+  segment: { index: number; count: number },
+): Promise<number> {
+  const rows = await client.query<{ behind: number }>(
+    `SELECT count(*)::int AS behind FROM (
+       SELECT 1 FROM ${s.events} e
+       WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND e.type IN (SELECT jsonb_array_elements_text($3::text::jsonb))
+         AND ${segmentOf('e.stream_id', '$4::int')} = $5::int
+       LIMIT 1000000) x`,
+    [
+      from.transactionId.toString(),
+      from.position.toString(),
+      JSON.stringify(types),
+      segment.count,
+      segment.index,
+    ],
+  );
+  return Number(rows[0].behind);
+}

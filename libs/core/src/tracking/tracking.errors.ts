@@ -1,0 +1,76 @@
+import { ChronicleError } from '../messages/index.js';
+
+/** A `@Consumer` class is declared in a way that cannot run. */
+export class ConsumerDefinitionError extends ChronicleError {
+  readonly code = 'CONSUMER_DEFINITION';
+}
+
+/** Two classes claim the same consumer name. */
+export class DuplicateConsumerError extends ChronicleError {
+  readonly code = 'DUPLICATE_CONSUMER';
+
+  constructor(
+    readonly consumer: string,
+    first: string,
+    second: string,
+  ) {
+    super(
+      `Consumer "${consumer}" is declared by both ${first} and ${second}. ` +
+        'Its name keys its stored positions: give each consumer its own name.',
+    );
+  }
+}
+
+/** `reset` or `health` named a consumer this app does not declare. */
+export class ConsumerNotFoundError extends ChronicleError {
+  readonly code = 'CONSUMER_NOT_FOUND';
+
+  constructor(
+    readonly consumer: string,
+    known: readonly string[],
+  ) {
+    super(
+      `No @Consumer named "${consumer}" in this app` +
+        (known.length ? ` (it has: ${known.join(', ')})` : '') +
+        '. Declare the class as a provider of a module the app imports.',
+    );
+  }
+}
+
+/** The stored positions were written with another number of segments. */
+export class ConsumerSegmentsChangedError extends ChronicleError {
+  readonly code = 'CONSUMER_SEGMENTS_CHANGED';
+
+  constructor(
+    readonly consumer: string,
+    stored: number,
+    declared: number,
+  ) {
+    super(
+      `Consumer "${consumer}" has positions for ${stored} segments but declares ${declared}. ` +
+        'Streams would move between segments and lose their order. Stop every instance, delete its rows ' +
+        `(DELETE FROM consumer_positions WHERE consumer = '${consumer}'), clear its projection, and start again to replay it.`,
+    );
+  }
+}
+
+/** `context.entityManager()` was called where no TypeORM DataSource shares Chronicle's database. */
+export class EntityManagerUnavailableError extends ChronicleError {
+  readonly code = 'ENTITY_MANAGER_UNAVAILABLE';
+
+  constructor(
+    readonly consumer: string,
+    reason: string,
+  ) {
+    super(
+      `Consumer "${consumer}" asked for a TypeORM EntityManager, but ${reason}. ` +
+        'Import TypeOrmModule.forRoot with the same PostgreSQL database as Chronicle, or write through context.sql(). ' +
+        'A projection kept in another database cannot share the position transaction: it gets at-least-once delivery.',
+    );
+  }
+}
+
+/** A reset target that is neither 'beginning', a position nor a valid Date. */
+export class InvalidResetTargetError extends ChronicleError {
+  readonly code = 'INVALID_RESET_TARGET';
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { ConsumerExplorer } from './consumer-explorer.js';
+import { TrackingService } from './tracking.service.js';
+
+/** Consumers of the event log; imported (and re-exported) by ChronicleModule. */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [ConsumerExplorer, TrackingService],
+  exports: [TrackingService],
+})
+export class TrackingModule {}

@@ -1,0 +1,270 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import {
+  AggregateRepository,
+  type AggregateClass,
+  type AggregateRoot,
+} from '../aggregates/index.js';
+import { UnitOfWork } from '../handling/index.js';
+import { EventUpcaster } from '../messages/index.js';
+import {
+  AppendSignal,
+  EventStore,
+  PostgresEventStore,
+  SQL_CLIENT,
+  StoreConfigurationError,
+  sqlStateOf,
+  type Checkpoint,
+  type SqlClient,
+} from '../store/index.js';
+import { BatchTransaction } from './consumer-context.js';
+import type { ConsumerDefinition } from './consumer-definition.js';
+import { ConsumerExplorer } from './consumer-explorer.js';
+import type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
+import type {
+  ResolvedTrackingOptions,
+  TrackingOptions,
+} from './consumer.options.js';
+import { ConsumerTracker } from './consumer-tracker.js';
+import { eventsBehind, readSegments, rewind, takeReset } from './positions.js';
+import { resolveResetTarget, type ResetTarget } from './reset-target.js';
+import type { TrackingEnvironment } from './segment-worker.js';
+import { ConsumerNotFoundError } from './tracking.errors.js';
+import { TRACKING_OPTIONS } from './tracking.tokens.js';
+
+/** A deadlock between a reset and a batch in flight: PostgreSQL undid one, try again. */
+const DEADLOCK = '40P01';
+
+/**
+ * Runs this app's `@Consumer`s from application bootstrap to shutdown, and is
+ * what you inject to operate them: `reset` (replay), `health`, and
+ * `replayAggregate` (an aggregate as it stood at a point in the past).
+ */
+@Injectable()
+export class TrackingService
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
+  private readonly logger = new Logger('ChronicleTracking');
+  private readonly definitions = new Map<string, ConsumerDefinition>();
+  private readonly trackers = new Map<string, ConsumerTracker>();
+  private readonly options: ResolvedTrackingOptions;
+  private unsubscribe?: () => void;
+  private environment?: TrackingEnvironment;
+
+  constructor(
+    private readonly explorer: ConsumerExplorer,
+    private readonly store: EventStore,
+    @Inject(SQL_CLIENT) private readonly client: SqlClient,
+    private readonly signal: AppendSignal,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly upcaster: EventUpcaster,
+    @Inject(TRACKING_OPTIONS) options: TrackingOptions,
+  ) {
+    this.options = {
+      enabled: options.enabled ?? true,
+      leaseMs: options.leaseMs ?? 10_000,
+      pollIntervalMs: options.pollIntervalMs ?? 100,
+      maxPollIntervalMs: options.maxPollIntervalMs ?? 2_000,
+      instanceId:
+        options.instanceId ??
+        `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    };
+  }
+
+  /** This instance's name in `consumer_positions.owner`. */
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  /** The consumers this app declares. */
+  get consumers(): readonly string[] {
+    return [...this.definitions.keys()];
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const env = this.env();
+    for (const definition of await this.explorer.explore(env.schema)) {
+      this.definitions.set(definition.name, definition);
+    }
+    if (!this.options.enabled || this.definitions.size === 0) return;
+    for (const definition of this.definitions.values()) {
+      this.trackers.set(
+        definition.name,
+        new ConsumerTracker(definition, env, (to) =>
+          this.resetTo(definition, to, true),
+        ),
+      );
+    }
+    // The fast path: every commit in this process wakes the segments at once.
+    this.unsubscribe = this.signal.subscribe(() => {
+      for (const tracker of this.trackers.values()) tracker.wake();
+    });
+    await Promise.all([...this.trackers.values()].map((t) => t.start()));
+  }
+
+  /** Earliest shutdown hook: batches finish while handlers' dependencies are still up. */
+  async onModuleDestroy(): Promise<void> {
+    this.unsubscribe?.();
+    await Promise.all([...this.trackers.values()].map((t) => t.stop()));
+    this.trackers.clear();
+  }
+
+  /**
+   * Rewinds a consumer so that it handles events again from `to`: its
+   * `@OnReset` hooks and the rewind of every segment commit in one
+   * transaction, then its segments carry on from there. Instances elsewhere
+   * notice at their next position update.
+   */
+  async reset(consumer: string, options: { to: ResetTarget }): Promise<void> {
+    const definition = this.definition(consumer);
+    const env = this.env();
+    const to = await resolveResetTarget(
+      this.client,
+      env.schema,
+      this.store,
+      options.to,
+    );
+    await this.resetTo(definition, to, false);
+  }
+
+  /** Per consumer and segment: position against the head, owner, last error. */
+  async health(consumer?: string): Promise<ConsumerHealth[]> {
+    const env = this.env();
+    const names = consumer ? [this.definition(consumer).name] : this.consumers;
+    const head = await this.store.headCheckpoint();
+    const report: ConsumerHealth[] = [];
+    for (const name of names) {
+      const definition = this.definition(name);
+      const tracker = this.trackers.get(name);
+      const rows = await readSegments(this.client, env.schema, name);
+      const now = Date.now();
+      const segments: SegmentHealth[] = [];
+      for (const row of rows) {
+        const local = tracker?.workers.get(row.segment);
+        const held =
+          row.owner !== null &&
+          row.leaseExpiresAt !== null &&
+          row.leaseExpiresAt.getTime() > now;
+        const stopped = local ? local.status === 'stopped' : row.stopped;
+        const localError = local?.lastError;
+        segments.push({
+          segment: row.segment,
+          checkpoint: local?.checkpoint ?? row.checkpoint,
+          behind: await eventsBehind(
+            this.client,
+            env.schema,
+            local?.checkpoint ?? row.checkpoint,
+            definition.types,
+            { index: row.segment, count: definition.options.segments },
+          ),
+          owner: row.owner,
+          leaseExpiresAt: row.leaseExpiresAt,
+          heldHere: row.owner === this.options.instanceId,
+          status: stopped ? 'stopped' : held ? 'running' : 'unclaimed',
+          lastError: localError
+            ? localError
+            : row.lastError && row.lastErrorAt
+              ? { message: row.lastError, at: row.lastErrorAt }
+              : null,
+        });
+      }
+      report.push({
+        consumer: name,
+        head,
+        healthy: segments.every((s) => s.status !== 'stopped'),
+        segments,
+      });
+    }
+    return report;
+  }
+
+  /** An aggregate as it stood at a position of the log or a moment in time. */
+  replayAggregate<T extends AggregateRoot>(
+    type: AggregateClass<T>,
+    id: string,
+    options: { until: bigint | number | Date },
+  ): Promise<T> {
+    const repository = new AggregateRepository(
+      type,
+      this.store,
+      this.unitOfWork,
+      {
+        upcaster: this.upcaster,
+      },
+    );
+    return repository.load(id, { until: options.until });
+  }
+
+  private definition(name: string): ConsumerDefinition {
+    const definition = this.definitions.get(name);
+    if (!definition) throw new ConsumerNotFoundError(name, this.consumers);
+    return definition;
+  }
+
+  private async resetTo(
+    definition: ConsumerDefinition,
+    to: Checkpoint,
+    requested: boolean,
+  ): Promise<void> {
+    const env = this.env();
+    const tracker = this.trackers.get(definition.name);
+    await tracker?.pause();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const tx = new BatchTransaction(
+          definition.opener,
+          definition.name,
+          definition.noEntityManager,
+        );
+        try {
+          const { sql } = await tx.transaction();
+          const taken = await takeReset(sql, env.schema, definition.name);
+          if (requested && !taken) {
+            await tx.rollback(); // another instance applied it
+            return;
+          }
+          // Rewind first: it locks the positions, so batches in flight wait for us.
+          await rewind(sql, env.schema, definition.name, to);
+          const context = tx.context(-1);
+          for (const hook of definition.resetHooks) await hook(context);
+          await tx.commit();
+          this.logger.log(
+            `Consumer "${definition.name}" reset to position ${to.position}`,
+          );
+          return;
+        } catch (error) {
+          await tx.rollback();
+          if (sqlStateOf(error) !== DEADLOCK || attempt >= 3) throw error;
+        }
+      }
+    } finally {
+      await tracker?.resume();
+    }
+  }
+
+  private env(): TrackingEnvironment {
+    if (this.environment) return this.environment;
+    if (!(this.store instanceof PostgresEventStore)) {
+      throw new StoreConfigurationError(
+        'Consumers need the PostgreSQL event store (PostgreSQL or PGlite); this EventStore is another kind.',
+      );
+    }
+    this.environment = {
+      store: this.store,
+      upcaster: this.upcaster,
+      client: this.client,
+      schema: this.store.schema,
+      owner: this.options.instanceId,
+      options: this.options,
+      logger: this.logger,
+    };
+    return this.environment;
+  }
+}

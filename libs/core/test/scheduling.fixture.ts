@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import {
+  Command,
+  CommandHandler,
+  CommandType,
+  HandleSchedule,
+  MessageContext,
+  Periodic,
+  ScheduleType,
+  Scheduler,
+  type ICommandHandler,
+  type MessageMetadata,
+  type ScheduleContext,
+} from '../src/index.js';
+
+// Schedules, and the handlers that record their deliveries, for the scheduling tests.
+
+@ScheduleType('test.PaymentTimeout')
+export class PaymentTimeout {
+  constructor(readonly orderId: string) {}
+}
+
+/** A barrier: once a probe due now is delivered, the poller has looked at the present. */
+@ScheduleType('test.Probe')
+export class Probe {
+  constructor(readonly n: number) {}
+}
+
+/** Fails its first `failures` tries. */
+@ScheduleType('test.Flaky')
+export class Flaky {
+  constructor(readonly failures: number) {}
+}
+
+@CommandType('test.ExpireOrder')
+export class ExpireOrder extends Command<string> {
+  constructor(readonly orderId: string) {
+    super();
+  }
+}
+
+/** Schedules a payment timeout for the order, then fails when asked to. */
+@CommandType('test.PlaceWithTimeout')
+export class PlaceWithTimeout extends Command<void> {
+  constructor(
+    readonly orderId: string,
+    readonly fail: boolean,
+  ) {
+    super();
+  }
+}
+
+export interface Delivery {
+  readonly type: string;
+  readonly payload?: object;
+  readonly context?: ScheduleContext;
+  readonly metadata?: MessageMetadata;
+}
+
+/** What this app instance delivered, in order; `failCleanup` makes the periodic run throw. */
+@Injectable()
+export class ScheduleRecorder {
+  readonly deliveries: Delivery[] = [];
+  failCleanup = false;
+
+  of(type: string): Delivery[] {
+    return this.deliveries.filter((d) => d.type === type);
+  }
+
+  @HandleSchedule(PaymentTimeout)
+  onTimeout(timeout: PaymentTimeout, context: ScheduleContext): void {
+    this.deliveries.push({
+      type: 'PaymentTimeout',
+      payload: timeout,
+      context,
+      metadata: MessageContext.current()?.metadata,
+    });
+  }
+
+  @HandleSchedule(Probe)
+  onProbe(probe: Probe): void {
+    this.deliveries.push({ type: 'Probe', payload: probe });
+  }
+
+  @HandleSchedule(Flaky)
+  onFlaky(flaky: Flaky, context: ScheduleContext): void {
+    this.deliveries.push({ type: 'Flaky', payload: flaky, context });
+    if (context.attempt <= flaky.failures) {
+      throw new Error(`flaky failure ${context.attempt}`);
+    }
+  }
+
+  @Periodic({ every: '5m', id: 'test.cleanup' })
+  cleanup(context: ScheduleContext): void {
+    this.deliveries.push({ type: 'cleanup', context });
+    if (this.failCleanup) throw new Error('cleanup failed');
+  }
+}
+
+@Injectable()
+@CommandHandler(ExpireOrder)
+export class ExpireOrderHandler implements ICommandHandler<ExpireOrder> {
+  constructor(private readonly recorder: ScheduleRecorder) {}
+
+  async execute(command: ExpireOrder): Promise<string> {
+    const envelope = MessageContext.current();
+    this.recorder.deliveries.push({
+      type: 'ExpireOrder',
+      payload: command,
+      metadata: envelope?.metadata,
+    });
+    return `expired ${command.orderId} as ${envelope?.id}`;
+  }
+}
+
+@Injectable()
+@CommandHandler(PlaceWithTimeout)
+export class PlaceWithTimeoutHandler implements ICommandHandler<PlaceWithTimeout> {
+  constructor(private readonly scheduler: Scheduler) {}
+
+  async execute({ orderId, fail }: PlaceWithTimeout): Promise<void> {
+    await this.scheduler.schedule(
+      new PaymentTimeout(orderId),
+      { delay: '15m' },
+      { id: `timeout-${orderId}` },
+    );
+    if (fail) throw new Error('payment provider refused');
+  }
+}
+
+export const schedulingHandlers = [
+  ScheduleRecorder,
+  ExpireOrderHandler,
+  PlaceWithTimeoutHandler,
+];
