@@ -38,9 +38,10 @@ export class BareNats {
   ) {}
 
   static async connect(servers: string, timeoutMs = 10_000): Promise<BareNats> {
+    // noAsyncTraces as Chronicle's connections have it, so both pay the same client costs.
     const [requester, responder] = await Promise.all([
-      connect({ servers, name: 'bench-bare-requester' }),
-      connect({ servers, name: 'bench-bare-responder' }),
+      connect({ servers, name: 'bench-bare-requester', noAsyncTraces: true }),
+      connect({ servers, name: 'bench-bare-responder', noAsyncTraces: true }),
     ]);
     return new BareNats(requester, responder, timeoutMs);
   }

@@ -169,12 +169,17 @@ export async function trackingApp(
   schema: string,
   providers: Provider[],
   tracking: TrackingOptions = FAST_TRACKING,
+  enabled?: string[],
 ): Promise<INestApplicationContext> {
   @Module({ providers })
   class ConsumersModule {}
   const moduleRef = await Test.createTestingModule({
     imports: [
-      ChronicleModule.forRoot({ database: { client, schema }, tracking }),
+      ChronicleModule.forRoot({
+        database: { client, schema },
+        tracking,
+        enabled,
+      }),
       ConsumersModule,
     ],
   }).compile();

@@ -6,7 +6,15 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { MessageGateway, UnitOfWork } from '../handling/index.js';
+import {
+  isModuleEnabled,
+  MessageGateway,
+  UnitOfWork,
+} from '../handling/index.js';
+import {
+  TRANSPORT_OPTIONS,
+  type ResolvedTransportOptions,
+} from '../transport/index.js';
 import { newMessageId, type MessageClass } from '../messages/index.js';
 import { Clock } from './clock.js';
 import { nextOccurrence, storedPeriodic } from './periodic.js';
@@ -52,6 +60,8 @@ export class SchedulingRunner
     private readonly gateway: MessageGateway,
     private readonly unitOfWork: UnitOfWork,
     @Inject(SCHEDULING_OPTIONS) private readonly options: SchedulingOptions,
+    @Inject(TRANSPORT_OPTIONS)
+    private readonly transport: ResolvedTransportOptions,
   ) {}
 
   /** The poller, once started: lets tests see whether it is listening. */
@@ -95,6 +105,8 @@ export class SchedulingRunner
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, Method> | undefined;
       if (!instance || typeof instance !== 'object') continue;
+      // A module this process does not enable handles its schedules elsewhere.
+      if (!isModuleEnabled(wrapper, this.transport.enabled)) continue;
       const prototype = Object.getPrototypeOf(instance) as object;
       if (!prototype || prototype === Object.prototype) continue;
       const className = instance.constructor.name;

@@ -1,4 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isModuleEnabled } from '../handling/index.js';
+import {
+  TRANSPORT_OPTIONS,
+  type ResolvedTransportOptions,
+} from '../transport/index.js';
 import { DiscoveryService } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import {
@@ -44,6 +49,8 @@ export class ConsumerExplorer {
   constructor(
     private readonly discovery: DiscoveryService,
     @Inject(SQL_CLIENT) private readonly client: SqlClient,
+    @Inject(TRANSPORT_OPTIONS)
+    private readonly transport: ResolvedTransportOptions,
   ) {}
 
   async explore(schema: StoreSchema): Promise<ConsumerDefinition[]> {
@@ -54,6 +61,8 @@ export class ConsumerExplorer {
       if (typeof type !== 'function') continue;
       const metadata = consumerMetadataOf(type);
       if (!metadata) continue;
+      // A module this process does not enable runs its consumers elsewhere.
+      if (!isModuleEnabled(wrapper, this.transport.enabled)) continue;
       if (!wrapper.isDependencyTreeStatic()) {
         throw new ConsumerDefinitionError(
           `Consumer "${metadata.name}" (${type.name}) is request-scoped; consumers run outside requests: make it a singleton.`,

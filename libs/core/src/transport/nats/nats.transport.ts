@@ -217,6 +217,9 @@ function toConnectionOptions(options: NatsTransportOptions): ConnectionOptions {
     servers: natsServers(options),
     name: options.name,
     maxReconnectAttempts: -1,
+    // Chronicle replaces the client's errors with its own, so the stack traces
+    // it would capture on every request are never read.
+    noAsyncTraces: true,
     reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
   };
   if (options.token) connection.token = options.token;
