@@ -1,5 +1,5 @@
 import { inspect, isDeepStrictEqual } from 'node:util';
-import { MessageTypeRegistry } from '@chronicle/core';
+import { MessageTypeRegistry, ScheduleTypeRegistry } from '@chronicle/core';
 
 /**
  * What an expectation may say about one message:
@@ -29,7 +29,8 @@ function isMessageClass(
 ): value is abstract new (...args: never[]) => object {
   return (
     typeof value === 'function' &&
-    MessageTypeRegistry.forClass(value as never) !== undefined
+    (MessageTypeRegistry.forClass(value as never) !== undefined ||
+      ScheduleTypeRegistry.forClass(value as never) !== undefined)
   );
 }
 
@@ -41,18 +42,25 @@ export function matches(expected: MessageExpectation, actual: object): boolean {
   return isDeepStrictEqual(actual, expected);
 }
 
+function typeName(target: unknown): string {
+  return (
+    MessageTypeRegistry.forClass(target as never)?.name ??
+    ScheduleTypeRegistry.forClass(target as never)?.name ??
+    (target as { name?: string }).name ??
+    'message'
+  );
+}
+
 /** One message as a line of a report: its type name and its fields. */
 export function describeMessage(message: unknown): string {
   if (isAsymmetric(message)) return message.toString();
-  if (isMessageClass(message))
-    return `any ${MessageTypeRegistry.forClass(message as never)?.name}`;
+  if (isMessageClass(message)) return `any ${typeName(message)}`;
   if (typeof message === 'function')
     return `a message for which ${message.name || 'the predicate'} holds`;
   if (typeof message !== 'object' || message === null) return inspect(message);
   if (message.constructor === Object)
     return inspect(message, { depth: 4, breakLength: Infinity });
-  const name =
-    MessageTypeRegistry.forInstance(message)?.name ?? message.constructor.name;
+  const name = typeName(message.constructor);
   return `${name} ${inspect({ ...message }, { depth: 4, breakLength: Infinity })}`;
 }
 

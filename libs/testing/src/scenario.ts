@@ -11,8 +11,17 @@ import {
   UnitOfWork,
   type AggregateClass,
   type AggregateRoot,
+  type ManualClock,
 } from '@chronicle/core';
 import { FixtureExpectationError } from './fixture-expectation.error.js';
+import {
+  scheduleVersions,
+  schedulesSince,
+  settleConsumers,
+  settleInProcess,
+  settleSchedules,
+} from './settle.js';
+import { isTimeElapses, type TimeElapses } from './time-elapses.js';
 import { isStreamEvents, type StreamEvents } from './given-events.js';
 import {
   compareMessages,
@@ -21,8 +30,8 @@ import {
   type MessageExpectation,
 } from './message-matching.js';
 
-/** What `when` can do: send a command, ask a query, or append / publish events. */
-export type WhenAction = object | StreamEvents;
+/** What `when` can do: send a command, ask a query, append or publish events, or let time pass. */
+export type WhenAction = object | StreamEvents | TimeElapses;
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -31,15 +40,10 @@ type Check = (outcome: Outcome) => Promise<string | undefined>;
 interface Outcome {
   readonly events: object[];
   readonly commands: object[];
+  readonly schedules: object[];
   readonly result: unknown;
   readonly error: unknown;
   readonly failed: boolean;
-}
-
-/** Lets in-process handlers triggered by `when` (event handlers, the commands they send) finish. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++)
-    await new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -53,6 +57,7 @@ export class Scenario implements PromiseLike<void> {
 
   constructor(
     private readonly app: INestApplicationContext,
+    private readonly clock: ManualClock,
     private readonly history: readonly (object | StreamEvents)[],
     private readonly action: WhenAction,
   ) {}
@@ -79,6 +84,35 @@ export class Scenario implements PromiseLike<void> {
 
   expectNoCommands(): this {
     return this.expectCommands();
+  }
+
+  /** Exactly these messages were scheduled (new or replaced, still pending) by the action. */
+  expectSchedules(...expected: MessageExpectation[]): this {
+    this.checks.push(async ({ schedules }) =>
+      compareMessages('schedules', expected, schedules),
+    );
+    return this;
+  }
+
+  expectNoSchedules(): this {
+    return this.expectSchedules();
+  }
+
+  /**
+   * Any other check, run once the action and everything it set off (event
+   * handlers, consumers, due schedules) is done: query a projection, say.
+   * Throw (or fail a Jest `expect`) to fail the scenario.
+   */
+  expectThat(check: (app: INestApplicationContext) => unknown): this {
+    this.checks.push(async () => {
+      try {
+        await check(this.app);
+        return undefined;
+      } catch (error) {
+        return `expectThat failed: ${error instanceof Error ? error.message : inspect(error)}`;
+      }
+    });
+    return this;
   }
 
   /** The command's or query's result: deeply equal, or matching a predicate or Jest matcher. */
@@ -171,8 +205,9 @@ export class Scenario implements PromiseLike<void> {
 
   private async run(): Promise<void> {
     for (const item of this.history) await this.perform(item, 'given');
-    // What the history set off in process (event handlers) is not the action's doing.
-    await settle();
+    // What the history set off (event handlers, consumers) is not the action's doing.
+    await this.settle();
+    const schedulesBefore = await scheduleVersions(this.app);
     const events: object[] = [];
     const commands: object[] = [];
     const eventsSeen = this.app
@@ -190,7 +225,7 @@ export class Scenario implements PromiseLike<void> {
       failed = true;
       error = e;
     }
-    await settle();
+    await this.settle();
     eventsSeen.unsubscribe();
     commandsSeen.unsubscribe();
     // The action itself is not a command "sent onward".
@@ -203,9 +238,11 @@ export class Scenario implements PromiseLike<void> {
         },
       );
     }
+    const schedules = await schedulesSince(this.app, schedulesBefore);
     const outcome: Outcome = {
       events,
       commands: onward,
+      schedules,
       result,
       error,
       failed,
@@ -234,10 +271,23 @@ export class Scenario implements PromiseLike<void> {
     );
   }
 
+  /** Waits for in-process handlers, consumers and due schedules, in turn, until all are quiet. */
+  private async settle(): Promise<void> {
+    await settleInProcess();
+    await settleSchedules(this.app, this.clock);
+    await settleConsumers(this.app);
+    await settleInProcess();
+  }
+
   private async perform(
-    item: object | StreamEvents,
+    item: WhenAction,
     phase: 'given' | 'when',
   ): Promise<unknown> {
+    if (isTimeElapses(item)) {
+      this.clock.advanceTimeBy(item.duration);
+      await this.settle();
+      return undefined;
+    }
     if (isStreamEvents(item)) {
       const streamId =
         typeof item.stream === 'string'

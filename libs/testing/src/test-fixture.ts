@@ -8,7 +8,9 @@ import {
   ChronicleModule,
   type AggregateClass,
   type AggregateRoot,
+  ManualClock,
   type ChronicleModuleOptions,
+  type Duration,
 } from '@chronicle/core';
 import {
   embeddedDatabase,
@@ -17,6 +19,7 @@ import {
 } from './fixture-database.js';
 import type { StreamEvents } from './given-events.js';
 import { Scenario, type WhenAction } from './scenario.js';
+import { timeElapses } from './time-elapses.js';
 
 export type FixtureMode = 'embedded' | 'integration';
 
@@ -33,6 +36,8 @@ export interface TestFixtureOptions {
   readonly mode?: FixtureMode;
   /** ChronicleModule options other than where the database and transport are. */
   readonly chronicle?: Omit<ChronicleModuleOptions, 'database' | 'transport'>;
+  /** Where the fixture's clock starts. Default: now. */
+  readonly startAt?: Date;
 }
 
 /**
@@ -48,6 +53,8 @@ export class TestFixture {
     /** The application under test: `fixture.app.get(...)` anything from it. */
     readonly app: INestApplicationContext,
     readonly mode: FixtureMode,
+    /** The fixture's clock: it only moves with `advanceTimeBy` or `when(timeElapses(...))`. */
+    readonly clock: ManualClock,
     private readonly database: FixtureDatabase,
   ) {}
 
@@ -72,6 +79,7 @@ export class TestFixture {
             routing: 'remote',
           }
         : { local: true };
+    const clock = new ManualClock(options.startAt ?? new Date());
     const moduleRef = await Test.createTestingModule({
       imports: [
         ChronicleModule.forRoot({
@@ -79,13 +87,20 @@ export class TestFixture {
           ...options.chronicle,
           database: { client: database.client, schema: database.schema },
           transport,
+          // Consumers poll briefly (wake-ups come first anyway); schedules follow the fixture's clock.
+          tracking: {
+            pollIntervalMs: 10,
+            maxPollIntervalMs: 50,
+            ...options.chronicle?.tracking,
+          },
+          scheduling: { ...options.chronicle?.scheduling, clock },
         }),
         ...(options.imports ?? []),
       ],
       providers: options.providers ?? [],
     }).compile();
     const app = await moduleRef.init();
-    return new TestFixture(app, mode, database);
+    return new TestFixture(app, mode, clock, database);
   }
 
   /**
@@ -112,12 +127,19 @@ export class TestFixture {
   given(...history: (object | StreamEvents)[]): {
     when(action: WhenAction): Scenario;
   } {
-    return { when: (action) => new Scenario(this.app, history, action) };
+    return {
+      when: (action) => new Scenario(this.app, this.clock, history, action),
+    };
   }
 
   /** The action under test, with no prior history. */
   when(action: WhenAction): Scenario {
-    return new Scenario(this.app, [], action);
+    return new Scenario(this.app, this.clock, [], action);
+  }
+
+  /** Moves the clock on and waits until what came due has been delivered. */
+  async advanceTimeBy(duration: Duration): Promise<void> {
+    await new Scenario(this.app, this.clock, [], timeElapses(duration));
   }
 
   async close(): Promise<void> {
