@@ -7,6 +7,7 @@ import {
   TrackingService,
   type PostgresEventStore,
   type SqlClient,
+  ChronicleHealthIndicator,
 } from '../src/index.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 import {
@@ -41,14 +42,17 @@ export function trackingSuite(database: () => TestDatabase): void {
   let client: SqlClient;
   const apps: INestApplicationContext[] = [];
 
-  async function start(
-    providers: Parameters<typeof trackingApp>[2],
-  ): Promise<{ store: PostgresEventStore; tracking: TrackingService }> {
+  async function start(providers: Parameters<typeof trackingApp>[2]): Promise<{
+    store: PostgresEventStore;
+    tracking: TrackingService;
+    health: ChronicleHealthIndicator;
+  }> {
     const app = await trackingApp(client, schema, providers);
     apps.push(app);
     return {
       store: app.get(EventStore) as PostgresEventStore,
       tracking: app.get(TrackingService),
+      health: app.get(ChronicleHealthIndicator),
     };
   }
 
@@ -158,7 +162,11 @@ export function trackingSuite(database: () => TestDatabase): void {
   });
 
   it('under the default policy, a poison event stops its segment after the retries, visibly, and nothing after it is handled', async () => {
-    const { store, tracking } = await start([StrictConsumer]);
+    const {
+      store,
+      tracking,
+      health: indicator,
+    } = await start([StrictConsumer]);
     await store.append('acct-1', [
       deposited('acct-1', 1),
       deposited('acct-1', -1),
@@ -176,6 +184,10 @@ export function trackingSuite(database: () => TestDatabase): void {
     expect(health.segments[0].behind).toBe(2);
     expect(poison.handled).toEqual([1]);
     expect(poison.attempts).toBe(3);
+    // The app's health check reports it, with the lag.
+    expect(await indicator.checkConsumers()).toEqual({
+      consumers: { status: 'down', stopped: ['strict'], lag: { strict: 2 } },
+    });
   });
 
   it('under the skip policy, a poison event goes to dead_letters with its error and the rest are handled', async () => {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SQL_CLIENT, type SqlClient } from '../store/index.js';
+import { TrackingService } from '../tracking/index.js';
 import { Transport } from '../transport/index.js';
 
 /** A health result in the shape @nestjs/terminus expects: `{ [key]: { status, ...details } }`. */
@@ -20,6 +21,7 @@ export class ChronicleHealthIndicator {
   constructor(
     private readonly transport: Transport,
     @Inject(SQL_CLIENT) private readonly client: SqlClient,
+    private readonly tracking: TrackingService,
   ) {}
 
   /** `up` while the transport is connected (always, in process). */
@@ -33,6 +35,27 @@ export class ChronicleHealthIndicator {
         ...(status.reconnects !== undefined
           ? { reconnects: status.reconnects }
           : {}),
+      },
+    };
+  }
+
+  /**
+   * `down` when a consumer has a stopped segment (an event failed every retry);
+   * the details give each consumer's lag and errors.
+   */
+  async checkConsumers(key = 'consumers'): Promise<HealthResult> {
+    const consumers = await this.tracking.health();
+    const stopped = consumers.filter((c) => !c.healthy).map((c) => c.consumer);
+    return {
+      [key]: {
+        status: stopped.length === 0 ? 'up' : 'down',
+        ...(stopped.length > 0 ? { stopped } : {}),
+        lag: Object.fromEntries(
+          consumers.map((c) => [
+            c.consumer,
+            c.segments.reduce((sum, s) => sum + s.behind, 0),
+          ]),
+        ),
       },
     };
   }
