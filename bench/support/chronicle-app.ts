@@ -4,6 +4,7 @@ import {
   type AggregatesOptions,
   type AggregateRoot,
   type SqlClient,
+  type TransportOptions,
 } from '@chronicle/core';
 import {
   Module,
@@ -22,8 +23,10 @@ export async function createChronicleApp(options: {
   schema: string;
   aggregates: readonly AggregateClass<AggregateRoot>[];
   providers?: Provider[];
-  /** Cache and snapshot options; default: Chronicle's defaults (cache on). */
+  /** Cache and snapshot options; default: Chronicle's defaults (cache off). */
   aggregatesOptions?: AggregatesOptions;
+  /** How messages and wake-ups travel; default: in process. */
+  transport?: TransportOptions;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [ChronicleModule.forFeature(options.aggregates)],
@@ -37,6 +40,7 @@ export async function createChronicleApp(options: {
         app: 'bench',
         database: { client: options.client, schema: options.schema },
         aggregates: options.aggregatesOptions,
+        transport: options.transport ?? { local: true },
       }),
       BenchFeatureModule,
     ],
