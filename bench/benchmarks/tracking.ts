@@ -179,9 +179,20 @@ export const trackingBenchmark: Benchmark = {
         await until(() => counters.projection >= EVENTS);
         rates.projection.push((EVENTS / (performance.now() - t0)) * 1000);
       }
-      const { rows: stored } = await db.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${counters.table}`,
-      );
+      // The handlers count an event before its batch commits: let the last
+      // batch commit before checking that every row is there exactly once.
+      const rowsNow = async () =>
+        Number(
+          (
+            await db.pool.query<{ n: string }>(
+              `SELECT count(*) AS n FROM ${counters.table}`,
+            )
+          ).rows[0].n,
+        );
+      for (let i = 0; i < 200 && (await rowsNow()) < EVENTS; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const stored = [{ n: String(await rowsNow()) }];
       if (Number(stored[0].n) !== EVENTS)
         throw new Error(
           `tracking: the projection holds ${stored[0].n} rows, not ${EVENTS}`,
