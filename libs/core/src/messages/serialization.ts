@@ -7,7 +7,36 @@ import type { MessageClass } from './message-type.registry.js';
  * `@Expose` and `@Transform` on message classes are honoured.
  */
 export function toPayload(message: object): Record<string, unknown> {
+  // Fast path: an undecorated class whose fields hold only JSON-like data (no
+  // nested class instances, which may carry decorators of their own, no Dates).
+  if (withoutTransforms(message.constructor) && holdsPlainData(message, 0)) {
+    return { ...(message as Record<string, unknown>) };
+  }
   return instanceToPlain(message) as Record<string, unknown>;
+}
+
+const MAX_PLAIN_DEPTH = 8;
+
+/** Whether every field, all the way down, is a primitive, an array or a plain object. */
+function holdsPlainData(value: object, depth: number): boolean {
+  if (depth > MAX_PLAIN_DEPTH) return false;
+  for (const field of Object.values(value)) {
+    if (field === null || typeof field !== 'object') {
+      if (
+        typeof field === 'function' ||
+        typeof field === 'bigint' ||
+        typeof field === 'symbol'
+      ) {
+        return false;
+      }
+      continue;
+    }
+    const prototype = Object.getPrototypeOf(field) as unknown;
+    if (prototype !== Object.prototype && prototype !== Array.prototype)
+      return false;
+    if (!holdsPlainData(field as object, depth + 1)) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,6 +1,11 @@
 import 'reflect-metadata';
-import { plainToInstance, Type } from 'class-transformer';
-import { fromPayload } from './serialization.js';
+import {
+  Exclude,
+  instanceToPlain,
+  plainToInstance,
+  Type,
+} from 'class-transformer';
+import { fromPayload, toPayload } from './serialization.js';
 
 class Plain {
   count = 0;
@@ -67,5 +72,33 @@ describe('fromPayload', () => {
     const at = '2026-11-26T07:00:00.000Z';
     expect(fromPayload(WithDate, { at }).at).toEqual(new Date(at));
     expect(fromPayload(InheritsDate, { at }).at).toEqual(new Date(at));
+  });
+});
+
+class Secretive {
+  constructor(
+    readonly user: string,
+    readonly token: string,
+  ) {}
+}
+Exclude()(Secretive.prototype, 'token');
+
+class Wrapper {
+  constructor(readonly inner: Secretive) {}
+}
+
+describe('toPayload', () => {
+  it('gives what instanceToPlain gives for plain data', () => {
+    const message = new Plain('a-3', ['x', 'y']);
+    message.count = 2;
+    expect(toPayload(message)).toEqual(instanceToPlain(message));
+    expect(toPayload(message)).not.toBe(message);
+  });
+
+  it('honours decorators, on the class and on nested instances', () => {
+    expect(toPayload(new Secretive('ada', 's3cret'))).toEqual({ user: 'ada' });
+    expect(toPayload(new Wrapper(new Secretive('ada', 's3cret')))).toEqual({
+      inner: { user: 'ada' },
+    });
   });
 });
