@@ -41,6 +41,7 @@ const AIM_P50_MS = 1;
 
 const CHRONICLE_QUERY = 'Chronicle QueryBus';
 const CHRONICLE_COMMAND = 'Chronicle CommandBus';
+const CHRONICLE_COMMAND_PLAIN = 'Chronicle CommandBus, deduplicate: false';
 const BARE = 'bare NATS request-reply';
 const BARE_PG = 'bare NATS + raw pg (select, insert)';
 
@@ -100,6 +101,10 @@ export const transportBenchmark: Benchmark = {
     const namespace = freshNamespace();
     let handlerApp: INestApplicationContext | undefined;
     let callerApp: INestApplicationContext | undefined;
+    // A second pair, in a namespace of its own, with deduplication off.
+    const plainNamespace = freshNamespace();
+    let plainHandlerApp: INestApplicationContext | undefined;
+    let plainCallerApp: INestApplicationContext | undefined;
     let bare: BareNats | undefined;
     try {
       handlerApp = await createNatsApp({
@@ -115,6 +120,21 @@ export const transportBenchmark: Benchmark = {
         client: db.client,
         schema: db.reserveSchema('transport_caller'),
       });
+      plainHandlerApp = await createNatsApp({
+        app: 'bench-handler',
+        namespace: plainNamespace,
+        client: db.client,
+        schema: db.reserveSchema('transport_plain_handler'),
+        providers: STOCK_HANDLERS,
+        commands: { deduplicate: false },
+      });
+      plainCallerApp = await createNatsApp({
+        app: 'bench-caller',
+        namespace: plainNamespace,
+        client: db.client,
+        schema: db.reserveSchema('transport_plain_caller'),
+      });
+      const plainCommands = plainCallerApp.get(CommandBus);
       const rawStore = await db.freshStore('transport_raw');
       await db.warmPool();
       const handlerStore = handlerApp.get(EventStore) as PostgresEventStore;
@@ -210,6 +230,23 @@ export const transportBenchmark: Benchmark = {
           name: BARE_PG,
           op: () =>
             bareClient.request(subject.commandPg, RESERVE_STOCK, reservation()),
+        },
+      ];
+
+      const plainCommandContenders: Contender[] = [
+        {
+          name: CHRONICLE_COMMAND_PLAIN,
+          op: () => {
+            const r = reservation();
+            return plainCommands.execute(
+              new ReserveStock(r.sku, r.quantity, r.reservationId),
+            );
+          },
+        },
+        {
+          name: BARE,
+          op: () =>
+            bareClient.request(subject.command, RESERVE_STOCK, reservation()),
         },
       ];
 
@@ -310,6 +347,22 @@ export const transportBenchmark: Benchmark = {
         [BARE, BARE_PG],
       );
 
+      const plainSeq = await compare(plainCommandContenders, {
+        ...settings,
+        concurrency: 1,
+      });
+      const plainInFlight = await compare(plainCommandContenders, {
+        ...settings,
+        concurrency: IN_FLIGHT,
+      });
+      const plain = perCase(
+        'command round trip, deduplicate: false',
+        plainSeq,
+        plainInFlight,
+        CHRONICLE_COMMAND_PLAIN,
+        [BARE],
+      );
+
       const throughputAim = (
         what: string,
         seq: number,
@@ -329,7 +382,7 @@ export const transportBenchmark: Benchmark = {
       return {
         rows,
         notes: [
-          `two Nest apps in this process, each with its own NATS connection: 'bench-caller' (no handlers) calls 'bench-handler' over ${new URL(NATS_URL).host}, namespace ${namespace}; the bare baselines use two connections of their own; every connection keeps nats.js's defaults (async stack traces on), as Chronicle's do`,
+          `two Nest apps in this process, each with its own NATS connection: 'bench-caller' (no handlers) calls 'bench-handler' over ${new URL(NATS_URL).host}, namespace ${namespace}; the bare baselines use two connections of their own; every connection sets noAsyncTraces, as Chronicle's do`,
           `caller, handler and baselines share one Node thread, with NATS and PostgreSQL on the same machine (${availableParallelism()} CPUs, load average ${loadAtStart.toFixed(1)} at start): the p99s follow the machine's load`,
           `"idempotency record": each Chronicle command off the wire carries its sender's id, so the handler app SELECTs it in handled_commands and INSERTs it with the result (2 pg round trips; ${handledRows} rows written); "${BARE}" does no database work, "${BARE_PG}" runs the same two statements`,
           throughputAim(
@@ -352,10 +405,19 @@ export const transportBenchmark: Benchmark = {
             BARE_PG,
           ),
           latencyAim('command', command.p50),
+          throughputAim(
+            'command (deduplicate: false, no database work)',
+            plain.seqRatios[0],
+            plain.inFlightRatios[0],
+            BARE,
+          ),
+          latencyAim('command (deduplicate: false)', plain.p50),
         ],
       };
     } finally {
       await bare?.close();
+      await plainCallerApp?.close();
+      await plainHandlerApp?.close();
       await callerApp?.close();
       await handlerApp?.close();
       await db.close();

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ChronicleModule, type SqlClient } from '@chronicle/core';
+import {
+  ChronicleModule,
+  type CommandHandlingOptions,
+  type SqlClient,
+} from '@chronicle/core';
 import {
   Module,
   type INestApplicationContext,
@@ -26,12 +30,14 @@ export async function createNatsApp(options: {
   client: SqlClient;
   schema: string;
   providers?: Provider[];
+  commands?: CommandHandlingOptions;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [
       ChronicleModule.forRoot({
         app: options.app,
         database: { client: options.client, schema: options.schema },
+        commands: options.commands,
         transport: {
           nats: { servers: NATS_URL, name: options.app },
           namespace: options.namespace,

@@ -7,6 +7,8 @@ import { Test } from '@nestjs/testing';
 import {
   ChronicleModule,
   CommandBus,
+  MessageGateway,
+  newMessageId,
   QueryBus,
   SQL_CLIENT,
   type ChronicleModuleOptions,
@@ -84,6 +86,24 @@ describe('ChronicleModule configuration', () => {
     app = await start(ChronicleModule.forRoot({ database: { schema } }));
     expect(app.get<SqlClient>(SQL_CLIENT).driver).toBe('pg');
     await app.get(CommandBus).execute(new PlaceOrder('e-3', [line]));
+    await dropSchema(app, schema);
+  });
+
+  it('runs a re-sent command again when deduplication is off', async () => {
+    const schema = freshSchema('dedup');
+    app = await start(
+      ChronicleModule.forRoot({
+        database: { url: DATABASE_URL, schema },
+        commands: { deduplicate: false },
+      }),
+    );
+    const gateway = app.get(MessageGateway);
+    const id = newMessageId();
+    await gateway.send(new PlaceOrder('e-5', [line]), { id });
+    // Not recorded, so the handler runs again and the aggregate refuses.
+    await expect(
+      gateway.send(new PlaceOrder('e-5', [line]), { id }),
+    ).rejects.toThrow('Order e-5 exists');
     await dropSchema(app, schema);
   });
 

@@ -7,6 +7,14 @@ export interface CommandHandlingOptions {
   readonly retries?: number;
   /** The base of the exponential, jittered pause between those runs, in ms. Default 10. */
   readonly retryDelayMs?: number;
+  /**
+   * Record every command sent with an id (all that cross the wire do) with its
+   * result, in the transaction of its events, so that sending it again returns
+   * the first result and changes nothing: an exactly-once effect under retries.
+   * `false` saves a lookup and a write per such command: a re-sent command runs
+   * again. Default true.
+   */
+  readonly deduplicate?: boolean;
 }
 
 export const COMMAND_HANDLING_OPTIONS = Symbol(

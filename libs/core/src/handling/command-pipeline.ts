@@ -28,6 +28,7 @@ import { UnitOfWork } from './unit-of-work.js';
 export class CommandPipeline {
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private readonly deduplicate: boolean;
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
@@ -38,6 +39,7 @@ export class CommandPipeline {
   ) {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 10;
+    this.deduplicate = options.deduplicate ?? true;
   }
 
   async executeCommand(
@@ -49,7 +51,7 @@ export class CommandPipeline {
     await validateMessage(command, envelope.type);
     // Only a caller-given id can come again, so only then is the outcome kept.
     const record =
-      sent.id === undefined
+      sent.id === undefined || !this.deduplicate
         ? undefined
         : { id: envelope.id, type: envelope.type };
     return MessageContext.run(envelope, async () => {
