@@ -203,6 +203,7 @@ const coreProviders: Provider[] = [
 
 const coreExports = [
   CHRONICLE_OPTIONS,
+  COMMAND_HANDLING_OPTIONS,
   SQL_CLIENT,
   TRANSPORT_OPTIONS,
   Transport,

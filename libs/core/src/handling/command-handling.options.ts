@@ -15,6 +15,13 @@ export interface CommandHandlingOptions {
    * again. Default true.
    */
   readonly deduplicate?: boolean;
+  /**
+   * How long command records are kept (`'7d'`, or ms). A record only matters
+   * while its command may still be re-sent; without a retention they are kept
+   * for ever. Older ones are deleted by a periodic schedule, once across all
+   * instances. Default: kept.
+   */
+  readonly retention?: string | number;
 }
 
 export const COMMAND_HANDLING_OPTIONS = Symbol(

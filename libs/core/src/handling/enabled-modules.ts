@@ -18,9 +18,17 @@ export function isModuleEnabled(
   enabled: readonly string[] | undefined,
 ): boolean {
   if (!enabled) return true;
-  const host = wrapper.host?.metatype?.name;
+  const host = wrapper.host?.metatype;
   if (!host) return false;
-  return enabled.map(normalize).includes(normalize(host));
+  if (Reflect.getMetadata(CHRONICLE_INTERNAL, host)) return true;
+  return enabled.map(normalize).includes(normalize(host.name));
+}
+
+const CHRONICLE_INTERNAL = 'chronicle:internal-module';
+
+/** Marks one of Chronicle's own modules: what it runs, it runs in every process. */
+export function ChronicleInternalModule(): ClassDecorator {
+  return (target) => Reflect.defineMetadata(CHRONICLE_INTERNAL, true, target);
 }
 
 /** Reads `CHRONICLE_ENABLED=orders,billing` when no option says otherwise. */

@@ -6,7 +6,11 @@ export { CommandPipeline } from './command-pipeline.js';
 export { CommandIdReusedError } from './handling.errors.js';
 export { HandlingModule } from './handling.module.js';
 export { MessageGateway } from './message-gateway.js';
-export { enabledModulesFrom, isModuleEnabled } from './enabled-modules.js';
+export {
+  ChronicleInternalModule,
+  enabledModulesFrom,
+  isModuleEnabled,
+} from './enabled-modules.js';
 export { MessageRouter } from './message-router.js';
 export { type SendOptions } from './send-options.js';
 export { UnitOfWork, type EnlistedWrite } from './unit-of-work.js';

@@ -1,5 +1,9 @@
 export { Clock, SystemClock, type CancelTimer } from './clock.js';
 export { durationMs, type Duration } from './duration.js';
+export {
+  HandledCommandsCleanup,
+  SweepHandledCommands,
+} from './handled-commands-cleanup.js';
 export { ManualClock } from './manual-clock.js';
 export type { PeriodicSpec, StoredPeriodic } from './periodic.js';
 export {

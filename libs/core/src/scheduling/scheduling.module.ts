@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { HandlingModule } from '../handling/index.js';
+import { ChronicleInternalModule, HandlingModule } from '../handling/index.js';
+import { HandledCommandsCleanup } from './handled-commands-cleanup.js';
 import { SchedulingRunner } from './scheduling-runner.js';
 
 /**
@@ -8,8 +9,9 @@ import { SchedulingRunner } from './scheduling-runner.js';
  * bootstrap hooks of deeper modules first, has put the command pipeline in
  * front of every handler before the first scheduled command is delivered.
  */
+@ChronicleInternalModule()
 @Module({
   imports: [DiscoveryModule, HandlingModule],
-  providers: [SchedulingRunner],
+  providers: [SchedulingRunner, HandledCommandsCleanup],
 })
 export class SchedulingModule {}
