@@ -94,16 +94,5 @@ export class OwnNatsServer {
   }
 }
 
-/** Polls `check` until it holds, failing with `what` after a generous deadline. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  deadlineMs = 20_000,
-): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`Timed out waiting until ${what}`);
-}
+/** The transport tests' name for the shared wait. */
+export { waitUntil as eventually } from './wait-until.js';

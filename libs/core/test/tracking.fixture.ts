@@ -186,16 +186,5 @@ export async function trackingApp(
   return moduleRef.init();
 }
 
-/** Waits until `condition` holds, checking every 20 ms, for at most `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The tracking tests' name for the shared wait. */
+export { waitUntil as waitFor } from './wait-until.js';
