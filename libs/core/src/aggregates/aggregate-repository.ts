@@ -1,11 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { UnitOfWork } from '../handling/index.js';
-import {
-  EventUpcaster,
-  fromPayload,
-  MessageTypeRegistry,
-  UnknownMessageTypeError,
-} from '../messages/index.js';
+import { eventInstanceOf, EventUpcaster } from '../messages/index.js';
 import {
   ConcurrencyError,
   type EventStore,
@@ -367,14 +362,6 @@ export class AggregateRepository<T extends AggregateRoot> {
 
   /** The event instance of an upcast stored event (whose type and revision the upcaster checked). */
   private rebuild(event: StoredEvent): object {
-    const info = MessageTypeRegistry.forName(event.type);
-    if (!info) {
-      throw new UnknownMessageTypeError(
-        event.type,
-        event.revision,
-        event.position,
-      );
-    }
-    return fromPayload(info.target, event.payload);
+    return eventInstanceOf(event);
   }
 }

@@ -5,6 +5,7 @@ export {
   payloadOf,
   type EnvelopeOptions,
 } from './create-envelope.js';
+export { eventInstanceOf, type StoredEventShape } from './event-instance.js';
 export {
   attachEnvelope,
   envelopeOf,
