@@ -5,7 +5,13 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IsNotEmpty, IsString, Min } from 'class-validator';
-import { ChronicleModule, CommandHandler, CommandType } from '@chronicle/core';
+import {
+  ChronicleModule,
+  CommandHandler,
+  CommandType,
+  QueryHandler,
+  QueryType,
+} from '@chronicle/core';
 
 const instance = process.env.INSTANCE ?? 'unnamed';
 
@@ -36,12 +42,26 @@ class SlowParcelHandler {
 CommandHandler(SlowParcel)(SlowParcelHandler);
 Injectable()(SlowParcelHandler);
 
+class ParcelStatus {}
+QueryType('ship.ParcelStatus')(ParcelStatus);
+IsString()(ParcelStatus.prototype, 'parcelId');
+
+class ParcelStatusHandler {
+  async execute({ parcelId }) {
+    return { parcelId, status: 'in transit', answeredBy: instance };
+  }
+}
+QueryHandler(ParcelStatus)(ParcelStatusHandler);
+Injectable()(ParcelStatusHandler);
+
 class ParcelAppModule {}
 Module({
   imports: [ChronicleModule.forRoot({ app: 'parcels' })],
-  providers: [ShipParcelHandler, SlowParcelHandler],
+  providers: [ShipParcelHandler, SlowParcelHandler, ParcelStatusHandler],
 })(ParcelAppModule);
 
-const app = await NestFactory.createApplicationContext(ParcelAppModule, { logger: ['error'] });
+const app = await NestFactory.createApplicationContext(ParcelAppModule, {
+  logger: ['error'],
+});
 app.enableShutdownHooks();
 process.stdout.write('ready\n');

@@ -20,6 +20,20 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  send: async () => {
+    const { run } = await import('./send.command.js');
+    return {
+      summary: 'send a command over NATS and print its result',
+      run: (args) => run('send', [...args]),
+    };
+  },
+  query: async () => {
+    const { run } = await import('./send.command.js');
+    return {
+      summary: 'ask a query over NATS and print its result',
+      run: (args) => run('query', [...args]),
+    };
+  },
   streams: async () => {
     const { run } = await import('./streams.command.js');
     return { summary: 'list streams', run: (args) => run([...args]) };

@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { DATABASE_URL } from '../../libs/core/test/databases.js';
+import { eventually, NATS_URL } from '../../libs/core/test/nats.js';
+
+/** A microclient in a process of its own, and the lines it has printed. */
+export class Microclient {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) =>
+      this.lines.push(line),
+    );
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    this.exited = new Promise((resolve) => child.once('exit', resolve));
+  }
+
+  static start(script: string, env: Record<string, string>): Microclient {
+    return new Microclient(
+      spawn(process.execPath, [script], {
+        env: { ...process.env, DATABASE_URL, NATS_URL, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+  }
+
+  ready(): Promise<void> {
+    return eventually(
+      () => this.lines.some((l) => /ready/.test(l)),
+      'the app is ready',
+      30_000,
+    );
+  }
+
+  stop(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.child.exitCode === null) this.child.kill(signal);
+  }
+}
