@@ -155,13 +155,6 @@ export class ConsumerExplorer {
         noEntityManager: `the app has no @nestjs/typeorm DataSource named "${name}" on PostgreSQL`,
       };
     }
-    if (this.client.driver !== 'pg') {
-      return {
-        opener: own,
-        noEntityManager:
-          'Chronicle runs on embedded PGlite, which TypeORM cannot share',
-      };
-    }
     const rows: { found: string | null }[] = await dataSource.query(
       'SELECT to_regclass($1)::text AS found',
       [schema.table('consumer_positions')],

@@ -10,3 +10,7 @@ export {
 } from './sql-client.js';
 export { segmentOf } from './read-all.js';
 export { StoreSchema } from './store-schema.js';
+export {
+  typeOrmConnectionOptions,
+  type TypeOrmConnectionOptions,
+} from './typeorm-connection.js';

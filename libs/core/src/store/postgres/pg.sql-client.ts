@@ -44,6 +44,12 @@ export class PgSqlClient implements SqlClient {
     return new PgSqlClient(pool, false, false);
   }
 
+  /** How the pool connects, for other libraries to reach the same database. */
+  connectionOptions(): pg.PoolConfig {
+    const pool = this.target as pg.Pool & { options?: pg.PoolConfig };
+    return { ...pool.options };
+  }
+
   async query<R extends object>(
     text: string,
     params: readonly SqlParameter[] = [],

@@ -28,6 +28,13 @@ export class PgliteSqlClient implements SqlClient {
     return new PgliteSqlClient(db, false, false);
   }
 
+  /** The PGlite instance, for other libraries to share (see `typeOrmConnectionOptions`). */
+  get database(): PGlite {
+    if (this.inTransaction)
+      throw new Error('A transaction client does not hand out its database');
+    return this.target as PGlite;
+  }
+
   async query<R extends object>(
     text: string,
     params: readonly SqlParameter[] = [],

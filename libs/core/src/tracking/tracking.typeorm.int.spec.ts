@@ -2,14 +2,22 @@ import { Module, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
-import { Column, Entity, PrimaryColumn, type EntityManager } from 'typeorm';
+import {
+  Column,
+  DataSource,
+  Entity,
+  PrimaryColumn,
+  type EntityManager,
+} from 'typeorm';
 import {
   ChronicleModule,
   Consumer,
   EventStore,
   HandleEvent,
   OnReset,
-  PgSqlClient,
+  SQL_CLIENT,
+  typeOrmConnectionOptions,
+  type SqlClient,
   TrackingService,
   type ConsumerContext,
   type StoredEvent,
@@ -63,15 +71,17 @@ class AccountSummaryProjection {
   }
 }
 
-describe('Consumers writing through a TypeORM EntityManager (PostgreSQL)', () => {
-  const pool = new pg.Pool({ connectionString: DATABASE_URL });
+// The same consumer on PostgreSQL and on the embedded PGlite: TypeORM reaches
+// Chronicle's database through typeOrmConnectionOptions in both.
+describe.each<[string, { url?: string; embedded?: boolean }]>([
+  ['PostgreSQL', { url: DATABASE_URL }],
+  ['embedded PGlite', { embedded: true }],
+])('Consumers writing through a TypeORM EntityManager (%s)', (_, database) => {
   let app: INestApplicationContext;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    await pool.query(`CREATE SCHEMA "${schema}"`);
-    await pool.query(
-      `CREATE TABLE "${schema}".account_summary (account text PRIMARY KEY, total int NOT NULL, events int NOT NULL)`,
-    );
+    flaky.failed = false;
     @Module({
       imports: [TypeOrmModule.forFeature([AccountSummary])],
       providers: [AccountSummaryProjection],
@@ -79,34 +89,45 @@ describe('Consumers writing through a TypeORM EntityManager (PostgreSQL)', () =>
     class ProjectionsModule {}
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot({
-          type: 'postgres',
-          url: DATABASE_URL,
-          entities: [AccountSummary],
-          synchronize: false,
-        }),
         ChronicleModule.forRoot({
-          database: { client: PgSqlClient.fromPool(pool), schema },
+          database: { ...database, schema },
           tracking: FAST_TRACKING,
+        }),
+        TypeOrmModule.forRootAsync({
+          inject: [SQL_CLIENT],
+          useFactory: (client: SqlClient) => ({
+            ...typeOrmConnectionOptions(client),
+            entities: [AccountSummary],
+            synchronize: false,
+          }),
         }),
         ProjectionsModule,
       ],
     }).compile();
+    dataSource = moduleRef.get(DataSource);
+    // Before the consumers start (init): the read model's table.
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await dataSource.query(
+      `CREATE TABLE "${schema}".account_summary (account text PRIMARY KEY, total int NOT NULL, events int NOT NULL)`,
+    );
     app = await moduleRef.init();
   });
 
   afterAll(async () => {
     await app?.close();
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool.end();
+    if (database.url) {
+      // The app's connections are closed: drop the test's schema on a new one.
+      const cleanup = new pg.Client({ connectionString: database.url });
+      await cleanup.connect();
+      await cleanup.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await cleanup.end();
+    }
   });
 
-  const rows = async () =>
-    (
-      await pool.query<{ account: string; total: number; events: number }>(
-        `SELECT account, total, events FROM "${schema}".account_summary ORDER BY account`,
-      )
-    ).rows;
+  const rows = () =>
+    dataSource.query<{ account: string; total: number; events: number }[]>(
+      `SELECT account, total, events FROM "${schema}".account_summary ORDER BY account`,
+    );
 
   it('commits the EntityManager writes with the position: a failed try leaves nothing behind, a reset replays identically', async () => {
     const store = app.get(EventStore);
