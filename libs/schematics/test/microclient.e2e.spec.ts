@@ -1,0 +1,168 @@
+import {
+  changed,
+  generate,
+  runSchematic,
+  type Files,
+} from './run-schematic.js';
+import { chronicleRepository, freshNestProject } from './workspaces.js';
+
+// The built collection (npm run build) run on a copy of this repository's
+// workspace and on a fresh `nest new` project.
+
+const DOMAIN = [
+  'apps/billing/src/app.module.ts',
+  'apps/billing/src/billing/billing-created.event.ts',
+  'apps/billing/src/billing/billing-titles.consumer.ts',
+  'apps/billing/src/billing/billing.aggregate.ts',
+  'apps/billing/src/billing/billing.module.ts',
+  'apps/billing/src/billing/billing.spec.ts',
+  'apps/billing/src/billing/create-billing.command.ts',
+  'apps/billing/src/billing/create-billing.handler.ts',
+  'apps/billing/src/health/health.controller.ts',
+  'apps/billing/src/main.ts',
+  'apps/billing/tsconfig.app.json',
+];
+
+const json = (files: Files, path: string): Record<string, unknown> =>
+  JSON.parse(files[path]) as Record<string, unknown>;
+
+describe('microclient in this repository', () => {
+  const before = chronicleRepository();
+  const after = generate('microclient', { name: 'billing' }, before);
+
+  it('writes the app and registers it with the build and the Nest CLI', () => {
+    expect(changed(before, after)).toEqual(
+      [...DOMAIN, 'nest-cli.json', 'tsconfig.build.json'].sort(),
+    );
+  });
+
+  it('keeps tsconfig.json type-checking the whole workspace', () => {
+    expect(after['tsconfig.json']).toBe(before['tsconfig.json']);
+  });
+
+  it('adds a composite tsconfig to the project references', () => {
+    expect(json(after, 'tsconfig.build.json').references).toContainEqual({
+      path: './apps/billing/tsconfig.app.json',
+    });
+    expect(json(after, 'apps/billing/tsconfig.app.json')).toMatchObject({
+      extends: '../../tsconfig.base.json',
+      compilerOptions: { composite: true, outDir: './dist' },
+      exclude: ['src/**/*.spec.ts'],
+      references: [{ path: '../../libs/core/tsconfig.lib.json' }],
+    });
+  });
+
+  it('registers the project in nest-cli.json', () => {
+    expect(json(after, 'nest-cli.json').projects).toMatchObject({
+      billing: { type: 'application', sourceRoot: 'apps/billing/src' },
+      orders: { sourceRoot: 'apps/orders/src' },
+    });
+  });
+
+  it('configures Chronicle for the app and names message types after it', () => {
+    expect(after['apps/billing/src/app.module.ts']).toContain(
+      "ChronicleModule.forRoot({ app: 'billing' })",
+    );
+    expect(
+      after['apps/billing/src/billing/create-billing.command.ts'],
+    ).toContain("@CommandType('billing.CreateBilling')");
+    expect(after['apps/billing/src/billing/billing.aggregate.ts']).toContain(
+      "@Aggregate({ type: 'billing.Billing' })",
+    );
+  });
+
+  it('formats with the workspace settings and imports with .js suffixes', () => {
+    const module = after['apps/billing/src/billing/billing.module.ts'];
+    expect(module).toContain("from './billing.aggregate.js';");
+    expect(module).not.toContain('"');
+  });
+
+  it('names the domain with the singular of a plural app name', () => {
+    const orders = generate('microclient', { name: 'invoices' }, before);
+    expect(orders['apps/invoices/src/invoices/invoice.aggregate.ts']).toContain(
+      'export class Invoice extends AggregateRoot',
+    );
+  });
+
+  it('is also `mc`', () => {
+    expect(generate('mc', { name: 'billing' }, before)).toEqual(after);
+  });
+
+  it('writes no spec with spec: false', () => {
+    const files = generate(
+      'microclient',
+      { name: 'billing', spec: false },
+      before,
+    );
+    expect(changed(before, files)).toEqual(
+      [...DOMAIN, 'nest-cli.json', 'tsconfig.build.json']
+        .filter((path) => !path.endsWith('.spec.ts'))
+        .sort(),
+    );
+  });
+
+  it('refuses a project that exists', () => {
+    expect(
+      runSchematic('microclient', { name: 'orders' }, before).error,
+    ).toEqual({
+      name: 'SchematicsException',
+      message:
+        'Project "orders" exists in nest-cli.json already: choose another name.',
+    });
+  });
+
+  it('refuses a name that cannot be a file, class and type name', () => {
+    expect(
+      runSchematic('microclient', { name: 'bill ing!' }, before).error,
+    ).toMatchObject({
+      name: 'SchematicsException',
+      message: expect.stringContaining(
+        '"bill ing!" is not a valid microclient name',
+      ),
+    });
+  });
+});
+
+describe('microclient in a fresh `nest new` project', () => {
+  const before = freshNestProject();
+  const after = generate('microclient', { name: 'billing' }, before);
+
+  it('turns the project into a monorepo with the default app under apps/', () => {
+    expect(after['apps/shop/src/main.ts']).toBe(before['src/main.ts']);
+    expect(after['src/main.ts']).toBeUndefined();
+    expect(json(after, 'nest-cli.json')).toMatchObject({
+      monorepo: true,
+      projects: {
+        billing: { root: 'apps/billing' },
+        shop: { root: 'apps/shop' },
+      },
+    });
+  });
+
+  it('builds with tsc, not a bundler', () => {
+    expect(json(after, 'nest-cli.json').compilerOptions).toMatchObject({
+      builder: 'tsc',
+    });
+  });
+
+  it("uses sub-app's tsconfig for `nest build billing`", () => {
+    expect(json(after, 'apps/billing/tsconfig.app.json')).toMatchObject({
+      extends: '../../tsconfig.json',
+    });
+    expect(json(after, 'tsconfig.json').references).toContainEqual({
+      path: './apps/billing/tsconfig.app.json',
+    });
+  });
+
+  it('writes the same domain, without the sample controller and its e2e test', () => {
+    for (const path of DOMAIN) expect(after[path]).toBeDefined();
+    expect(
+      Object.keys(after).filter(
+        (path) =>
+          path.startsWith('apps/billing/') &&
+          /controller|service|test\//.test(path) &&
+          !path.includes('/health/'),
+      ),
+    ).toEqual([]);
+  });
+});
