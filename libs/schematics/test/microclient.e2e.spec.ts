@@ -139,6 +139,13 @@ describe('microclient in a fresh `nest new` project', () => {
     });
   });
 
+  it('makes Chronicle the default collection, so later `nest g` needs no -c', () => {
+    expect(json(before, 'nest-cli.json').collection).toBe('@nestjs/schematics');
+    expect(json(after, 'nest-cli.json').collection).toBe(
+      '@chronicle/schematics',
+    );
+  });
+
   it('builds with tsc, not a bundler', () => {
     expect(json(after, 'nest-cli.json').compilerOptions).toMatchObject({
       builder: 'tsc',

@@ -45,8 +45,7 @@ export function chronicleRepository(): Files {
 
 /**
  * What `nest new shop` writes, made by @nestjs/schematics' `application`
- * schematic resolved through Chronicle's collection, with the collection
- * switched as the getting-started guide does.
+ * schematic resolved through Chronicle's collection.
  */
 export function freshNestProject(): Files {
   const made = generate(
@@ -58,9 +57,5 @@ export function freshNestProject(): Files {
   for (const [path, text] of Object.entries(made)) {
     files[path.replace(/^shop\//, '')] = text;
   }
-  files['nest-cli.json'] = files['nest-cli.json'].replace(
-    '"@nestjs/schematics"',
-    '"@chronicle/schematics"',
-  );
   return files;
 }

@@ -91,6 +91,7 @@ export function main(options: MicroclientOptions): Rule {
         ? useProjectReferences(root, rootTsConfig, options.specFileSuffix)
         : noop(),
       wasMonorepo ? noop() : useTscBuilder(),
+      useChronicleCollection(),
       // The templates are formatted for one name length; the workspace's
       // Prettier settles the line breaks for this one.
       formatWritten(),
@@ -197,6 +198,27 @@ function useProjectReferences(
         `${JSON.stringify(build, null, 2)}\n`,
       );
     }
+    return tree;
+  };
+}
+
+/**
+ * After `nest g microclient -c @chronicle/schematics`, make the collection the
+ * workspace's default, so `nest g command ...` needs no -c; the built-ins
+ * still resolve through it. Another collection the user chose stays.
+ */
+function useChronicleCollection(): Rule {
+  return (tree) => {
+    if (!tree.exists('nest-cli.json')) return tree;
+    const config = tree.readJson('nest-cli.json') as { collection?: string };
+    if (
+      config.collection !== undefined &&
+      config.collection !== '@nestjs/schematics'
+    ) {
+      return tree;
+    }
+    config.collection = '@chronicle/schematics';
+    tree.overwrite('nest-cli.json', `${JSON.stringify(config, null, 2)}\n`);
     return tree;
   };
 }
