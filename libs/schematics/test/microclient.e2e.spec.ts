@@ -78,9 +78,13 @@ describe('microclient in this repository', () => {
   });
 
   it('names the domain with the singular of a plural app name', () => {
-    const orders = generate('microclient', { name: 'invoices' }, before);
-    expect(orders['apps/invoices/src/invoices/invoice.aggregate.ts']).toContain(
-      'export class Invoice extends AggregateRoot',
+    const invoices = generate('microclient', { name: 'invoices' }, before);
+    expect(
+      invoices['apps/invoices/src/invoices/invoice.aggregate.ts'],
+    ).toContain('export class Invoice extends AggregateRoot');
+    const status = generate('microclient', { name: 'status' }, before);
+    expect(status['apps/status/src/status/status.aggregate.ts']).toContain(
+      'export class Status extends AggregateRoot',
     );
   });
 

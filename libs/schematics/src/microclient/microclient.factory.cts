@@ -111,10 +111,11 @@ function keepFinalNewlines(paths: readonly string[]): Rule {
   };
 }
 
-/** `orders` gives `order`, `categories` `category`; names that are not plurals stay. */
+/** `orders` gives `order`, `categories` `category`; `billing` or `status` stay. */
 function singular(name: string): string {
   if (name.endsWith('ies')) return `${name.slice(0, -3)}y`;
-  if (/[^s]s$/.test(name)) return name.slice(0, -1);
+  // Not "status" or "analysis": their last s is not a plural's.
+  if (/[^sui]s$/.test(name)) return name.slice(0, -1);
   return name;
 }
 
