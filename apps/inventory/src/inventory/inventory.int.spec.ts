@@ -111,6 +111,21 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
         .expectState(StockItem, 'fig', (item) => item.available === 5);
     });
 
+    it('reserves an order once, however often it is asked', async () => {
+      await fixture
+        .given(
+          onAggregate(
+            StockItem,
+            'ham',
+            new StockAdded('ham', 3),
+            new StockReserved('ham', 'o-7', 3),
+          ),
+        )
+        .when(new ReserveStock('o-7', [{ sku: 'ham', quantity: 3 }]))
+        .expectResult({ reserved: true })
+        .expectNoEvents();
+    });
+
     it('gives back what a cancelled order held', async () => {
       await fixture
         .given(

@@ -20,6 +20,11 @@ export class StockItem extends AggregateRoot {
     this.apply(new StockAdded(this.id, quantity));
   }
 
+  /** Whether the order holds this SKU already, or could: a re-sent reservation is no shortage. */
+  canReserve(orderId: string, quantity: number): boolean {
+    return orderId in this.reservations || this.available >= quantity;
+  }
+
   /** Holds `quantity` for the order; an order holds a SKU at most once. */
   reserve(orderId: string, quantity: number): void {
     if (orderId in this.reservations) return;

@@ -34,8 +34,9 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStock> {
     const items: StockItem[] = [];
     for (const line of lines)
       items.push(await this.items.loadOrCreate(line.sku));
+    // Consumers deliver at least once: the same order may come again.
     const short = lines.findIndex(
-      (line, i) => items[i].available < line.quantity,
+      (line, i) => !items[i].canReserve(orderId, line.quantity),
     );
     if (short >= 0) {
       items[short].reportShortage(orderId, lines[short].quantity);
