@@ -103,7 +103,11 @@ describe('chronicle show and chronicle streams, on built code', () => {
       'orders.OrderPlaced',
       'orders.OrderConfirmed',
     ]);
-    expect(shown.state).toEqual({ status: 'confirmed', total: 6 });
+    expect(shown.state).toEqual({
+      status: 'confirmed',
+      total: 6,
+      lines: [{ sku: 'jam', quantity: 2, unitPrice: 3 }],
+    });
 
     const now = await chronicle('show', [
       'orders.Order',

@@ -3,31 +3,41 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-// `npm start` is the first thing a newcomer runs: the built demo must work as a process.
+// `npm start` is the first thing a newcomer runs: the built demo must work as
+// a process, on the embedded store even when a DATABASE_URL is set.
 describe('the demo (npm start)', () => {
-  it('runs the orders scenario on the embedded store and prints the timeline', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['apps/orders/dist/demo.js'],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
-        },
-        timeout: 60_000,
+  it('runs the shop scenario in one process and prints the timeline', async () => {
+    const { stdout } = await run(process.execPath, ['apps/shop/dist/demo.js'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        NATS_URL: 'nats://127.0.0.1:1',
       },
-    );
+      timeout: 60_000,
+    });
     expect(stdout).toContain('embedded PGlite');
+    // Commands, whoever sent them, and the events they caused.
+    expect(stdout).toMatch(/command {2}orders\.PlaceOrder +\{"orderId":"o-1"/);
     expect(stdout).toMatch(
-      /event {2}orders\.OrderPlaced +orders\.Order-o-1 v1/,
+      /command {2}inventory\.ReserveStock +\{"orderId":"o-1"/,
     );
-    expect(stdout).toContain(
-      'invalid lines[0].quantity: quantity must not be less than 1',
-    );
-    expect(stdout).toContain('at v1: placed; now (v2): confirmed');
     expect(stdout).toMatch(
-      /4 {2}orders\.Order-o-2 +v2 {2}orders\.OrderCancelled/,
+      /event {2}orders\.OrderConfirmed +orders\.Order-o-1 v2/,
     );
+    // The payment deadline fires as a scheduled command.
+    expect(stdout).toMatch(/schedule orders\.payment-deadline\.o-4 due at/);
+    expect(stdout).toMatch(
+      /command {2}orders\.ExpireOrder +\{"orderId":"o-4"\}/,
+    );
+    // The projection and the outcome of each order.
+    expect(stdout).toMatch(/scone +on hand +5 +reserved +3 +available +2/);
+    expect(stdout).toMatch(/tea +on hand +10 +reserved +2 +available +8/);
+    expect(stdout).toMatch(/o-1 +confirmed/);
+    expect(stdout).toMatch(
+      /o-2 +cancelled .*\(payment declined: 600 is over the card limit of 500\)/,
+    );
+    expect(stdout).toMatch(/o-3 +cancelled .*\(out of stock: scone\)/);
+    expect(stdout).toMatch(/o-4 +cancelled .*\(payment not received in time\)/);
     expect(stdout.trim().endsWith('Done.')).toBe(true);
   });
 });

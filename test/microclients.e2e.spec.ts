@@ -20,7 +20,7 @@ import {
   GetOrder,
   OrderLine,
   PlaceOrder,
-} from '../apps/orders/src/orders/index.js';
+} from '@shop/contracts';
 
 /** The sending side: a Nest app in this process that handles nothing itself. */
 async function startCaller(

@@ -25,6 +25,10 @@ export class Microclient {
     );
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   ready(): Promise<void> {
     return eventually(
       () => this.lines.some((l) => /ready/.test(l)),

@@ -2,10 +2,7 @@ import { ChronicleModule } from '@chronicle/core';
 import { Module } from '@nestjs/common';
 import { OrdersModule } from './orders/index.js';
 
-/**
- * The orders microclient. With no DATABASE_URL it runs embedded (PGlite in
- * memory); with one, on PostgreSQL. Nothing else changes.
- */
+/** The orders microclient: configured from DATABASE_URL and NATS_URL (embedded without them). */
 @Module({
   imports: [ChronicleModule.forRoot({ app: 'orders' }), OrdersModule],
 })

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 
-// A microclient has no HTTP endpoints of its own: an application context is enough.
+// A microclient serves no HTTP of its own: an application context is enough.
 const app = await NestFactory.createApplicationContext(AppModule);
 app.enableShutdownHooks();
 new Logger('orders').log(

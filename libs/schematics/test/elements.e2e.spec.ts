@@ -1,5 +1,5 @@
 import { changed, generate, runSchematic } from './run-schematic.js';
-import { chronicleRepository } from './workspaces.js';
+import { chronicleRepository, repositoryProjects } from './workspaces.js';
 
 // aggregate, command, query, event and consumer on a copy of this repository's
 // workspace, in its orders app.
@@ -46,7 +46,9 @@ describe('command', () => {
         'apps/orders/src/orders/ship-order/ship-order.handler.ts',
       ].sort(),
     );
-    expect(after[ORDERS_MODULE]).toContain('    ShipOrderHandler,\n');
+    expect(after[ORDERS_MODULE]).toContain(
+      'providers: [PlaceOrderHandler, ShipOrderHandler]',
+    );
     expect(after[ORDERS_MODULE]).toContain(
       "import { ShipOrderHandler } from './ship-order/ship-order.handler.js';",
     );
@@ -94,12 +96,12 @@ describe('command', () => {
 
   it('refuses a project nest-cli.json does not list, naming the ones it does', () => {
     expect(
-      runSchematic('command', { name: 'ship-order', project: 'shop' }, before)
+      runSchematic('command', { name: 'ship-order', project: 'nope' }, before)
         .error,
     ).toEqual({
       name: 'SchematicsException',
       message:
-        'Project "shop" is not in nest-cli.json (its projects: orders, core, testing). ' +
+        `Project "nope" is not in nest-cli.json (its projects: ${repositoryProjects().join(', ')}). ` +
         'Pass -p with one of them, or leave it out to use the default project.',
     });
   });
@@ -135,7 +137,9 @@ describe('query', () => {
     expect(
       after['apps/orders/src/orders/count-orders/count-orders.query.ts'],
     ).toContain("@QueryType('orders.CountOrders')");
-    expect(after[ORDERS_MODULE]).toContain('    CountOrdersHandler,\n');
+    expect(after[ORDERS_MODULE]).toContain(
+      'providers: [PlaceOrderHandler, CountOrdersHandler]',
+    );
   });
 });
 
@@ -219,7 +223,9 @@ describe('consumer', () => {
     expect(consumer).toContain(
       "import { OrderPlaced } from '../order.events.js';",
     );
-    expect(after[ORDERS_MODULE]).toContain('    OrderTotalsConsumer,\n');
+    expect(after[ORDERS_MODULE]).toContain(
+      'providers: [PlaceOrderHandler, OrderTotalsConsumer]',
+    );
   });
 
   it('says to generate an event first when the app has none', () => {

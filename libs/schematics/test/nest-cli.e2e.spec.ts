@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chronicleRepository } from './workspaces.js';
+import { chronicleRepository, repositoryProjects } from './workspaces.js';
 
 // The real `nest g`, in a copy of this repository's workspace whose
 // nest-cli.json names @chronicle/schematics as its collection: the CLI finds
@@ -83,9 +83,9 @@ it('still runs the built-ins: `nest g service`', () => {
 });
 
 it('reports an unknown project with the projects it knows', () => {
-  const output = nestGenerate('query', 'count-orders', '-p', 'shop');
+  const output = nestGenerate('query', 'count-orders', '-p', 'nope');
   expect(output).toContain(
-    'Project "shop" is not in nest-cli.json (its projects: orders, core, testing).',
+    `Project "nope" is not in nest-cli.json (its projects: ${repositoryProjects().join(', ')}).`,
   );
   expect(existsSync(join(workspace, 'apps/orders/src/count-orders'))).toBe(
     false,

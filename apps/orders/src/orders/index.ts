@@ -1,14 +1,5 @@
-export {
-  Order,
-  OrderRuleViolated,
-  type OrderStatus,
-} from './order.aggregate.js';
-export {
-  CancelOrder,
-  ConfirmOrder,
-  OrderLine,
-  PlaceOrder,
-} from './order.commands.js';
-export { OrderCancelled, OrderConfirmed, OrderPlaced } from './order.events.js';
-export { GetOrder, type OrderView } from './order.queries.js';
+export { ExpireOrder, paymentDeadlineOf } from './expire-order.command.js';
+export { Order, OrderRuleViolated } from './order.aggregate.js';
+export { OrderProcess } from './order.process.js';
 export { OrdersModule } from './orders.module.js';
+export { PAYMENT_TIMEOUT } from './payment-timeout.js';

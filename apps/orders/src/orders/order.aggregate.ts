@@ -1,17 +1,22 @@
 import { Aggregate, AggregateRoot, Apply } from '@chronicle/core';
-import type { OrderLine } from './order.commands.js';
-import { OrderCancelled, OrderConfirmed, OrderPlaced } from './order.events.js';
+import {
+  OrderCancelled,
+  OrderConfirmed,
+  OrderPlaced,
+  type OrderLineData,
+  type OrderStatus,
+} from '@shop/contracts';
 
-export type OrderStatus = 'new' | 'placed' | 'confirmed' | 'cancelled';
-
+/** A rule of the order's life was broken (confirming a cancelled order...). */
 export class OrderRuleViolated extends Error {}
 
 @Aggregate({ type: 'orders.Order' })
 export class Order extends AggregateRoot {
   status: OrderStatus = 'new';
   total = 0;
+  lines: OrderLineData[] = [];
 
-  place(customerId: string, lines: OrderLine[]): void {
+  place(customerId: string, lines: readonly OrderLineData[]): void {
     if (this.status !== 'new')
       throw new OrderRuleViolated(`Order ${this.id} was already placed`);
     const total = lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0);
@@ -19,7 +24,11 @@ export class Order extends AggregateRoot {
       new OrderPlaced(
         this.id,
         customerId,
-        lines.map((l) => ({ ...l })),
+        lines.map(({ sku, quantity, unitPrice }) => ({
+          sku,
+          quantity,
+          unitPrice,
+        })),
         total,
       ),
     );
@@ -39,10 +48,17 @@ export class Order extends AggregateRoot {
     this.apply(new OrderCancelled(this.id, reason));
   }
 
+  /** The payment deadline passed: only an order still waiting for its payment is cancelled. */
+  expire(): void {
+    if (this.status === 'placed')
+      this.apply(new OrderCancelled(this.id, 'payment not received in time'));
+  }
+
   @Apply(OrderPlaced)
   private onPlaced(event: OrderPlaced): void {
     this.status = 'placed';
     this.total = event.total;
+    this.lines = event.lines;
   }
 
   @Apply(OrderConfirmed)

@@ -1,4 +1,5 @@
-import { IsEmail } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsEmail, IsInt, Min, ValidateNested } from 'class-validator';
 import {
   CommandType,
   createEnvelope,
@@ -15,6 +16,19 @@ import {
 class RegisterUser {
   @IsEmail()
   email = 'not-an-email';
+}
+
+class ItemLine {
+  @IsInt()
+  @Min(1)
+  quantity: number;
+}
+
+@CommandType('unit.ReserveItems')
+class ReserveItems {
+  @ValidateNested({ each: true })
+  @Type(() => ItemLine)
+  lines: ItemLine[];
 }
 
 @EventType('unit.UserRegistered', { revision: 3 })
@@ -118,6 +132,25 @@ describe('validation', () => {
     expect((error as Error).message).toBe(
       'Invalid unit.RegisterUser: email (isEmail: email must be an email)',
     );
+  });
+
+  it('checks nested fields built as plain objects, as they would arrive over the wire', async () => {
+    const order = Object.assign(new ReserveItems(), {
+      lines: [{ quantity: 2 }, { quantity: 0 }],
+    });
+    const error = await validateMessage(order, 'unit.ReserveItems').catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      violations: [
+        {
+          field: 'lines[1].quantity',
+          constraints: { min: expect.any(String) },
+        },
+      ],
+    });
+    // The message itself is left as it was built.
+    expect(order.lines[1]).not.toBeInstanceOf(ItemLine);
   });
 
   it('lets a message without constraints through', async () => {

@@ -3,6 +3,8 @@ import {
   validate,
   type ValidationError as ClassValidatorError,
 } from 'class-validator';
+import type { MessageClass } from './message-type.registry.js';
+import { fromPayload, toPayload } from './serialization.js';
 import { ValidationError, type FieldViolation } from './validation.error.js';
 
 function fieldPath(parent: string, property: string): string {
@@ -23,11 +25,18 @@ function flatten(
   });
 }
 
-const constrained = new WeakMap<object, boolean>();
+interface Constraints {
+  /** Any class-validator constraint at all. */
+  readonly any: boolean;
+  /** A `@ValidateNested` field, whose value only a rebuilt message holds as class instances. */
+  readonly nested: boolean;
+}
 
-/** Whether a class has any class-validator constraint (asked once per class). */
-function hasConstraints(target: object): boolean {
-  let known = constrained.get(target);
+const constraintsByClass = new WeakMap<object, Constraints>();
+
+/** What a class asks of the validator (asked once per class). */
+function constraintsOf(target: object): Constraints {
+  let known = constraintsByClass.get(target);
   if (known === undefined) {
     const metadata = getMetadataStorage().getTargetValidationMetadatas(
       target as new () => object,
@@ -35,8 +44,11 @@ function hasConstraints(target: object): boolean {
       true,
       false,
     );
-    known = metadata.length > 0;
-    constrained.set(target, known);
+    known = {
+      any: metadata.length > 0,
+      nested: metadata.some((m) => m.type === 'nestedValidation'),
+    };
+    constraintsByClass.set(target, known);
   }
   return known;
 }
@@ -51,8 +63,19 @@ export async function validateMessage(
 ): Promise<void> {
   // Most messages are checked on every send: skip the validator's async walk
   // for classes that declare nothing to check.
-  if (!hasConstraints(message.constructor)) return;
-  const errors = await validate(message, { forbidUnknownValues: false });
+  const constraints = constraintsOf(message.constructor);
+  if (!constraints.any) return;
+  // Nested fields built in process may be plain objects (`lines: [{ sku, quantity }]`),
+  // which class-validator cannot check; over the wire they arrive as instances of
+  // their @Type. Check what the handler would receive from another process, so a
+  // message is valid or invalid the same way wherever it is handled.
+  const subject = constraints.nested
+    ? fromPayload(
+        message.constructor as MessageClass<object>,
+        toPayload(message),
+      )
+    : message;
+  const errors = await validate(subject, { forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new ValidationError(typeName, flatten(errors));
   }

@@ -38,7 +38,7 @@ export class SchedulePoller {
     private readonly clock: Clock,
     private readonly options: ResolvedSchedulingOptions,
     private readonly logger: Logger,
-    /** The schedule types and periodic ids this instance has handlers for. */
+    /** What this instance can deliver: its schedule types and periodic ids, and the command types it knows. */
     private readonly types: readonly string[],
   ) {}
 

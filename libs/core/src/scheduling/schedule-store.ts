@@ -112,10 +112,12 @@ const CANCEL = (s: StoreSchema) =>
 const GET = (s: StoreSchema) =>
   `SELECT ${columns('sch')} FROM ${s.table('schedules')} AS sch WHERE id = $1::text`;
 
-// Which rows this instance can deliver: commands (any instance can send them)
-// and the schedule types and periodic methods it has handlers for.
+// Which rows this instance can deliver: the commands whose classes it knows
+// (it can rebuild and send them, wherever they are handled), and the schedule
+// types and periodic methods it has handlers for. Apps sharing one store
+// never claim each other's private commands.
 const deliverable = (types: string) => `status = 'scheduled'
-  AND (kind = 'command' OR type IN (SELECT jsonb_array_elements_text(${types}::jsonb)))`;
+  AND type IN (SELECT jsonb_array_elements_text(${types}::jsonb))`;
 
 const CLAIM = (s: StoreSchema) => `
   UPDATE ${s.table('schedules')} AS sch

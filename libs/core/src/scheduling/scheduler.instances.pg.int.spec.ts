@@ -8,6 +8,7 @@ import {
 import { freshSchema, postgresDatabase } from '../../test/databases.js';
 import { createSchedulingApp } from '../../test/scheduling-app.js';
 import {
+  ExpireOrder,
   PaymentTimeout,
   ScheduleRecorder,
 } from '../../test/scheduling.fixture.js';
@@ -92,5 +93,33 @@ describe('Scheduler with two instances on PostgreSQL', () => {
         before.reduce((a, b) => a + b, 0) + 1,
       'schedule delivered by either instance',
     );
+  });
+
+  it('leaves a scheduled command it has no class for to the apps that have it', async () => {
+    const scheduler = apps[0].get(Scheduler);
+    // As another app sharing the store would write it: a command private to that app.
+    const foreign = await scheduler.schedule(
+      new ExpireOrder('o-foreign'),
+      { delay: '1m' },
+      { id: 'foreign-command' },
+    );
+    await database
+      .client()
+      .query(
+        `UPDATE "${schema}".schedules SET type = 'elsewhere.PrivateCommand' WHERE id = $1`,
+        [foreign],
+      );
+    // A command both instances know, due later: once it has run, the pollers
+    // have looked at the foreign one and passed it by.
+    await scheduler.schedule(new ExpireOrder('o-known'), { delay: '2m' });
+    clock.advanceTimeBy('2m');
+    await waitUntil(
+      () => recorders().some((r) => r.of('ExpireOrder').length > 0),
+      'the known command delivered',
+    );
+    expect(await scheduler.get(foreign)).toMatchObject({
+      status: 'scheduled',
+      attempts: 0,
+    });
   });
 });

@@ -15,7 +15,11 @@ import {
   TRANSPORT_OPTIONS,
   type ResolvedTransportOptions,
 } from '../transport/index.js';
-import { newMessageId, type MessageClass } from '../messages/index.js';
+import {
+  MessageTypeRegistry,
+  newMessageId,
+  type MessageClass,
+} from '../messages/index.js';
 import { Clock } from './clock.js';
 import { nextOccurrence, storedPeriodic } from './periodic.js';
 import {
@@ -90,7 +94,7 @@ export class SchedulingRunner
       this.clock,
       options,
       this.logger,
-      handlers.keys(),
+      [...handlers.keys(), ...knownCommandTypes()],
     );
     await this.poller.start();
   }
@@ -172,4 +176,11 @@ export class SchedulingRunner
       });
     }
   }
+}
+
+/** The command types whose classes this process has loaded: those it can deliver when due. */
+function knownCommandTypes(): string[] {
+  return MessageTypeRegistry.all()
+    .filter((info) => info.kind === 'command')
+    .map((info) => info.name);
 }

@@ -1,4 +1,10 @@
-import { Command, CommandType } from '@chronicle/core';
+import {
+  Command,
+  CommandType,
+  EventType,
+  Query,
+  QueryType,
+} from '@chronicle/core';
 import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
@@ -9,6 +15,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+
+// ---- commands (handled by orders) ----
 
 export class OrderLine {
   @IsString()
@@ -77,4 +85,59 @@ export class CancelOrder extends Command<void> {
     this.orderId = orderId;
     this.reason = reason;
   }
+}
+
+// ---- queries (answered by orders) ----
+
+export type OrderStatus = 'new' | 'placed' | 'confirmed' | 'cancelled';
+
+export interface OrderView {
+  readonly orderId: string;
+  readonly status: OrderStatus;
+  readonly total: number;
+  readonly lines: readonly OrderLineData[];
+  readonly version: number;
+}
+
+@QueryType('orders.GetOrder')
+export class GetOrder extends Query<OrderView> {
+  @IsString()
+  @IsNotEmpty()
+  readonly orderId: string;
+
+  constructor(orderId: string) {
+    super();
+    this.orderId = orderId;
+  }
+}
+
+// ---- events (published by orders) ----
+
+export interface OrderLineData {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly unitPrice: number;
+}
+
+@EventType('orders.OrderPlaced')
+export class OrderPlaced {
+  constructor(
+    readonly orderId: string,
+    readonly customerId: string,
+    readonly lines: OrderLineData[],
+    readonly total: number,
+  ) {}
+}
+
+@EventType('orders.OrderConfirmed')
+export class OrderConfirmed {
+  constructor(readonly orderId: string) {}
+}
+
+@EventType('orders.OrderCancelled')
+export class OrderCancelled {
+  constructor(
+    readonly orderId: string,
+    readonly reason: string,
+  ) {}
 }
