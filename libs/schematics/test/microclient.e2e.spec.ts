@@ -115,6 +115,16 @@ describe('microclient in this repository', () => {
     });
   });
 
+  it('refuses to write over a folder that is there', () => {
+    const taken = { ...before, 'apps/billing/README.md': '# billing\n' };
+    expect(
+      runSchematic('microclient', { name: 'billing' }, taken).error,
+    ).toEqual({
+      name: 'SchematicsException',
+      message: 'apps/billing exists already: choose another name or remove it.',
+    });
+  });
+
   it('refuses a name that cannot be a file, class and type name', () => {
     expect(
       runSchematic('microclient', { name: 'bill ing!' }, before).error,
