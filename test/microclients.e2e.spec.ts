@@ -1,19 +1,9 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { INestApplicationContext } from '@nestjs/common';
 import {
-  ChronicleModule,
   CommandBus,
   RemoteHandlerError,
   ValidationError,
 } from '@chronicle/core';
-import { DATABASE_URL, freshSchema } from '../libs/core/test/databases.js';
-import { Microclient } from './support/microclient.js';
-import {
-  eventually,
-  freshNamespace,
-  NATS_URL,
-} from '../libs/core/test/nats.js';
-import { ShipParcel, SlowParcel } from '../libs/core/test/shipping.fixture.js';
 import {
   CancelOrder,
   ConfirmOrder,
@@ -21,25 +11,10 @@ import {
   OrderLine,
   PlaceOrder,
 } from '@shop/contracts';
-
-/** The sending side: a Nest app in this process that handles nothing itself. */
-async function startCaller(
-  namespace: string,
-): Promise<INestApplicationContext> {
-  @Module({})
-  class CallerModule {}
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      ChronicleModule.forRoot({
-        app: 'caller',
-        database: { url: DATABASE_URL, schema: freshSchema('caller') },
-        transport: { nats: NATS_URL, namespace },
-      }),
-      CallerModule,
-    ],
-  }).compile();
-  return moduleRef.init();
-}
+import { freshSchema } from '../libs/core/test/databases.js';
+import { eventually, freshNamespace } from '../libs/core/test/nats.js';
+import { ShipParcel, SlowParcel } from '../libs/core/test/shipping.fixture.js';
+import { Microclient, startCaller } from './support/microclient.js';
 
 describe('microclients in separate processes over NATS', () => {
   const started: Microclient[] = [];

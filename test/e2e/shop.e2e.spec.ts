@@ -1,8 +1,6 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { INestApplicationContext } from '@nestjs/common';
 import pg from 'pg';
 import {
-  ChronicleModule,
   Command,
   CommandBus,
   PgSqlClient,
@@ -15,12 +13,8 @@ import {
   PlaceOrder,
 } from '@shop/contracts';
 import { DATABASE_URL, freshSchema } from '../../libs/core/test/databases.js';
-import {
-  eventually,
-  freshNamespace,
-  NATS_URL,
-} from '../../libs/core/test/nats.js';
-import { Microclient } from '../support/microclient.js';
+import { eventually, freshNamespace } from '../../libs/core/test/nats.js';
+import { Microclient, startCaller } from '../support/microclient.js';
 
 /*
  * The shop as it runs in production: orders, two payments instances and two
@@ -71,19 +65,7 @@ class Shop {
         await process.ready();
       }
     }
-    @Module({})
-    class CustomerModule {}
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ChronicleModule.forRoot({
-          app: 'customer',
-          database: { url: DATABASE_URL, schema: freshSchema('customer') },
-          transport: { nats: NATS_URL, namespace: this.namespace },
-        }),
-        CustomerModule,
-      ],
-    }).compile();
-    this.customer = await moduleRef.init();
+    this.customer = await startCaller(this.namespace);
   }
 
   send<R>(command: Command<R>): Promise<R> {

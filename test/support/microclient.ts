@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { DATABASE_URL } from '../../libs/core/test/databases.js';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ChronicleModule } from '@chronicle/core';
+import { DATABASE_URL, freshSchema } from '../../libs/core/test/databases.js';
 import { eventually, NATS_URL } from '../../libs/core/test/nats.js';
 
 /** A microclient in a process of its own, and the lines it has printed. */
@@ -40,4 +43,23 @@ export class Microclient {
   stop(signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.child.exitCode === null) this.child.kill(signal);
   }
+}
+
+/** The sending side: a Nest app in this process that handles nothing itself. */
+export async function startCaller(
+  namespace: string,
+): Promise<INestApplicationContext> {
+  @Module({})
+  class CallerModule {}
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ChronicleModule.forRoot({
+        app: 'caller',
+        database: { url: DATABASE_URL, schema: freshSchema('caller') },
+        transport: { nats: NATS_URL, namespace },
+      }),
+      CallerModule,
+    ],
+  }).compile();
+  return moduleRef.init();
 }
