@@ -2,17 +2,48 @@ import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { PgliteSqlClient, PgSqlClient, type SqlClient } from '@chronicle/core';
 
-let shared: Promise<PGlite> | undefined;
+interface SharedPglite {
+  readonly db: Promise<PGlite>;
+  users: number;
+  closing?: NodeJS.Timeout;
+}
+
+let shared: SharedPglite | undefined;
 
 /**
  * One embedded database per test process: PGlite takes seconds to boot, so
  * fixtures share it and each gets a schema of its own instead.
  */
-async function sharedPglite(): Promise<PGlite> {
-  shared ??= import('@electric-sql/pglite').then(({ PGlite }) =>
-    PGlite.create(),
-  );
-  return shared;
+function acquirePglite(): Promise<PGlite> {
+  shared ??= {
+    db: import('@electric-sql/pglite').then(({ PGlite }) => PGlite.create()),
+    users: 0,
+  };
+  clearTimeout(shared.closing);
+  shared.users++;
+  return shared.db;
+}
+
+/**
+ * Closes the database a moment after its last fixture: the next describe's
+ * fixture, created right after, still finds it open, and a test process
+ * that is done can exit (an open PGlite holds a 10 s timer, which kept Jest
+ * waiting after the last test).
+ */
+function releasePglite(): void {
+  const current = shared;
+  if (!current || --current.users > 0) return;
+  current.closing = setTimeout(() => {
+    if (shared !== current || current.users > 0) return;
+    shared = undefined;
+    void current.db.then((db) => db.close());
+  }, 250);
+  current.closing.unref();
+}
+
+/** Whether the shared embedded database is open (or opening): for tests of the above. */
+export function sharedPgliteIsOpen(): boolean {
+  return shared !== undefined;
 }
 
 export interface FixtureDatabase {
@@ -26,12 +57,18 @@ export function freshFixtureSchema(): string {
 }
 
 export async function embeddedDatabase(): Promise<FixtureDatabase> {
-  const client = PgliteSqlClient.fromInstance(await sharedPglite());
+  const client = PgliteSqlClient.fromInstance(await acquirePglite());
   const schema = freshFixtureSchema();
   return {
     client,
     schema,
-    dispose: () => client.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`),
+    async dispose() {
+      try {
+        await client.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        releasePglite();
+      }
+    },
   };
 }
 

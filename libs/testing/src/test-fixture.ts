@@ -80,6 +80,26 @@ export class TestFixture {
           }
         : { local: true };
     const clock = new ManualClock(options.startAt ?? new Date());
+    try {
+      return new TestFixture(
+        await TestFixture.start(options, database, transport, clock),
+        mode,
+        clock,
+        database,
+      );
+    } catch (error) {
+      // A module that fails to compile or start leaves nothing open behind it.
+      await database.dispose().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private static async start(
+    options: TestFixtureOptions,
+    database: FixtureDatabase,
+    transport: ChronicleModuleOptions['transport'],
+    clock: ManualClock,
+  ): Promise<INestApplicationContext> {
     const moduleRef = await Test.createTestingModule({
       imports: [
         ChronicleModule.forRoot({
@@ -99,8 +119,7 @@ export class TestFixture {
       ],
       providers: options.providers ?? [],
     }).compile();
-    const app = await moduleRef.init();
-    return new TestFixture(app, mode, clock, database);
+    return moduleRef.init();
   }
 
   /**
