@@ -151,6 +151,16 @@ describe('validation', () => {
     });
     // The message itself is left as it was built.
     expect(order.lines[1]).not.toBeInstanceOf(ItemLine);
+
+    // Built with its classes, it is checked as it stands, with the same result.
+    const built = Object.assign(new ReserveItems(), {
+      lines: [Object.assign(new ItemLine(), { quantity: 0 })],
+    });
+    await expect(
+      validateMessage(built, 'unit.ReserveItems'),
+    ).rejects.toMatchObject({
+      violations: [{ field: 'lines[0].quantity' }],
+    });
   });
 
   it('lets a message without constraints through', async () => {

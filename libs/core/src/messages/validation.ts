@@ -28,8 +28,8 @@ function flatten(
 interface Constraints {
   /** Any class-validator constraint at all. */
   readonly any: boolean;
-  /** A `@ValidateNested` field, whose value only a rebuilt message holds as class instances. */
-  readonly nested: boolean;
+  /** The `@ValidateNested` fields, whose values a message built in process may hold as plain objects. */
+  readonly nested: readonly string[];
 }
 
 const constraintsByClass = new WeakMap<object, Constraints>();
@@ -46,11 +46,32 @@ function constraintsOf(target: object): Constraints {
     );
     known = {
       any: metadata.length > 0,
-      nested: metadata.some((m) => m.type === 'nestedValidation'),
+      nested: [
+        ...new Set(
+          metadata
+            .filter((m) => m.type === 'nestedValidation')
+            .map((m) => m.propertyName),
+        ),
+      ],
     };
     constraintsByClass.set(target, known);
   }
   return known;
+}
+
+const isPlainObject = (value: unknown): boolean =>
+  value !== null &&
+  typeof value === 'object' &&
+  Object.getPrototypeOf(value) === Object.prototype;
+
+/** Whether a nested field holds a plain object (or an array with one), which the validator would skip. */
+function holdsPlainNested(message: object, fields: readonly string[]): boolean {
+  return fields.some((field) => {
+    const value = (message as Record<string, unknown>)[field];
+    return Array.isArray(value)
+      ? value.some(isPlainObject)
+      : isPlainObject(value);
+  });
 }
 
 /**
@@ -69,7 +90,9 @@ export async function validateMessage(
   // which class-validator cannot check; over the wire they arrive as instances of
   // their @Type. Check what the handler would receive from another process, so a
   // message is valid or invalid the same way wherever it is handled.
-  const subject = constraints.nested
+  // A message that already holds instances (rebuilt off the wire, or built
+  // with its classes) is checked as it is: no second round trip.
+  const subject = holdsPlainNested(message, constraints.nested)
     ? fromPayload(
         message.constructor as MessageClass<object>,
         toPayload(message),
