@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { ICommandHandler, IQueryHandler } from '@nestjs/cqrs';
 import {
   createEnvelope,
+  isFirstSend,
   MessageContext,
   validateMessage,
   type Envelope,
@@ -49,42 +50,51 @@ export class CommandPipeline {
     const sent = sendOptionsOf(command);
     const envelope = createEnvelope(command, 'command', sent);
     await validateMessage(command, envelope.type);
-    // Only a caller-given id can come again, so only then is the outcome kept.
-    const record =
-      sent.id === undefined || !this.deduplicate
-        ? undefined
-        : { id: envelope.id, type: envelope.type };
-    return MessageContext.run(envelope, async () => {
-      if (record) {
-        const handled = await this.store.findHandledCommand(record.id);
-        if (handled) return this.replay(handled, envelope);
-      }
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await this.unitOfWork.run(
-            () => handler.execute(command),
-            record,
-          );
-        } catch (error) {
-          // A concurrent send of the same id may have won meanwhile (and made this
-          // run fail, or collide on the record): then its outcome is the answer.
-          if (record) {
-            const handled = await this.store.findHandledCommand(record.id);
-            if (handled) return this.replay(handled, envelope);
-          }
-          if (!(error instanceof ConcurrencyError) || attempt >= this.retries) {
-            throw error;
-          }
-          await this.pause(attempt);
+    // Every command's outcome is kept with its effects, so that sending it
+    // again with its id (after a timeout, a crash, a re-run of the code that
+    // sent it) returns the first result and changes nothing.
+    const record = this.deduplicate
+      ? { id: envelope.id, type: envelope.type }
+      : undefined;
+    // An id made for this very send has no earlier outcome to look for.
+    const firstSend = sent.firstSend === true || isFirstSend(envelope);
+    const name = `command:${handlerName(handler)}`;
+    if (record && !firstSend) {
+      const handled = await this.store.findHandledCommand(record.id);
+      if (handled) return this.replay(handled, envelope);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // A fresh handling context per attempt: a re-run derives the same
+        // ids for what it sends as the attempt that lost the race.
+        return await MessageContext.run(
+          envelope,
+          () => this.unitOfWork.run(() => handler.execute(command), record),
+          name,
+        );
+      } catch (error) {
+        // A concurrent send of the same id may have won meanwhile (and made this
+        // run fail, or collide on the record): then its outcome is the answer.
+        if (record) {
+          const handled = await this.store.findHandledCommand(record.id);
+          if (handled) return this.replay(handled, envelope);
         }
+        if (!(error instanceof ConcurrencyError) || attempt >= this.retries) {
+          throw error;
+        }
+        await this.pause(attempt);
       }
-    });
+    }
   }
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
     const envelope = createEnvelope(query, 'query', sendOptionsOf(query));
     await validateMessage(query, envelope.type);
-    return MessageContext.run(envelope, () => handler.execute(query));
+    return MessageContext.run(
+      envelope,
+      () => handler.execute(query),
+      `query:${handlerName(handler)}`,
+    );
   }
 
   private replay(handled: HandledCommand, envelope: Envelope): unknown {
@@ -101,4 +111,9 @@ export class CommandPipeline {
       setTimeout(resolve, Math.random() * ceiling),
     );
   }
+}
+
+/** A handler's name as part of derived ids: its class, stable across deploys. */
+function handlerName(handler: object): string {
+  return handler.constructor?.name ?? 'handler';
 }

@@ -17,6 +17,7 @@ import {
 import {
   createEnvelope,
   fromPayload,
+  isFirstSend,
   MessageTypeRegistry,
   payloadOf,
   UnsupportedRevisionError,
@@ -180,6 +181,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       const envelope = createEnvelope(message, info.kind, sent);
       const wire = encodeRequest(envelope, payloadOf(envelope), {
         debug: this.options.debug,
+        firstSend: isFirstSend(envelope),
       });
       if (sent.forget) {
         await this.transport.publish(subject, wire);
@@ -212,6 +214,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
           id: decoded.id,
           metadata: decoded.metadata,
           timestamp: decoded.timestamp,
+          firstSend: decoded.firstSend,
         });
         return encodeResult(await local(message));
       } catch (error) {

@@ -11,6 +11,8 @@ export interface InternalSendOptions extends SendOptions {
   readonly timestamp?: Date;
   /** Do not wait for the handler: resolve at once with `undefined`. */
   readonly forget?: boolean;
+  /** The sender made the id for this send: there is no earlier outcome to look up. */
+  readonly firstSend?: boolean;
 }
 
 const pending = new WeakMap<object, InternalSendOptions>();

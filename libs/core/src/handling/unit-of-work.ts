@@ -221,7 +221,11 @@ export class UnitOfWork {
           transactionId: result.transactionId,
         };
         attachEnvelope(instance, stored);
-        MessageContext.run(stored, () => this.eventBus.publish(instance));
+        MessageContext.run(
+          stored,
+          () => this.eventBus.publish(instance),
+          'events-handler',
+        );
       });
     }
   }

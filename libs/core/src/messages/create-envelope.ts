@@ -9,7 +9,11 @@ import {
 import { toPayload } from './serialization.js';
 
 export interface EnvelopeOptions {
-  /** The message id; give one to make a command idempotent. Default: a new UUID v7. */
+  /**
+   * The message id; give one to make a command idempotent. Default: the id
+   * this instance was first sent with; else, inside a handler, an id derived
+   * from the message being handled; else a new UUID v7.
+   */
   id?: string;
   /** Extra metadata; `correlationId` here overrides the inherited one. */
   metadata?: Readonly<Record<string, unknown>>;
@@ -42,9 +46,30 @@ export function messageTypeOf(
   );
 }
 
+// The id each command and query instance was first sent with: sending the
+// same instance again (a retry after a timeout) is the same message.
+const assignedIds = new WeakMap<object, string>();
+// Envelopes whose id was made just now: no one can have sent it before.
+const firstSends = new WeakSet<Envelope>();
+
+/**
+ * Whether the envelope's id was new when it was made (neither given, nor kept
+ * from an earlier send, nor derived): a receiver need not look for an
+ * earlier outcome of it.
+ */
+export function isFirstSend(envelope: Envelope): boolean {
+  return firstSends.has(envelope);
+}
+
+/** The id of a command or query instance once it has been sent, if it has. */
+export function assignedIdOf(message: object): string | undefined {
+  return assignedIds.get(message);
+}
+
 /**
  * Wraps a message in an envelope. Inside the handling of another message, the
- * new one inherits its correlation id and user metadata and names it as cause.
+ * new one inherits its correlation id and user metadata and names it as cause,
+ * and a command or query gets an id derived from it (see `MessageContext`).
  */
 export function createEnvelope<T extends object>(
   message: T,
@@ -52,7 +77,15 @@ export function createEnvelope<T extends object>(
   options: EnvelopeOptions = {},
 ): Envelope<T> {
   const { name, revision } = messageTypeOf(message, kind);
-  const id = options.id ?? newMessageId();
+  const known =
+    kind === 'event'
+      ? options.id
+      : (options.id ??
+        assignedIds.get(message) ??
+        MessageContext.nextDerivedId(name));
+  const id = known ?? newMessageId();
+  if (kind !== 'event' && !assignedIds.has(message))
+    assignedIds.set(message, id);
   const parent = MessageContext.current();
   const inherited: Record<string, unknown> = { ...parent?.metadata };
   delete inherited.correlationId;
@@ -66,7 +99,7 @@ export function createEnvelope<T extends object>(
       id,
     ...(parent ? { causationId: parent.id } : {}),
   };
-  return {
+  const envelope: Envelope<T> = {
     id,
     type: name,
     revision,
@@ -74,6 +107,8 @@ export function createEnvelope<T extends object>(
     metadata,
     timestamp: options.timestamp ?? new Date(),
   };
+  if (known === undefined) firstSends.add(envelope);
+  return envelope;
 }
 
 /** The JSON form of an envelope's payload, as stored and sent. */

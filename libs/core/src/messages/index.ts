@@ -1,6 +1,8 @@
 export { ChronicleError } from './chronicle.error.js';
 export {
+  assignedIdOf,
   createEnvelope,
+  isFirstSend,
   messageTypeOf,
   payloadOf,
   type EnvelopeOptions,
@@ -13,7 +15,7 @@ export {
   type MessageMetadata,
 } from './envelope.js';
 export { MessageContext } from './message-context.js';
-export { newMessageId } from './message-id.js';
+export { deriveMessageId, newMessageId } from './message-id.js';
 export {
   CommandType,
   EventType,

@@ -117,14 +117,18 @@ export class ScheduleDelivery {
       timestamp: this.clock.now(),
     };
     await this.unitOfWork.run(() =>
-      MessageContext.run(envelope, async () => {
-        await handler.invoke(payload, context);
-        await this.unitOfWork.enlist(async (tx) => {
-          if (!(await this.finish(tx, claimed, nextMs))) {
-            throw new ClaimLostError();
-          }
-        });
-      }),
+      MessageContext.run(
+        envelope,
+        async () => {
+          await handler.invoke(payload, context);
+          await this.unitOfWork.enlist(async (tx) => {
+            if (!(await this.finish(tx, claimed, nextMs))) {
+              throw new ClaimLostError();
+            }
+          });
+        },
+        `schedule:${claimed.type}`,
+      ),
     );
   }
 

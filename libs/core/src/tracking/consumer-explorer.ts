@@ -7,6 +7,7 @@ import {
 import { DiscoveryService } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import {
+  MessageContext,
   MessageTypeRegistry,
   UnregisteredMessageError,
 } from '../messages/index.js';
@@ -82,8 +83,15 @@ export class ConsumerExplorer {
           const info = MessageTypeRegistry.forClass(event);
           if (!info) throw new UnregisteredMessageError(event.name, 'Event');
           const list = handlers.get(info.name) ?? [];
+          // Each handler runs as itself: what it sends gets ids derived from
+          // the event, the consumer and the method, the same on every re-run.
+          const handlerName = `consumer:${metadata.name}:${String(method)}`;
           list.push((payload, envelope, context) =>
-            instance[method].call(instance, payload, envelope, context),
+            MessageContext.run(
+              envelope,
+              () => instance[method].call(instance, payload, envelope, context),
+              handlerName,
+            ),
           );
           handlers.set(info.name, list);
         }

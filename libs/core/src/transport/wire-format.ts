@@ -27,12 +27,13 @@ export const HEADER = {
   metadata: 'Chronicle-Metadata',
   status: 'Chronicle-Status',
   debug: 'Chronicle-Debug',
+  firstSend: 'Chronicle-First-Send',
 } as const;
 
 export function encodeRequest(
   envelope: Envelope,
   payload: unknown,
-  options: { debug?: boolean } = {},
+  options: { debug?: boolean; firstSend?: boolean } = {},
 ): WireMessage {
   const { correlationId, causationId, traceparent, ...user } =
     envelope.metadata;
@@ -49,6 +50,7 @@ export function encodeRequest(
   if (Object.keys(user).length > 0)
     headers[HEADER.metadata] = JSON.stringify(user);
   if (options.debug) headers[HEADER.debug] = '1';
+  if (options.firstSend) headers[HEADER.firstSend] = '1';
   return { headers, body: JSON.stringify(payload) };
 }
 
@@ -60,6 +62,8 @@ export interface DecodedRequest {
   readonly metadata: Record<string, unknown>;
   readonly payload: unknown;
   readonly debug: boolean;
+  /** The sender made this id for this send: no earlier outcome can exist. */
+  readonly firstSend: boolean;
 }
 
 /** Reads a request off the wire, or throws `MalformedMessageError` saying what is wrong. */
@@ -114,6 +118,7 @@ export function decodeRequest(
     metadata,
     payload,
     debug: h[HEADER.debug] === '1',
+    firstSend: h[HEADER.firstSend] === '1',
   };
 }
 
