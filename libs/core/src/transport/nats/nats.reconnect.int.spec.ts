@@ -95,7 +95,10 @@ describe('NATS reconnects (a nats-server of our own)', () => {
           ),
         'health reports the authorization error',
       );
-      expect(health.checkTransport().transport.status).toBe('down');
+      expect(health.checkTransport().transport).toMatchObject({
+        status: 'down',
+        disconnectedSince: expect.any(String),
+      });
       await expect(
         caller.commands.execute(new ShipParcel('p-2', 1)),
       ).rejects.toBeInstanceOf(TransportError);
