@@ -99,9 +99,13 @@ describe('NATS reconnects (a nats-server of our own)', () => {
         status: 'down',
         disconnectedSince: expect.any(String),
       });
-      await expect(
-        caller.commands.execute(new ShipParcel('p-2', 1)),
-      ).rejects.toBeInstanceOf(TransportError);
+      const notSent = await caller.gateway
+        .send(new ShipParcel('p-2', 1), { id: '01J9ZQ3V6G0000000000000099' })
+        .catch((error: unknown) => error);
+      expect(notSent).toBeInstanceOf(TransportError);
+      expect(notSent).toMatchObject({
+        messageId: '01J9ZQ3V6G0000000000000099',
+      });
       // Many 50 ms attempts, all refused: the client used to give up after two.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const authWarnings = warn.mock.calls.filter(([message]) =>
