@@ -88,8 +88,8 @@ function resolveTransportOptions(
   );
   if (usesNats && !options.app) {
     throw new TransportError(
-      'Set `app` in ChronicleModule.forRoot when using NATS: it names the queue group that ' +
-        "the app's instances share.",
+      'Set `app` in ChronicleModule.forRoot when using NATS: it names the app to NATS ' +
+        'and to the other apps (e.g. `app: "orders"`).',
     );
   }
   return {

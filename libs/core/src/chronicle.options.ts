@@ -23,8 +23,8 @@ export interface DatabaseOptions {
 
 export interface ChronicleModuleOptions {
   /**
-   * This microclient's name: the NATS queue group its instances share, so each
-   * request goes to one of them. Required with NATS.
+   * This microclient's name: its NATS connection's name, and the name other
+   * apps warn about when two apps serve one message type. Required with NATS.
    */
   readonly app?: string;
   readonly database?: DatabaseOptions;

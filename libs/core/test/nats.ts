@@ -63,14 +63,11 @@ export class OwnNatsServer {
 
   private constructor(
     readonly port: number,
-    private readonly args: string[],
+    private token: string | undefined,
   ) {}
 
   static async start(options: { token?: string } = {}): Promise<OwnNatsServer> {
-    const port = await freePort();
-    const args = ['-a', '127.0.0.1', '-p', String(port)];
-    if (options.token) args.push('--auth', options.token);
-    const server = new OwnNatsServer(port, args);
+    const server = new OwnNatsServer(await freePort(), options.token);
     await server.resume();
     return server;
   }
@@ -79,8 +76,12 @@ export class OwnNatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  async resume(): Promise<void> {
-    this.process = spawn(natsServerBinary(), this.args, { stdio: 'ignore' });
+  /** Starts the server again on the same port; `token` changes the one it accepts. */
+  async resume(options: { token?: string } = {}): Promise<void> {
+    if ('token' in options) this.token = options.token;
+    const args = ['-a', '127.0.0.1', '-p', String(this.port)];
+    if (this.token) args.push('--auth', this.token);
+    this.process = spawn(natsServerBinary(), args, { stdio: 'ignore' });
     await waitForPort(this.port, true);
   }
 

@@ -1,4 +1,5 @@
 import {
+  EventStore,
   NoHandlerError,
   RemoteHandlerError,
   TimeoutError,
@@ -116,6 +117,46 @@ export function transportSuite(start: () => Promise<TransportPair>): void {
       () => pair.handler.ledger?.slowFinished === 1,
       'the slow handler finished',
     );
+  });
+
+  it('names the message id in TimeoutError: resending with it, or executing the same instance again, runs the handler once', async () => {
+    const command = new SlowParcel('p-7', 600);
+    const error = await pair.caller.gateway
+      .send(command, { timeoutMs: 50 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    const { messageId } = error as TimeoutError;
+    expect(messageId).toEqual(expect.any(String));
+    expect((error as Error).message).toContain(messageId);
+    // Finished: its outcome is recorded (the ledger counts before the commit).
+    const store = pair.handler.app.get(EventStore);
+    await eventually(
+      async () => (await store.findHandledCommand(messageId)) !== undefined,
+      'the first send finished',
+    );
+
+    const resent = await pair.caller.gateway.send(new SlowParcel('p-7', 600), {
+      id: messageId,
+    });
+    const again = await pair.caller.commands.execute(command);
+    expect(resent).toBe('shipped p-7');
+    expect(again).toBe('shipped p-7');
+    expect(pair.handler.ledger?.slowStarted).toBe(1);
+  });
+
+  it('names the message id in NoHandlerError and RemoteHandlerError', async () => {
+    const id = '01J9ZQ3V6G0000000000000042';
+    const noHandler = await pair.caller.gateway
+      .send(new Unserved(), { id })
+      .catch((e: unknown) => e);
+    expect(noHandler).toBeInstanceOf(NoHandlerError);
+    expect(noHandler).toMatchObject({ messageId: id });
+    const refusedId = '01J9ZQ3V6G0000000000000043';
+    const refused = await pair.caller.gateway
+      .send(new RefuseParcel('no'), { id: refusedId })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RemoteHandlerError);
+    expect(refused).toMatchObject({ messageId: refusedId });
   });
 
   it('sends and forgets: resolves before the handler is done, and the handler still runs', async () => {

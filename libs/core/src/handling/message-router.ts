@@ -30,6 +30,7 @@ import {
   encodeRequest,
   encodeResult,
   messageSubject,
+  presenceSubject,
   Transport,
   TRANSPORT_OPTIONS,
   type RequestListener,
@@ -59,7 +60,8 @@ type Execute = (message: object) => Promise<unknown>;
  * again under the same id: to a local proxy that runs the pipeline around this
  * process's handler, or to a remote proxy that sends it over the transport.
  * Every enabled local handler of a named type is also served on the transport,
- * in a queue group named after the app, so other processes can reach it.
+ * in a queue group named after its subject, so other processes can reach it
+ * and each message runs once, whichever apps serve it.
  *
  * This lives in a non-global module on purpose: Nest runs the bootstrap hooks
  * of global modules (CqrsModule) first, so these bindings are the ones that stay.
@@ -102,11 +104,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
           continue;
         }
         handledHere.add(info.name);
-        await this.transport.serve(
-          messageSubject(this.options.namespace, kind, info.name),
-          this.options.app,
-          this.listener(info, local),
-        );
+        await this.serve(info, local);
         this.bind(
           kind,
           id,
@@ -118,6 +116,32 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       if (info.kind === 'event' || handledHere.has(info.name)) continue;
       this.bind(info.kind, info.name, this.remoteExecute(info));
     }
+  }
+
+  /**
+   * Serves a type in one queue group per subject, shared by every app that
+   * serves it: each message runs once, in one of them. Two different apps
+   * serving one type is usually a mistake (a monolith next to the service it
+   * was split into): each is told of the other, and warns.
+   */
+  private async serve(info: MessageTypeInfo, local: Execute): Promise<void> {
+    const { namespace, app } = this.options;
+    const subject = messageSubject(namespace, info.kind, info.name);
+    await this.transport.serve(subject, subject, this.listener(info, local));
+    const warned = new Set<string>();
+    await this.transport.announce(
+      presenceSubject(namespace, info.kind, info.name),
+      app,
+      (other) => {
+        if (warned.has(other)) return;
+        warned.add(other);
+        this.logger.warn(
+          `${info.name} is served by two apps on namespace "${namespace}": "${app}" (this one) and ` +
+            `"${other}". Each ${info.kind} runs in one of them, as NATS picks; if that is not ` +
+            'intended, enable its handler in one app only (`enabled` in ChronicleModule.forRoot).',
+        );
+      },
+    );
   }
 
   /** Stop taking requests and answer the ones in flight; the database closes after. */
@@ -191,7 +215,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
         timeoutMs: sent.timeoutMs ?? this.options.timeoutMs,
         messageType: info.name,
       });
-      return decodeReply(reply, info.name);
+      return decodeReply(reply, info.name, envelope.id);
     };
   }
 

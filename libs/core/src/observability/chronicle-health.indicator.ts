@@ -24,7 +24,11 @@ export class ChronicleHealthIndicator {
     private readonly tracking: TrackingService,
   ) {}
 
-  /** `up` while the transport is connected (always, in process). */
+  /**
+   * `up` while the transport is connected (always, in process); while it is
+   * down, since when and the last error the connection reported (an
+   * authorization error after a credential change, say).
+   */
   checkTransport(key = 'transport'): HealthResult {
     const status = this.transport.status();
     return {
@@ -35,6 +39,10 @@ export class ChronicleHealthIndicator {
         ...(status.reconnects !== undefined
           ? { reconnects: status.reconnects }
           : {}),
+        ...(status.disconnectedSince
+          ? { disconnectedSince: status.disconnectedSince.toISOString() }
+          : {}),
+        ...(status.lastError ? { lastError: status.lastError } : {}),
       },
     };
   }

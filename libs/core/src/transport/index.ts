@@ -1,14 +1,17 @@
 export { LocalTransport } from './local/local.transport.js';
 export type { NatsTransportOptions } from './nats/nats-transport.options.js';
-export { NatsTransport, natsServers } from './nats/nats.transport.js';
+export { natsServers } from './nats/nats-connection-options.js';
+export { NatsTransport } from './nats/nats.transport.js';
 export { openTransport } from './open-transport.js';
 export { RelayedAppendSignal } from './relayed-append-signal.js';
 export {
   checkSubjectToken,
   eventsSubject,
   messageSubject,
+  presenceSubject,
 } from './subjects.js';
 export {
+  InDoubtError,
   MalformedMessageError,
   NoHandlerError,
   RemoteHandlerError,
@@ -33,5 +36,6 @@ export {
   encodeRequest,
   encodeResult,
   HEADER,
+  messageIdOf,
   type DecodedRequest,
 } from './wire-format.js';

@@ -26,3 +26,15 @@ export function messageSubject(
 export function eventsSubject(namespace: string): string {
   return `chronicle.${namespace}.events`;
 }
+
+/**
+ * Where the apps serving a message type say so: `chronicle.<namespace>.serving.<kind>.<Type>`,
+ * so that two different apps serving one type notice each other.
+ */
+export function presenceSubject(
+  namespace: string,
+  kind: MessageKind,
+  type: string,
+): string {
+  return `chronicle.${namespace}.serving.${kind}.${type}`;
+}

@@ -1,13 +1,23 @@
 import { ChronicleError } from '../messages/index.js';
 
-/** No app serves this message type right now (NATS answered "no responders"). */
+/*
+ * Every error about one message on its way names the message's id
+ * (`messageId`): sending it again with that id (`gateway.send(command, { id:
+ * error.messageId })`, or executing the same instance again) is always safe,
+ * since a handler that already ran it returns its first result.
+ */
+
+/** No app serves this message type right now (NATS answered "no responders"). Not handled. */
 export class NoHandlerError extends ChronicleError {
   readonly code = 'NO_HANDLER';
 
-  constructor(readonly messageType: string) {
+  constructor(
+    readonly messageType: string,
+    readonly messageId?: string,
+  ) {
     super(
-      `No handler for ${messageType} is online. Start an app that handles it, ` +
-        'or check that both sides use the same namespace.',
+      `No handler for ${messageType} is online${messageId ? ` (message ${messageId} was not handled)` : ''}. ` +
+        'Start an app that handles it, or check that both sides use the same namespace.',
     );
   }
 }
@@ -19,17 +29,51 @@ export class TimeoutError extends ChronicleError {
   constructor(
     readonly messageType: string,
     readonly timeoutMs: number,
+    readonly messageId: string,
   ) {
     super(
-      `${messageType} got no answer within ${timeoutMs} ms. It may still have been handled: ` +
-        'send it again with the same id to be safe, or raise the timeout.',
+      `${messageType} (message ${messageId}) got no answer within ${timeoutMs} ms. It may still have been handled: ` +
+        'send it again with the same id (`{ id: error.messageId }`, or the same instance) to be safe, or raise the timeout.',
     );
   }
 }
 
-/** The transport cannot carry the message now (disconnected, closed, draining). */
+/**
+ * The connection to NATS dropped while the message was out: it may have been
+ * handled, or not. Raised at once, without waiting for the timeout.
+ */
+export class InDoubtError extends ChronicleError {
+  readonly code = 'IN_DOUBT';
+
+  constructor(
+    readonly messageType: string,
+    readonly messageId: string,
+    reason = 'The connection to NATS dropped while waiting for the reply',
+  ) {
+    super(
+      `${reason}: ${messageType} (message ${messageId}) may or may not have been handled. ` +
+        'Send it again with the same id (`{ id: error.messageId }`, or the same instance): ' +
+        'if it was handled, the first result comes back and nothing runs twice.',
+    );
+  }
+}
+
+/**
+ * The transport could not carry the message (disconnected, closed, draining):
+ * it was certainly not sent, so no handler ran it.
+ */
 export class TransportError extends ChronicleError {
   readonly code = 'TRANSPORT';
+  /** The message that was not sent, when the error is about one. */
+  readonly messageId?: string;
+
+  constructor(
+    message: string,
+    options?: ErrorOptions & { readonly messageId?: string },
+  ) {
+    super(message, options);
+    this.messageId = options?.messageId;
+  }
 }
 
 /** The handler in another app threw; `code` and `remoteName` are its error's. */
@@ -42,6 +86,7 @@ export class RemoteHandlerError extends ChronicleError {
     code: string,
     message: string,
     readonly remoteStack?: string,
+    readonly messageId?: string,
   ) {
     super(message);
     this.code = code;

@@ -16,6 +16,10 @@ export interface TransportStatus {
   readonly connected: boolean;
   readonly server?: string;
   readonly reconnects?: number;
+  /** The last error the connection reported (an authorization error, say), while it lasts. */
+  readonly lastError?: string;
+  /** Since when the connection is down, while it is. */
+  readonly disconnectedSince?: Date;
 }
 
 /**
@@ -26,7 +30,9 @@ export interface TransportStatus {
 export abstract class Transport {
   /**
    * Sends a request and waits for the reply. Rejects with `NoHandlerError` when
-   * nobody serves the subject, `TimeoutError`, or `TransportError`.
+   * nobody serves the subject, `TransportError` when it could not be sent,
+   * `TimeoutError`, or `InDoubtError` when the connection dropped meanwhile;
+   * each names the message id of the request's `Chronicle-Message-Id` header.
    */
   abstract request(
     subject: string,
@@ -42,6 +48,17 @@ export abstract class Transport {
     subject: string,
     queue: string,
     listener: RequestListener,
+  ): Promise<void>;
+
+  /**
+   * Says that `app` serves `subject` to the other apps on the transport, and
+   * calls `onOther` with the name of each other app that serves it too, those
+   * already there and those starting later (several calls for one app are possible).
+   */
+  abstract announce(
+    subject: string,
+    app: string,
+    onOther: (app: string) => void,
   ): Promise<void>;
 
   /** Stops taking requests and waits for the ones in flight to be answered. */

@@ -54,6 +54,11 @@ export function encodeRequest(
   return { headers, body: JSON.stringify(payload) };
 }
 
+/** The id of the message a request carries (every request names one). */
+export function messageIdOf(message: WireMessage): string {
+  return message.headers[HEADER.id] ?? '(no id)';
+}
+
 export interface DecodedRequest {
   readonly id: string;
   readonly type: string;
@@ -164,8 +169,12 @@ export function encodeError(error: unknown, debug: boolean): WireMessage {
   return { headers: { [HEADER.status]: 'error' }, body: JSON.stringify(body) };
 }
 
-/** The result a reply carries, or the typed error it describes. */
-export function decodeReply(reply: WireMessage, messageType: string): unknown {
+/** The result a reply carries, or the typed error it describes (naming the request's id). */
+export function decodeReply(
+  reply: WireMessage,
+  messageType: string,
+  messageId?: string,
+): unknown {
   let body: unknown;
   try {
     body = JSON.parse(reply.body || '{}');
@@ -190,6 +199,7 @@ export function decodeReply(reply: WireMessage, messageType: string): unknown {
       error.code,
       error.message,
       error.stack,
+      messageId,
     ),
   );
 }

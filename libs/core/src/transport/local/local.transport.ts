@@ -10,6 +10,7 @@ import {
   type TransportStatus,
   type WireMessage,
 } from '../transport.js';
+import { messageIdOf } from '../wire-format.js';
 
 /**
  * The in-process transport: the embedded default. Messages still go through
@@ -27,11 +28,15 @@ export class LocalTransport extends Transport {
     message: WireMessage,
     options: { timeoutMs: number; messageType: string },
   ): Promise<WireMessage> {
-    const listener = this.pick(subject, options.messageType);
+    const messageId = messageIdOf(message);
+    const listener = this.pick(subject, options.messageType, messageId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new TimeoutError(options.messageType, options.timeoutMs)),
+        () =>
+          reject(
+            new TimeoutError(options.messageType, options.timeoutMs, messageId),
+          ),
         options.timeoutMs,
       );
     });
@@ -46,7 +51,7 @@ export class LocalTransport extends Transport {
   }
 
   async publish(subject: string, message: WireMessage): Promise<void> {
-    const listener = this.pick(subject, subject);
+    const listener = this.pick(subject, subject, messageIdOf(message));
     void this.track(listener(copy(message), false)).catch(() => undefined);
   }
 
@@ -60,6 +65,9 @@ export class LocalTransport extends Transport {
       listener,
     ]);
   }
+
+  /** In process there is one app: no other app can serve the subject. */
+  async announce(): Promise<void> {}
 
   async drain(): Promise<void> {
     this.draining = true;
@@ -84,12 +92,19 @@ export class LocalTransport extends Transport {
     this.broadcasts.emit(topic);
   }
 
-  private pick(subject: string, messageType: string): RequestListener {
+  private pick(
+    subject: string,
+    messageType: string,
+    messageId: string,
+  ): RequestListener {
     if (this.draining)
-      throw new TransportError('The local transport is shutting down.');
+      throw new TransportError(
+        `The local transport is shutting down: message ${messageId} was not sent.`,
+        { messageId },
+      );
     const listeners = this.listeners.get(subject);
     if (!listeners || listeners.length === 0)
-      throw new NoHandlerError(messageType);
+      throw new NoHandlerError(messageType, messageId);
     const turn = this.turns.get(subject) ?? 0;
     this.turns.set(subject, turn + 1);
     return listeners[turn % listeners.length];

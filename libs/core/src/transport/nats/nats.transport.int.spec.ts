@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { connect, headers } from '@nats-io/transport-node';
+import { Logger } from '@nestjs/common';
 import {
   AppendSignal,
   ChronicleHealthIndicator,
@@ -89,6 +91,59 @@ describe('NATS routing', () => {
     const handledBy = new Set(results.map((r) => r.handledBy));
     expect(handledBy).toEqual(new Set(['one', 'two']));
     expect((one.ledger?.shipped ?? 0) + (two.ledger?.shipped ?? 0)).toBe(40);
+  });
+
+  it('handles a type served by two different apps once in all (one queue group per type), and warns', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      const namespace = freshNamespace();
+      const shop = await open(app('shop-1', namespace, { app: 'shop' }));
+      const orders = await open(app('orders-1', namespace, { app: 'orders' }));
+      const caller = await open(
+        app('caller', namespace, { handlers: false, app: 'front' }),
+      );
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          caller.commands.execute(new ShipParcel(`p-${i}`, 1)),
+        ),
+      );
+      expect((shop.ledger?.shipped ?? 0) + (orders.ledger?.shipped ?? 0)).toBe(
+        30,
+      );
+      await eventually(
+        () =>
+          warn.mock.calls.some(([message]) =>
+            /ship\.ShipParcel.*(shop.*orders|orders.*shop)/.test(
+              String(message),
+            ),
+          ),
+        'a warning names both apps serving ship.ShipParcel',
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('does not warn about two instances of one app serving a type', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      const namespace = freshNamespace();
+      await open(app('one', namespace));
+      await open(app('two', namespace));
+      const caller = await open(
+        app('caller', namespace, { handlers: false, app: 'front' }),
+      );
+      // A round trip through both apps' connections: any presence answer has arrived.
+      await caller.commands.execute(new ShipParcel('p-1', 1));
+      await caller.commands.execute(new ShipParcel('p-2', 1));
+      expect(
+        warn.mock.calls.filter(([message]) =>
+          /served by two apps/.test(String(message)),
+        ),
+      ).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('runs the same modules split by start-up setting: a disabled module is reached over NATS', async () => {

@@ -1,14 +1,15 @@
+import { Logger } from '@nestjs/common';
 import {
   connect,
+  createInbox,
   headers as natsHeaders,
-  nkeyAuthenticator,
-  type ConnectionOptions,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
 import {
+  InDoubtError,
   NoHandlerError,
   TimeoutError,
   TransportError,
@@ -19,70 +20,99 @@ import {
   type TransportStatus,
   type WireMessage,
 } from '../transport.js';
+import { messageIdOf } from '../wire-format.js';
+import { ConnectionMonitor } from './connection-monitor.js';
+import { toConnectionOptions } from './nats-connection-options.js';
 import type { NatsTransportOptions } from './nats-transport.options.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+interface RequestOptions {
+  readonly timeoutMs: number;
+  readonly messageType: string;
+}
+
+/** A request waiting for its reply; failed at once when the connection drops. */
+interface Waiting {
+  readonly messageType: string;
+  readonly messageId: string;
+  readonly fail: (error: Error) => void;
+}
+
 /**
  * The transport over NATS core request-reply. Subscriptions use queue groups,
- * so NATS spreads requests over an app's instances. While disconnected,
- * requests fail at once with `TransportError`; the client reconnects by itself
- * and re-subscribes.
+ * so NATS spreads requests over the members of a group. While disconnected,
+ * sends fail at once with `TransportError` (not sent), and requests in flight
+ * when the connection drops fail at once with `InDoubtError`. The client
+ * reconnects by itself, for ever (also through authorization errors), and
+ * re-subscribes.
  */
 export class NatsTransport extends Transport {
   private readonly subscriptions: Subscription[] = [];
+  private readonly presences: Subscription[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private connected = true;
+  private readonly waiting = new Set<Waiting>();
+  private readonly monitor: ConnectionMonitor;
+  private presenceInbox?: {
+    readonly subject: string;
+    readonly listeners: Map<string, (app: string) => void>;
+  };
   private draining = false;
-  private reconnects = 0;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly onError: (error: unknown) => void,
+    logger: Pick<Logger, 'warn'>,
   ) {
     super();
-    void this.watch();
+    this.monitor = new ConnectionMonitor(nc, logger, () => this.failWaiting());
+    void this.monitor.watch();
   }
 
   static async connect(
     options: NatsTransportOptions,
     onError: (error: unknown) => void = () => undefined,
+    logger: Pick<Logger, 'warn'> = new Logger('Chronicle NATS'),
   ): Promise<NatsTransport> {
-    const nc = await connect(toConnectionOptions(options)).catch(
-      (error: unknown) => {
-        throw new TransportError(
-          `Could not connect to NATS at ${String(toConnectionOptions(options).servers)}: ${(error as Error).message}`,
-          { cause: error },
-        );
-      },
-    );
-    return new NatsTransport(nc, onError);
+    const connection = toConnectionOptions(options);
+    const nc = await connect(connection).catch((error: unknown) => {
+      throw new TransportError(
+        `Could not connect to NATS at ${String(connection.servers)}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    });
+    return new NatsTransport(nc, onError, logger);
   }
 
   async request(
     subject: string,
     message: WireMessage,
-    options: { timeoutMs: number; messageType: string },
+    options: RequestOptions,
   ): Promise<WireMessage> {
-    this.assertUsable();
+    const messageId = messageIdOf(message);
+    this.assertUsable(messageId);
+    let fail: (error: Error) => void = () => undefined;
+    const dropped = new Promise<never>((_, reject) => (fail = reject));
+    const waiting = { messageType: options.messageType, messageId, fail };
+    this.waiting.add(waiting);
+    const reply = this.nc.request(subject, encoder.encode(message.body), {
+      timeout: options.timeoutMs,
+      headers: toHeaders(message.headers),
+    });
     try {
-      const reply = await this.nc.request(
-        subject,
-        encoder.encode(message.body),
-        {
-          timeout: options.timeoutMs,
-          headers: toHeaders(message.headers),
-        },
-      );
-      return fromMsg(reply);
+      return fromMsg(await Promise.race([reply, dropped]));
     } catch (error) {
-      throw this.requestError(error, options);
+      throw this.requestError(error, options, messageId);
+    } finally {
+      this.waiting.delete(waiting);
+      // A request failed as in doubt still times out inside the client later.
+      reply.catch(() => undefined);
     }
   }
 
   async publish(subject: string, message: WireMessage): Promise<void> {
-    this.assertUsable();
+    this.assertUsable(messageIdOf(message));
     this.nc.publish(subject, encoder.encode(message.body), {
       headers: toHeaders(message.headers),
     });
@@ -97,19 +127,7 @@ export class NatsTransport extends Transport {
       queue,
       callback: (error, msg) => {
         if (error) return this.onError(error);
-        const work = listener(fromMsg(msg), Boolean(msg.reply)).then(
-          (reply) => {
-            if (msg.reply && !this.nc.isClosed()) {
-              msg.respond(encoder.encode(reply.body), {
-                headers: toHeaders(reply.headers),
-              });
-            }
-          },
-        );
-        this.inFlight.add(work);
-        void work
-          .catch((e: unknown) => this.onError(e))
-          .finally(() => this.inFlight.delete(work));
+        this.answer(msg, listener);
       },
     });
     this.subscriptions.push(subscription);
@@ -117,25 +135,68 @@ export class NatsTransport extends Transport {
     await this.nc.flush();
   }
 
+  /**
+   * Presence on `subject`: this app answers every newcomer with its name, and
+   * says hello once (the apps already there answer to a shared inbox).
+   */
+  async announce(
+    subject: string,
+    app: string,
+    onOther: (app: string) => void,
+  ): Promise<void> {
+    const hear = (other: string | undefined) => {
+      if (other !== undefined && other !== app) onOther(other);
+    };
+    this.presences.push(
+      this.nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (error) return;
+          hear(presenceOf(msg).app);
+          if (msg.reply) msg.respond(presenceBody(app, subject));
+        },
+      }),
+    );
+    const inbox = this.ensurePresenceInbox();
+    inbox.listeners.set(subject, hear);
+    this.nc.publish(subject, presenceBody(app, subject), {
+      reply: inbox.subject,
+    });
+    await this.nc.flush();
+  }
+
   async drain(): Promise<void> {
     if (this.draining || this.nc.isClosed()) return;
     this.draining = true;
+    for (const presence of this.presences) presence.unsubscribe();
     // No new requests reach this instance; the ones already here are answered.
-    await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+    // While disconnected there is no server to drain with: just stop listening.
+    await Promise.allSettled(
+      this.subscriptions.map((s) =>
+        this.monitor.connected ? s.drain() : s.unsubscribe(),
+      ),
+    );
     await Promise.allSettled(this.inFlight);
   }
 
   async close(): Promise<void> {
     await this.drain();
-    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+    this.monitor.closingOnPurpose();
+    if (this.nc.isClosed()) return;
+    if (this.monitor.connected)
+      await this.nc.drain().catch(() => this.nc.close());
+    else await this.nc.close();
   }
 
   status(): TransportStatus {
+    const { connected, reconnects, lastError, disconnectedSince } =
+      this.monitor;
     return {
       kind: 'nats',
-      connected: this.connected && !this.nc.isClosed(),
+      connected: connected && !this.nc.isClosed(),
       server: this.nc.getServer(),
-      reconnects: this.reconnects,
+      reconnects,
+      ...(lastError ? { lastError } : {}),
+      ...(disconnectedSince ? { disconnectedSince } : {}),
     };
   }
 
@@ -148,25 +209,70 @@ export class NatsTransport extends Transport {
   }
 
   broadcast(topic: string): void {
-    if (this.connected && !this.nc.isClosed() && !this.nc.isDraining())
+    if (this.monitor.connected && !this.nc.isClosed() && !this.nc.isDraining())
       this.nc.publish(topic);
   }
 
-  private assertUsable(): void {
-    if (this.nc.isClosed() || this.nc.isDraining()) {
-      throw new TransportError('The NATS connection is closed.');
+  private answer(msg: Msg, listener: RequestListener): void {
+    const work = listener(fromMsg(msg), Boolean(msg.reply)).then((reply) => {
+      if (msg.reply && !this.nc.isClosed()) {
+        msg.respond(encoder.encode(reply.body), {
+          headers: toHeaders(reply.headers),
+        });
+      }
+    });
+    this.inFlight.add(work);
+    void work
+      .catch((e: unknown) => this.onError(e))
+      .finally(() => this.inFlight.delete(work));
+  }
+
+  /** Fails every request waiting for a reply: the connection it went out on is gone. */
+  private failWaiting(): void {
+    for (const waiting of this.waiting) {
+      waiting.fail(new InDoubtError(waiting.messageType, waiting.messageId));
     }
-    if (!this.connected) {
+    this.waiting.clear();
+  }
+
+  private ensurePresenceInbox() {
+    if (this.presenceInbox) return this.presenceInbox;
+    const listeners = new Map<string, (app: string | undefined) => void>();
+    const subject = createInbox();
+    this.presences.push(
+      this.nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (error) return;
+          const { app, subject: served } = presenceOf(msg);
+          if (served) listeners.get(served)?.(app);
+        },
+      }),
+    );
+    this.presenceInbox = { subject, listeners };
+    return this.presenceInbox;
+  }
+
+  private assertUsable(messageId: string): void {
+    if (this.nc.isClosed() || this.nc.isDraining()) {
       throw new TransportError(
-        'Disconnected from NATS; reconnecting. The message was not sent: try again shortly.',
+        `The NATS connection is closed: message ${messageId} was not sent.`,
+        { messageId },
+      );
+    }
+    if (!this.monitor.connected) {
+      throw new TransportError(
+        `Disconnected from NATS; reconnecting. Message ${messageId} was not sent: try again shortly.`,
+        { messageId },
       );
     }
   }
 
   private requestError(
     error: unknown,
-    options: { timeoutMs: number; messageType: string },
+    options: RequestOptions,
+    messageId: string,
   ): Error {
+    if (error instanceof InDoubtError) return error;
     const e = error as Error & {
       isNoResponders?: () => boolean;
       cause?: unknown;
@@ -175,66 +281,50 @@ export class NatsTransport extends Transport {
       e.isNoResponders?.() ||
       e.cause?.constructor?.name === 'NoRespondersError'
     ) {
-      return new NoHandlerError(options.messageType);
+      return new NoHandlerError(options.messageType, messageId);
     }
-    if (
+    const timedOut =
       e.name === 'TimeoutError' ||
-      e.cause?.constructor?.name === 'TimeoutError'
-    ) {
-      return this.connected
-        ? new TimeoutError(options.messageType, options.timeoutMs)
-        : new TransportError(
-            'Disconnected from NATS while waiting for the reply.',
-          );
+      e.cause?.constructor?.name === 'TimeoutError';
+    if (timedOut && this.monitor.connected) {
+      return new TimeoutError(
+        options.messageType,
+        options.timeoutMs,
+        messageId,
+      );
     }
-    return new TransportError(`NATS request failed: ${e.message}`, {
-      cause: error,
-    });
-  }
-
-  /** Follows the connection's status so requests can fail fast while it is down. */
-  private async watch(): Promise<void> {
-    for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') this.connected = false;
-      if (status.type === 'reconnect') {
-        this.connected = true;
-        this.reconnects++;
-      }
+    if (timedOut || this.nc.isClosed() || !this.monitor.connected) {
+      // The request went out on a connection that is gone since.
+      return new InDoubtError(
+        options.messageType,
+        messageId,
+        'The connection to NATS closed while waiting for the reply',
+      );
     }
-  }
-}
-
-export function natsServers(options: NatsTransportOptions): string[] {
-  const servers =
-    options.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  return (typeof servers === 'string' ? servers.split(',') : [...servers])
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-function toConnectionOptions(options: NatsTransportOptions): ConnectionOptions {
-  const connection: ConnectionOptions = {
-    servers: natsServers(options),
-    name: options.name,
-    maxReconnectAttempts: -1,
-    // Chronicle replaces the client's errors with its own, so the stack traces
-    // it would capture on every request are never read.
-    noAsyncTraces: true,
-    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
-  };
-  if (options.token) connection.token = options.token;
-  if (options.user) {
-    connection.user = options.user;
-    connection.pass = options.pass;
-  }
-  if (options.nkeySeed) {
-    connection.authenticator = nkeyAuthenticator(
-      encoder.encode(options.nkeySeed),
+    return new TransportError(
+      `NATS request for message ${messageId} failed: ${e.message}`,
+      { cause: error, messageId },
     );
   }
-  if (options.tls)
-    connection.tls = options.tls === true ? {} : { ...options.tls };
-  return connection;
+}
+
+function presenceBody(app: string, subject: string): Uint8Array {
+  return encoder.encode(JSON.stringify({ app, subject }));
+}
+
+function presenceOf(msg: Msg): { app?: string; subject?: string } {
+  try {
+    const body = JSON.parse(decoder.decode(msg.data)) as {
+      app?: unknown;
+      subject?: unknown;
+    };
+    return {
+      app: typeof body.app === 'string' ? body.app : undefined,
+      subject: typeof body.subject === 'string' ? body.subject : undefined,
+    };
+  } catch {
+    return {};
+  }
 }
 
 function toHeaders(values: Readonly<Record<string, string>>): MsgHdrs {
