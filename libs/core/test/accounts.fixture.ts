@@ -112,6 +112,17 @@ export class WithdrawEach extends Command<{ sameInstance: boolean }> {
   }
 }
 
+/** Opens an account once per balance, each time on a `create`d instance: outside the identity map. */
+@CommandType('test.OpenByCreate')
+export class OpenByCreate extends Command<void> {
+  constructor(
+    readonly accountId: string,
+    readonly balances: number[],
+  ) {
+    super();
+  }
+}
+
 @CommandType('test.Deposit')
 export class Deposit extends Command<number> {
   constructor(
@@ -154,6 +165,22 @@ export class OpenAccountHandler implements ICommandHandler<OpenAccount> {
   async execute({ accountId, balances }: OpenAccount): Promise<void> {
     for (const balance of balances) {
       const account = await this.accounts.loadOrCreate(accountId);
+      account.open(balance);
+      await this.accounts.save(account);
+    }
+  }
+}
+
+@CommandHandler(OpenByCreate)
+export class OpenByCreateHandler implements ICommandHandler<OpenByCreate> {
+  constructor(
+    @InjectAggregateRepository(Account)
+    private readonly accounts: AggregateRepository<Account>,
+  ) {}
+
+  async execute({ accountId, balances }: OpenByCreate): Promise<void> {
+    for (const balance of balances) {
+      const account = this.accounts.create(accountId);
       account.open(balance);
       await this.accounts.save(account);
     }
@@ -236,6 +263,7 @@ export class DepositTwiceNestedHandler implements ICommandHandler<DepositTwiceNe
 
 export const accountHandlers = [
   OpenAccountHandler,
+  OpenByCreateHandler,
   WithdrawEachHandler,
   DepositHandler,
   TransferHandler,

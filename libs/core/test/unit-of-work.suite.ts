@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import {
   ChronicleModule,
   CommandBus,
+  ConcurrencyError,
   EventStore,
   type StoredEvent,
 } from '../src/index.js';
@@ -15,6 +16,7 @@ import {
   DepositTwiceNested,
   InsufficientFunds,
   OpenAccount,
+  OpenByCreate,
   Transfer,
   WithdrawEach,
 } from './accounts.fixture.js';
@@ -121,6 +123,13 @@ export function unitOfWorkSuite(
         commands.execute(new OpenAccount('c-1', [100, 50])),
       ).rejects.toBeInstanceOf(AccountAlreadyOpen);
       expect(await stream('c-1')).toEqual([]);
+    });
+
+    it('refuses a second instance of a stream whose events do not follow the first', async () => {
+      await expect(
+        commands.execute(new OpenByCreate('e-1', [100, 50])),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await stream('e-1')).toEqual([]);
     });
 
     it('starts afresh in the next command', async () => {
