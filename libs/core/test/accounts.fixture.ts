@@ -42,6 +42,8 @@ export class InsufficientFunds extends Error {}
 /** Lets a test hold a Deposit between its load and its save. */
 export const accountHooks = {
   beforeDeposit: async (_accountId: string): Promise<void> => undefined,
+  /** How many times a Deposit handler ran, re-runs after a conflict included. */
+  depositRuns: 0,
 };
 
 export class AccountAlreadyOpen extends Error {}
@@ -218,6 +220,7 @@ export class DepositHandler implements ICommandHandler<Deposit> {
   ) {}
 
   async execute({ accountId, amount }: Deposit): Promise<number> {
+    accountHooks.depositRuns++;
     const account = await this.accounts.load(accountId);
     await accountHooks.beforeDeposit(accountId);
     account.deposit(amount);

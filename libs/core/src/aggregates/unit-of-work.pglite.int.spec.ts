@@ -4,5 +4,5 @@ import { unitOfWorkSuite } from '../../test/unit-of-work.suite.js';
 describe('Aggregates in a unit of work on PGlite', () => {
   const database = pgliteDatabase();
   afterAll(() => database.close());
-  unitOfWorkSuite(() => database, { heavy: false });
+  unitOfWorkSuite(() => database);
 });
