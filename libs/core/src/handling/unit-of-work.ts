@@ -64,6 +64,10 @@ const DEFAULT_LOCK_WAIT_MS = 10_000;
  * when the handler returns, together with the command's record; only after
  * that commit are the events published to in-process `@EventsHandler`s.
  * Outside a command, appends are written (and then published) at once.
+ *
+ * It also keeps, per command, one instance of each aggregate it loads (an
+ * identity map) and this process's lock on that aggregate's stream, so that
+ * the process's commands on one aggregate take turns (see `StreamLocks`).
  */
 @Injectable()
 export class UnitOfWork {
