@@ -99,8 +99,40 @@ export class AggregateRepository<T extends AggregateRoot> {
     return aggregate;
   }
 
-  /** Rebuilds an aggregate from its stream, or `undefined` if it has none. */
+  /**
+   * Rebuilds an aggregate from its stream, or `undefined` if it has none.
+   *
+   * In a command, every load of one aggregate (`load`, `find`,
+   * `loadOrCreate`) returns the same instance, with the events it applied
+   * since: a second decision sees the first. The first load also makes the
+   * other commands of this process on that aggregate wait until this one has
+   * committed or failed. Loads at a past version or point of the log are
+   * never shared.
+   */
   async find(id: string, options: LoadOptions = {}): Promise<T | undefined> {
+    const aggregate = await this.instance(id, options);
+    return aggregate.version > 0 || aggregate.uncommittedEvents.length > 0
+      ? aggregate
+      : undefined;
+  }
+
+  /** Loads the aggregate, or a new one with that id when its stream is empty. */
+  async loadOrCreate(id: string): Promise<T> {
+    return this.instance(id, {});
+  }
+
+  /** The command's instance of the aggregate, or (time travel, outside commands) a fresh one. */
+  private instance(id: string, options: LoadOptions): Promise<T> {
+    const shared =
+      this.unitOfWork !== undefined &&
+      options.atVersion === undefined &&
+      options.until === undefined;
+    if (!shared) return this.read(id, options);
+    return this.unitOfWork.track(this.streamId(id), () => this.read(id, {}));
+  }
+
+  /** Rebuilds an aggregate from its stream: at version 0 when it has none. */
+  private async read(id: string, options: LoadOptions): Promise<T> {
     const streamId = this.streamId(id);
     const atVersion = options.atVersion;
     const until = options.until;
@@ -132,17 +164,12 @@ export class AggregateRepository<T extends AggregateRoot> {
         read++;
       }
     }
-    if (aggregate.version === 0) return undefined;
+    if (aggregate.version === 0) return aggregate;
     this.snapshotVersions.set(aggregate, start.snapshotVersion);
     if (read > 0 && atVersion === undefined) {
       this.remember(streamId, aggregate, start.snapshotVersion);
     }
     return aggregate;
-  }
-
-  /** Loads the aggregate, or a new one with that id when its stream is empty. */
-  async loadOrCreate(id: string): Promise<T> {
-    return (await this.find(id)) ?? this.create(id);
   }
 
   /** A new, empty aggregate with this id; saving it requires that its stream does not exist yet. */

@@ -8,6 +8,15 @@ export interface CommandHandlingOptions {
   /** The base of the exponential, jittered pause between those runs, in ms. Default 10. */
   readonly retryDelayMs?: number;
   /**
+   * Commands of this process on one aggregate take turns: the first load of
+   * an aggregate in a command takes this process's lock on its stream, held
+   * until the command commits or fails, so they do not race each other to the
+   * store. This is how long a command waits for that lock before going on
+   * without it (the store's expected-version check still decides). `0` turns
+   * the queueing off. Default 10 000.
+   */
+  readonly aggregateLockWaitMs?: number;
+  /**
    * Record every command sent with an id (all that cross the wire do) with its
    * result, in the transaction of its events, so that sending it again returns
    * the first result and changes nothing: an exactly-once effect under retries.

@@ -1,5 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { ICommandHandler, IQueryHandler } from '@nestjs/cqrs';
+import type {
+  AsyncContext,
+  ICommandHandler,
+  IQueryHandler,
+} from '@nestjs/cqrs';
 import {
   createEnvelope,
   isFirstSend,
@@ -43,9 +47,15 @@ export class CommandPipeline {
     this.deduplicate = options.deduplicate ?? true;
   }
 
+  /**
+   * Runs a command handler. `asyncContext`, the @nestjs/cqrs context a
+   * request-scoped handler was resolved in, goes with the command's events to
+   * their request-scoped handlers.
+   */
   async executeCommand(
     handler: ICommandHandler,
     command: object,
+    asyncContext?: AsyncContext,
   ): Promise<unknown> {
     const sent = sendOptionsOf(command);
     const envelope = createEnvelope(command, 'command', sent);
@@ -69,7 +79,12 @@ export class CommandPipeline {
         // ids for what it sends as the attempt that lost the race.
         return await MessageContext.run(
           envelope,
-          () => this.unitOfWork.run(() => handler.execute(command), record),
+          () =>
+            this.unitOfWork.run(
+              () => handler.execute(command),
+              record,
+              asyncContext,
+            ),
           name,
         );
       } catch (error) {

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { MessageRouter } from './message-router.js';
+import {
+  RequestScopedDispatch,
+  ScopedHandlers,
+} from './request-scoped-dispatch.js';
 
 /**
  * Deliberately not global: see MessageRouter for why its bootstrap hook must
@@ -8,6 +12,6 @@ import { MessageRouter } from './message-router.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [MessageRouter],
+  providers: [MessageRouter, ScopedHandlers, RequestScopedDispatch],
 })
 export class HandlingModule {}

@@ -38,6 +38,10 @@ import {
 } from '../transport/index.js';
 import { CommandPipeline } from './command-pipeline.js';
 import { isModuleEnabled } from './enabled-modules.js';
+import {
+  RequestScopedDispatch,
+  ScopedHandlers,
+} from './request-scoped-dispatch.js';
 import { attachSendOptions, sendOptionsOf } from './send-options.js';
 
 /*
@@ -52,7 +56,8 @@ const CQRS_KEYS = {
 type RoutedKind = keyof typeof CQRS_KEYS;
 type Handler = ICommandHandler | IQueryHandler;
 type Bindable = Parameters<CommandBus['bind']>[0];
-type Execute = (message: object) => Promise<unknown>;
+/** Runs or sends a message; `context` is @nestjs/cqrs's, when a request-scoped handler runs here. */
+type Execute = (message: object, context?: AsyncContext) => Promise<unknown>;
 
 /**
  * Decides where each command and query runs, using only @nestjs/cqrs's public
@@ -76,6 +81,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
     private readonly pipeline: CommandPipeline,
+    private readonly scopedHandlers: ScopedHandlers,
     private readonly transport: Transport,
     @Inject(TRANSPORT_OPTIONS)
     private readonly options: ResolvedTransportOptions,
@@ -95,21 +101,22 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
           id: string;
         };
         const local = this.localExecute(wrapper, kind);
+        const runHere = (): void =>
+          wrapper.isDependencyTreeStatic()
+            ? this.bind(kind, id, local)
+            : this.bindScoped(kind, id, handled, local);
         const info = MessageTypeRegistry.forClass(
           handled as MessageTypeInfo['target'],
         );
         if (!info) {
           // A plain cqrs message without a stable name can only run here.
-          this.bind(kind, id, local);
+          runHere();
           continue;
         }
         handledHere.add(info.name);
         await this.serve(info, local);
-        this.bind(
-          kind,
-          id,
-          this.options.routing === 'local' ? local : this.remoteExecute(info),
-        );
+        if (this.options.routing === 'local') runHere();
+        else this.bind(kind, id, this.remoteExecute(info));
       }
     }
     for (const info of MessageTypeRegistry.all()) {
@@ -159,31 +166,53 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     else this.queryBus.bind(bindable, id);
   }
 
+  /**
+   * Binds a request-scoped handler the way @nestjs/cqrs binds its own: as not
+   * static, so that the bus resolves (per AsyncContext) what runs it, and
+   * hands it the context given to `execute`, which a static binding drops.
+   */
+  private bindScoped(
+    kind: RoutedKind,
+    id: string,
+    handled: object,
+    execute: Execute,
+  ): void {
+    this.scopedHandlers.set(handled, execute);
+    const handler = {
+      isDependencyTreeStatic: () => false,
+      metatype: RequestScopedDispatch,
+    };
+    const bindable = handler as unknown as Bindable;
+    if (kind === 'command') this.commandBus.bind(bindable, id);
+    else this.queryBus.bind(bindable, id);
+  }
+
   /** Runs the pipeline around this process's handler. */
   private localExecute(wrapper: InstanceWrapper, kind: RoutedKind): Execute {
-    const run = (handler: Handler, message: object) =>
+    const run = (handler: Handler, message: object, context?: AsyncContext) =>
       kind === 'command'
-        ? this.pipeline.executeCommand(handler as ICommandHandler, message)
+        ? this.pipeline.executeCommand(
+            handler as ICommandHandler,
+            message,
+            context,
+          )
         : this.pipeline.executeQuery(handler as IQueryHandler, message);
     const execute: Execute = wrapper.isDependencyTreeStatic()
       ? (message) => run(wrapper.instance as Handler, message)
-      : async (message) => {
-          // Request-scoped handler: resolve it per message, as @nestjs/cqrs does.
-          const context = AsyncContext.of(message) ?? new AsyncContext();
-          if (!AsyncContext.isAttached(context)) {
-            this.moduleRef.registerRequestByContextId(context, context.id);
-            context.attachTo(message);
-          }
+      : async (message, given) => {
+          // Request-scoped: the instance of the caller's context (a request
+          // off the wire gets a new one), as @nestjs/cqrs resolves it.
+          const context = this.contextOf(message, given);
           const handler = await this.moduleRef.resolve<Handler>(
             wrapper.metatype as never,
             context.id,
             { strict: false },
           );
-          return run(handler, message);
+          return run(handler, message, context);
         };
-    return (message) => {
-      if (!sendOptionsOf(message).forget) return execute(message);
-      void execute(message).catch((error: unknown) =>
+    return (message, context) => {
+      if (!sendOptionsOf(message).forget) return execute(message, context);
+      void execute(message, context).catch((error: unknown) =>
         this.logger.error(
           `${describe(message)} sent without waiting failed`,
           error,
@@ -191,6 +220,18 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       );
       return Promise.resolve(undefined);
     };
+  }
+
+  /** The context a request-scoped handler runs in: given, attached to the message, or new. */
+  private contextOf(message: object, given?: AsyncContext): AsyncContext {
+    let context = given ?? AsyncContext.of(message);
+    if (!context) {
+      context = new AsyncContext();
+      this.moduleRef.registerRequestByContextId(context, context.id);
+    }
+    // What the handler sends can carry it on (AsyncContext.merge, sagas).
+    if (!AsyncContext.isAttached(message)) context.attachTo(message);
+    return context;
   }
 
   /** Sends the message over the transport and turns the reply into a result or a typed error. */

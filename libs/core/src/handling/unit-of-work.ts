@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Injectable, Logger } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { AsyncContext, EventBus } from '@nestjs/cqrs';
 import {
   attachEnvelope,
   createEnvelope,
@@ -9,6 +9,7 @@ import {
   type Envelope,
 } from '../messages/index.js';
 import {
+  ConcurrencyError,
   EventStore,
   type AppendResult,
   type ExpectedVersion,
@@ -17,6 +18,11 @@ import {
   type SqlClient,
   type StoredEvent,
 } from '../store/index.js';
+import {
+  COMMAND_HANDLING_OPTIONS,
+  type CommandHandlingOptions,
+} from './command-handling.options.js';
+import { StreamLocks, type LockOwner } from './stream-locks.js';
 
 interface PendingEvent {
   readonly instance: object;
@@ -32,33 +38,83 @@ interface PendingAppend {
 /** A write that must commit with a command's events (a schedule, an outbox row...). */
 export type EnlistedWrite = (tx: SqlClient) => Promise<void>;
 
-/** What one command handler wrote: appended together when it returns. */
-class Scope {
+/** What one command handler loaded and wrote: appended together when it returns. */
+class Scope implements LockOwner {
   readonly appends = new Map<string, PendingAppend>();
   readonly writes: EnlistedWrite[] = [];
   readonly committed: (() => void)[] = [];
   readonly failed: ((error: unknown) => void)[] = [];
+  /** The identity map: each stream's aggregate, loaded once per unit of work. */
+  readonly loaded = new Map<string, Promise<object>>();
+  readonly held = new Set<string>();
+
+  constructor(
+    readonly parent: Scope | undefined,
+    readonly correlationId: string | undefined,
+    /** The @nestjs/cqrs context the command was executed in, handed on to its events. */
+    readonly asyncContext: AsyncContext | undefined,
+  ) {}
 }
+
+/** How long a command waits for an aggregate another command of this process holds, by default. */
+const DEFAULT_LOCK_WAIT_MS = 10_000;
 
 /**
  * Collects what a command handler appends and writes it in one transaction
  * when the handler returns, together with the command's record; only after
  * that commit are the events published to in-process `@EventsHandler`s.
  * Outside a command, appends are written (and then published) at once.
+ *
+ * It also keeps, per command, one instance of each aggregate it loads (an
+ * identity map) and this process's lock on that aggregate's stream, so that
+ * the process's commands on one aggregate take turns (see `StreamLocks`).
  */
 @Injectable()
 export class UnitOfWork {
   private readonly scopes = new AsyncLocalStorage<Scope>();
   private readonly logger = new Logger('Chronicle unit of work');
+  private readonly locks = new StreamLocks();
+  private readonly lockWaitMs: number;
 
   constructor(
     private readonly store: EventStore,
     private readonly eventBus: EventBus,
-  ) {}
+    @Optional()
+    @Inject(COMMAND_HANDLING_OPTIONS)
+    options: CommandHandlingOptions = {},
+  ) {
+    this.lockWaitMs = options.aggregateLockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+  }
 
   /** Whether a command's unit of work is open in this async context. */
   get active(): boolean {
     return this.scopes.getStore() !== undefined;
+  }
+
+  /**
+   * The unit of work's instance of the aggregate in `streamId`: the first call
+   * takes this process's lock on the stream (held until the unit of work
+   * commits or rolls back) and runs `load`; later calls in the same unit of
+   * work get that same instance, with whatever it applied since. Outside a
+   * command, `load` runs every time, without a lock.
+   */
+  async track<T extends object>(
+    streamId: string,
+    load: () => Promise<T>,
+  ): Promise<T> {
+    const scope = this.scopes.getStore();
+    if (!scope) return load();
+    let loading = scope.loaded.get(streamId);
+    if (!loading) {
+      loading = this.lock(scope, streamId)
+        .then(load)
+        .catch((error: unknown) => {
+          scope.loaded.delete(streamId);
+          throw error;
+        });
+      scope.loaded.set(streamId, loading);
+    }
+    return loading as Promise<T>;
   }
 
   /**
@@ -80,8 +136,10 @@ export class UnitOfWork {
     const scope = this.scopes.getStore();
     if (scope) {
       const staged = scope.appends.get(streamId);
-      if (staged) staged.events.push(...pending);
-      else
+      if (staged) {
+        checkContinues(staged, expectedVersion);
+        staged.events.push(...pending);
+      } else
         scope.appends.set(streamId, {
           streamId,
           expectedVersion,
@@ -131,14 +189,33 @@ export class UnitOfWork {
   async run<R>(
     work: () => Promise<R>,
     handledCommand?: Omit<HandledCommand, 'result'>,
+    asyncContext?: AsyncContext,
   ): Promise<R> {
-    const scope = new Scope();
+    const scope = new Scope(
+      this.scopes.getStore(),
+      MessageContext.current()?.metadata.correlationId,
+      asyncContext,
+    );
     try {
       return await this.commit(scope, work, handledCommand);
     } catch (error) {
       this.settle(scope.failed, error);
       throw error;
+    } finally {
+      this.locks.release(scope);
     }
+  }
+
+  /** Takes the stream's lock for the unit of work, or goes on without it (logged) when it must not wait. */
+  private async lock(scope: Scope, streamId: string): Promise<void> {
+    if (this.lockWaitMs <= 0) return;
+    const outcome = await this.locks.acquire(streamId, scope, this.lockWaitMs);
+    if (outcome !== 'timedOut') return;
+    this.logger.warn(
+      `Waited ${this.lockWaitMs} ms for another command of this process to finish with "${streamId}"; ` +
+        "going on without waiting more, the store's version check decides. " +
+        'A handler that holds an aggregate this long (or awaits a command that needs it) should be split.',
+    );
   }
 
   private async commit<R>(
@@ -157,7 +234,7 @@ export class UnitOfWork {
         handledCommand: record,
       });
       this.settle(scope.committed, undefined);
-      this.publish(appends, results);
+      this.publish(appends, results, scope.asyncContext);
       return result;
     }
     const results = await this.store.transaction(async (store, tx) => {
@@ -172,7 +249,7 @@ export class UnitOfWork {
       return appended;
     });
     this.settle(scope.committed, undefined);
-    this.publish(appends, results);
+    this.publish(appends, results, scope.asyncContext);
     return result;
   }
 
@@ -204,6 +281,7 @@ export class UnitOfWork {
   private publish(
     appends: readonly PendingAppend[],
     results: readonly AppendResult[],
+    asyncContext?: AsyncContext,
   ): void {
     const byStream = new Map(results.map((r) => [r.streamId, r]));
     for (const append of appends) {
@@ -221,12 +299,42 @@ export class UnitOfWork {
           transactionId: result.transactionId,
         };
         attachEnvelope(instance, stored);
+        // Request-scoped event handlers resolve in the command's context, as
+        // with @nestjs/cqrs's EventPublisher; a context set by the handler stays.
+        const context =
+          asyncContext && !AsyncContext.isAttached(instance)
+            ? asyncContext
+            : undefined;
         MessageContext.run(
           stored,
-          () => this.eventBus.publish(instance),
+          () =>
+            context
+              ? this.eventBus.publish(instance, context)
+              : this.eventBus.publish(instance),
           'events-handler',
         );
       });
     }
+  }
+}
+
+/**
+ * Refuses a second append to a stream in one unit of work that does not
+ * continue the first (a second instance of the aggregate, loaded outside the
+ * repository's identity map): merged, it would commit a decision taken on
+ * state that did not include the first's events.
+ */
+function checkContinues(
+  staged: PendingAppend,
+  expectedVersion: ExpectedVersion,
+): void {
+  const base =
+    staged.expectedVersion === 'noStream' ? 0 : staged.expectedVersion;
+  if (typeof base !== 'number') return;
+  const expected = expectedVersion === 'noStream' ? 0 : expectedVersion;
+  if (typeof expected !== 'number') return;
+  const next = base + staged.events.length;
+  if (expected !== next) {
+    throw new ConcurrencyError(staged.streamId, expectedVersion, next);
   }
 }
