@@ -17,6 +17,7 @@ export {
 } from './event-store.js';
 export * from './postgres/index.js';
 export {
+  AppendNotFirstWriteError,
   CommandAlreadyHandledError,
   InvalidAppendError,
   StoreConfigurationError,

@@ -20,3 +20,27 @@ export class CommandAlreadyHandledError extends ChronicleError {
     );
   }
 }
+
+/**
+ * An append in a transaction that had already written something else. The log
+ * orders events by the id of the transaction that wrote them, and a transaction
+ * gets its id at its first write: appending after another write could put a
+ * stream's later version before its earlier one, so it is refused.
+ */
+export class AppendNotFirstWriteError extends ChronicleError {
+  readonly code = 'APPEND_NOT_FIRST_WRITE';
+
+  constructor(readonly streamIds: readonly string[]) {
+    super(
+      `Cannot append to ${describeStreams(streamIds)}: this transaction already wrote something else, ` +
+        'and the events insert must be the first write of its transaction (or a stream could get a later ' +
+        'version ordered before an earlier one in the log). Append first, then write your own rows through ' +
+        'the transaction, or write them in a transaction of their own.',
+    );
+  }
+}
+
+function describeStreams(streamIds: readonly string[]): string {
+  if (streamIds.length === 0) return 'the event store (a command record)';
+  return streamIds.map((id) => `stream "${id}"`).join(', ');
+}

@@ -25,8 +25,10 @@ import { StoreSchema } from './store-schema.js';
 export class PostgresEventStore extends EventStore {
   readonly schema: StoreSchema;
 
-  /** Whether this store, bound to a transaction, appended anything in it. */
+  /** Whether this store, bound to a transaction, appended events in it. */
   private appendedInTransaction = false;
+  /** Whether this store, bound to a transaction, wrote in it (events or a command record). */
+  private wroteInTransaction = false;
 
   constructor(
     readonly client: SqlClient,
@@ -80,7 +82,9 @@ export class PostgresEventStore extends EventStore {
       this.schema,
       appends,
       options,
+      { appendedBefore: this.wroteInTransaction },
     );
+    if (this.client.inTransaction) this.wroteInTransaction = true;
     if (results.some((r) => r.positions.length > 0)) {
       // In a transaction, nothing is visible until it commits: signal then.
       if (this.client.inTransaction) this.appendedInTransaction = true;
