@@ -19,6 +19,7 @@ export * from './postgres/index.js';
 export {
   AppendNotFirstWriteError,
   CommandAlreadyHandledError,
+  DataDirectoryInUseError,
   InvalidAppendError,
   StoreConfigurationError,
 } from './store.errors.js';

@@ -44,3 +44,23 @@ function describeStreams(streamIds: readonly string[]): string {
   if (streamIds.length === 0) return 'the event store (a command record)';
   return streamIds.map((id) => `stream "${id}"`).join(', ');
 }
+
+/** An embedded (PGlite) data directory is already open in another process. */
+export class DataDirectoryInUseError extends ChronicleError {
+  readonly code = 'DATA_DIRECTORY_IN_USE';
+
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+    readonly lockFile: string,
+    host?: string,
+  ) {
+    super(
+      `The embedded database directory "${dataDir}" is in use by process ${pid}` +
+        `${host ? ` on ${host}` : ''}. Two processes on one PGlite directory lose acknowledged ` +
+        'writes and corrupt it. Stop that process, give this one a directory of its own ' +
+        '(database.dataDir), or share the store through a PostgreSQL server (database.url). ' +
+        `If no such process is running, delete "${lockFile}".`,
+    );
+  }
+}
