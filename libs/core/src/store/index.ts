@@ -20,8 +20,10 @@ export {
   AppendNotFirstWriteError,
   CommandAlreadyHandledError,
   DataDirectoryInUseError,
+  RebaseRefusedError,
   InvalidAppendError,
   StoreConfigurationError,
+  TransactionIdsAheadError,
 } from './store.errors.js';
 export { SQL_CLIENT } from './store.tokens.js';
 export { openSqlClient, type SqlClientOptions } from './open-sql-client.js';

@@ -64,3 +64,37 @@ export class DataDirectoryInUseError extends ChronicleError {
     );
   }
 }
+
+/**
+ * The store holds transaction ids above the database's transaction counter:
+ * it was restored or moved from another cluster. Readers order the log by
+ * transaction id and read only ids below the oldest running transaction, so
+ * they would read nothing until the counter caught up.
+ */
+export class TransactionIdsAheadError extends ChronicleError {
+  readonly code = 'TRANSACTION_IDS_AHEAD';
+
+  constructor(
+    readonly schema: string,
+    /** The highest stored transaction id, and where it is. */
+    readonly storedMaximum: bigint,
+    readonly column: string,
+    /** The next transaction id this database will hand out. */
+    readonly counter: bigint,
+  ) {
+    super(
+      `The event store in schema "${schema}" holds transaction id ${storedMaximum} (in ${column}), ` +
+        `ahead of this database's transaction counter (${counter}): its data was restored or moved from ` +
+        'another PostgreSQL cluster (pg_dump/pg_restore, PGlite to a server, logical replication). ' +
+        'Readers would see no event, old or new, until the counter passes it, so Chronicle does not start. ' +
+        'Stop every app on this store and re-base its transaction ids once: ' +
+        `npx chronicle rebase --schema ${schema} --url <database url> (or --data-dir <folder>). ` +
+        'See "Moving a store to another database" in docs/guides/event-store.md.',
+    );
+  }
+}
+
+/** A transaction-id re-base could not run safely. */
+export class RebaseRefusedError extends ChronicleError {
+  readonly code = 'REBASE_REFUSED';
+}
