@@ -23,10 +23,13 @@ import type { StoreSchema } from './store-schema.js';
 const RACE_ATTEMPTS = 100;
 const SAVEPOINT = 'chronicle_append';
 
-/** How the store appends: whether it already appended in the caller's transaction. */
+/** What a store bound to a caller's transaction remembers between its appends. */
 export interface AppendState {
-  /** The store bound to this transaction appended in it before (its own writes come first). */
-  readonly appendedBefore: boolean;
+  /**
+   * Whether an append of this store ran its insert in the transaction (even one
+   * that then failed): the transaction's id may be its own, not another write's.
+   */
+  appendedBefore: boolean;
 }
 
 interface Prepared {
@@ -84,15 +87,11 @@ async function appendInTransaction(
   for (let attempt = 1; ; attempt++) {
     let rows: AppendRow[];
     try {
-      // After a lost race the savepoint is undone, but the transaction keeps
-      // the id its failed insert took: that write was this store's own.
-      rows = await run(
-        tx,
-        schema,
-        prepared,
-        state.appendedBefore || attempt > 1,
-      );
+      rows = await run(tx, schema, prepared, state.appendedBefore);
     } catch (error) {
+      // The savepoint is undone, but the transaction keeps the id its failed
+      // insert took: that write was this store's own.
+      state.appendedBefore = true;
       await tx.exec(`ROLLBACK TO SAVEPOINT ${SAVEPOINT};`);
       if (lostRace(error) && attempt < RACE_ATTEMPTS) continue;
       await tx.exec(`RELEASE SAVEPOINT ${SAVEPOINT};`);
@@ -101,6 +100,8 @@ async function appendInTransaction(
       throw translate(error, prepared);
     }
     await tx.exec(`RELEASE SAVEPOINT ${SAVEPOINT};`);
+    // Refused as not first, nothing ran; any other verdict ran the insert.
+    if (rows[0]?.first_write !== false) state.appendedBefore = true;
     return toResults(prepared, rows);
   }
 }

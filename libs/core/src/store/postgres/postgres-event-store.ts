@@ -13,7 +13,7 @@ import {
   type StoredEvent,
   type StreamAppend,
 } from '../event-store.js';
-import { appendToStreams } from './append-to-streams.js';
+import { appendToStreams, type AppendState } from './append-to-streams.js';
 import { findHandledCommand } from './handled-commands.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
@@ -32,8 +32,8 @@ export class PostgresEventStore extends EventStore {
 
   /** Whether this store, bound to a transaction, appended events in it. */
   private appendedInTransaction = false;
-  /** Whether this store, bound to a transaction, wrote in it (events or a command record). */
-  private wroteInTransaction = false;
+  /** What this store, bound to a transaction, did in it (see append-to-streams.ts). */
+  private readonly appendState: AppendState = { appendedBefore: false };
 
   constructor(
     readonly client: SqlClient,
@@ -103,9 +103,8 @@ export class PostgresEventStore extends EventStore {
       this.schema,
       appends,
       options,
-      { appendedBefore: this.wroteInTransaction },
+      this.appendState,
     );
-    if (this.client.inTransaction) this.wroteInTransaction = true;
     if (results.some((r) => r.positions.length > 0)) {
       // In a transaction, nothing is visible until it commits: signal then.
       if (this.client.inTransaction) this.appendedInTransaction = true;
