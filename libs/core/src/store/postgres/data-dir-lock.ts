@@ -31,6 +31,9 @@ export interface DataDirLock {
 
 const TAKEOVER_STALE_MS = 10_000;
 
+/** The lock files this process holds: its own pid in a file it does not hold is a past life's. */
+const heldHere = new Set<string>();
+
 /** Whether `dataDir` is a folder on disk (not `memory://`, `idb://`...). */
 export function isFolder(dataDir: string): boolean {
   return !/^[a-z]+:\/\//i.test(dataDir);
@@ -44,7 +47,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     if (create(file, me)) return held(file);
     const owner = read(file);
-    if (owner && isAlive(owner)) {
+    if (owner && isAlive(owner, file)) {
       throw new DataDirectoryInUseError(
         folder,
         owner.pid,
@@ -59,9 +62,11 @@ export function lockDataDir(dataDir: string): DataDirLock {
 
 function held(file: string): DataDirLock {
   let released = false;
+  heldHere.add(file);
   const release = () => {
     if (released) return;
     released = true;
+    heldHere.delete(file);
     process.removeListener('exit', release);
     if (read(file)?.pid === process.pid) rmSync(file, { force: true });
   };
@@ -91,9 +96,14 @@ function read(file: string): LockOwner | undefined {
   }
 }
 
-/** Whether the owner may still run: another host's process cannot be asked. */
-function isAlive(owner: LockOwner): boolean {
+/**
+ * Whether the owner may still run: another host's process cannot be asked. A
+ * lock with this process's own pid that it does not hold was left by an
+ * earlier process that had the same pid (a container restarted as pid 1).
+ */
+function isAlive(owner: LockOwner, file: string): boolean {
   if (owner.host !== hostname()) return true;
+  if (owner.pid === process.pid) return heldHere.has(file);
   try {
     process.kill(owner.pid, 0);
     return true;
