@@ -122,6 +122,19 @@ export function appendEdgesSuite(database: () => TestDatabase): void {
       expect(await store.streamVersion('b')).toBe(1);
     });
 
+    it('an append refused for its expectation wrote nothing: a later one after another write is still refused', async () => {
+      const error = await store
+        .transaction(async (bound, tx) => {
+          await expect(
+            bound.append('s', [event()], { expectedVersion: 3 }),
+          ).rejects.toBeInstanceOf(ConcurrencyError);
+          await tx.query(`INSERT INTO ${side()} (note) VALUES ('first')`);
+          await bound.append('s', [event()]);
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AppendNotFirstWriteError);
+    });
+
     it('refuses a record-only append after another write too', async () => {
       await expect(
         store.transaction(async (bound, tx) => {

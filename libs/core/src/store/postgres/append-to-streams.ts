@@ -100,8 +100,10 @@ async function appendInTransaction(
       throw translate(error, prepared);
     }
     await tx.exec(`RELEASE SAVEPOINT ${SAVEPOINT};`);
-    // Refused as not first, nothing ran; any other verdict ran the insert.
-    if (rows[0]?.first_write !== false) state.appendedBefore = true;
+    const verdict = rows[0];
+    if (verdict?.ok && verdict.first_write && verdict.in_order) {
+      state.appendedBefore = true;
+    }
     return toResults(prepared, rows);
   }
 }
