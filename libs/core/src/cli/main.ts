@@ -34,6 +34,13 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run('query', [...args]),
     };
   },
+  rebase: async () => {
+    const { run } = await import('./rebase.command.js');
+    return {
+      summary: 'move transaction ids below the counter after a restore',
+      run: (args) => run([...args]),
+    };
+  },
   streams: async () => {
     const { run } = await import('./streams.command.js');
     return { summary: 'list streams', run: (args) => run([...args]) };

@@ -9,23 +9,26 @@ export class ConcurrencyError extends ChronicleError {
     readonly streamId: string,
     readonly expectedVersion: ExpectedVersion,
     readonly actualVersion: number,
+    /** Why, when it is not "expected one version, found another". */
+    reason?: string,
   ) {
-    super(
-      `Stream "${streamId}" was expected at version ${describe(expectedVersion)} but is at ${actualVersion}. ` +
-        'Load it again and retry the change.',
-    );
+    super(reason ?? describe(streamId, expectedVersion, actualVersion));
   }
 }
 
-function describe(expected: ExpectedVersion): string {
+function describe(
+  streamId: string,
+  expected: ExpectedVersion,
+  actual: number,
+): string {
   switch (expected) {
     case 'noStream':
-      return '0 (no stream)';
+      return `Stream "${streamId}" was expected to have no events but is at version ${actual}. Load it and apply the change to its current state.`;
     case 'exists':
-      return '"exists" (at least 1)';
+      return `Stream "${streamId}" was expected to exist but has no events (version 0). Create it first.`;
     case 'any':
-      return '"any"';
+      return `Stream "${streamId}" could not be appended to (it is at version ${actual}). Retry the change.`;
     default:
-      return String(expected);
+      return `Stream "${streamId}" was expected at version ${expected} but is at ${actual}. Load it again and retry the change.`;
   }
 }

@@ -141,7 +141,8 @@ export abstract class EventStore {
    * Runs `fn` in one database transaction, with a store bound to it and the raw
    * transaction for your own writes: they commit together, or not at all.
    * Append first: the events insert must be the transaction's first write (see
-   * read-all.ts). Listeners are signalled after the commit.
+   * read-all.ts), and an append after another write is refused with
+   * `AppendNotFirstWriteError`. Listeners are signalled after the commit.
    */
   abstract transaction<T>(
     fn: (store: EventStore, tx: SqlClient) => Promise<T>,

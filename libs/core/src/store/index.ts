@@ -17,9 +17,13 @@ export {
 } from './event-store.js';
 export * from './postgres/index.js';
 export {
+  AppendNotFirstWriteError,
   CommandAlreadyHandledError,
+  DataDirectoryInUseError,
+  RebaseRefusedError,
   InvalidAppendError,
   StoreConfigurationError,
+  TransactionIdsAheadError,
 } from './store.errors.js';
 export { SQL_CLIENT } from './store.tokens.js';
 export { openSqlClient, type SqlClientOptions } from './open-sql-client.js';

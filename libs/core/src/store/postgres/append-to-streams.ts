@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConcurrencyError } from '../concurrency.error.js';
 import type {
   AppendOptions,
@@ -6,110 +7,135 @@ import type {
   StreamAppend,
 } from '../event-store.js';
 import {
+  AppendNotFirstWriteError,
   CommandAlreadyHandledError,
   InvalidAppendError,
 } from '../store.errors.js';
-
-// Each lost race means another writer got in, so this bounds waiting, not progress.
-const ANY_VERSION_ATTEMPTS = 100;
-import { isUniqueViolation, type SqlClient } from './sql-client.js';
+import { appendSql, type AppendRow } from './append-sql.js';
+import {
+  isUniqueViolation,
+  type SqlClient,
+  type SqlParameter,
+} from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
+// Each lost race means another writer got in, so this bounds waiting, not progress.
+const RACE_ATTEMPTS = 100;
+const SAVEPOINT = 'chronicle_append';
+
+/** What a store bound to a caller's transaction remembers between its appends. */
+export interface AppendState {
+  /**
+   * Whether an append of this store ran its insert in the transaction (even one
+   * that then failed): the transaction's id may be its own, not another write's.
+   */
+  appendedBefore: boolean;
+}
+
+interface Prepared {
+  readonly appends: readonly StreamAppend[];
+  readonly params: readonly SqlParameter[];
+}
+
 /**
- * Appends to any number of streams in ONE statement, so one round trip:
- * - every stream's version is checked against its expectation inside the
- *   database, and nothing is written unless all hold;
- * - the events insert is the transaction's first write, and all streams are
- *   written under one snapshot, so a stream's later version always gets a later
- *   transaction id (which is what lets readers order by transaction id);
- * - the handled command, if any, is recorded in the same statement, so its
- *   result and the events commit together or not at all.
- * A race lost between check and insert surfaces as a unique violation on
- * (stream_id, stream_version) and is reported as the same ConcurrencyError.
+ * Appends in one statement (see append-sql.ts). A race lost on a stream's next
+ * version runs the statement again, whatever the expectation: the database
+ * checks every expectation afresh, so 'any' and 'exists' then succeed and a
+ * number that no longer holds gets its `ConcurrencyError`. Inside a caller's
+ * transaction the statement runs under a savepoint, so the retry is possible
+ * there too, after locking the streams for the transaction so that its
+ * writers to one stream queue instead of racing.
  */
-const appendSql = (s: StoreSchema) => `
-WITH expectation AS (
-  SELECT x.stream_id, x.expected,
-         coalesce((SELECT e.stream_version FROM ${s.events} e
-                   WHERE e.stream_id = x.stream_id
-                   ORDER BY e.stream_version DESC LIMIT 1), 0) AS current_version
-  FROM jsonb_to_recordset($2::text::jsonb) AS x(stream_id text, expected text)
-),
-verdict AS (
-  SELECT coalesce(bool_and(CASE x.expected
-           WHEN 'any' THEN true
-           WHEN 'noStream' THEN x.current_version = 0
-           WHEN 'exists' THEN x.current_version > 0
-           ELSE x.current_version = x.expected::bigint END), true) AS ok
-  FROM expectation x
-),
-appended AS (
-  INSERT INTO ${s.events}
-    (id, stream_id, stream_version, type, revision, payload, metadata, created_at)
-  SELECT (j.e->>'id')::uuid, x.stream_id,
-         x.current_version + row_number() OVER (PARTITION BY x.stream_id ORDER BY j.ord),
-         j.e->>'type', (j.e->>'revision')::integer, j.e->'payload', j.e->'metadata',
-         (j.e->>'timestamp')::timestamptz
-  FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS j(e, ord)
-  JOIN expectation x ON x.stream_id = j.e->>'streamId'
-  WHERE (SELECT ok FROM verdict)
-  ORDER BY j.ord
-  RETURNING position, stream_id, stream_version, transaction_id
-),
-handled AS (
-  INSERT INTO ${s.handledCommands} (command_id, command_type, result)
-  SELECT $3::text, $4::text, $5::text::json
-  WHERE $3::text IS NOT NULL AND (SELECT ok FROM verdict)
-  RETURNING command_id
-)
-SELECT x.stream_id, x.expected, x.current_version::text AS current_version,
-       (SELECT ok FROM verdict) AS ok,
-       (SELECT count(*) FROM handled)::int AS handled,
-       a.positions, a.last_version::text AS last_version, a.transaction_id
-FROM expectation x
-LEFT JOIN (
-  SELECT stream_id, max(stream_version) AS last_version,
-         array_agg(position::text ORDER BY stream_version) AS positions,
-         max(transaction_id::text) AS transaction_id
-  FROM appended GROUP BY stream_id
-) a ON a.stream_id = x.stream_id`;
-
-interface AppendRow {
-  stream_id: string;
-  expected: string;
-  current_version: string;
-  ok: boolean;
-  handled: number;
-  positions: string[] | null;
-  last_version: string | null;
-  transaction_id: string | null;
-}
-
-function checkExpected(streamId: string, expected: ExpectedVersion): string {
-  if (expected === 'any' || expected === 'noStream' || expected === 'exists') {
-    return expected;
-  }
-  if (Number.isInteger(expected) && expected >= 0) {
-    return expected === 0 ? 'noStream' : String(expected);
-  }
-  throw new InvalidAppendError(
-    `Expected version of stream "${streamId}" must be 'any', 'noStream', 'exists' or a whole number >= 0, got ${String(expected)}.`,
-  );
-}
-
-function parseExpected(expected: string): ExpectedVersion {
-  return expected === 'any' || expected === 'noStream' || expected === 'exists'
-    ? expected
-    : Number(expected);
-}
-
 export async function appendToStreams(
   client: SqlClient,
   schema: StoreSchema,
   appends: readonly StreamAppend[],
   options: AppendOptions = {},
-  attempt = 1,
+  state: AppendState = { appendedBefore: false },
 ): Promise<AppendResult[]> {
+  const prepared = prepare(appends, options);
+  if (!client.inTransaction) return appendAlone(client, schema, prepared);
+  return appendInTransaction(client, schema, prepared, state);
+}
+
+async function appendAlone(
+  client: SqlClient,
+  schema: StoreSchema,
+  prepared: Prepared,
+): Promise<AppendResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return toResults(prepared, await run(client, schema, prepared, false));
+    } catch (error) {
+      if (!lostRace(error)) throw translate(error, prepared);
+      if (attempt >= RACE_ATTEMPTS) {
+        throw await raceExhausted(client, schema, prepared.appends, error);
+      }
+    }
+  }
+}
+
+async function appendInTransaction(
+  tx: SqlClient,
+  schema: StoreSchema,
+  prepared: Prepared,
+  state: AppendState,
+): Promise<AppendResult[]> {
+  await tx.exec(
+    `${lockStreams(schema, prepared.appends)} SAVEPOINT ${SAVEPOINT};`,
+  );
+  for (let attempt = 1; ; attempt++) {
+    let rows: AppendRow[];
+    try {
+      rows = await run(tx, schema, prepared, state.appendedBefore);
+    } catch (error) {
+      // The savepoint is undone, but the transaction keeps the id its failed
+      // insert took: that write was this store's own.
+      state.appendedBefore = true;
+      await tx.exec(`ROLLBACK TO SAVEPOINT ${SAVEPOINT};`);
+      if (lostRace(error) && attempt < RACE_ATTEMPTS) continue;
+      await tx.exec(`RELEASE SAVEPOINT ${SAVEPOINT};`);
+      if (lostRace(error))
+        throw await raceExhausted(tx, schema, prepared.appends, error);
+      throw translate(error, prepared);
+    }
+    await tx.exec(`RELEASE SAVEPOINT ${SAVEPOINT};`);
+    const verdict = rows[0];
+    if (verdict?.ok && verdict.first_write && verdict.in_order) {
+      state.appendedBefore = true;
+    }
+    return toResults(prepared, rows);
+  }
+}
+
+/**
+ * Transaction-scoped advisory locks on the streams, in one order: writers in
+ * transactions then take turns on a stream, each reading it after the last
+ * one committed, so none takes a transaction id before losing a race. The
+ * keys are computed here, so the statement needs no parameters and shares a
+ * round trip with the savepoint.
+ */
+function lockStreams(
+  schema: StoreSchema,
+  appends: readonly StreamAppend[],
+): string {
+  const space = int32(`chronicle.stream:${schema.name}`);
+  const keys = [...new Set(appends.map((a) => int32(a.streamId)))].sort(
+    (a, b) => a - b,
+  );
+  if (keys.length === 0) return '';
+  const locks = keys.map((key) => `pg_advisory_xact_lock(${space}, ${key})`);
+  return `SELECT ${locks.join(', ')};`;
+}
+
+function int32(text: string): number {
+  return createHash('sha1').update(text).digest().readInt32BE(0);
+}
+
+function prepare(
+  appends: readonly StreamAppend[],
+  options: AppendOptions,
+): Prepared {
   const seen = new Set<string>();
   const expectations: { stream_id: string; expected: string }[] = [];
   const events: Record<string, unknown>[] = [];
@@ -132,52 +158,103 @@ export async function appendToStreams(
     }
   }
   const command = options.handledCommand;
-  let rows: AppendRow[];
-  try {
-    rows = await client.query<AppendRow>(
-      schema.sql(appendSql),
-      [
-        JSON.stringify(events),
-        JSON.stringify(expectations),
-        command?.id ?? null,
-        command?.type ?? null,
-        command ? JSON.stringify({ value: command.result ?? null }) : null,
-      ],
-      { prepare: true },
-    );
-  } catch (error) {
-    if (isUniqueViolation(error, 'events_stream_version_key')) {
-      // Writers that expected 'any' do not care who went first: try again,
-      // unless a caller's transaction is now aborted and cannot go on.
-      const anyVersion = appends.every((a) => a.expectedVersion === 'any');
-      if (
-        anyVersion &&
-        !client.inTransaction &&
-        attempt < ANY_VERSION_ATTEMPTS
-      ) {
-        return appendToStreams(client, schema, appends, options, attempt + 1);
-      }
-      throw await conflictAfterRace(client, schema, appends, error);
-    }
-    if (command && isUniqueViolation(error, 'handled_commands_pkey')) {
-      throw new CommandAlreadyHandledError(command.id);
-    }
-    throw error;
+  return {
+    appends,
+    params: [
+      JSON.stringify(events),
+      JSON.stringify(expectations),
+      command?.id ?? null,
+      command?.type ?? null,
+      command ? JSON.stringify({ value: command.result ?? null }) : null,
+    ],
+  };
+}
+
+function run(
+  client: SqlClient,
+  schema: StoreSchema,
+  prepared: Prepared,
+  afterOwnWrites: boolean,
+): Promise<AppendRow[]> {
+  return client.query<AppendRow>(
+    schema.sql(appendSql),
+    [...prepared.params, afterOwnWrites],
+    { prepare: true },
+  );
+}
+
+function lostRace(error: unknown): boolean {
+  return isUniqueViolation(error, 'events_stream_version_key');
+}
+
+function translate(error: unknown, prepared: Prepared): unknown {
+  const commandId = prepared.params[2];
+  if (
+    typeof commandId === 'string' &&
+    isUniqueViolation(error, 'handled_commands_pkey')
+  ) {
+    return new CommandAlreadyHandledError(commandId);
   }
-  if (rows.length > 0 && !rows[0].ok) {
-    const failed = rows.find((row) => !satisfied(row)) ?? rows[0];
+  return error;
+}
+
+function toResults(prepared: Prepared, rows: AppendRow[]): AppendResult[] {
+  const verdict = rows[0];
+  if (verdict && !verdict.first_write) {
+    throw new AppendNotFirstWriteError(prepared.appends.map((a) => a.streamId));
+  }
+  const streams = rows.filter((row) => row.stream_id !== null);
+  if (verdict && !verdict.ok) {
+    const failed = streams.find((row) => !satisfied(row)) ?? streams[0];
     throw new ConcurrencyError(
-      failed.stream_id,
-      parseExpected(failed.expected),
+      failed.stream_id!,
+      parseExpected(failed.expected!),
       Number(failed.current_version),
     );
   }
-  return rows.map((row) => ({
-    streamId: row.stream_id,
+  if (verdict && !verdict.in_order) throw outOfOrder(streams, verdict.xid!);
+  return streams.map((row) => ({
+    streamId: row.stream_id!,
     nextExpectedVersion: Number(row.last_version ?? row.current_version),
     positions: (row.positions ?? []).map((p) => BigInt(p)),
     transactionId: BigInt(row.transaction_id ?? 0),
   }));
+}
+
+/** A stream was written by a transaction newer than this one since it appended. */
+function outOfOrder(streams: AppendRow[], xid: string): ConcurrencyError {
+  const later =
+    streams.find(
+      (row) =>
+        row.last_transaction_id !== null &&
+        BigInt(row.last_transaction_id) > BigInt(xid),
+    ) ?? streams[0];
+  const version = Number(later.current_version);
+  return new ConcurrencyError(
+    later.stream_id!,
+    parseExpected(later.expected!),
+    version,
+    `Stream "${later.stream_id}" was written (version ${version}) by a transaction newer than ` +
+      'yours; appending to it now would order its versions wrongly in the log. Retry the whole transaction.',
+  );
+}
+
+function checkExpected(streamId: string, expected: ExpectedVersion): string {
+  if (expected === 'any' || expected === 'noStream' || expected === 'exists') {
+    return expected;
+  }
+  if (Number.isInteger(expected) && expected >= 0) {
+    return expected === 0 ? 'noStream' : String(expected);
+  }
+  throw new InvalidAppendError(
+    `Expected version of stream "${streamId}" must be 'any', 'noStream', 'exists' or a whole number >= 0, got ${String(expected)}.`,
+  );
+}
+
+function parseExpected(expected: string): ExpectedVersion {
+  return expected === 'any' || expected === 'noStream' || expected === 'exists'
+    ? expected
+    : Number(expected);
 }
 
 function satisfied(row: AppendRow): boolean {
@@ -194,43 +271,28 @@ function satisfied(row: AppendRow): boolean {
   }
 }
 
-/** Builds the conflict error for the stream that lost a race, with its version now. */
-async function conflictAfterRace(
+/** The error after losing the race for a stream's next version too many times in a row. */
+async function raceExhausted(
   client: SqlClient,
   schema: StoreSchema,
   appends: readonly StreamAppend[],
   violation: unknown,
 ): Promise<ConcurrencyError> {
-  if (client.inTransaction) {
-    // The caller's transaction is aborted and cannot be asked; the violation's
-    // detail names the key that was taken: "(stream_id, stream_version)=(s, 5)".
-    const detail = String((violation as { detail?: unknown }).detail ?? '');
-    const taken = /=\((.*), (\d+)\)/.exec(detail);
-    const lost = appends.find((a) => a.streamId === taken?.[1]) ?? appends[0];
-    return new ConcurrencyError(
-      lost.streamId,
-      lost.expectedVersion,
-      taken ? Number(taken[2]) : NaN,
-    );
-  }
-  const versions = await client.query<{ stream_id: string; version: string }>(
-    `SELECT s.stream_id, coalesce(max(e.stream_version), 0)::text AS version
-     FROM jsonb_array_elements_text($1::text::jsonb) AS s(stream_id)
-     LEFT JOIN ${schema.events} e ON e.stream_id = s.stream_id
-     GROUP BY s.stream_id`,
-    [JSON.stringify(appends.map((a) => a.streamId))],
+  // The violation's detail names the key that was taken: "(stream_id, stream_version)=(s, 5)".
+  const detail = String((violation as { detail?: unknown }).detail ?? '');
+  const taken = /=\((.*), \d+\)/.exec(detail)?.[1];
+  const lost = appends.find((a) => a.streamId === taken) ?? appends[0];
+  const streamId = lost?.streamId ?? '';
+  const rows = await client.query<{ version: string }>(
+    `SELECT coalesce(max(stream_version), 0)::text AS version FROM ${schema.events} WHERE stream_id = $1::text`,
+    [streamId],
   );
-  const byStream = new Map(
-    versions.map((v) => [v.stream_id, Number(v.version)]),
-  );
-  const lost =
-    appends.find((a) => {
-      const actual = byStream.get(a.streamId) ?? 0;
-      return a.expectedVersion === 'any' || actual !== a.expectedVersion;
-    }) ?? appends[0];
+  const version = Number(rows[0]?.version ?? 0);
   return new ConcurrencyError(
-    lost.streamId,
-    lost.expectedVersion,
-    byStream.get(lost.streamId) ?? 0,
+    streamId,
+    lost?.expectedVersion ?? 'any',
+    version,
+    `Stream "${streamId}" lost the race for its next version to other writers ${RACE_ATTEMPTS} times in a row ` +
+      `(it is now at version ${version}). Retry the change later, or write to it from fewer places at once.`,
   );
 }

@@ -9,6 +9,7 @@ export {
   type SqlParameter,
 } from './sql-client.js';
 export { segmentOf } from './read-all.js';
+export { type RebaseReport } from './rebase-transaction-ids.js';
 export { StoreSchema } from './store-schema.js';
 export {
   typeOrmConnectionOptions,

@@ -69,16 +69,24 @@ export class PgSqlClient implements SqlClient {
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     const client = await (this.target as pg.Pool).connect();
+    // A checked-out connection has no listener of the pool's: without one, a
+    // connection that dies (a server restart, pg_terminate_backend) raises an
+    // unhandled 'error' event and ends the process. Its queries fail instead,
+    // so the transaction fails, and the connection is thrown away.
+    let lost: Error | undefined;
+    const onError = (error: Error) => (lost ??= error);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(new PgSqlClient(client, true, false));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!lost) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.release(lost);
+      client.removeListener('error', onError);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { isFolder, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { SqlClient, SqlParameter } from './sql-client.js';
 
 type Queryable = PGlite | Transaction;
@@ -14,13 +15,26 @@ export class PgliteSqlClient implements SqlClient {
     private readonly target: Queryable,
     readonly inTransaction: boolean,
     private readonly owned: boolean,
+    /** The lock on the data directory, released on close. */
+    private readonly lock?: DataDirLock,
   ) {}
 
-  /** Opens a database in memory, or in `dataDir` when given; `close()` closes it. */
+  /**
+   * Opens a database in memory, or in `dataDir` when given, which this process
+   * then holds alone (`DataDirectoryInUseError` if another one does); `close()`
+   * closes it and frees the directory.
+   */
   static async open(dataDir?: string): Promise<PgliteSqlClient> {
     const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(dataDir ? { dataDir } : {});
-    return new PgliteSqlClient(db, false, true);
+    const lock =
+      dataDir && isFolder(dataDir) ? lockDataDir(dataDir) : undefined;
+    try {
+      const db = await PGlite.create(dataDir ? { dataDir } : {});
+      return new PgliteSqlClient(db, false, true, lock);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
   }
 
   /** A client over an instance the caller owns; `close()` leaves it open. */
@@ -55,7 +69,12 @@ export class PgliteSqlClient implements SqlClient {
   }
 
   async close(): Promise<void> {
-    if (this.owned) await (this.target as PGlite).close();
+    if (!this.owned) return;
+    try {
+      await (this.target as PGlite).close();
+    } finally {
+      this.lock?.release();
+    }
   }
 
   /** PGlite's own LISTEN: notifications from this (single-connection) database. */

@@ -13,20 +13,27 @@ import {
   type StoredEvent,
   type StreamAppend,
 } from '../event-store.js';
-import { appendToStreams } from './append-to-streams.js';
+import { appendToStreams, type AppendState } from './append-to-streams.js';
 import { findHandledCommand } from './handled-commands.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
 import { readStream, streamVersion } from './read-stream.js';
+import {
+  rebaseTransactionIds,
+  type RebaseReport,
+} from './rebase-transaction-ids.js';
 import type { SqlClient } from './sql-client.js';
 import { StoreSchema } from './store-schema.js';
+import { checkTransactionIds } from './transaction-ids.js';
 
 /** The event store on PostgreSQL (node-postgres or PGlite: the same SQL). */
 export class PostgresEventStore extends EventStore {
   readonly schema: StoreSchema;
 
-  /** Whether this store, bound to a transaction, appended anything in it. */
+  /** Whether this store, bound to a transaction, appended events in it. */
   private appendedInTransaction = false;
+  /** What this store, bound to a transaction, did in it (see append-to-streams.ts). */
+  private readonly appendState: AppendState = { appendedBefore: false };
 
   constructor(
     readonly client: SqlClient,
@@ -38,9 +45,25 @@ export class PostgresEventStore extends EventStore {
     this.schema = typeof schema === 'string' ? new StoreSchema(schema) : schema;
   }
 
-  /** Runs the schema's pending migrations; safe to call from many processes at once. */
-  migrate(): Promise<number[]> {
-    return migrate(this.client, this.schema, MIGRATIONS);
+  /**
+   * Runs the schema's pending migrations (safe to call from many processes at
+   * once), then checks that the stored transaction ids are below the
+   * database's counter: `TransactionIdsAheadError` if the store was moved
+   * from another cluster and needs a re-base (`npx chronicle rebase`).
+   */
+  async migrate(): Promise<number[]> {
+    const applied = await migrate(this.client, this.schema, MIGRATIONS);
+    await checkTransactionIds(this.client, this.schema);
+    return applied;
+  }
+
+  /**
+   * Rewrites the stored transaction ids below the database's counter, keeping
+   * the log's order and every consumer's place in it. Only with every app on
+   * this store stopped; see "Moving a store to another database" in the guide.
+   */
+  rebaseTransactionIds(options?: { force?: boolean }): Promise<RebaseReport> {
+    return rebaseTransactionIds(this.client, this.schema, options);
   }
 
   /**
@@ -80,6 +103,7 @@ export class PostgresEventStore extends EventStore {
       this.schema,
       appends,
       options,
+      this.appendState,
     );
     if (results.some((r) => r.positions.length > 0)) {
       // In a transaction, nothing is visible until it commits: signal then.

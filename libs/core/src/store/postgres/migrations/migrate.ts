@@ -3,7 +3,7 @@ import type { StoreSchema } from '../store-schema.js';
 import type { Migration } from './migration.js';
 
 /** First key of the advisory lock that serializes migrations of one schema. */
-const MIGRATION_LOCK = 0x43_48_52_4e; // "CHRN"
+export const MIGRATION_LOCK = 0x43_48_52_4e; // "CHRN"
 
 /**
  * Brings the schema up to date in one transaction. An advisory lock keyed by the
