@@ -1,11 +1,20 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import {
+  ambientTransaction,
+  runInAmbientTransaction,
+} from './ambient-transaction.js';
 import type { SqlClient, SqlParameter } from './sql-client.js';
 
 type Queryable = PGlite | Transaction;
 
+let savepoints = 0;
+
 /**
  * A `SqlClient` over an embedded PGlite database. PGlite is one connection, so
  * its transactions are naturally serial; the same SQL as on a server runs here.
+ * A statement sent to the database while a transaction of the same async
+ * context is open joins that transaction (see ambient-transaction.ts): waiting
+ * for it would wait for ever.
  */
 export class PgliteSqlClient implements SqlClient {
   readonly driver = 'pglite';
@@ -14,6 +23,8 @@ export class PgliteSqlClient implements SqlClient {
     private readonly target: Queryable,
     readonly inTransaction: boolean,
     private readonly owned: boolean,
+    /** The database the transaction runs on (the target itself outside one). */
+    private readonly db: PGlite = target as PGlite,
   ) {}
 
   /** Opens a database in memory, or in `dataDir` when given; `close()` closes it. */
@@ -28,6 +39,15 @@ export class PgliteSqlClient implements SqlClient {
     return new PgliteSqlClient(db, false, false);
   }
 
+  /** The open transaction on this database that this async context runs in, if any. */
+  private joined(): PgliteSqlClient | undefined {
+    if (this.inTransaction) return undefined;
+    const ambient = ambientTransaction();
+    if (!(ambient instanceof PgliteSqlClient) || ambient.db !== this.db)
+      return undefined;
+    return (ambient.target as Transaction).closed ? undefined : ambient;
+  }
+
   /** The PGlite instance, for other libraries to share (see `typeOrmConnectionOptions`). */
   get database(): PGlite {
     if (this.inTransaction)
@@ -39,19 +59,38 @@ export class PgliteSqlClient implements SqlClient {
     text: string,
     params: readonly SqlParameter[] = [],
   ): Promise<R[]> {
-    const result = await this.target.query<R>(text, params as SqlParameter[]);
+    const target = this.joined()?.target ?? this.target;
+    const result = await target.query<R>(text, params as SqlParameter[]);
     return result.rows;
   }
 
   async exec(text: string): Promise<void> {
-    await this.target.exec(text);
+    await (this.joined()?.target ?? this.target).exec(text);
   }
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return (this.target as PGlite).transaction((tx) =>
-      fn(new PgliteSqlClient(tx, true, false)),
-    );
+    const joined = this.joined();
+    if (joined) return joined.nested(fn);
+    return this.db.transaction((tx) => {
+      const client = new PgliteSqlClient(tx, true, false, this.db);
+      return runInAmbientTransaction({ current: client }, () => fn(client));
+    });
+  }
+
+  /** A transaction inside the joined one: a savepoint, so its failure undoes only its own writes. */
+  private async nested<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    const name = `chronicle_joined_${++savepoints}`;
+    await this.target.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(this);
+      await this.target.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await this.target.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.target.query(`RELEASE SAVEPOINT ${name}`);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
