@@ -68,7 +68,7 @@ export const replayCommand: CliCommand = {
       const store = new PostgresEventStore(client, values.schema);
       await requestReplay(store, consumer, { to });
       console.log(
-        `Replay of "${consumer}" from ${describeFrom(to)} requested ` +
+        `Replay of "${consumer}" requested, from ${describeFrom(to)} ` +
           '(applied by a running instance within a lease renewal, or by the next one to start; ' +
           'events still being written when it applies are replayed too).',
       );
