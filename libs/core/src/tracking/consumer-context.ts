@@ -53,6 +53,10 @@ export class BatchTransaction implements AmbientTransaction {
     return this.ended ? undefined : this.opened?.sql;
   }
 
+  get session(): object | undefined {
+    return this.opened?.session;
+  }
+
   /** The open transaction, opening it now if needed. */
   async transaction(): Promise<OpenTransaction> {
     this.open ??= this.opener().then(async (tx) => {

@@ -12,6 +12,11 @@ import type { SqlClient } from './sql-client.js';
 export interface AmbientTransaction {
   /** The open transaction, once there is one (a consumer opens it on first use). */
   readonly current: SqlClient | undefined;
+  /**
+   * The single-session database it holds, when `current` does not say so
+   * itself (a TypeORM transaction on the embedded PGlite).
+   */
+  readonly session?: object;
 }
 
 const storage = new AsyncLocalStorage<AmbientTransaction>();
@@ -24,7 +29,7 @@ export function runInAmbientTransaction<R>(
   return storage.run(ambient, fn);
 }
 
-/** The open transaction of this async context, if any. */
-export function ambientTransaction(): SqlClient | undefined {
-  return storage.getStore()?.current;
+/** The ambient transaction of this async context, if any. */
+export function ambientTransaction(): AmbientTransaction | undefined {
+  return storage.getStore();
 }

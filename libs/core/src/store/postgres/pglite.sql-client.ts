@@ -40,12 +40,15 @@ export class PgliteSqlClient implements SqlClient {
   }
 
   /** The open transaction on this database that this async context runs in, if any. */
-  private joined(): PgliteSqlClient | undefined {
+  private joined(): SqlClient | undefined {
     if (this.inTransaction) return undefined;
     const ambient = ambientTransaction();
-    if (!(ambient instanceof PgliteSqlClient) || ambient.db !== this.db)
-      return undefined;
-    return (ambient.target as Transaction).closed ? undefined : ambient;
+    const current = ambient?.current;
+    if (current instanceof PgliteSqlClient) {
+      const open = !(current.target as Transaction).closed;
+      return open && current.db === this.db ? current : undefined;
+    }
+    return current && ambient?.session === this.db ? current : undefined;
   }
 
   /** The PGlite instance, for other libraries to share (see `typeOrmConnectionOptions`). */
@@ -59,38 +62,26 @@ export class PgliteSqlClient implements SqlClient {
     text: string,
     params: readonly SqlParameter[] = [],
   ): Promise<R[]> {
-    const target = this.joined()?.target ?? this.target;
-    const result = await target.query<R>(text, params as SqlParameter[]);
+    const joined = this.joined();
+    if (joined) return joined.query<R>(text, params);
+    const result = await this.target.query<R>(text, params as SqlParameter[]);
     return result.rows;
   }
 
   async exec(text: string): Promise<void> {
-    await (this.joined()?.target ?? this.target).exec(text);
+    const joined = this.joined();
+    if (joined) await joined.exec(text);
+    else await this.target.exec(text);
   }
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     const joined = this.joined();
-    if (joined) return joined.nested(fn);
+    if (joined) return nested(joined, fn);
     return this.db.transaction((tx) => {
       const client = new PgliteSqlClient(tx, true, false, this.db);
       return runInAmbientTransaction({ current: client }, () => fn(client));
     });
-  }
-
-  /** A transaction inside the joined one: a savepoint, so its failure undoes only its own writes. */
-  private async nested<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    const name = `chronicle_joined_${++savepoints}`;
-    await this.target.query(`SAVEPOINT ${name}`);
-    try {
-      const result = await fn(this);
-      await this.target.query(`RELEASE SAVEPOINT ${name}`);
-      return result;
-    } catch (error) {
-      await this.target.query(`ROLLBACK TO SAVEPOINT ${name}`);
-      await this.target.query(`RELEASE SAVEPOINT ${name}`);
-      throw error;
-    }
   }
 
   async close(): Promise<void> {
@@ -110,5 +101,23 @@ export class PgliteSqlClient implements SqlClient {
     return async () => {
       if (!db.closed) await stop();
     };
+  }
+}
+
+/** A transaction inside the joined one: a savepoint, so its failure undoes only its own writes. */
+async function nested<T>(
+  tx: SqlClient,
+  fn: (tx: SqlClient) => Promise<T>,
+): Promise<T> {
+  const name = `chronicle_joined_${++savepoints}`;
+  await tx.query(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn(tx);
+    await tx.query(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (error) {
+    await tx.query(`ROLLBACK TO SAVEPOINT ${name}`);
+    await tx.query(`RELEASE SAVEPOINT ${name}`);
+    throw error;
   }
 }
