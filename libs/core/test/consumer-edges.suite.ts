@@ -2,6 +2,7 @@ import type { INestApplicationContext, Provider } from '@nestjs/common';
 import {
   ChronicleHealthIndicator,
   EventStore,
+  InvalidResetTargetError,
   LOG_START,
   PostgresEventStore,
   TrackingService,
@@ -179,6 +180,36 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
     const full = await store.readAll({ after: LOG_START, limit: 1 });
     expect(full.checkpoint.position).toBe(appended.positions[0]);
     await client.query(`DROP SCHEMA IF EXISTS "${store.schema.name}" CASCADE`);
+  });
+
+  it('a reset or replay to a position where no event is stored is refused, naming the fix', async () => {
+    const { store, tracking } = await start([PaymentsRecorder]);
+    await store.append('p', [paid('w8', 1)]);
+    await expect(tracking.reset('payments', { to: 999_999n })).rejects.toThrow(
+      InvalidResetTargetError,
+    );
+    await expect(
+      requestReplay(store, 'payments', { to: 999_999n }),
+    ).rejects.toThrow(
+      /No event is stored at position 999999: pick the position of an event/,
+    );
+  });
+
+  it('a replay requested by an older CLI (a resolved checkpoint) is still applied', async () => {
+    const { store } = await start([PaymentsRecorder]);
+    const second = paid('w9', 2);
+    const appended = await store.append('p', [paid('w9', 1), second]);
+    await waitUntil(() => PaymentsRecorder.seen.length === 2, 'both');
+    await client.query(
+      `INSERT INTO "${schema}".consumer_resets (consumer, transaction_id, position)
+       VALUES ('payments', $1::text::xid8, $2::bigint)`,
+      [appended.transactionId.toString(), appended.positions[0].toString()],
+    );
+    // It continues after the first event (or earlier, if the horizon is held back).
+    await waitUntil(
+      () => PaymentsRecorder.seen.filter((id) => id === second.id).length === 2,
+      'the replay of the second event',
+    );
   });
 
   if (database().concurrentTransactions) {
