@@ -179,6 +179,11 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
     // A full batch stops at its last event: what lies beyond was not scanned.
     const full = await store.readAll({ after: LOG_START, limit: 1 });
     expect(full.checkpoint.position).toBe(appended.positions[0]);
+    // Type names travel as an array literal: quotes, commas and backslashes survive.
+    const odd = 'edges.Odd"{type},\\x';
+    await store.append('odd', [newEvent(odd, {})]);
+    const read = await store.readAll({ types: [odd, 'edges.Rare'] });
+    expect(read.events.map((e) => e.type)).toEqual([odd]);
     await client.query(`DROP SCHEMA IF EXISTS "${store.schema.name}" CASCADE`);
   });
 

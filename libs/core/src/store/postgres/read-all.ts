@@ -33,26 +33,41 @@ export const segmentOf = (streamId: string, count: string) =>
  * horizon (the head). A batch shorter than its limit has scanned the whole log
  * up to the head, matching or not, so its checkpoint moves there: a consumer
  * of a rare type does not scan the same unrelated events on every poll.
+ * Filtered by type, the types are a literal array planned with their values
+ * (so the planner can pick the (type, transaction_id, position) index for a
+ * rare type); that statement is not prepared, lest a generic plan forget them.
  */
-const readAllSql = (s: StoreSchema) => `
-  WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-  matching AS (
+const readAllStatement = (typeFilter: string) => (s: StoreSchema) => `
+  WITH matching AS (
     SELECT ${EVENT_COLUMNS}, e.transaction_id AS order_tx, e.position AS order_position
-    FROM ${s.events} e, horizon h
+    FROM ${s.events} e
     WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
-      AND e.transaction_id < h.xmin
-      AND ($4::text IS NULL OR e.type IN (SELECT jsonb_array_elements_text($4::text::jsonb)))
-      AND ($5::int IS NULL OR ${segmentOf('e.stream_id', '$5::int')} = $6::int)
+      AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ${typeFilter}
+      AND ($4::int IS NULL OR ${segmentOf('e.stream_id', '$4::int')} = $5::int)
     ORDER BY e.transaction_id, e.position
     LIMIT $3::int),
   head AS (
     SELECT e.transaction_id::text AS head_transaction_id, e.position::text AS head_position
-    FROM ${s.events} e, horizon h
-    WHERE e.transaction_id < h.xmin
+    FROM ${s.events} e
+    WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1)
   SELECT m.*, head.* FROM (SELECT 1) one
   LEFT JOIN head ON true LEFT JOIN matching m ON true
   ORDER BY m.order_tx, m.order_position`;
+
+const readAllSql = readAllStatement('');
+const readAllOfTypesSql = readAllStatement(
+  'AND e.type = ANY ($6::text::text[])',
+);
+
+/** A text[] literal: each element quoted, its quotes and backslashes escaped. */
+function textArray(values: readonly string[]): string {
+  const quoted = values.map(
+    (v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+  );
+  return `{${quoted.join(',')}}`;
+}
 
 const headCheckpointSql = (s: StoreSchema) => `
   SELECT e.transaction_id::text AS transaction_id, e.position::text AS position
@@ -72,18 +87,18 @@ export async function readAll(
 ): Promise<ReadAllBatch> {
   const after = options.after ?? LOG_START;
   const limit = options.limit ?? 1000;
-  const types = options.types ? JSON.stringify(options.types) : null;
+  const typed = options.types !== undefined;
+  const parameters = [
+    after.transactionId.toString(),
+    after.position.toString(),
+    limit,
+    options.segment?.count ?? null,
+    options.segment?.index ?? null,
+  ];
   const rows = await client.query<ReadAllRow>(
-    schema.sql(readAllSql),
-    [
-      after.transactionId.toString(),
-      after.position.toString(),
-      limit,
-      types,
-      options.segment?.count ?? null,
-      options.segment?.index ?? null,
-    ],
-    { prepare: true },
+    schema.sql(typed ? readAllOfTypesSql : readAllSql),
+    typed ? [...parameters, textArray(options.types ?? [])] : parameters,
+    { prepare: !typed },
   );
   const events = rows.filter((r) => r.position !== null).map(toStoredEvent);
   const last = events[events.length - 1];
