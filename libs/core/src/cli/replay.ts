@@ -28,6 +28,12 @@ export function parseFrom(from: string): ResetTarget {
   return date;
 }
 
+function describeFrom(to: ResetTarget): string {
+  if (to === 'beginning') return 'the beginning';
+  if (to instanceof Date) return to.toISOString();
+  return `after position ${to}`;
+}
+
 export const replayCommand: CliCommand = {
   summary: 'replay a consumer from the beginning, a date or a position',
   async run(args) {
@@ -60,10 +66,11 @@ export const replayCommand: CliCommand = {
     const client = PgSqlClient.connect(url, { max: 1 });
     try {
       const store = new PostgresEventStore(client, values.schema);
-      const after = await requestReplay(store, consumer, { to });
+      await requestReplay(store, consumer, { to });
       console.log(
-        `Replay of "${consumer}" requested: it continues after position ${after.position} ` +
-          '(applied by a running instance within a lease renewal, or by the next one to start).',
+        `Replay of "${consumer}" requested, from ${describeFrom(to)} ` +
+          '(applied by a running instance within a lease renewal, or by the next one to start; ' +
+          'events still being written when it applies are replayed too).',
       );
       return 0;
     } finally {

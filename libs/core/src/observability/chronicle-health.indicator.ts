@@ -49,15 +49,31 @@ export class ChronicleHealthIndicator {
 
   /**
    * `down` when a consumer has a stopped segment (an event failed every retry);
-   * the details give each consumer's lag and errors.
+   * the details give each consumer's lag (held-back events included) and, when
+   * an open transaction holds the log back, since when and which one.
    */
   async checkConsumers(key = 'consumers'): Promise<HealthResult> {
     const consumers = await this.tracking.health();
     const stopped = consumers.filter((c) => !c.healthy).map((c) => c.consumer);
+    const hold = consumers[0]?.heldBack;
     return {
       [key]: {
         status: stopped.length === 0 ? 'up' : 'down',
         ...(stopped.length > 0 ? { stopped } : {}),
+        ...(hold
+          ? {
+              heldBack: {
+                since: hold.since.toISOString(),
+                eventsWaiting: hold.eventsWaiting,
+                transactionIds: hold.transactions.map((t) =>
+                  t.transactionId.toString(),
+                ),
+                pids: hold.transactions.flatMap((t) =>
+                  t.pid === null ? [] : [t.pid],
+                ),
+              },
+            }
+          : {}),
         lag: Object.fromEntries(
           consumers.map((c) => [
             c.consumer,

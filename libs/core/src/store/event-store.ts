@@ -91,7 +91,11 @@ export interface ReadAllOptions {
 
 export interface ReadAllBatch {
   readonly events: readonly StoredEvent[];
-  /** Where the next read continues: the last event's checkpoint, or `after` if none. */
+  /**
+   * Where the next read continues: the last event's checkpoint when the batch
+   * is full; otherwise the newest event the read scanned past, matching the
+   * filters or not (never before `after`).
+   */
   readonly checkpoint: Checkpoint;
 }
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { SqlClient } from '../store/index.js';
+import type { AmbientTransaction, SqlClient } from '../store/index.js';
 import { EntityManagerUnavailableError } from './tracking.errors.js';
 import type { OpenTransaction, TransactionOpener } from './open-transaction.js';
 
@@ -26,9 +26,11 @@ const SAVEPOINT = 'chronicle_event';
 
 /**
  * The transaction of one batch, opened only when a handler first asks for it.
- * Savepoints around each event let one event's failure be undone alone.
+ * Savepoints around each event let one event's failure be undone alone. It is
+ * the ambient transaction of the handlers it runs: on the embedded database,
+ * their reads through the store join it rather than wait for it.
  */
-export class BatchTransaction {
+export class BatchTransaction implements AmbientTransaction {
   private open?: Promise<OpenTransaction>;
   private opened?: OpenTransaction;
   /** Set a savepoint right after opening, when an event is being tried. */
@@ -44,6 +46,15 @@ export class BatchTransaction {
 
   get isOpen(): boolean {
     return this.opened !== undefined;
+  }
+
+  /** The open transaction's client, once a handler opened it. */
+  get current(): SqlClient | undefined {
+    return this.ended ? undefined : this.opened?.sql;
+  }
+
+  get session(): object | undefined {
+    return this.opened?.session;
   }
 
   /** The open transaction, opening it now if needed. */

@@ -12,6 +12,7 @@ import {
   UnregisteredMessageError,
 } from '../messages/index.js';
 import {
+  PgliteSqlClient,
   SQL_CLIENT,
   type SqlClient,
   type StoreSchema,
@@ -176,6 +177,12 @@ export class ConsumerExplorer {
         noEntityManager: `the DataSource "${name}" is not on Chronicle's database`,
       };
     }
-    return { opener: () => openTypeOrmTransaction(dataSource) };
+    // On PGlite a DataSource that reaches Chronicle's tables is on its very
+    // instance: the store's statements of a handler must join that session.
+    const session =
+      this.client instanceof PgliteSqlClient && !this.client.inTransaction
+        ? this.client.database
+        : undefined;
+    return { opener: () => openTypeOrmTransaction(dataSource, session) };
   }
 }

@@ -5,7 +5,11 @@ export interface SegmentHealth {
   readonly segment: number;
   /** The last event handled, in the log's order. */
   readonly checkpoint: Checkpoint;
-  /** Events of the consumer's types in this segment still to handle (counted up to 1,000,000). */
+  /**
+   * Events of the consumer's types in this segment committed past its
+   * checkpoint, including those held back behind the safe horizon by an open
+   * transaction (counted up to 1,000,000).
+   */
   readonly behind: number;
   /** The instance holding it, or null. */
   readonly owner: string | null;
@@ -25,4 +29,28 @@ export interface ConsumerHealth {
   /** No segment is stopped. */
   readonly healthy: boolean;
   readonly segments: readonly SegmentHealth[];
+  /** Committed events wait behind the safe horizon: since when, and for which transactions. */
+  readonly heldBack: LogHold | null;
+}
+
+/**
+ * The log is held back: events are committed, but a transaction that started
+ * before them (anywhere on the server) is still running, so no reader may
+ * pass it yet (see "The safe horizon" in docs/architecture.md).
+ */
+export interface LogHold {
+  /** When the oldest holding transaction started (else when the oldest waiting event was stored). */
+  readonly since: Date;
+  /** Committed events of the whole log behind the horizon (counted up to 1,000,000). */
+  readonly eventsWaiting: number;
+  /** The running transactions older than the waiting events, oldest first (up to 10). */
+  readonly transactions: readonly HoldingTransaction[];
+}
+
+export interface HoldingTransaction {
+  readonly transactionId: bigint;
+  /** Its server process (pg_stat_activity), to find or end it; null where unknown (PGlite). */
+  readonly pid: number | null;
+  readonly since: Date | null;
+  readonly application: string | null;
 }

@@ -1,4 +1,3 @@
-import type { Checkpoint } from '../store/index.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
 import { ConsumerSegmentsChangedError } from './tracking.errors.js';
 import {
@@ -11,6 +10,7 @@ import {
   renewLeases,
   type SegmentRow,
 } from './positions.js';
+import type { AskedTarget } from './reset-target.js';
 import { SegmentWorker, type TrackingEnvironment } from './segment-worker.js';
 
 /**
@@ -29,7 +29,7 @@ export class ConsumerTracker {
     readonly definition: ConsumerDefinition,
     private readonly env: TrackingEnvironment,
     /** Applies a reset that the CLI requested (with the consumer's hooks). */
-    private readonly applyRequestedReset: (to: Checkpoint) => Promise<void>,
+    private readonly applyRequestedReset: (to: AskedTarget) => Promise<void>,
   ) {}
 
   private get name(): string {

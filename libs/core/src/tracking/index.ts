@@ -1,6 +1,11 @@
 export { Consumer, HandleEvent, OnReset } from './consumer.decorators.js';
 export type { ConsumerContext } from './consumer-context.js';
-export type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
+export type {
+  ConsumerHealth,
+  HoldingTransaction,
+  LogHold,
+  SegmentHealth,
+} from './consumer-health.js';
 export type {
   ConsumerOptions,
   ErrorPolicy,

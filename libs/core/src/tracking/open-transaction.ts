@@ -9,6 +9,8 @@ import type { SqlClient } from '../store/index.js';
 export interface OpenTransaction {
   readonly sql: SqlClient;
   readonly entityManager?: EntityManager;
+  /** The embedded database whose one session it holds, when `sql` cannot tell (TypeORM on PGlite). */
+  readonly session?: object;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import {
   type SqlClient,
   type StoreSchema,
 } from '../store/index.js';
+import { targetParameters, type AskedTarget } from './reset-target.js';
 
 // The SQL of consumer_positions, consumer_instances and consumer_resets, one
 // function per statement. Checkpoints travel as text: xid8 and bigint do not
@@ -238,70 +239,85 @@ export async function recordError(
   );
 }
 
-/** Rewinds every segment of a consumer (inside the reset's transaction). */
-export async function rewind(
-  client: SqlClient,
-  s: StoreSchema,
-  consumer: string,
-  to: Checkpoint,
-): Promise<void> {
-  await client.query(
-    `SELECT 1 FROM ${positions(s)} WHERE consumer = $1::text FOR UPDATE`,
-    [consumer],
-  );
-  await client.query(
-    `UPDATE ${positions(s)} SET transaction_id = $2::text::xid8, position = $3::bigint,
-       stopped = false, last_error = NULL, last_error_at = NULL, updated_at = now()
-     WHERE consumer = $1::text`,
-    [consumer, to.transactionId.toString(), to.position.toString()],
-  );
-}
-
-/** Asks the running instances of a consumer to replay it (what the CLI does). */
+/** Asks the running instances of a consumer to replay it (what the CLI does): stores what was asked. */
 export async function requestReset(
   client: SqlClient,
   s: StoreSchema,
   consumer: string,
-  to: Checkpoint,
+  target: AskedTarget,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${resets(s)} (consumer, transaction_id, position) VALUES ($1::text, $2::text::xid8, $3::bigint)
-     ON CONFLICT (consumer) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
-       position = EXCLUDED.position, requested_at = now()`,
-    [consumer, to.transactionId.toString(), to.position.toString()],
+    `INSERT INTO ${resets(s)} (consumer, target_kind, target_at, target_position, transaction_id, position)
+     VALUES ($1::text, $2::text, $3::text::timestamptz, $4::text::bigint, NULL, NULL)
+     ON CONFLICT (consumer) DO UPDATE SET target_kind = EXCLUDED.target_kind,
+       target_at = EXCLUDED.target_at, target_position = EXCLUDED.target_position,
+       transaction_id = NULL, position = NULL, requested_at = now()`,
+    [consumer, ...targetParameters(target).slice(0, 3)],
   );
+}
+
+interface RawResetRow {
+  target_kind: string;
+  target_ms: number | null;
+  target_position: string | null;
+  transaction_id: string | null;
+  position: string | null;
+}
+
+const RESET_COLUMNS = `target_kind, (extract(epoch FROM target_at) * 1000)::float8 AS target_ms,
+  target_position::text AS target_position, transaction_id::text AS transaction_id, position::text AS position`;
+
+function toAskedTarget(row: RawResetRow): AskedTarget {
+  switch (row.target_kind) {
+    case 'beginning':
+      return { kind: 'beginning' };
+    case 'date':
+      return { kind: 'date', at: new Date(Number(row.target_ms)) };
+    case 'position':
+      return { kind: 'position', position: BigInt(row.target_position ?? 0) };
+    default:
+      return {
+        kind: 'checkpoint',
+        checkpoint: {
+          transactionId: BigInt(row.transaction_id ?? 0),
+          position: BigInt(row.position ?? 0),
+        },
+      };
+  }
 }
 
 export async function pendingReset(
   client: SqlClient,
   s: StoreSchema,
   consumer: string,
-): Promise<Checkpoint | undefined> {
-  const rows = await client.query<{ transaction_id: string; position: string }>(
-    `SELECT transaction_id::text AS transaction_id, position::text AS position FROM ${resets(s)} WHERE consumer = $1::text`,
+): Promise<AskedTarget | undefined> {
+  const rows = await client.query<RawResetRow>(
+    `SELECT ${RESET_COLUMNS} FROM ${resets(s)} WHERE consumer = $1::text`,
     [consumer],
   );
-  if (rows.length === 0) return undefined;
-  return {
-    transactionId: BigInt(rows[0].transaction_id),
-    position: BigInt(rows[0].position),
-  };
+  return rows.length === 0 ? undefined : toAskedTarget(rows[0]);
 }
 
-/** Removes the request in the reset's transaction; false when another instance took it first. */
+/**
+ * Removes the request in the reset's transaction and returns what it asks
+ * for; undefined when another instance took it first.
+ */
 export async function takeReset(
   client: SqlClient,
   s: StoreSchema,
   consumer: string,
-): Promise<boolean> {
-  const rows = await client.query(
-    `DELETE FROM ${resets(s)} WHERE consumer = $1::text RETURNING consumer`,
+): Promise<AskedTarget | undefined> {
+  const rows = await client.query<RawResetRow>(
+    `DELETE FROM ${resets(s)} WHERE consumer = $1::text RETURNING ${RESET_COLUMNS}`,
     [consumer],
   );
-  return rows.length > 0;
+  return rows.length === 0 ? undefined : toAskedTarget(rows[0]);
 }
 
-/** How many events a segment still has to handle (capped: it is for health, not accounting). */
+/**
+ * How many committed events a segment still has to handle, held back by the
+ * horizon or not: held-back events are lag too (capped: for health, not accounting).
+ */
 export async function eventsBehind(
   client: SqlClient,
   s: StoreSchema,
@@ -313,7 +329,6 @@ export async function eventsBehind(
     `SELECT count(*)::int AS behind FROM (
        SELECT 1 FROM ${s.events} e
        WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
-         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
          AND e.type IN (SELECT jsonb_array_elements_text($3::text::jsonb))
          AND ${segmentOf('e.stream_id', '$4::int')} = $5::int
        LIMIT 1000000) x`,

@@ -5,13 +5,14 @@ import {
   UnsupportedRevisionError,
   type EventUpcaster,
 } from '../messages/index.js';
-import type {
-  Checkpoint,
-  EventStore,
-  ReadAllBatch,
-  SqlClient,
-  StoredEvent,
-  StoreSchema,
+import {
+  runInAmbientTransaction,
+  type Checkpoint,
+  type EventStore,
+  type ReadAllBatch,
+  type SqlClient,
+  type StoredEvent,
+  type StoreSchema,
 } from '../store/index.js';
 import { BatchTransaction } from './consumer-context.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
@@ -106,6 +107,7 @@ export class SegmentWorker {
           },
         });
         if (batch.events.length === 0) {
+          await this.skipTo(batch.checkpoint);
           const woken = await this.pause(
             Math.min(maxPollIntervalMs, pollIntervalMs * 2 ** idle),
           );
@@ -174,30 +176,38 @@ export class SegmentWorker {
   }
 
   /**
-   * The fast path: every event once, no savepoints, one commit. If a handler
-   * throws, the batch is undone and run again carefully, event by event.
+   * One batch, one transaction (opened by the first handler that asks for
+   * it): each event is tried, retried, then left to the error policy; the
+   * checkpoint commits with what the handlers wrote.
    */
   private async handleBatch(batch: ReadAllBatch): Promise<void> {
     const tx = this.transaction();
-    let handled = 0;
     try {
+      let done: Checkpoint | undefined;
       for (const event of batch.events) {
-        await this.invoke(event, tx);
-        handled++;
+        const failure = await this.tryWithRetries(event, tx);
+        if (failure !== undefined && this.definition.options.onError === 'stop')
+          return await this.stopAt(event, failure, tx, done);
+        if (failure !== undefined) await this.deadLetter(event, failure, tx);
+        done = checkpointOf(event);
       }
       await this.commit(tx, batch.checkpoint);
-      return;
     } catch (error) {
       await tx.rollback();
-      if (error instanceof PositionMoved) throw error;
-      if (handled < batch.events.length)
-        this.warnFailure(batch.events[handled], 1, error);
+      throw error;
     }
-    // Nothing was written in a transaction: the events before the failing
-    // one are done, carry on from it. Otherwise their writes were undone too.
-    // Either way the failing event has had its first try.
-    const resumeAt = tx.isOpen ? 0 : handled;
-    await this.handleCarefully(batch, resumeAt, handled);
+  }
+
+  /** Keeps what the batch did before the failing event, then stops the segment there. */
+  private async stopAt(
+    event: StoredEvent,
+    failure: unknown,
+    tx: BatchTransaction,
+    done: Checkpoint | undefined,
+  ): Promise<void> {
+    if (done) await this.commit(tx, done);
+    else await tx.rollback();
+    await this.stopSegment(event, failure);
   }
 
   private warnFailure(
@@ -211,57 +221,20 @@ export class SegmentWorker {
     );
   }
 
-  /** Each event in a savepoint, with retries; then the error policy. */
-  private async handleCarefully(
-    batch: ReadAllBatch,
-    from: number,
-    triedOnce: number,
-  ): Promise<void> {
-    const { onError } = this.definition.options;
-    const tx = this.transaction();
-    let done: Checkpoint | undefined =
-      from > 0 ? checkpointOf(batch.events[from - 1]) : undefined;
-    try {
-      for (let i = from; i < batch.events.length; i++) {
-        const event = batch.events[i];
-        const failure = await this.tryWithRetries(
-          event,
-          tx,
-          i === triedOnce ? 2 : 1,
-        );
-        if (failure !== undefined && onError === 'stop') {
-          if (done) await this.commit(tx, done);
-          else await tx.rollback();
-          await this.stopSegment(event, failure);
-          return;
-        }
-        if (failure !== undefined) await this.deadLetter(event, failure, tx);
-        done = checkpointOf(event);
-      }
-      await this.commit(tx, batch.checkpoint);
-    } catch (error) {
-      await tx.rollback();
-      throw error;
-    }
-  }
-
-  /** Undefined when the event was handled; else the last error. */
+  /**
+   * Undefined when the event was handled; else the last error. Once the
+   * transaction is open, each attempt runs in a savepoint: a failure undoes
+   * this event's writes alone, and the events before it stay done (their
+   * commands are not sent again, their writes not repeated).
+   */
   private async tryWithRetries(
     event: StoredEvent,
     tx: BatchTransaction,
-    firstAttempt: number,
   ): Promise<unknown> {
-    const { maxAttempts, retryDelayMs } = this.definition.options;
+    const { maxAttempts } = this.definition.options;
     let failure: unknown = new Error('no attempt left');
-    for (let attempt = firstAttempt; attempt <= maxAttempts; attempt++) {
-      if (attempt > 1) {
-        // Append signals must not hurry a retry: only a stop cuts it short.
-        await this.pause(
-          Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2 ** (attempt - 2)),
-          false,
-        );
-        if (this.stopping) throw new Stopping();
-      }
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) await this.pauseBeforeRetry(attempt);
       await tx.beginEvent();
       try {
         await this.invoke(event, tx);
@@ -274,6 +247,16 @@ export class SegmentWorker {
       }
     }
     return failure;
+  }
+
+  /** Backs off before a retry; append signals must not hurry it, only a stop cuts it short. */
+  private async pauseBeforeRetry(attempt: number): Promise<void> {
+    const { retryDelayMs } = this.definition.options;
+    await this.pause(
+      Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2 ** (attempt - 2)),
+      false,
+    );
+    if (this.stopping) throw new Stopping();
   }
 
   /** The consumer's types, and the old types that upcasters may turn into them. */
@@ -292,12 +275,15 @@ export class SegmentWorker {
       if (handlers.length === 0) continue;
       const { payload, envelope } = deserializeEvent(event);
       const context = tx.context(this.segment);
-      // Commands sent from a handler are caused by, and correlated with, this event.
-      await MessageContext.run(envelope, async () => {
-        for (const handler of handlers) {
-          await handler(payload, envelope, context);
-        }
-      });
+      // Commands sent from a handler are caused by, and correlated with, this
+      // event; the store's statements may join the batch's transaction.
+      await runInAmbientTransaction(tx, () =>
+        MessageContext.run(envelope, async () => {
+          for (const handler of handlers) {
+            await handler(payload, envelope, context);
+          }
+        }),
+      );
     }
   }
 
@@ -324,6 +310,13 @@ export class SegmentWorker {
       this.name,
       this.definition.noEntityManager,
     );
+  }
+
+  /** Moves the checkpoint past events this consumer does not handle, if the read scanned any. */
+  private async skipTo(to: Checkpoint): Promise<void> {
+    const { transactionId, position } = this.checkpoint;
+    if (to.transactionId === transactionId && to.position === position) return;
+    await this.commit(this.transaction(), to);
   }
 
   /** Moves the checkpoint, in the batch's transaction when a handler opened it. */

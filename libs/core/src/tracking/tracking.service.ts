@@ -20,8 +20,8 @@ import {
   PostgresEventStore,
   SQL_CLIENT,
   StoreConfigurationError,
+  runInAmbientTransaction,
   sqlStateOf,
-  type Checkpoint,
   type SqlClient,
 } from '../store/index.js';
 import { BatchTransaction } from './consumer-context.js';
@@ -33,8 +33,14 @@ import type {
   TrackingOptions,
 } from './consumer.options.js';
 import { ConsumerTracker } from './consumer-tracker.js';
-import { eventsBehind, readSegments, rewind, takeReset } from './positions.js';
-import { resolveResetTarget, type ResetTarget } from './reset-target.js';
+import { logHold } from './log-hold.js';
+import { eventsBehind, readSegments, takeReset } from './positions.js';
+import {
+  askedTarget,
+  rewind,
+  type AskedTarget,
+  type ResetTarget,
+} from './reset-target.js';
 import type { TrackingEnvironment } from './segment-worker.js';
 import { ConsumerNotFoundError } from './tracking.errors.js';
 import { TRACKING_OPTIONS } from './tracking.tokens.js';
@@ -124,14 +130,7 @@ export class TrackingService
    */
   async reset(consumer: string, options: { to: ResetTarget }): Promise<void> {
     const definition = this.definition(consumer);
-    const env = this.env();
-    const to = await resolveResetTarget(
-      this.client,
-      env.schema,
-      this.store,
-      options.to,
-    );
-    await this.resetTo(definition, to, false);
+    await this.resetTo(definition, askedTarget(options.to), false);
   }
 
   /** Per consumer and segment: position against the head, owner, last error. */
@@ -139,6 +138,7 @@ export class TrackingService
     const env = this.env();
     const names = consumer ? [this.definition(consumer).name] : this.consumers;
     const head = await this.store.headCheckpoint();
+    const heldBack = await logHold(this.client, env.schema);
     const report: ConsumerHealth[] = [];
     for (const name of names) {
       const definition = this.definition(name);
@@ -180,6 +180,7 @@ export class TrackingService
         head,
         healthy: segments.every((s) => s.status !== 'stopped'),
         segments,
+        heldBack,
       });
     }
     return report;
@@ -208,12 +209,16 @@ export class TrackingService
     return definition;
   }
 
+  /**
+   * The reset's transaction: take any pending request, rewind (resolved and
+   * capped at the safe horizon in one statement), run the `@OnReset` hooks.
+   * `requested`: apply the stored request, if another instance has not.
+   */
   private async resetTo(
     definition: ConsumerDefinition,
-    to: Checkpoint,
+    target: AskedTarget,
     requested: boolean,
   ): Promise<void> {
-    const env = this.env();
     const tracker = this.trackers.get(definition.name);
     await tracker?.pause();
     try {
@@ -224,20 +229,7 @@ export class TrackingService
           definition.noEntityManager,
         );
         try {
-          const { sql } = await tx.transaction();
-          const taken = await takeReset(sql, env.schema, definition.name);
-          if (requested && !taken) {
-            await tx.rollback(); // another instance applied it
-            return;
-          }
-          // Rewind first: it locks the positions, so batches in flight wait for us.
-          await rewind(sql, env.schema, definition.name, to);
-          const context = tx.context(-1);
-          for (const hook of definition.resetHooks) await hook(context);
-          await tx.commit();
-          this.logger.log(
-            `Consumer "${definition.name}" reset to position ${to.position}`,
-          );
+          await this.rewindInTransaction(definition, tx, target, requested);
           return;
         } catch (error) {
           await tx.rollback();
@@ -247,6 +239,33 @@ export class TrackingService
     } finally {
       await tracker?.resume();
     }
+  }
+
+  private async rewindInTransaction(
+    definition: ConsumerDefinition,
+    tx: BatchTransaction,
+    target: AskedTarget,
+    requested: boolean,
+  ): Promise<void> {
+    const { schema } = this.env();
+    const { sql } = await tx.transaction();
+    const taken = await takeReset(sql, schema, definition.name);
+    if (requested && !taken) return tx.rollback(); // another instance applied it
+    // Rewind first: it locks the positions, so batches in flight wait for us.
+    const to = await rewind(
+      sql,
+      schema,
+      definition.name,
+      requested && taken ? taken : target,
+    );
+    const context = tx.context(-1);
+    await runInAmbientTransaction(tx, async () => {
+      for (const hook of definition.resetHooks) await hook(context);
+    });
+    await tx.commit();
+    this.logger.log(
+      `Consumer "${definition.name}" reset to position ${to.position}`,
+    );
   }
 
   private env(): TrackingEnvironment {

@@ -34,9 +34,13 @@ class QueryRunnerSqlClient implements SqlClient {
   async close(): Promise<void> {}
 }
 
-/** A transaction on a connection of the DataSource: its EntityManager and our SQL share it. */
+/**
+ * A transaction on a connection of the DataSource: its EntityManager and our
+ * SQL share it. `session`: the embedded database it holds, when it is one.
+ */
 export async function openTypeOrmTransaction(
   dataSource: DataSource,
+  session?: object,
 ): Promise<OpenTransaction> {
   const runner = dataSource.createQueryRunner();
   try {
@@ -49,6 +53,7 @@ export async function openTypeOrmTransaction(
   return {
     sql: new QueryRunnerSqlClient(runner),
     entityManager: runner.manager,
+    session,
     async commit() {
       try {
         await runner.commitTransaction();

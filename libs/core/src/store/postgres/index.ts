@@ -1,3 +1,7 @@
+export {
+  runInAmbientTransaction,
+  type AmbientTransaction,
+} from './ambient-transaction.js';
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { PgSqlClient } from './pg.sql-client.js';
 export { PgliteSqlClient } from './pglite.sql-client.js';

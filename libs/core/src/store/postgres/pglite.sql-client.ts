@@ -1,12 +1,21 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import {
+  ambientTransaction,
+  runInAmbientTransaction,
+} from './ambient-transaction.js';
 import { isFolder, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { SqlClient, SqlParameter } from './sql-client.js';
 
 type Queryable = PGlite | Transaction;
 
+let savepoints = 0;
+
 /**
  * A `SqlClient` over an embedded PGlite database. PGlite is one connection, so
  * its transactions are naturally serial; the same SQL as on a server runs here.
+ * A statement sent to the database while a transaction of the same async
+ * context is open joins that transaction (see ambient-transaction.ts): waiting
+ * for it would wait for ever.
  */
 export class PgliteSqlClient implements SqlClient {
   readonly driver = 'pglite';
@@ -15,6 +24,8 @@ export class PgliteSqlClient implements SqlClient {
     private readonly target: Queryable,
     readonly inTransaction: boolean,
     private readonly owned: boolean,
+    /** The database the transaction runs on (the target itself outside one). */
+    private readonly db: PGlite = target as PGlite,
     /** The lock on the data directory, released on close. */
     private readonly lock?: DataDirLock,
   ) {}
@@ -30,7 +41,7 @@ export class PgliteSqlClient implements SqlClient {
       dataDir && isFolder(dataDir) ? lockDataDir(dataDir) : undefined;
     try {
       const db = await PGlite.create(dataDir ? { dataDir } : {});
-      return new PgliteSqlClient(db, false, true, lock);
+      return new PgliteSqlClient(db, false, true, db, lock);
     } catch (error) {
       lock?.release();
       throw error;
@@ -40,6 +51,18 @@ export class PgliteSqlClient implements SqlClient {
   /** A client over an instance the caller owns; `close()` leaves it open. */
   static fromInstance(db: PGlite): PgliteSqlClient {
     return new PgliteSqlClient(db, false, false);
+  }
+
+  /** The open transaction on this database that this async context runs in, if any. */
+  private joined(): SqlClient | undefined {
+    if (this.inTransaction) return undefined;
+    const ambient = ambientTransaction();
+    const current = ambient?.current;
+    if (current instanceof PgliteSqlClient) {
+      const open = !(current.target as Transaction).closed;
+      return open && current.db === this.db ? current : undefined;
+    }
+    return current && ambient?.session === this.db ? current : undefined;
   }
 
   /** The PGlite instance, for other libraries to share (see `typeOrmConnectionOptions`). */
@@ -53,19 +76,26 @@ export class PgliteSqlClient implements SqlClient {
     text: string,
     params: readonly SqlParameter[] = [],
   ): Promise<R[]> {
+    const joined = this.joined();
+    if (joined) return joined.query<R>(text, params);
     const result = await this.target.query<R>(text, params as SqlParameter[]);
     return result.rows;
   }
 
   async exec(text: string): Promise<void> {
-    await this.target.exec(text);
+    const joined = this.joined();
+    if (joined) await joined.exec(text);
+    else await this.target.exec(text);
   }
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return (this.target as PGlite).transaction((tx) =>
-      fn(new PgliteSqlClient(tx, true, false)),
-    );
+    const joined = this.joined();
+    if (joined) return nested(joined, fn);
+    return this.db.transaction((tx) => {
+      const client = new PgliteSqlClient(tx, true, false, this.db);
+      return runInAmbientTransaction({ current: client }, () => fn(client));
+    });
   }
 
   async close(): Promise<void> {
@@ -90,5 +120,23 @@ export class PgliteSqlClient implements SqlClient {
     return async () => {
       if (!db.closed) await stop();
     };
+  }
+}
+
+/** A transaction inside the joined one: a savepoint, so its failure undoes only its own writes. */
+async function nested<T>(
+  tx: SqlClient,
+  fn: (tx: SqlClient) => Promise<T>,
+): Promise<T> {
+  const name = `chronicle_joined_${++savepoints}`;
+  await tx.query(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn(tx);
+    await tx.query(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (error) {
+    await tx.query(`ROLLBACK TO SAVEPOINT ${name}`);
+    await tx.query(`RELEASE SAVEPOINT ${name}`);
+    throw error;
   }
 }

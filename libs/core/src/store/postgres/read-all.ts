@@ -2,6 +2,7 @@ import type {
   Checkpoint,
   ReadAllBatch,
   ReadAllOptions,
+  StoredEvent,
 } from '../event-store.js';
 import { LOG_START } from '../event-store.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-row.js';
@@ -27,14 +28,46 @@ import type { StoreSchema } from './store-schema.js';
 export const segmentOf = (streamId: string, count: string) =>
   `(abs(hashtext(${streamId})::bigint) % ${count})::int`;
 
-const readAllSql = (s: StoreSchema) => `
-  SELECT ${EVENT_COLUMNS} FROM ${s.events} e
-  WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
-    AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-    AND ($4::text IS NULL OR e.type IN (SELECT jsonb_array_elements_text($4::text::jsonb)))
-    AND ($5::int IS NULL OR ${segmentOf('e.stream_id', '$5::int')} = $6::int)
-  ORDER BY e.transaction_id, e.position
-  LIMIT $3::int`;
+/*
+ * One statement, one snapshot: the batch, and the newest event below the
+ * horizon (the head). A batch shorter than its limit has scanned the whole log
+ * up to the head, matching or not, so its checkpoint moves there: a consumer
+ * of a rare type does not scan the same unrelated events on every poll.
+ * Filtered by type, the types are a literal array planned with their values
+ * (so the planner can pick the (type, transaction_id, position) index for a
+ * rare type); that statement is not prepared, lest a generic plan forget them.
+ */
+const readAllStatement = (typeFilter: string) => (s: StoreSchema) => `
+  WITH matching AS (
+    SELECT ${EVENT_COLUMNS}, e.transaction_id AS order_tx, e.position AS order_position
+    FROM ${s.events} e
+    WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
+      AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ${typeFilter}
+      AND ($4::int IS NULL OR ${segmentOf('e.stream_id', '$4::int')} = $5::int)
+    ORDER BY e.transaction_id, e.position
+    LIMIT $3::int),
+  head AS (
+    SELECT e.transaction_id::text AS head_transaction_id, e.position::text AS head_position
+    FROM ${s.events} e
+    WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1)
+  SELECT m.*, head.* FROM (SELECT 1) one
+  LEFT JOIN head ON true LEFT JOIN matching m ON true
+  ORDER BY m.order_tx, m.order_position`;
+
+const readAllSql = readAllStatement('');
+const readAllOfTypesSql = readAllStatement(
+  'AND e.type = ANY ($6::text::text[])',
+);
+
+/** A text[] literal: each element quoted, its quotes and backslashes escaped. */
+function textArray(values: readonly string[]): string {
+  const quoted = values.map(
+    (v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+  );
+  return `{${quoted.join(',')}}`;
+}
 
 const headCheckpointSql = (s: StoreSchema) => `
   SELECT e.transaction_id::text AS transaction_id, e.position::text AS position
@@ -42,33 +75,52 @@ const headCheckpointSql = (s: StoreSchema) => `
   WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1`;
 
+interface ReadAllRow extends EventRow {
+  head_transaction_id: string | null;
+  head_position: string | null;
+}
+
 export async function readAll(
   client: SqlClient,
   schema: StoreSchema,
   options: ReadAllOptions = {},
 ): Promise<ReadAllBatch> {
   const after = options.after ?? LOG_START;
-  const types = options.types ? JSON.stringify(options.types) : null;
-  const rows = await client.query<EventRow>(
-    schema.sql(readAllSql),
-    [
-      after.transactionId.toString(),
-      after.position.toString(),
-      options.limit ?? 1000,
-      types,
-      options.segment?.count ?? null,
-      options.segment?.index ?? null,
-    ],
-    { prepare: true },
+  const limit = options.limit ?? 1000;
+  const typed = options.types !== undefined;
+  const parameters = [
+    after.transactionId.toString(),
+    after.position.toString(),
+    limit,
+    options.segment?.count ?? null,
+    options.segment?.index ?? null,
+  ];
+  const rows = await client.query<ReadAllRow>(
+    schema.sql(typed ? readAllOfTypesSql : readAllSql),
+    typed ? [...parameters, textArray(options.types ?? [])] : parameters,
+    { prepare: !typed },
   );
-  const events = rows.map(toStoredEvent);
+  const events = rows.filter((r) => r.position !== null).map(toStoredEvent);
   const last = events[events.length - 1];
-  return {
-    events,
-    checkpoint: last
-      ? { transactionId: last.transactionId, position: last.position }
-      : after,
-  };
+  if (events.length >= limit) return { events, checkpoint: checkpointOf(last) };
+  const head = rows[0]?.head_transaction_id
+    ? {
+        transactionId: BigInt(rows[0].head_transaction_id),
+        position: BigInt(rows[0].head_position ?? '0'),
+      }
+    : LOG_START;
+  // Never backwards: a checkpoint already past the head stays where it is.
+  return { events, checkpoint: later(after, head) };
+}
+
+function checkpointOf(event: StoredEvent): Checkpoint {
+  return { transactionId: event.transactionId, position: event.position };
+}
+
+function later(a: Checkpoint, b: Checkpoint): Checkpoint {
+  if (a.transactionId !== b.transactionId)
+    return a.transactionId > b.transactionId ? a : b;
+  return a.position >= b.position ? a : b;
 }
 
 export async function headCheckpoint(
