@@ -176,9 +176,13 @@ function run(
   prepared: Prepared,
   afterOwnWrites: boolean,
 ): Promise<AppendRow[]> {
+  // On PGlite a command sent from a consumer joins the consumer's open batch
+  // transaction (one session), after the handler's writes. PGlite runs one
+  // transaction at a time, so ids commit in the order taken: nothing to protect.
+  const exempt = afterOwnWrites || client.joinsOpenTransaction === true;
   return client.query<AppendRow>(
     schema.sql(appendSql),
-    [...prepared.params, afterOwnWrites],
+    [...prepared.params, exempt],
     { prepare: true },
   );
 }

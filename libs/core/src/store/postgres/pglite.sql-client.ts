@@ -65,6 +65,10 @@ export class PgliteSqlClient implements SqlClient {
     return current && ambient?.session === this.db ? current : undefined;
   }
 
+  get joinsOpenTransaction(): boolean {
+    return this.joined() !== undefined;
+  }
+
   /** The PGlite instance, for other libraries to share (see `typeOrmConnectionOptions`). */
   get database(): PGlite {
     if (this.inTransaction)

@@ -7,6 +7,11 @@ export interface SqlClient {
   readonly driver: 'pg' | 'pglite';
   /** Whether statements run inside a transaction (a failed one aborts it). */
   readonly inTransaction: boolean;
+  /**
+   * Whether statements from this async context run in a transaction opened
+   * elsewhere (PGlite: a consumer's batch transaction, on its one session).
+   */
+  readonly joinsOpenTransaction?: boolean;
   /** Runs one statement with positional parameters (`$1`...). */
   query<R extends object = Record<string, unknown>>(
     text: string,
