@@ -1,0 +1,133 @@
+import pg from 'pg';
+import { DATABASE_URL } from '../../../../libs/core/test/databases.js';
+import type { FailureKind, LoadSummary } from './fault-process.js';
+
+/** The figures every fault scenario reports. */
+export interface Tally {
+  /** Distinct command ids the callers sent (each once or more). */
+  readonly attempted: number;
+  /** Ids whose send was answered with success. */
+  readonly acknowledged: number;
+  /** EntryRecorded events in the handler's store. */
+  readonly stored: number;
+  /** Acknowledged ids with no event: an acknowledgement of nothing. */
+  readonly lost: number;
+  /** Ids with more than one event: a command that ran twice. */
+  readonly duplicated: number;
+  /** Ids still unacknowledged when the callers stopped. */
+  readonly unacknowledged: number;
+  /** Stored entries no caller sent (would mean a broken fixture). */
+  readonly strays: number;
+  /** Answers that were not the result of the command sent. */
+  readonly wrongAnswers: number;
+  /** Sends after the first, all with the id of the first. */
+  readonly resent: number;
+  /** Failures seen by the callers, by `ErrorClass/code`. */
+  readonly failures: Record<string, FailureKind>;
+}
+
+/** How many events each entry (command id) has in the handler's schema. */
+async function storedEntries(schema: string): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ entry: string; events: string }>(
+      `SELECT payload->>'entry' AS entry, count(*) AS events
+         FROM "${schema}".events WHERE type = 'faults.EntryRecorded' GROUP BY 1`,
+    );
+    return new Map(rows.map((r) => [r.entry, Number(r.events)]));
+  } finally {
+    await client.end();
+  }
+}
+
+function mergeFailures(
+  summaries: readonly LoadSummary[],
+): Record<string, FailureKind> {
+  const merged: Record<string, FailureKind> = {};
+  for (const summary of summaries) {
+    for (const [kind, f] of Object.entries(summary.failures)) {
+      const seen = merged[kind];
+      merged[kind] = seen
+        ? {
+            count: seen.count + f.count,
+            withoutMessageId: seen.withoutMessageId + f.withoutMessageId,
+            example: seen.example,
+          }
+        : f;
+    }
+  }
+  return merged;
+}
+
+/** Compares what the callers were told with what the store holds. */
+export async function tally(
+  handlerSchema: string,
+  summaries: readonly LoadSummary[],
+): Promise<Tally> {
+  const stored = await storedEntries(handlerSchema);
+  const attempted = new Set(summaries.flatMap((s) => s.attempted));
+  const acknowledged = summaries.flatMap((s) => s.acknowledged);
+  const count = (ids: Iterable<string>, keep: (id: string) => boolean) =>
+    [...ids].filter(keep).length;
+  return {
+    attempted: attempted.size,
+    acknowledged: new Set(acknowledged).size,
+    stored: [...stored.values()].reduce((sum, n) => sum + n, 0),
+    lost: count(acknowledged, (id) => !stored.has(id)),
+    duplicated: count(stored.keys(), (id) => stored.get(id)! > 1),
+    unacknowledged: summaries.reduce((n, s) => n + s.unacknowledged.length, 0),
+    strays: count(stored.keys(), (id) => !attempted.has(id)),
+    wrongAnswers: summaries.reduce((n, s) => n + s.wrongAnswers.length, 0),
+    resent: summaries.reduce((n, s) => n + s.resent, 0),
+    failures: mergeFailures(summaries),
+  };
+}
+
+/** One readable block per scenario, in the test output and CI log. */
+export function report(scenario: string, t: Tally): string {
+  const failures = Object.entries(t.failures)
+    .map(
+      ([kind, f]) =>
+        `    ${kind} x${f.count} (without messageId: ${f.withoutMessageId}): ${f.example}`,
+    )
+    .join('\n');
+  const text =
+    `[NATS fault] ${scenario}\n` +
+    `  attempted ${t.attempted} / acknowledged ${t.acknowledged} / stored ${t.stored} / ` +
+    `lost ${t.lost} / duplicated ${t.duplicated}\n` +
+    `  unacknowledged ${t.unacknowledged}, resent ${t.resent}, strays ${t.strays}, ` +
+    `wrong answers ${t.wrongAnswers}\n` +
+    (failures ? `  failures seen by the callers:\n${failures}\n` : '');
+  process.stdout.write(`${text}\n`);
+  return text;
+}
+
+/** Drops the schemas the apps of a scenario migrated. */
+export async function dropSchemas(schemas: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    for (const schema of schemas) {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** How many failures the callers saw with this error code (`TIMEOUT`, `IN_DOUBT`...). */
+export function failuresWithCode(t: Tally, code: string): number {
+  return Object.entries(t.failures)
+    .filter(([kind]) => kind.endsWith(`/${code}`))
+    .reduce((n, [, f]) => n + f.count, 0);
+}
+
+/** Failure kinds whose errors did not carry the command's id, with how many. */
+export function failuresWithoutMessageId(t: Tally): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(t.failures)
+      .filter(([, f]) => f.withoutMessageId > 0)
+      .map(([kind, f]) => [kind, f.withoutMessageId]),
+  );
+}
