@@ -69,9 +69,12 @@ function recordFailure(error, id) {
   const entry = failures.get(kind) ?? {
     count: 0,
     withoutMessageId: 0,
-    example: String(error?.message ?? error).slice(0, 240),
+    examples: [],
   };
   entry.count++;
+  const message = String(error?.message ?? error).slice(0, 240);
+  if (entry.examples.length < 3 && !entry.examples.includes(message))
+    entry.examples.push(message);
   // Every transport error should name the message it was about (issue 12, points 3 and 20).
   if (error?.messageId !== id) entry.withoutMessageId++;
   failures.set(kind, entry);

@@ -21,8 +21,9 @@ class RecordEntry {}
 CommandType('faults.RecordEntry')(RecordEntry);
 
 class EntryRecorded {
-  constructor(entry) {
+  constructor(entry, handledBy) {
     this.entry = entry;
+    this.handledBy = handledBy;
   }
 }
 EventType('faults.EntryRecorded')(EntryRecorded);
@@ -35,7 +36,7 @@ class RecordEntryHandler {
   async execute({ entry }) {
     await this.unitOfWork.append(
       `entry-${entry}`,
-      [new EntryRecorded(entry)],
+      [new EntryRecorded(entry, env.NATS_NAME)],
       'any',
     );
     return { entry };

@@ -19,7 +19,8 @@ export interface FailureKind {
   readonly count: number;
   /** Failures whose error did not carry the id of the command it was about. */
   readonly withoutMessageId: number;
-  readonly example: string;
+  /** Up to three distinct messages of this kind. */
+  readonly examples: string[];
 }
 
 /** What a load process reports when it stops: command ids by outcome. */

@@ -27,15 +27,48 @@ export interface Tally {
 }
 
 /** How many events each entry (command id) has in the handler's schema. */
-async function storedEntries(schema: string): Promise<Map<string, number>> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
+function storedEntries(schema: string): Promise<Map<string, number>> {
+  return withClient(async (client) => {
     const { rows } = await client.query<{ entry: string; events: string }>(
       `SELECT payload->>'entry' AS entry, count(*) AS events
          FROM "${schema}".events WHERE type = 'faults.EntryRecorded' GROUP BY 1`,
     );
     return new Map(rows.map((r) => [r.entry, Number(r.events)]));
+  });
+}
+
+/** The log's last position now (0 when empty): a mark to count from. */
+export async function lastPosition(schema: string): Promise<string> {
+  return withClient(async (client) => {
+    const { rows } = await client.query<{ position: string }>(
+      `SELECT coalesce(max(position), 0) AS position FROM "${schema}".events`,
+    );
+    return rows[0].position;
+  });
+}
+
+/** How many entries each handler instance recorded after `position`. */
+export async function handledAfter(
+  schema: string,
+  position: string,
+): Promise<Record<string, number>> {
+  return withClient(async (client) => {
+    const { rows } = await client.query<{ by: string; events: string }>(
+      `SELECT payload->>'handledBy' AS by, count(*) AS events
+         FROM "${schema}".events WHERE position > $1::bigint GROUP BY 1`,
+      [position],
+    );
+    return Object.fromEntries(rows.map((r) => [r.by, Number(r.events)]));
+  });
+}
+
+async function withClient<T>(
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    return await work(client);
   } finally {
     await client.end();
   }
@@ -52,7 +85,10 @@ function mergeFailures(
         ? {
             count: seen.count + f.count,
             withoutMessageId: seen.withoutMessageId + f.withoutMessageId,
-            example: seen.example,
+            examples: [...new Set([...seen.examples, ...f.examples])].slice(
+              0,
+              3,
+            ),
           }
         : f;
     }
@@ -89,7 +125,8 @@ export function report(scenario: string, t: Tally): string {
   const failures = Object.entries(t.failures)
     .map(
       ([kind, f]) =>
-        `    ${kind} x${f.count} (without messageId: ${f.withoutMessageId}): ${f.example}`,
+        `    ${kind} x${f.count} (without messageId: ${f.withoutMessageId}): ` +
+        f.examples.join(' | '),
     )
     .join('\n');
   const text =
@@ -104,16 +141,12 @@ export function report(scenario: string, t: Tally): string {
 }
 
 /** Drops the schemas the apps of a scenario migrated. */
-export async function dropSchemas(schemas: readonly string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
+export function dropSchemas(schemas: readonly string[]): Promise<void> {
+  return withClient(async (client) => {
     for (const schema of schemas) {
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** How many failures the callers saw with this error code (`TIMEOUT`, `IN_DOUBT`...). */
