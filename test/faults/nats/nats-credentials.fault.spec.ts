@@ -69,6 +69,13 @@ describe('fault: NATS restarted with changed credentials, then restored', () => 
     );
     // Before the tally: the load process exits once it has reported.
     stayedUp = { handler: handler.alive, caller: load.alive };
+    // Point 19 asks the apps to log the refusal: shown here, for the reader.
+    process.stdout.write(
+      `[NATS fault] what the apps logged about NATS:\n${scenario
+        .logged(/nats|auth/i)
+        .slice(0, 10)
+        .join('\n')}\n`,
+    );
     figures = await scenario.tally(
       'NATS restarted with a rotated token, then the old one restored',
       [load],

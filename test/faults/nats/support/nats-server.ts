@@ -109,7 +109,12 @@ export class NatsServer {
       options.auth ?? {},
       options.cluster,
     );
-    await server.resume();
+    try {
+      await server.resume();
+    } catch (error) {
+      await server.dispose();
+      throw error;
+    }
     return server;
   }
 

@@ -50,11 +50,17 @@ export class Scenario {
     return figures;
   }
 
-  /** The apps' stderr lines, for a failing assertion's message. */
-  stderr(): string {
-    return this.processes
-      .flatMap((p) => p.errors.slice(-20).map((l) => `${p.name}: ${l}`))
-      .join('\n');
+  /** What the apps logged (stdout and stderr) that matches `pattern`, each line once. */
+  logged(pattern: RegExp): string[] {
+    const lines = this.processes.flatMap((p) =>
+      [...p.lines, ...p.errors]
+        .filter((l) => pattern.test(l))
+        // Nest's log lines start with the pid and a timestamp: not part of what was said.
+        .map(
+          (l) => `${p.name}: ${l.replace(/^.*?(LOG|WARN|ERROR)\s+/, '$1 ')}`,
+        ),
+    );
+    return [...new Set(lines)];
   }
 
   async dispose(): Promise<void> {
