@@ -49,7 +49,7 @@ describe('fault: NATS restarted with changed credentials, then restored', () => 
       ),
     );
     process.stdout.write(
-      `[NATS fault] the server refused the apps' token ${authErrors(server)} times\n`,
+      `  the server refused the apps' token ${authErrors(server)} times\n`,
     );
     const from = load.progress();
     await came(
@@ -71,7 +71,7 @@ describe('fault: NATS restarted with changed credentials, then restored', () => 
     stayedUp = { handler: handler.alive, caller: load.alive };
     // Point 19 asks the apps to log the refusal: shown here, for the reader.
     process.stdout.write(
-      `[NATS fault] what the apps logged about NATS:\n${scenario
+      `  what the apps logged about NATS:\n${scenario
         .logged(/nats|auth/i)
         .slice(0, 10)
         .join('\n')}\n`,

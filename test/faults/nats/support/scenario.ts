@@ -88,7 +88,7 @@ export async function came(wait: Promise<unknown>): Promise<boolean> {
   return wait.then(
     () => true,
     (error: unknown) => {
-      process.stdout.write(`[NATS fault] ${(error as Error).message}\n`);
+      process.stdout.write(`  (did not come) ${(error as Error).message}\n`);
       return false;
     },
   );

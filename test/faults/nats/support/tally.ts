@@ -8,11 +8,11 @@ export interface Tally {
   readonly attempted: number;
   /** Ids whose send was answered with success. */
   readonly acknowledged: number;
-  /** EntryRecorded events in the handler's store. */
+  /** Distinct ids with an EntryRecorded event in the handler's store. */
   readonly stored: number;
   /** Acknowledged ids with no event: an acknowledgement of nothing. */
   readonly lost: number;
-  /** Ids with more than one event: a command that ran twice. */
+  /** Events beyond the first of one id: runs of a command after its first. */
   readonly duplicated: number;
   /** Ids still unacknowledged when the callers stopped. */
   readonly unacknowledged: number;
@@ -109,9 +109,9 @@ export async function tally(
   return {
     attempted: attempted.size,
     acknowledged: new Set(acknowledged).size,
-    stored: [...stored.values()].reduce((sum, n) => sum + n, 0),
+    stored: stored.size,
     lost: count(acknowledged, (id) => !stored.has(id)),
-    duplicated: count(stored.keys(), (id) => stored.get(id)! > 1),
+    duplicated: [...stored.values()].reduce((sum, n) => sum + n - 1, 0),
     unacknowledged: summaries.reduce((n, s) => n + s.unacknowledged.length, 0),
     strays: count(stored.keys(), (id) => !attempted.has(id)),
     wrongAnswers: summaries.reduce((n, s) => n + s.wrongAnswers.length, 0),
@@ -129,10 +129,10 @@ export function report(scenario: string, t: Tally): string {
         f.examples.join(' | '),
     )
     .join('\n');
+  // One `[fault]` line per scenario, as the PostgreSQL half prints, then details.
   const text =
-    `[NATS fault] ${scenario}\n` +
-    `  attempted ${t.attempted} / acknowledged ${t.acknowledged} / stored ${t.stored} / ` +
-    `lost ${t.lost} / duplicated ${t.duplicated}\n` +
+    `[fault] ${scenario}: attempted ${t.attempted} / acknowledged ${t.acknowledged} / ` +
+    `stored ${t.stored} / lost ${t.lost} / duplicated ${t.duplicated}\n` +
     `  unacknowledged ${t.unacknowledged}, resent ${t.resent}, strays ${t.strays}, ` +
     `wrong answers ${t.wrongAnswers}\n` +
     (failures ? `  failures seen by the callers:\n${failures}\n` : '');
