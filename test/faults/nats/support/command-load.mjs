@@ -72,7 +72,10 @@ function recordFailure(error, id) {
     examples: [],
   };
   entry.count++;
-  const message = String(error?.message ?? error).slice(0, 240);
+  // Ids made alike, so that one kind shows its distinct messages, not its ids.
+  const message = String(error?.message ?? error)
+    .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/gi, '<id>')
+    .slice(0, 240);
   if (entry.examples.length < 3 && !entry.examples.includes(message))
     entry.examples.push(message);
   // Every transport error should name the message it was about (issue 12, points 3 and 20).

@@ -87,6 +87,8 @@ export class FaultProcess {
         DATABASE_URL,
         // The machine's NATS must not be reached by accident through a default.
         NATS_URL: env.NATS_SERVERS,
+        // Plain log lines, to read in the report.
+        NO_COLOR: '1',
         ...Object.fromEntries(
           Object.entries(env).filter(([, value]) => value !== undefined),
         ),
