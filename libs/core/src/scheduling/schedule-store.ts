@@ -1,5 +1,6 @@
 import type { MessageMetadata } from '../messages/index.js';
 import type { SqlClient, StoreSchema } from '../store/index.js';
+import { SystemClock, type Clock } from './clock.js';
 import type { StoredPeriodic } from './periodic.js';
 import type { ScheduleKind, ScheduledMessage } from './scheduled-message.js';
 
@@ -11,7 +12,8 @@ export interface NewSchedule {
   readonly revision: number;
   readonly payload: Record<string, unknown> | null;
   readonly metadata: MessageMetadata;
-  readonly dueMs: number;
+  /** When it is due: a moment (epoch ms), or a delay from now by the store's clock. */
+  readonly due: { readonly atMs: number } | { readonly delayMs: number };
   readonly periodic?: StoredPeriodic;
   readonly deliveryId: string;
 }
@@ -20,6 +22,8 @@ export interface NewSchedule {
 export interface ClaimedSchedule extends ScheduledMessage {
   readonly deliveryId: string;
   readonly claimToken: string;
+  /** "Now" when it was claimed, by the store's clock (the database's, or a manual one). */
+  readonly claimedAtMs: number;
 }
 
 interface ScheduleRow {
@@ -37,6 +41,7 @@ interface ScheduleRow {
   attempts: number;
   last_error: string | null;
   claim_token: string | null;
+  now_ms?: number;
 }
 
 /** The columns read back, as text and epoch ms so both drivers agree. */
@@ -48,6 +53,22 @@ const columns = (t: string) => `${t}.id, ${t}.kind, ${t}.type, ${t}.revision,
   ${t}.attempts, ${t}.last_error, ${t}.claim_token::text AS claim_token`;
 
 const at = (param: string) => `to_timestamp(${param}::float8 / 1000)`;
+
+/**
+ * "Now" in SQL: the time a clock set by hand supplies (a ManualClock in
+ * tests), else the database's clock, the one every instance shares, so a
+ * machine whose clock is off neither fires early nor takes a live claim.
+ */
+const now = (param: string) => `COALESCE(${at(param)}, clock_timestamp())`;
+
+const ms = (param: string) => `${param}::float8 * interval '1 millisecond'`;
+
+const epochMs = (expression: string) =>
+  `(extract(epoch FROM ${expression}) * 1000)::float8`;
+
+/** The ids in a JSON array parameter (both drivers pass JSON text the same way). */
+const idsIn = (param: string) =>
+  `(SELECT jsonb_array_elements_text(${param}::jsonb))`;
 
 function toScheduled(row: ScheduleRow): ClaimedSchedule {
   return {
@@ -65,18 +86,24 @@ function toScheduled(row: ScheduleRow): ClaimedSchedule {
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
     deliveryId: row.delivery_id,
     claimToken: row.claim_token ?? '',
+    claimedAtMs: Number(row.now_ms ?? 0),
   };
 }
 
+// The due time is a given moment ($7), or a delay ($12) from now ($11).
 const insertSql = (s: StoreSchema, onConflict: string) => `
-  WITH written AS (
+  WITH due AS (SELECT COALESCE(${at('$7')}, ${now('$11')} + ${ms('$12')}) AS t),
+  written AS (
     INSERT INTO ${s.table('schedules')} AS sch
       (id, kind, type, revision, payload, metadata, due_at, occurrence_at, periodic, delivery_id)
-    VALUES ($1::text, $2::text, $3::text, $4::int, $5::jsonb, $6::jsonb, ${at('$7')}, ${at('$7')}, $8::jsonb, $9::uuid)
+    SELECT $1::text, $2::text, $3::text, $4::int, $5::jsonb, $6::jsonb, due.t, due.t, $8::jsonb, $9::uuid
+      FROM due
     ${onConflict}
     RETURNING due_at
   )
-  SELECT pg_notify($10::text, ((extract(epoch FROM due_at) * 1000)::float8)::text) FROM written`;
+  SELECT ${epochMs('due_at')} AS due_ms,
+         pg_notify($10::text, ${epochMs('due_at')}::text)::text AS notified
+    FROM written`;
 
 const UPSERT = (s: StoreSchema) =>
   insertSql(
@@ -119,27 +146,47 @@ const GET = (s: StoreSchema) =>
 const deliverable = (types: string) => `status = 'scheduled'
   AND type IN (SELECT jsonb_array_elements_text(${types}::jsonb))`;
 
+// Claims as many due rows as deliveries will start at once (the poller asks
+// for its free slots), so an attempt is charged only to a delivery that
+// starts. Rows this instance is delivering ($6) are never claimed again by
+// it, even should their lease have run out.
 const CLAIM = (s: StoreSchema) => `
+  WITH now AS (SELECT ${now('$1')} AS t)
   UPDATE ${s.table('schedules')} AS sch
-     SET claim_token = $3::uuid, claimed_until = ${at('$4')}, attempts = sch.attempts + 1
+     SET claim_token = $3::uuid, claimed_until = (SELECT t FROM now) + ${ms('$4')},
+         attempts = sch.attempts + 1
     FROM (
       SELECT id FROM ${s.table('schedules')}
        WHERE ${deliverable('$2')}
-         AND due_at <= ${at('$1')}
-         AND (claimed_until IS NULL OR claimed_until <= ${at('$1')})
+         AND due_at <= (SELECT t FROM now)
+         AND (claimed_until IS NULL OR claimed_until <= (SELECT t FROM now))
+         AND id NOT IN ${idsIn('$6')}
        ORDER BY due_at
        LIMIT $5::int
        FOR UPDATE SKIP LOCKED
     ) AS due
    WHERE sch.id = due.id
-  RETURNING ${columns('sch')}`;
+  RETURNING ${columns('sch')}, ${epochMs('(SELECT t FROM now)')} AS now_ms`;
+
+// The heartbeat: extends the leases of the rows this instance is delivering
+// ($3: [id, claim token] pairs), so a delivery longer than the lease is not
+// taken by another instance while it runs.
+const RENEW = (s: StoreSchema) => `
+  UPDATE ${s.table('schedules')}
+     SET claimed_until = ${now('$1')} + ${ms('$2')}
+   WHERE (id, claim_token::text) IN (
+     SELECT pair->>0, pair->>1 FROM jsonb_array_elements($3::jsonb) AS pair)
+  RETURNING id`;
 
 // The earliest moment something may become claimable: a due time, or the end
-// of another instance's claim.
+// of another instance's claim; and now, by the same clock. Rows this
+// instance is delivering ($3) are renewed as they run: not a reason to wake.
 const NEXT_WAKE = (s: StoreSchema) => `
-  SELECT (extract(epoch FROM min(GREATEST(due_at, COALESCE(claimed_until, due_at)))) * 1000)::float8 AS wake_ms
+  WITH now AS (SELECT ${now('$2')} AS t)
+  SELECT ${epochMs('min(GREATEST(due_at, COALESCE(claimed_until, due_at)))')} AS wake_ms,
+         ${epochMs('(SELECT t FROM now)')} AS now_ms
     FROM ${s.table('schedules')}
-   WHERE ${deliverable('$1')}`;
+   WHERE ${deliverable('$1')} AND id NOT IN ${idsIn('$3')}`;
 
 const COMPLETE = (s: StoreSchema) =>
   `DELETE FROM ${s.table('schedules')} WHERE id = $1::text AND claim_token = $2::uuid RETURNING id`;
@@ -153,8 +200,12 @@ const REARM = (s: StoreSchema) => `
 
 const RETRY = (s: StoreSchema) => `
   UPDATE ${s.table('schedules')}
-     SET due_at = ${at('$3')}, last_error = $4::text, claim_token = NULL, claimed_until = NULL
-   WHERE id = $1::text AND claim_token = $2::uuid`;
+     SET due_at = ${now('$5')} + ${ms('$3')}, last_error = $4::text,
+         claim_token = NULL, claimed_until = NULL
+   WHERE id = $1::text AND claim_token = $2::uuid
+  RETURNING ${epochMs('due_at')} AS due_ms`;
+
+const NOW = `SELECT ${epochMs('clock_timestamp()')} AS now_ms`;
 
 const BURY = (s: StoreSchema) => `
   UPDATE ${s.table('schedules')}
@@ -178,20 +229,46 @@ export class ScheduleStore {
   constructor(
     readonly client: SqlClient,
     readonly schema: StoreSchema,
+    /** Supplies "now" to SQL only when set by hand; else the database's clock is used. */
+    private readonly clock: Clock = new SystemClock(),
   ) {
     this.channel = `${schema.name}_schedules`.slice(0, 63);
   }
 
-  /** Writes a schedule, replacing one with the same id; NOTIFY on commit. */
-  async upsert(tx: SqlClient, schedule: NewSchedule): Promise<void> {
-    await tx.query(this.schema.sql(UPSERT), this.params(schedule), {
-      prepare: true,
-    });
+  /** Now, by the store's clock: the database's, or one set by hand. */
+  async nowMs(): Promise<number> {
+    const fixed = this.clock.sqlNowMs();
+    if (fixed !== undefined) return fixed;
+    const [row] = await this.client.query<{ now_ms: number }>(NOW);
+    return Number(row.now_ms);
   }
 
-  /** Writes a periodic schedule unless it exists with the same definition and message. */
-  async ensure(tx: SqlClient, schedule: NewSchedule): Promise<void> {
-    await tx.query(this.schema.sql(ENSURE), this.params(schedule));
+  /**
+   * Writes a schedule, replacing one with the same id; NOTIFY on commit.
+   * Returns its due time as stored.
+   */
+  async upsert(tx: SqlClient, schedule: NewSchedule): Promise<number> {
+    const [row] = await tx.query<{ due_ms: number }>(
+      this.schema.sql(UPSERT),
+      this.params(schedule),
+      { prepare: true },
+    );
+    return Number(row.due_ms);
+  }
+
+  /**
+   * Writes a periodic schedule unless it exists with the same definition and
+   * message. Returns its due time when it was written, else undefined.
+   */
+  async ensure(
+    tx: SqlClient,
+    schedule: NewSchedule,
+  ): Promise<number | undefined> {
+    const [row] = await tx.query<{ due_ms: number }>(
+      this.schema.sql(ENSURE),
+      this.params(schedule),
+    );
+    return row === undefined ? undefined : Number(row.due_ms);
   }
 
   async cancel(tx: SqlClient, id: string): Promise<void> {
@@ -203,42 +280,85 @@ export class ScheduleStore {
       id,
     ]);
     if (!row) return undefined;
-    const { deliveryId: _d, claimToken: _c, ...scheduled } = toScheduled(row);
+    const {
+      deliveryId: _d,
+      claimToken: _c,
+      claimedAtMs: _n,
+      ...scheduled
+    } = toScheduled(row);
     return scheduled;
   }
 
-  /** Claims up to `limit` due schedules until `leaseUntilMs`, skipping rows others hold. */
+  /**
+   * Claims up to `limit` due schedules for `leaseMs`, skipping rows others
+   * hold and the ones in `excluding` (those this instance is delivering).
+   */
   async claim(options: {
-    nowMs: number;
     types: readonly string[];
     token: string;
-    leaseUntilMs: number;
+    leaseMs: number;
     limit: number;
+    excluding: readonly string[];
   }): Promise<ClaimedSchedule[]> {
     const rows = await this.client.query<ScheduleRow>(
       this.schema.sql(CLAIM),
       [
-        options.nowMs,
+        this.clock.sqlNowMs() ?? null,
         JSON.stringify(options.types),
         options.token,
-        options.leaseUntilMs,
+        options.leaseMs,
         options.limit,
+        JSON.stringify(options.excluding),
       ],
       { prepare: true },
     );
     return rows.map(toScheduled);
   }
 
-  /** When a poller should look again, or undefined when nothing it can deliver is waiting. */
-  async nextWake(types: readonly string[]): Promise<number | undefined> {
-    const [row] = await this.client.query<{ wake_ms: number | null }>(
-      this.schema.sql(NEXT_WAKE),
-      [JSON.stringify(types)],
+  /** Extends the claims this instance holds by `leaseMs` from now; returns the ids still held. */
+  async renew(
+    claims: readonly { readonly id: string; readonly claimToken: string }[],
+    leaseMs: number,
+  ): Promise<string[]> {
+    if (claims.length === 0) return [];
+    const rows = await this.client.query<{ id: string }>(
+      this.schema.sql(RENEW),
+      [
+        this.clock.sqlNowMs() ?? null,
+        leaseMs,
+        JSON.stringify(claims.map((c) => [c.id, c.claimToken])),
+      ],
       { prepare: true },
     );
-    return row?.wake_ms === null || row === undefined
-      ? undefined
-      : Number(row.wake_ms);
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * How long until a poller should look again (ms, by the store's clock;
+   * 0 or less when something is claimable now), or undefined when nothing it
+   * can deliver is waiting. `excluding`: the rows it is delivering.
+   */
+  async nextWake(
+    types: readonly string[],
+    excluding: readonly string[],
+  ): Promise<{ waitMs: number | undefined; nowMs: number }> {
+    const [row] = await this.client.query<{
+      wake_ms: number | null;
+      now_ms: number;
+    }>(
+      this.schema.sql(NEXT_WAKE),
+      [
+        JSON.stringify(types),
+        this.clock.sqlNowMs() ?? null,
+        JSON.stringify(excluding),
+      ],
+      { prepare: true },
+    );
+    const nowMs = Number(row.now_ms);
+    return {
+      waitMs: row.wake_ms === null ? undefined : Number(row.wake_ms) - nowMs,
+      nowMs,
+    };
   }
 
   /** Removes a delivered one-off schedule; false when the claim was lost (replaced, cancelled, expired). */
@@ -266,18 +386,26 @@ export class ScheduleStore {
     return rows.length > 0;
   }
 
-  /** Releases a failed try, to be tried again at `retryMs`. */
+  /**
+   * Releases a failed try, to be tried again `pauseMs` from now. Returns when
+   * that is, or undefined when the claim was lost meanwhile.
+   */
   async retry(
     claimed: ClaimedSchedule,
-    retryMs: number,
+    pauseMs: number,
     error: string,
-  ): Promise<void> {
-    await this.client.query(this.schema.sql(RETRY), [
-      claimed.id,
-      claimed.claimToken,
-      retryMs,
-      error,
-    ]);
+  ): Promise<number | undefined> {
+    const [row] = await this.client.query<{ due_ms: number }>(
+      this.schema.sql(RETRY),
+      [
+        claimed.id,
+        claimed.claimToken,
+        pauseMs,
+        error,
+        this.clock.sqlNowMs() ?? null,
+      ],
+    );
+    return row === undefined ? undefined : Number(row.due_ms);
   }
 
   /** Records a one-off schedule as dead, with its last error. */
@@ -315,10 +443,12 @@ export class ScheduleStore {
       schedule.revision,
       schedule.payload === null ? null : JSON.stringify(schedule.payload),
       JSON.stringify(schedule.metadata),
-      schedule.dueMs,
+      'atMs' in schedule.due ? schedule.due.atMs : null,
       schedule.periodic ? JSON.stringify(schedule.periodic) : null,
       schedule.deliveryId,
       this.channel,
+      this.clock.sqlNowMs() ?? null,
+      'delayMs' in schedule.due ? schedule.due.delayMs : 0,
     ];
   }
 }

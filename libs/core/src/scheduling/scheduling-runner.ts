@@ -161,7 +161,7 @@ export class SchedulingRunner
   private async armPeriodic(handlers: ScheduleHandlers): Promise<void> {
     for (const { id, spec } of handlers.periodic) {
       const periodic = storedPeriodic(spec);
-      const now = this.clock.nowMs();
+      const now = await this.store.nowMs();
       const deliveryId = newMessageId();
       await this.store.ensure(this.store.client, {
         id,
@@ -170,7 +170,7 @@ export class SchedulingRunner
         revision: 1,
         payload: null,
         metadata: { correlationId: deliveryId },
-        dueMs: nextOccurrence(periodic, now, now),
+        due: { atMs: nextOccurrence(periodic, now, now) },
         periodic,
         deliveryId,
       });
