@@ -144,7 +144,10 @@ export class SchedulingRunner
           });
         }
         if (periodic) {
-          const { id = owner, ...spec } = periodic;
+          // Apps sharing a store each own their periodic methods, unless an
+          // id is given: then every app declaring it shares the one schedule.
+          const { id = periodicId(this.transport.app, owner), ...spec } =
+            periodic;
           handlers.add({
             key: id,
             owner,
@@ -176,6 +179,11 @@ export class SchedulingRunner
       });
     }
   }
+}
+
+/** A `@Periodic` method's default schedule id: `app:Class.method`, its app's own. */
+export function periodicId(app: string, owner: string): string {
+  return `${app}:${owner}`;
 }
 
 /** The command types whose classes this process has loaded: those it can deliver when due. */

@@ -57,8 +57,8 @@ appended AS (
   RETURNING position, stream_id, stream_version, transaction_id
 ),
 handled AS (
-  INSERT INTO ${s.handledCommands} (command_id, command_type, result)
-  SELECT $3::text, $4::text, $5::text::json
+  INSERT INTO ${s.handledCommands} (command_id, command_type, result, app)
+  SELECT $3::text, $4::text, $5::text::json, $6::text
   WHERE $3::text IS NOT NULL AND (SELECT ok FROM verdict)
   RETURNING command_id
 )
@@ -142,6 +142,7 @@ export async function appendToStreams(
         command?.id ?? null,
         command?.type ?? null,
         command ? JSON.stringify({ value: command.result ?? null }) : null,
+        command?.app ?? null,
       ],
       { prepare: true },
     );

@@ -2,6 +2,7 @@ import { eventStoreMigration } from './0001-event-store.js';
 import { trackingMigration } from './0002-tracking.js';
 import { schedulesMigration } from './0003-schedules.js';
 import { snapshotsMigration } from './0004-snapshots.js';
+import { handledCommandsAppMigration } from './0006-handled-commands-app.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -10,6 +11,7 @@ export const MIGRATIONS: readonly Migration[] = [
   trackingMigration,
   schedulesMigration,
   snapshotsMigration,
+  handledCommandsAppMigration,
 ];
 
 export { migrate } from './migrate.js';
