@@ -62,7 +62,7 @@ export function schedulerSuite(database: () => TestDatabase): void {
 
   const rows = (client: SqlClient) =>
     client.query<{ id: string }>(
-      `SELECT id FROM "${schema}".schedules WHERE id <> 'test.cleanup'`,
+      `SELECT id FROM "${schema}".schedules WHERE periodic IS NULL`,
     );
 
   it('delivers a schedule payload to its @HandleSchedule method when the clock reaches its due time', async () => {

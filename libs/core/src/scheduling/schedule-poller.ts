@@ -150,7 +150,7 @@ export class SchedulePoller {
         this.logger.error(
           `Polling schedules failed: ${(error as Error).message}`,
         );
-        await this.sleepFor(this.options.pollIntervalMs);
+        await this.sleepUntil(this.clock.nowMs() + this.options.pollIntervalMs);
       }
     }
   }
@@ -214,6 +214,9 @@ export class SchedulePoller {
 
   /** Sleeps until the next due time (at most `pollInterval`), or a sooner wake-up. */
   private async sleep(): Promise<void> {
+    // The wait is measured from when the query looked: a clock moved (by a
+    // test) while it ran must not push the wake-up further away.
+    const lookedAt = this.clock.nowMs();
     const { waitMs, nowMs } = await this.store.nextWake(this.types, [
       ...this.inFlight.keys(),
     ]);
@@ -224,14 +227,14 @@ export class SchedulePoller {
       return;
     }
     const wait = Math.min(this.options.pollIntervalMs, waitMs ?? Infinity);
-    await this.sleepFor(wait, nowMs + wait);
+    await this.sleepUntil(lookedAt + wait, nowMs + wait);
   }
 
   /**
-   * Sleeps `waitMs` by the clock, or until a wake-up for something due before
-   * `wakeAtMs` (the store's time at which this sleep ends).
+   * Sleeps until `at` by the clock, or until a wake-up for something due
+   * before `wakeAtMs` (the store's time at which this sleep ends).
    */
-  private async sleepFor(waitMs: number, wakeAtMs = Infinity): Promise<void> {
+  private async sleepUntil(at: number, wakeAtMs = Infinity): Promise<void> {
     if (!this.running || this.woken) return;
     await new Promise<void>((resolve) => {
       let cancel: CancelTimer = () => undefined;
@@ -243,7 +246,7 @@ export class SchedulePoller {
       this.wake = (dueMs?: number) => {
         if (dueMs === undefined || dueMs < wakeAtMs) done();
       };
-      cancel = this.clock.setTimer(new Date(this.clock.nowMs() + waitMs), done);
+      cancel = this.clock.setTimer(new Date(at), done);
     });
   }
 }
