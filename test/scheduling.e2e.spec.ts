@@ -65,6 +65,9 @@ describe('the scheduler across processes on PostgreSQL', () => {
     await pool.query(
       `CREATE TABLE "${schema}".e2e_deliveries (schedule_id text NOT NULL, instance text NOT NULL, n int NOT NULL)`,
     );
+    await pool.query(
+      `CREATE TABLE "${schema}".e2e_starts (schedule_id text NOT NULL, instance text NOT NULL)`,
+    );
     @Module({})
     class WriterModule {}
     const moduleRef = await Test.createTestingModule({
@@ -103,7 +106,8 @@ describe('the scheduler across processes on PostgreSQL', () => {
   const remaining = async (schema: string) =>
     (
       await pool.query<{ count: number }>(
-        `SELECT count(*)::int AS count FROM "${schema}".schedules`,
+        // Periodic rows (each app's command-records cleanup) stay.
+        `SELECT count(*)::int AS count FROM "${schema}".schedules WHERE periodic IS NULL`,
       )
     ).rows[0].count;
 
@@ -174,4 +178,63 @@ describe('the scheduler across processes on PostgreSQL', () => {
     );
     expect(await deliveries(schema)).toEqual([{ schedule_id: id, count: 1 }]);
   });
+
+  it('an instance killed again and again right after claiming never kills a schedule it did not start', async () => {
+    const { schema, scheduler } = await setUp();
+    const ids: string[] = [];
+    for (let start = 0; start < 200; start += 50) {
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: 50 }, (_, k) =>
+            scheduler.schedule(new Job(start + k), { at: new Date(0) }),
+          ),
+        )),
+      );
+    }
+    // Each instance runs 2 deliveries at a time and is killed once it has
+    // started 6: whatever it claimed beyond what it started must stay
+    // untouched, so that crash-looping never uses up a schedule's attempts.
+    const crashing = {
+      MODE: 'work',
+      WORK_MS: '30',
+      CONCURRENCY: '2',
+      CLAIM_TIMEOUT: '1s',
+    };
+    for (let kill = 0; kill < 12; kill++) {
+      const doomed = await startInstance(schema, {
+        ...crashing,
+        INSTANCE: `doomed-${kill}`,
+      });
+      instances.push(doomed); // stopped after the test, should it fail here
+      await waitUntil(
+        () => doomed.lines.filter((l) => l.startsWith('started')).length >= 6,
+        `instance ${kill} started deliveries`,
+      );
+      const exited = new Promise((r) => doomed.child.once('exit', r));
+      doomed.child.kill('SIGKILL');
+      await exited;
+    }
+    instances.push(
+      await startInstance(schema, { ...crashing, CONCURRENCY: '8' }),
+    );
+    await waitUntil(
+      async () =>
+        (
+          await pool.query(
+            `SELECT 1 FROM "${schema}".schedules WHERE status = 'scheduled' AND periodic IS NULL`,
+          )
+        ).rowCount === 0,
+      'every schedule settled',
+      60_000,
+    );
+    const deadUnstarted = await pool.query<{ id: string; last_error: string }>(
+      `SELECT id, last_error FROM "${schema}".schedules s WHERE status = 'dead'
+         AND NOT EXISTS (SELECT 1 FROM "${schema}".e2e_starts x WHERE x.schedule_id = s.id)`,
+    );
+    expect(deadUnstarted.rows).toEqual([]);
+    expect(await remaining(schema)).toBe(0);
+    const rows = await deliveries(schema);
+    expect(rows.map((r) => r.schedule_id).sort()).toEqual([...ids].sort());
+    expect(rows.filter((r) => r.count !== 1)).toEqual([]);
+  }, 180_000);
 });

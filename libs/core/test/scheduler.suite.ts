@@ -5,6 +5,7 @@ import {
   MessageGateway,
   Scheduler,
   SQL_CLIENT,
+  SystemClock,
   UnregisteredScheduleTypeError,
   type SqlClient,
 } from '../src/index.js';
@@ -17,6 +18,7 @@ import {
   PlaceWithTimeout,
   Probe,
   ScheduleRecorder,
+  Slow,
 } from './scheduling.fixture.js';
 import { waitUntil } from './wait-until.js';
 
@@ -60,7 +62,7 @@ export function schedulerSuite(database: () => TestDatabase): void {
 
   const rows = (client: SqlClient) =>
     client.query<{ id: string }>(
-      `SELECT id FROM "${schema}".schedules WHERE id <> 'test.cleanup'`,
+      `SELECT id FROM "${schema}".schedules WHERE periodic IS NULL`,
     );
 
   it('delivers a schedule payload to its @HandleSchedule method when the clock reaches its due time', async () => {
@@ -331,6 +333,42 @@ export function schedulerSuite(database: () => TestDatabase): void {
     clock.advanceTimeBy('2d');
     await settle();
     expect(recorder.of('ExpireOrder')).toHaveLength(2);
+  });
+
+  it('a delivery that runs several times longer than its claim runs once, and completes', async () => {
+    // The real clock, and a claim far shorter than the job: only a renewed
+    // claim keeps the poller from taking the row again while it runs.
+    const slowSchema = freshSchema('slow');
+    const slowApp = await createSchedulingApp({
+      client: database().client(),
+      schema: slowSchema,
+      scheduling: { clock: new SystemClock(), claimTimeout: 200 },
+    });
+    try {
+      const slowScheduler = slowApp.get(Scheduler);
+      const slowRecorder = slowApp.get(ScheduleRecorder);
+      const id = await slowScheduler.schedule(new Slow(1_200), {
+        at: new Date(0),
+      });
+      await waitUntil(
+        async () =>
+          (await slowScheduler.get(id)) === undefined ||
+          (await slowScheduler.get(id))?.status === 'dead',
+        'the slow schedule settled',
+      );
+      expect(await slowScheduler.get(id)).toBeUndefined();
+      await waitUntil(
+        () => slowRecorder.of('Slow committed').length > 0,
+        'the slow delivery committed',
+      );
+      expect(slowRecorder.of('Slow started')).toHaveLength(1);
+      expect(slowRecorder.of('Slow committed')).toHaveLength(1);
+    } finally {
+      await slowApp.close();
+      await database()
+        .client()
+        .exec(`DROP SCHEMA IF EXISTS "${slowSchema}" CASCADE`);
+    }
   });
 
   it('refuses a message it could not deliver, and says how to fix it', async () => {

@@ -10,6 +10,7 @@ import {
   Scheduler,
   type ICommandHandler,
   type MessageMetadata,
+  UnitOfWork,
   type ScheduleContext,
 } from '../src/index.js';
 
@@ -24,6 +25,12 @@ export class PaymentTimeout {
 @ScheduleType('test.Probe')
 export class Probe {
   constructor(readonly n: number) {}
+}
+
+/** Takes `ms` of real time to handle: longer than its claim, in the lease tests. */
+@ScheduleType('test.Slow')
+export class Slow {
+  constructor(readonly ms: number) {}
 }
 
 /** Fails its first `failures` tries. */
@@ -63,6 +70,8 @@ export class ScheduleRecorder {
   readonly deliveries: Delivery[] = [];
   failCleanup = false;
 
+  constructor(private readonly unitOfWork: UnitOfWork) {}
+
   of(type: string): Delivery[] {
     return this.deliveries.filter((d) => d.type === type);
   }
@@ -80,6 +89,16 @@ export class ScheduleRecorder {
   @HandleSchedule(Probe)
   onProbe(probe: Probe): void {
     this.deliveries.push({ type: 'Probe', payload: probe });
+  }
+
+  /** Records each start at once, and its completion only once its transaction committed. */
+  @HandleSchedule(Slow)
+  async onSlow(slow: Slow, context: ScheduleContext): Promise<void> {
+    this.deliveries.push({ type: 'Slow started', payload: slow, context });
+    await new Promise((resolve) => setTimeout(resolve, slow.ms));
+    this.unitOfWork.afterCommit(() =>
+      this.deliveries.push({ type: 'Slow committed', payload: slow, context }),
+    );
   }
 
   @HandleSchedule(Flaky)

@@ -166,6 +166,11 @@ describe('TestFixture with consumers and schedules', () => {
       .expectNoEvents();
   });
 
+  it("leaves Chronicle's own schedules (the command-records cleanup) out of what an action scheduled", async () => {
+    // The cleanup fires hourly and is re-armed: not something the app scheduled.
+    await fixture.when(timeElapses('2h')).expectNoSchedules();
+  });
+
   it('fails the scenario when a consumer stops on an event, naming it and the error', async () => {
     const error = await Promise.resolve(
       fixture

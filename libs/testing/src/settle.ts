@@ -5,6 +5,7 @@ import {
   MessageTypeRegistry,
   PostgresEventStore,
   ScheduleTypeRegistry,
+  SweepHandledCommands,
   TrackingService,
   type Clock,
 } from '@chronicle/core';
@@ -105,8 +106,10 @@ export async function schedulesSince(
     `SELECT id, type, payload, (payload::text || due_at::text || type) AS version
      FROM ${table} WHERE status = 'scheduled' ORDER BY due_at, id`,
   );
+  // Chronicle's own periodic cleanup is not something the app scheduled.
+  const own = ScheduleTypeRegistry.forClass(SweepHandledCommands)?.name;
   return rows
-    .filter((row) => before.get(row.id) !== row.version)
+    .filter((row) => before.get(row.id) !== row.version && row.type !== own)
     .map((row) => {
       const target =
         MessageTypeRegistry.forName(row.type)?.target ??

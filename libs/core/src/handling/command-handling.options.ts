@@ -25,12 +25,14 @@ export interface CommandHandlingOptions {
    */
   readonly deduplicate?: boolean;
   /**
-   * How long command records are kept (`'7d'`, or ms). A record only matters
-   * while its command may still be re-sent; without a retention they are kept
-   * for ever. Older ones are deleted by a periodic schedule, once across all
-   * instances. Default: kept.
+   * How long this app's command records are kept (`'7d'`, or ms). A record
+   * only matters while its command may still be re-sent: a command re-sent
+   * after its record is gone runs again. Older ones are deleted by a periodic
+   * schedule of this app (once across its instances; other apps on the same
+   * store keep their own records and retention). `false` keeps them for ever.
+   * Default '7d'.
    */
-  readonly retention?: string | number;
+  readonly retention?: string | number | false;
 }
 
 export const COMMAND_HANDLING_OPTIONS = Symbol(

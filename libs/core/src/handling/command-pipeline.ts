@@ -17,6 +17,10 @@ import {
   type HandledCommand,
 } from '../store/index.js';
 import {
+  TRANSPORT_OPTIONS,
+  type ResolvedTransportOptions,
+} from '../transport/index.js';
+import {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
 } from './command-handling.options.js';
@@ -34,6 +38,8 @@ export class CommandPipeline {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly deduplicate: boolean;
+  /** Recorded with each command: each app sweeps only its own records. */
+  private readonly app: string | undefined;
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
@@ -41,10 +47,14 @@ export class CommandPipeline {
     @Optional()
     @Inject(COMMAND_HANDLING_OPTIONS)
     options: CommandHandlingOptions = {},
+    @Optional()
+    @Inject(TRANSPORT_OPTIONS)
+    transport?: ResolvedTransportOptions,
   ) {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 10;
     this.deduplicate = options.deduplicate ?? true;
+    this.app = transport?.app;
   }
 
   /**
@@ -64,7 +74,7 @@ export class CommandPipeline {
     // again with its id (after a timeout, a crash, a re-run of the code that
     // sent it) returns the first result and changes nothing.
     const record = this.deduplicate
-      ? { id: envelope.id, type: envelope.type }
+      ? { id: envelope.id, type: envelope.type, app: this.app }
       : undefined;
     // An id made for this very send has no earlier outcome to look for.
     const firstSend = sent.firstSend === true || isFirstSend(envelope);

@@ -5,7 +5,8 @@ export type CancelTimer = () => void;
  * Where the scheduler gets the time from, and how it waits. A port, so that a
  * test can replace it with a `ManualClock` and move time by hand; everything
  * time-dependent in scheduling (due times, retries, claim leases, periodic
- * occurrences, the poller's sleep) goes through it.
+ * occurrences, the poller's sleep) goes through it. The system clock defers
+ * to the database's clock for due times and leases (see `sqlNowMs`).
  */
 export abstract class Clock {
   /** The current time. */
@@ -21,6 +22,16 @@ export abstract class Clock {
   nowMs(): number {
     return this.now().getTime();
   }
+
+  /**
+   * The time SQL takes as "now" for due times and claim leases, or undefined
+   * to take the database's own clock. Instances on different machines agree
+   * only on the database's clock, so the system clock defers to it; a clock
+   * that is set by hand (a `ManualClock`) supplies its own time.
+   */
+  sqlNowMs(): number | undefined {
+    return this.nowMs();
+  }
 }
 
 /** The most `setTimeout` accepts (about 24.8 days); longer waits are chained. */
@@ -34,6 +45,10 @@ export class SystemClock extends Clock {
 
   override nowMs(): number {
     return Date.now();
+  }
+
+  override sqlNowMs(): undefined {
+    return undefined;
   }
 
   setTimer(at: Date, fn: () => void): CancelTimer {

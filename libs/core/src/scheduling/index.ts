@@ -1,6 +1,8 @@
 export { Clock, SystemClock, type CancelTimer } from './clock.js';
 export { durationMs, type Duration } from './duration.js';
 export {
+  cleanupScheduleId,
+  DEFAULT_COMMAND_RETENTION,
   HandledCommandsCleanup,
   SweepHandledCommands,
 } from './handled-commands-cleanup.js';
@@ -42,4 +44,4 @@ export {
   SCHEDULING_OPTIONS,
   type SchedulingOptions,
 } from './scheduling.options.js';
-export { SchedulingRunner } from './scheduling-runner.js';
+export { periodicId, SchedulingRunner } from './scheduling-runner.js';

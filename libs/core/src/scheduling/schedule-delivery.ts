@@ -142,12 +142,13 @@ export class ScheduleDelivery {
     return this.store.rearm(tx, claimed, nextMs, newMessageId());
   }
 
+  /** The next occurrence after this one that is not already past when it was claimed (by the store's clock). */
   private nextOf(claimed: ClaimedSchedule): number {
     if (!claimed.periodic) throw new Error('not periodic');
     return nextOccurrence(
       claimed.periodic,
       claimed.occurrenceAt.getTime(),
-      this.clock.nowMs(),
+      claimed.claimedAtMs,
     );
   }
 
@@ -176,8 +177,6 @@ export class ScheduleDelivery {
     this.logger.warn(
       `Schedule ${claimed.id} (${claimed.type}) failed on try ${claimed.attempts} of ${maxAttempts}, retrying in ${pause} ms: ${text}`,
     );
-    const retryMs = this.clock.nowMs() + pause;
-    await this.store.retry(claimed, retryMs, text);
-    return retryMs;
+    return this.store.retry(claimed, pause, text);
   }
 }

@@ -9,18 +9,26 @@ import type { ResolvedSchedulingOptions } from './scheduling.options.js';
 /** How long to wait before trying LISTEN again after its connection was lost. */
 const RELISTEN_MS = 5_000;
 
+/** A delivery under way in this instance. */
+interface InFlight {
+  readonly claimed: ClaimedSchedule;
+  readonly done: Promise<void>;
+}
+
 /**
  * The loop of one instance: claim due schedules (`FOR UPDATE SKIP LOCKED`, so
- * instances never claim the same row), deliver them a few at a time, and when
- * nothing is due, sleep until the next due time, at most `pollInterval`, or
- * until a wake-up says a sooner schedule was written (this process's signal,
- * or the database's NOTIFY from any process).
+ * instances never claim the same row), as many as it has free delivery slots,
+ * and start them at once; while they run, a heartbeat renews their claims.
+ * When nothing is due, sleep until the next due time, at most `pollInterval`,
+ * or until a wake-up says a sooner schedule was written (this process's
+ * signal, or the database's NOTIFY from any process). Times are the store's:
+ * the database's clock, or a clock set by hand in tests.
  */
 export class SchedulePoller {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
-  private readonly queue: ClaimedSchedule[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries under way, by schedule id: renewed, and never claimed again here. */
+  private readonly inFlight = new Map<string, InFlight>();
   /** Wakes the loop: set while it sleeps. */
   private wake: ((dueMs?: number) => void) | undefined;
   /** Resumes the loop: set while it waits for a delivery to finish. */
@@ -30,6 +38,7 @@ export class SchedulePoller {
   private unsubscribe: (() => void) | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private listenRetryAt = 0;
+  private heartbeat: CancelTimer | undefined;
 
   constructor(
     private readonly store: ScheduleStore,
@@ -65,12 +74,10 @@ export class SchedulePoller {
     this.unsubscribe?.();
     await this.unlisten?.();
     this.unlisten = undefined;
-    // Claimed but not started: their claims run out and another instance takes them.
-    this.queue.length = 0;
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled(this.inFlight),
+        Promise.allSettled([...this.inFlight.values()].map((d) => d.done)),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, this.options.shutdownTimeoutMs);
           timer.unref();
@@ -78,6 +85,11 @@ export class SchedulePoller {
       ]);
       clearTimeout(timer);
     }
+    // Still running after the timeout: their claims run out, and another
+    // instance delivers them again.
+    this.inFlight.clear();
+    this.heartbeat?.();
+    this.heartbeat = undefined;
   }
 
   private onSignal(dueMs?: number): void {
@@ -114,25 +126,25 @@ export class SchedulePoller {
         if (!this.unlisten && Date.now() >= this.listenRetryAt) {
           await this.listen();
         }
-        const room =
-          this.options.batchSize - this.queue.length - this.inFlight.size;
+        const room = Math.min(
+          this.options.batchSize,
+          this.options.concurrency - this.inFlight.size,
+        );
         if (room <= 0) {
           await this.waitForSlot();
           continue;
         }
         this.woken = false;
-        const nowMs = this.clock.nowMs();
         const claimed = await this.store.claim({
-          nowMs,
           types: this.types,
           token: newMessageId(),
-          leaseUntilMs: nowMs + this.options.claimTimeoutMs,
+          leaseMs: this.options.claimTimeoutMs,
           limit: room,
+          excluding: [...this.inFlight.keys()],
         });
-        this.queue.push(...claimed);
-        this.pump();
+        for (const schedule of claimed) this.begin(schedule);
         if (claimed.length === room) continue; // more may be due right now
-        await this.sleep(nowMs);
+        await this.sleep();
       } catch (error) {
         if (!this.running) break;
         this.logger.error(
@@ -143,33 +155,51 @@ export class SchedulePoller {
     }
   }
 
-  /** Starts queued deliveries while fewer than `concurrency` run. */
-  private pump(): void {
-    while (
-      this.running &&
-      this.queue.length > 0 &&
-      this.inFlight.size < this.options.concurrency
-    ) {
-      const claimed = this.queue.shift() as ClaimedSchedule;
-      const delivery: Promise<void> = this.delivery
-        .deliver(claimed)
-        // Due again (a retry, the next occurrence): sooner than planned, maybe.
-        .then((dueAgainMs) => {
-          if (dueAgainMs !== undefined) this.onSignal(dueAgainMs);
-        })
-        .catch((error: unknown) => {
-          // Recording the outcome failed (database gone?): the claim runs out
-          // and the schedule is delivered again, by this or another instance.
-          this.logger.error(
-            `Schedule ${claimed.id}: could not record the outcome: ${(error as Error).message}`,
-          );
-        })
-        .finally(() => {
-          this.inFlight.delete(delivery);
-          this.pump();
-          this.slotFreed?.();
-        });
-      this.inFlight.add(delivery);
+  /** Starts delivering a schedule just claimed, and keeps its claim renewed while it runs. */
+  private begin(claimed: ClaimedSchedule): void {
+    const done = this.delivery
+      .deliver(claimed)
+      // Due again (a retry, the next occurrence): sooner than planned, maybe.
+      .then((dueAgainMs) => {
+        if (dueAgainMs !== undefined) this.onSignal(dueAgainMs);
+      })
+      .catch((error: unknown) => {
+        // Recording the outcome failed (database gone?): the claim runs out
+        // and the schedule is delivered again, by this or another instance.
+        this.logger.error(
+          `Schedule ${claimed.id}: could not record the outcome: ${(error as Error).message}`,
+        );
+      })
+      .finally(() => {
+        this.inFlight.delete(claimed.id);
+        this.slotFreed?.();
+      });
+    this.inFlight.set(claimed.id, { claimed, done });
+    this.armHeartbeat();
+  }
+
+  /** Renews the claims under way a few times per lease, while there are any. */
+  private armHeartbeat(): void {
+    if (this.heartbeat || this.inFlight.size === 0) return;
+    const every = Math.max(1, Math.floor(this.options.claimTimeoutMs / 3));
+    this.heartbeat = this.clock.setTimer(
+      new Date(this.clock.nowMs() + every),
+      () => void this.beat(),
+    );
+  }
+
+  private async beat(): Promise<void> {
+    const claims = [...this.inFlight.values()].map((d) => d.claimed);
+    try {
+      await this.store.renew(claims, this.options.claimTimeoutMs);
+    } catch (error) {
+      this.logger.warn(
+        `Could not renew the claims of ${claims.length} deliveries under way: ${(error as Error).message}`,
+      );
+    } finally {
+      // Re-armed only now, so a clock moved far ahead at once renews once.
+      this.heartbeat = undefined;
+      this.armHeartbeat();
     }
   }
 
@@ -182,23 +212,29 @@ export class SchedulePoller {
     });
   }
 
-  /**
-   * Sleeps until the next due time (at most `pollInterval`), or a sooner
-   * wake-up. `claimedAt` is the time the last claim looked at.
-   */
-  private async sleep(claimedAt: number): Promise<void> {
-    const bound = this.clock.nowMs() + this.options.pollIntervalMs;
-    const next = await this.store.nextWake(this.types);
-    if (next !== undefined && next <= claimedAt) {
-      // Due when we claimed, yet not ours: another instance is claiming it at
-      // this very moment. Look again in a (real) moment, rather than spin.
+  /** Sleeps until the next due time (at most `pollInterval`), or a sooner wake-up. */
+  private async sleep(): Promise<void> {
+    // The wait is measured from when the query looked: a clock moved (by a
+    // test) while it ran must not push the wake-up further away.
+    const lookedAt = this.clock.nowMs();
+    const { waitMs, nowMs } = await this.store.nextWake(this.types, [
+      ...this.inFlight.keys(),
+    ]);
+    if (waitMs !== undefined && waitMs <= 0) {
+      // Due now, yet not ours: another instance is claiming it at this very
+      // moment. Look again in a (real) moment, rather than spin.
       await new Promise((resolve) => setTimeout(resolve, 5).unref());
       return;
     }
-    await this.sleepUntil(next === undefined ? bound : Math.min(bound, next));
+    const wait = Math.min(this.options.pollIntervalMs, waitMs ?? Infinity);
+    await this.sleepUntil(lookedAt + wait, nowMs + wait);
   }
 
-  private async sleepUntil(wakeAt: number): Promise<void> {
+  /**
+   * Sleeps until `at` by the clock, or until a wake-up for something due
+   * before `wakeAtMs` (the store's time at which this sleep ends).
+   */
+  private async sleepUntil(at: number, wakeAtMs = Infinity): Promise<void> {
     if (!this.running || this.woken) return;
     await new Promise<void>((resolve) => {
       let cancel: CancelTimer = () => undefined;
@@ -208,9 +244,9 @@ export class SchedulePoller {
         resolve();
       };
       this.wake = (dueMs?: number) => {
-        if (dueMs === undefined || dueMs < wakeAt) done();
+        if (dueMs === undefined || dueMs < wakeAtMs) done();
       };
-      cancel = this.clock.setTimer(new Date(wakeAt), done);
+      cancel = this.clock.setTimer(new Date(at), done);
     });
   }
 }

@@ -1,5 +1,21 @@
 import type { MessageMetadata } from '../messages/index.js';
 import type { SqlClient, StoreSchema } from '../store/index.js';
+import { SystemClock, type Clock } from './clock.js';
+import {
+  UPSERT,
+  ENSURE,
+  CANCEL,
+  GET,
+  CLAIM,
+  RENEW,
+  NEXT_WAKE,
+  COMPLETE,
+  REARM,
+  RETRY,
+  NOW,
+  BURY,
+  BURY_OCCURRENCE,
+} from './schedule-sql.js';
 import type { StoredPeriodic } from './periodic.js';
 import type { ScheduleKind, ScheduledMessage } from './scheduled-message.js';
 
@@ -11,7 +27,8 @@ export interface NewSchedule {
   readonly revision: number;
   readonly payload: Record<string, unknown> | null;
   readonly metadata: MessageMetadata;
-  readonly dueMs: number;
+  /** When it is due: a moment (epoch ms), or a delay from now by the store's clock. */
+  readonly due: { readonly atMs: number } | { readonly delayMs: number };
   readonly periodic?: StoredPeriodic;
   readonly deliveryId: string;
 }
@@ -20,6 +37,8 @@ export interface NewSchedule {
 export interface ClaimedSchedule extends ScheduledMessage {
   readonly deliveryId: string;
   readonly claimToken: string;
+  /** "Now" when it was claimed, by the store's clock (the database's, or a manual one). */
+  readonly claimedAtMs: number;
 }
 
 interface ScheduleRow {
@@ -37,17 +56,8 @@ interface ScheduleRow {
   attempts: number;
   last_error: string | null;
   claim_token: string | null;
+  now_ms?: number;
 }
-
-/** The columns read back, as text and epoch ms so both drivers agree. */
-const columns = (t: string) => `${t}.id, ${t}.kind, ${t}.type, ${t}.revision,
-  ${t}.payload::text AS payload, ${t}.metadata::text AS metadata,
-  (extract(epoch FROM ${t}.due_at) * 1000)::float8 AS due_ms,
-  (extract(epoch FROM ${t}.occurrence_at) * 1000)::float8 AS occurrence_ms,
-  ${t}.periodic::text AS periodic, ${t}.delivery_id::text AS delivery_id, ${t}.status,
-  ${t}.attempts, ${t}.last_error, ${t}.claim_token::text AS claim_token`;
-
-const at = (param: string) => `to_timestamp(${param}::float8 / 1000)`;
 
 function toScheduled(row: ScheduleRow): ClaimedSchedule {
   return {
@@ -65,110 +75,9 @@ function toScheduled(row: ScheduleRow): ClaimedSchedule {
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
     deliveryId: row.delivery_id,
     claimToken: row.claim_token ?? '',
+    claimedAtMs: Number(row.now_ms ?? 0),
   };
 }
-
-const insertSql = (s: StoreSchema, onConflict: string) => `
-  WITH written AS (
-    INSERT INTO ${s.table('schedules')} AS sch
-      (id, kind, type, revision, payload, metadata, due_at, occurrence_at, periodic, delivery_id)
-    VALUES ($1::text, $2::text, $3::text, $4::int, $5::jsonb, $6::jsonb, ${at('$7')}, ${at('$7')}, $8::jsonb, $9::uuid)
-    ${onConflict}
-    RETURNING due_at
-  )
-  SELECT pg_notify($10::text, ((extract(epoch FROM due_at) * 1000)::float8)::text) FROM written`;
-
-const UPSERT = (s: StoreSchema) =>
-  insertSql(
-    s,
-    `ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, type = EXCLUDED.type,
-       revision = EXCLUDED.revision, payload = EXCLUDED.payload, metadata = EXCLUDED.metadata,
-       due_at = EXCLUDED.due_at, occurrence_at = EXCLUDED.occurrence_at,
-       periodic = EXCLUDED.periodic, delivery_id = EXCLUDED.delivery_id,
-       status = 'scheduled', attempts = 0, last_error = NULL,
-       claim_token = NULL, claimed_until = NULL, created_at = now()`,
-  );
-
-// A periodic schedule is (re)written only when what it delivers or when it
-// fires changed, so that a restart, or every instance starting, keeps the
-// occurrence already armed.
-const ENSURE = (s: StoreSchema) =>
-  insertSql(
-    s,
-    `ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, type = EXCLUDED.type,
-       revision = EXCLUDED.revision, payload = EXCLUDED.payload, metadata = EXCLUDED.metadata,
-       periodic = EXCLUDED.periodic, due_at = EXCLUDED.due_at,
-       occurrence_at = EXCLUDED.occurrence_at, delivery_id = EXCLUDED.delivery_id,
-       status = 'scheduled', attempts = 0, last_error = NULL,
-       claim_token = NULL, claimed_until = NULL, created_at = now()
-     WHERE sch.periodic IS DISTINCT FROM EXCLUDED.periodic OR sch.kind <> EXCLUDED.kind
-       OR sch.type <> EXCLUDED.type OR sch.payload IS DISTINCT FROM EXCLUDED.payload
-       OR sch.status <> 'scheduled'`,
-  );
-
-const CANCEL = (s: StoreSchema) =>
-  `DELETE FROM ${s.table('schedules')} WHERE id = $1::text`;
-
-const GET = (s: StoreSchema) =>
-  `SELECT ${columns('sch')} FROM ${s.table('schedules')} AS sch WHERE id = $1::text`;
-
-// Which rows this instance can deliver: the commands whose classes it knows
-// (it can rebuild and send them, wherever they are handled), and the schedule
-// types and periodic methods it has handlers for. Apps sharing one store
-// never claim each other's private commands.
-const deliverable = (types: string) => `status = 'scheduled'
-  AND type IN (SELECT jsonb_array_elements_text(${types}::jsonb))`;
-
-const CLAIM = (s: StoreSchema) => `
-  UPDATE ${s.table('schedules')} AS sch
-     SET claim_token = $3::uuid, claimed_until = ${at('$4')}, attempts = sch.attempts + 1
-    FROM (
-      SELECT id FROM ${s.table('schedules')}
-       WHERE ${deliverable('$2')}
-         AND due_at <= ${at('$1')}
-         AND (claimed_until IS NULL OR claimed_until <= ${at('$1')})
-       ORDER BY due_at
-       LIMIT $5::int
-       FOR UPDATE SKIP LOCKED
-    ) AS due
-   WHERE sch.id = due.id
-  RETURNING ${columns('sch')}`;
-
-// The earliest moment something may become claimable: a due time, or the end
-// of another instance's claim.
-const NEXT_WAKE = (s: StoreSchema) => `
-  SELECT (extract(epoch FROM min(GREATEST(due_at, COALESCE(claimed_until, due_at)))) * 1000)::float8 AS wake_ms
-    FROM ${s.table('schedules')}
-   WHERE ${deliverable('$1')}`;
-
-const COMPLETE = (s: StoreSchema) =>
-  `DELETE FROM ${s.table('schedules')} WHERE id = $1::text AND claim_token = $2::uuid RETURNING id`;
-
-const REARM = (s: StoreSchema) => `
-  UPDATE ${s.table('schedules')}
-     SET due_at = ${at('$3')}, occurrence_at = ${at('$3')}, delivery_id = $4::uuid,
-         attempts = 0, last_error = NULL, claim_token = NULL, claimed_until = NULL
-   WHERE id = $1::text AND claim_token = $2::uuid
-  RETURNING id`;
-
-const RETRY = (s: StoreSchema) => `
-  UPDATE ${s.table('schedules')}
-     SET due_at = ${at('$3')}, last_error = $4::text, claim_token = NULL, claimed_until = NULL
-   WHERE id = $1::text AND claim_token = $2::uuid`;
-
-const BURY = (s: StoreSchema) => `
-  UPDATE ${s.table('schedules')}
-     SET status = 'dead', last_error = $3::text, claim_token = NULL, claimed_until = NULL
-   WHERE id = $1::text AND claim_token = $2::uuid`;
-
-// A periodic occurrence that died is kept as a dead row of its own, so that the
-// schedule itself can be re-armed for its next occurrence.
-const BURY_OCCURRENCE = (s: StoreSchema) => `
-  INSERT INTO ${s.table('schedules')}
-    (id, kind, type, revision, payload, metadata, due_at, occurrence_at, delivery_id, status, attempts, last_error)
-  SELECT $3::text, kind, type, revision, payload, metadata, due_at, occurrence_at, delivery_id, 'dead', attempts, $4::text
-    FROM ${s.table('schedules')} WHERE id = $1::text AND claim_token = $2::uuid
-  ON CONFLICT (id) DO NOTHING`;
 
 /** The SQL of the `schedules` table, one method per operation. */
 export class ScheduleStore {
@@ -178,20 +87,46 @@ export class ScheduleStore {
   constructor(
     readonly client: SqlClient,
     readonly schema: StoreSchema,
+    /** Supplies "now" to SQL only when set by hand; else the database's clock is used. */
+    private readonly clock: Clock = new SystemClock(),
   ) {
     this.channel = `${schema.name}_schedules`.slice(0, 63);
   }
 
-  /** Writes a schedule, replacing one with the same id; NOTIFY on commit. */
-  async upsert(tx: SqlClient, schedule: NewSchedule): Promise<void> {
-    await tx.query(this.schema.sql(UPSERT), this.params(schedule), {
-      prepare: true,
-    });
+  /** Now, by the store's clock: the database's, or one set by hand. */
+  async nowMs(): Promise<number> {
+    const fixed = this.clock.sqlNowMs();
+    if (fixed !== undefined) return fixed;
+    const [row] = await this.client.query<{ now_ms: number }>(NOW);
+    return Number(row.now_ms);
   }
 
-  /** Writes a periodic schedule unless it exists with the same definition and message. */
-  async ensure(tx: SqlClient, schedule: NewSchedule): Promise<void> {
-    await tx.query(this.schema.sql(ENSURE), this.params(schedule));
+  /**
+   * Writes a schedule, replacing one with the same id; NOTIFY on commit.
+   * Returns its due time as stored.
+   */
+  async upsert(tx: SqlClient, schedule: NewSchedule): Promise<number> {
+    const [row] = await tx.query<{ due_ms: number }>(
+      this.schema.sql(UPSERT),
+      this.params(schedule),
+      { prepare: true },
+    );
+    return Number(row.due_ms);
+  }
+
+  /**
+   * Writes a periodic schedule unless it exists with the same definition and
+   * message. Returns its due time when it was written, else undefined.
+   */
+  async ensure(
+    tx: SqlClient,
+    schedule: NewSchedule,
+  ): Promise<number | undefined> {
+    const [row] = await tx.query<{ due_ms: number }>(
+      this.schema.sql(ENSURE),
+      this.params(schedule),
+    );
+    return row === undefined ? undefined : Number(row.due_ms);
   }
 
   async cancel(tx: SqlClient, id: string): Promise<void> {
@@ -203,42 +138,85 @@ export class ScheduleStore {
       id,
     ]);
     if (!row) return undefined;
-    const { deliveryId: _d, claimToken: _c, ...scheduled } = toScheduled(row);
+    const {
+      deliveryId: _d,
+      claimToken: _c,
+      claimedAtMs: _n,
+      ...scheduled
+    } = toScheduled(row);
     return scheduled;
   }
 
-  /** Claims up to `limit` due schedules until `leaseUntilMs`, skipping rows others hold. */
+  /**
+   * Claims up to `limit` due schedules for `leaseMs`, skipping rows others
+   * hold and the ones in `excluding` (those this instance is delivering).
+   */
   async claim(options: {
-    nowMs: number;
     types: readonly string[];
     token: string;
-    leaseUntilMs: number;
+    leaseMs: number;
     limit: number;
+    excluding: readonly string[];
   }): Promise<ClaimedSchedule[]> {
     const rows = await this.client.query<ScheduleRow>(
       this.schema.sql(CLAIM),
       [
-        options.nowMs,
+        this.clock.sqlNowMs() ?? null,
         JSON.stringify(options.types),
         options.token,
-        options.leaseUntilMs,
+        options.leaseMs,
         options.limit,
+        JSON.stringify(options.excluding),
       ],
       { prepare: true },
     );
     return rows.map(toScheduled);
   }
 
-  /** When a poller should look again, or undefined when nothing it can deliver is waiting. */
-  async nextWake(types: readonly string[]): Promise<number | undefined> {
-    const [row] = await this.client.query<{ wake_ms: number | null }>(
-      this.schema.sql(NEXT_WAKE),
-      [JSON.stringify(types)],
+  /** Extends the claims this instance holds by `leaseMs` from now; returns the ids still held. */
+  async renew(
+    claims: readonly { readonly id: string; readonly claimToken: string }[],
+    leaseMs: number,
+  ): Promise<string[]> {
+    if (claims.length === 0) return [];
+    const rows = await this.client.query<{ id: string }>(
+      this.schema.sql(RENEW),
+      [
+        this.clock.sqlNowMs() ?? null,
+        leaseMs,
+        JSON.stringify(claims.map((c) => [c.id, c.claimToken])),
+      ],
       { prepare: true },
     );
-    return row?.wake_ms === null || row === undefined
-      ? undefined
-      : Number(row.wake_ms);
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * How long until a poller should look again (ms, by the store's clock;
+   * 0 or less when something is claimable now), or undefined when nothing it
+   * can deliver is waiting. `excluding`: the rows it is delivering.
+   */
+  async nextWake(
+    types: readonly string[],
+    excluding: readonly string[],
+  ): Promise<{ waitMs: number | undefined; nowMs: number }> {
+    const [row] = await this.client.query<{
+      wake_ms: number | null;
+      now_ms: number;
+    }>(
+      this.schema.sql(NEXT_WAKE),
+      [
+        JSON.stringify(types),
+        this.clock.sqlNowMs() ?? null,
+        JSON.stringify(excluding),
+      ],
+      { prepare: true },
+    );
+    const nowMs = Number(row.now_ms);
+    return {
+      waitMs: row.wake_ms === null ? undefined : Number(row.wake_ms) - nowMs,
+      nowMs,
+    };
   }
 
   /** Removes a delivered one-off schedule; false when the claim was lost (replaced, cancelled, expired). */
@@ -266,18 +244,26 @@ export class ScheduleStore {
     return rows.length > 0;
   }
 
-  /** Releases a failed try, to be tried again at `retryMs`. */
+  /**
+   * Releases a failed try, to be tried again `pauseMs` from now. Returns when
+   * that is, or undefined when the claim was lost meanwhile.
+   */
   async retry(
     claimed: ClaimedSchedule,
-    retryMs: number,
+    pauseMs: number,
     error: string,
-  ): Promise<void> {
-    await this.client.query(this.schema.sql(RETRY), [
-      claimed.id,
-      claimed.claimToken,
-      retryMs,
-      error,
-    ]);
+  ): Promise<number | undefined> {
+    const [row] = await this.client.query<{ due_ms: number }>(
+      this.schema.sql(RETRY),
+      [
+        claimed.id,
+        claimed.claimToken,
+        pauseMs,
+        error,
+        this.clock.sqlNowMs() ?? null,
+      ],
+    );
+    return row === undefined ? undefined : Number(row.due_ms);
   }
 
   /** Records a one-off schedule as dead, with its last error. */
@@ -315,10 +301,12 @@ export class ScheduleStore {
       schedule.revision,
       schedule.payload === null ? null : JSON.stringify(schedule.payload),
       JSON.stringify(schedule.metadata),
-      schedule.dueMs,
+      'atMs' in schedule.due ? schedule.due.atMs : null,
       schedule.periodic ? JSON.stringify(schedule.periodic) : null,
       schedule.deliveryId,
       this.channel,
+      this.clock.sqlNowMs() ?? null,
+      'delayMs' in schedule.due ? schedule.due.delayMs : 0,
     ];
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnitOfWork } from '../handling/index.js';
+import type { SqlClient } from '../store/index.js';
 import {
   createEnvelope,
   MessageTypeRegistry,
@@ -8,7 +9,6 @@ import {
   validateMessage,
   type MessageClass,
 } from '../messages/index.js';
-import { Clock } from './clock.js';
 import { durationMs, type Duration } from './duration.js';
 import {
   nextOccurrence,
@@ -48,7 +48,6 @@ export class Scheduler {
   constructor(
     @Inject(ScheduleStore) private readonly store: ScheduleStore,
     private readonly unitOfWork: UnitOfWork,
-    private readonly clock: Clock,
     @Inject(ScheduleSignal) private readonly signal: ScheduleSignal,
   ) {}
 
@@ -58,9 +57,8 @@ export class Scheduler {
     when: ScheduleTime,
     options: ScheduleOptions = {},
   ): Promise<string> {
-    const dueMs = this.dueMsOf(when);
-    const schedule = await this.newSchedule(message, dueMs, options);
-    await this.write((tx) => this.store.upsert(tx, schedule), dueMs);
+    const schedule = await this.newSchedule(message, this.dueOf(when), options);
+    await this.write((tx) => this.store.upsert(tx, schedule));
     return schedule.id;
   }
 
@@ -76,13 +74,13 @@ export class Scheduler {
     options: ScheduleOptions = {},
   ): Promise<string> {
     const periodic = storedPeriodic(spec);
-    const now = this.clock.nowMs();
-    const dueMs = nextOccurrence(periodic, now, now);
+    const now = await this.store.nowMs();
+    const due = { atMs: nextOccurrence(periodic, now, now) };
     const schedule = {
-      ...(await this.newSchedule(message, dueMs, options)),
+      ...(await this.newSchedule(message, due, options)),
       periodic,
     };
-    await this.write((tx) => this.store.ensure(tx, schedule), dueMs);
+    await this.write((tx) => this.store.ensure(tx, schedule));
     return schedule.id;
   }
 
@@ -99,18 +97,22 @@ export class Scheduler {
     return this.store.get(id);
   }
 
+  /** Writes a schedule; `write` resolves to its due time as stored (undefined: unchanged). */
   private async write(
-    write: Parameters<UnitOfWork['enlist']>[0],
-    dueMs: number,
+    write: (tx: SqlClient) => Promise<number | undefined>,
   ): Promise<void> {
     const direct = !this.unitOfWork.active;
-    await this.unitOfWork.enlist(write);
+    let dueMs: number | undefined;
+    await this.unitOfWork.enlist(async (tx) => {
+      dueMs = await write(tx);
+    });
     // Committed already: wake this process's poller now. In a command, the
     // NOTIFY sent with the write wakes every poller when the command commits.
-    if (direct) this.signal.notify(dueMs);
+    if (direct && dueMs !== undefined) this.signal.notify(dueMs);
   }
 
-  private dueMsOf(when: ScheduleTime): number {
+  /** A moment, or a delay the store adds to its own "now" (the database's clock, unless set by hand). */
+  private dueOf(when: ScheduleTime): NewSchedule['due'] {
     if ('at' in when) {
       const at = when.at instanceof Date ? when.at.getTime() : NaN;
       if (Number.isNaN(at)) {
@@ -118,14 +120,14 @@ export class Scheduler {
           `The due time ${String(when.at)} is not a valid Date`,
         );
       }
-      return at;
+      return { atMs: at };
     }
-    return this.clock.nowMs() + durationMs(when.delay, 'delay');
+    return { delayMs: durationMs(when.delay, 'delay') };
   }
 
   private async newSchedule(
     message: object,
-    dueMs: number,
+    due: NewSchedule['due'],
     options: ScheduleOptions,
   ): Promise<NewSchedule> {
     const { kind, type, revision } = scheduledTypeOf(message);
@@ -145,7 +147,7 @@ export class Scheduler {
       revision,
       payload: toPayload(message),
       metadata,
-      dueMs,
+      due,
       deliveryId,
     };
   }

@@ -144,7 +144,10 @@ export class SchedulingRunner
           });
         }
         if (periodic) {
-          const { id = owner, ...spec } = periodic;
+          // Apps sharing a store each own their periodic methods, unless an
+          // id is given: then every app declaring it shares the one schedule.
+          const { id = periodicId(this.transport.app, owner), ...spec } =
+            periodic;
           handlers.add({
             key: id,
             owner,
@@ -161,7 +164,7 @@ export class SchedulingRunner
   private async armPeriodic(handlers: ScheduleHandlers): Promise<void> {
     for (const { id, spec } of handlers.periodic) {
       const periodic = storedPeriodic(spec);
-      const now = this.clock.nowMs();
+      const now = await this.store.nowMs();
       const deliveryId = newMessageId();
       await this.store.ensure(this.store.client, {
         id,
@@ -170,12 +173,17 @@ export class SchedulingRunner
         revision: 1,
         payload: null,
         metadata: { correlationId: deliveryId },
-        dueMs: nextOccurrence(periodic, now, now),
+        due: { atMs: nextOccurrence(periodic, now, now) },
         periodic,
         deliveryId,
       });
     }
   }
+}
+
+/** A `@Periodic` method's default schedule id: `app:Class.method`, its app's own. */
+export function periodicId(app: string, owner: string): string {
+  return `${app}:${owner}`;
 }
 
 /** The command types whose classes this process has loaded: those it can deliver when due. */

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import { durationMs, type Duration } from './duration.js';
+import { InvalidScheduleError } from './scheduling.errors.js';
 
 /** `ChronicleModule.forRoot({ scheduling: {...} })`. */
 export interface SchedulingOptions {
@@ -9,13 +10,18 @@ export interface SchedulingOptions {
   readonly clock?: Clock;
   /** The longest the poller sleeps without a wake-up (the safety net under LISTEN). Default '1s'. */
   readonly pollInterval?: Duration;
-  /** Due schedules claimed per query. Default 100. */
+  /**
+   * The most due schedules claimed per query. An instance never claims more
+   * than its free `concurrency` slots: what it claims, it starts. Default 100.
+   */
   readonly batchSize?: number;
   /** Deliveries run at once by this instance. Default 8. */
   readonly concurrency?: number;
   /**
-   * How long a claim lasts: a schedule whose instance died (or is still busy)
-   * after this is claimed and delivered again. Default '1m'.
+   * How long a claim lasts without renewal. While a delivery runs its
+   * instance renews the claim (every third of this), so deliveries may take
+   * longer; a schedule whose instance died is delivered again once this has
+   * passed since its last renewal. At least 100 ms. Default '1m'.
    */
   readonly claimTimeout?: Duration;
   /** Tries of a failing delivery before it is recorded as dead. Default 5. */
@@ -41,15 +47,38 @@ export interface ResolvedSchedulingOptions {
   readonly shutdownTimeoutMs: number;
 }
 
+/** The shortest claim lease: its heartbeat runs three times per lease. */
+const MIN_CLAIM_TIMEOUT_MS = 100;
+
+function count(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidScheduleError(
+      `scheduling.${name} must be a whole number of at least 1, got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
+function claimTimeoutOf(options: SchedulingOptions): number {
+  const value = durationMs(options.claimTimeout ?? '1m', 'claimTimeout');
+  if (value < MIN_CLAIM_TIMEOUT_MS) {
+    throw new InvalidScheduleError(
+      `scheduling.claimTimeout must be at least ${MIN_CLAIM_TIMEOUT_MS} ms, got ${value} ms: ` +
+        "give the time after which a dead instance's schedules are taken over, e.g. '30s'.",
+    );
+  }
+  return value;
+}
+
 export function resolveSchedulingOptions(
   options: SchedulingOptions = {},
 ): ResolvedSchedulingOptions {
   return {
     enabled: options.enabled ?? true,
     pollIntervalMs: durationMs(options.pollInterval ?? '1s', 'pollInterval'),
-    batchSize: options.batchSize ?? 100,
-    concurrency: options.concurrency ?? 8,
-    claimTimeoutMs: durationMs(options.claimTimeout ?? '1m', 'claimTimeout'),
+    batchSize: count(options.batchSize ?? 100, 'batchSize'),
+    concurrency: count(options.concurrency ?? 8, 'concurrency'),
+    claimTimeoutMs: claimTimeoutOf(options),
     maxAttempts: options.maxAttempts ?? 5,
     retryDelayMs: durationMs(options.retryDelay ?? '1s', 'retryDelay'),
     maxRetryDelayMs: durationMs(options.maxRetryDelay ?? '5m', 'maxRetryDelay'),

@@ -30,12 +30,13 @@ export const schedulingProviders: Provider[] = [
   { provide: ScheduleSignal, useClass: ScheduleSignal },
   {
     provide: ScheduleStore,
-    useFactory: (client: SqlClient, store: EventStore) =>
+    useFactory: (client: SqlClient, store: EventStore, clock: Clock) =>
       new ScheduleStore(
         client,
         store instanceof PostgresEventStore ? store.schema : new StoreSchema(),
+        clock,
       ),
-    inject: [SQL_CLIENT, EventStore],
+    inject: [SQL_CLIENT, EventStore, Clock],
   },
   Scheduler,
 ];

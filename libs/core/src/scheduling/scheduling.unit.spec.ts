@@ -1,6 +1,7 @@
 import { ManualClock } from './manual-clock.js';
 import { nextOccurrence, storedPeriodic } from './periodic.js';
 import { InvalidScheduleError } from './scheduling.errors.js';
+import { resolveSchedulingOptions } from './scheduling.options.js';
 
 describe('ManualClock', () => {
   it('fires timers in time order only as time is moved past them', () => {
@@ -50,5 +51,23 @@ describe('periodic occurrences', () => {
     expect(() => storedPeriodic({ every: 'often' })).toThrow(
       InvalidScheduleError,
     );
+  });
+});
+
+describe('scheduling options', () => {
+  it('refuses counts and a claim lease that would stall or spin the poller, and says which', () => {
+    expect(() => resolveSchedulingOptions({ concurrency: 0 })).toThrow(
+      /scheduling\.concurrency must be a whole number of at least 1, got 0/,
+    );
+    expect(() => resolveSchedulingOptions({ batchSize: 2.5 })).toThrow(
+      InvalidScheduleError,
+    );
+    expect(() => resolveSchedulingOptions({ claimTimeout: 10 })).toThrow(
+      /scheduling\.claimTimeout must be at least 100 ms, got 10/,
+    );
+    expect(resolveSchedulingOptions({ claimTimeout: '2s' })).toMatchObject({
+      claimTimeoutMs: 2_000,
+      concurrency: 8,
+    });
   });
 });

@@ -58,6 +58,8 @@ export interface HandledCommand {
   readonly id: string;
   readonly type: string;
   readonly result: unknown;
+  /** The app that handled it: each app sweeps only its own records. */
+  readonly app?: string;
 }
 
 export interface AppendOptions {

@@ -8,7 +8,7 @@ import type { StoreSchema } from './store-schema.js';
  *   gets its id at its first write, and the log is ordered by that id, so an
  *   append after another write could order a stream's later version before
  *   its earlier one. `pg_current_xact_id_if_assigned()` is NULL until then;
- *   once the store has appended in this transaction ($6), a further append is
+ *   once the store has appended in this transaction ($7), a further append is
  *   accepted as long as no stream it writes holds a row of a later transaction;
  * - the handled command, if any, is recorded in the same statement, so its
  *   result and the events commit together or not at all.
@@ -36,7 +36,7 @@ verdict AS (
            WHEN 'noStream' THEN x.current_version = 0
            WHEN 'exists' THEN x.current_version > 0
            ELSE x.current_version = x.expected::bigint END), true) AS ok,
-         ((SELECT xid FROM tx) IS NULL OR $6::boolean) AS first_write,
+         ((SELECT xid FROM tx) IS NULL OR $7::boolean) AS first_write,
          coalesce(bool_and(x.last_transaction_id IS NULL
            OR (SELECT xid FROM tx) IS NULL
            OR x.last_transaction_id <= (SELECT xid FROM tx)), true) AS in_order
@@ -59,8 +59,8 @@ appended AS (
   RETURNING position, stream_id, stream_version, transaction_id
 ),
 handled AS (
-  INSERT INTO ${s.handledCommands} (command_id, command_type, result)
-  SELECT $3::text, $4::text, $5::text::json
+  INSERT INTO ${s.handledCommands} (command_id, command_type, result, app)
+  SELECT $3::text, $4::text, $5::text::json, $6::text
   WHERE $3::text IS NOT NULL AND (SELECT yes FROM accepted)
   RETURNING command_id
 )

@@ -166,6 +166,7 @@ function prepare(
       command?.id ?? null,
       command?.type ?? null,
       command ? JSON.stringify({ value: command.result ?? null }) : null,
+      command?.app ?? null,
     ],
   };
 }

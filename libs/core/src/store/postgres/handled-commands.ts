@@ -17,3 +17,25 @@ export async function findHandledCommand(
   if (rows.length === 0) return undefined;
   return { id, type: rows[0].command_type, result: rows[0].result?.value };
 }
+
+const sweepSql = (s: StoreSchema) => `
+  WITH gone AS (
+    DELETE FROM ${s.handledCommands}
+     WHERE app = $1::text
+       AND handled_at < now() - $2::float8 * interval '1 millisecond'
+    RETURNING 1)
+  SELECT count(*)::int AS n FROM gone`;
+
+/** Deletes `app`'s command records older than `retentionMs`; returns how many. */
+export async function sweepHandledCommands(
+  client: SqlClient,
+  schema: StoreSchema,
+  app: string,
+  retentionMs: number,
+): Promise<number> {
+  const rows = await client.query<{ n: number }>(schema.sql(sweepSql), [
+    app,
+    retentionMs,
+  ]);
+  return Number(rows[0].n);
+}

@@ -3,6 +3,7 @@ import { trackingMigration } from './0002-tracking.js';
 import { schedulesMigration } from './0003-schedules.js';
 import { snapshotsMigration } from './0004-snapshots.js';
 import { consumerReadsMigration } from './0005-consumer-reads.js';
+import { handledCommandsAppMigration } from './0006-handled-commands-app.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -12,6 +13,7 @@ export const MIGRATIONS: readonly Migration[] = [
   schedulesMigration,
   snapshotsMigration,
   consumerReadsMigration,
+  handledCommandsAppMigration,
 ];
 
 export { migrate } from './migrate.js';

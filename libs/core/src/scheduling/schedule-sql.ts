@@ -1,0 +1,161 @@
+import type { StoreSchema } from '../store/index.js';
+
+// The SQL of the `schedules` table, beside ScheduleStore, which runs it.
+// Times travel as epoch ms (float8), so both drivers agree.
+
+/** The columns read back, as text and epoch ms so both drivers agree. */
+const columns = (t: string) => `${t}.id, ${t}.kind, ${t}.type, ${t}.revision,
+  ${t}.payload::text AS payload, ${t}.metadata::text AS metadata,
+  (extract(epoch FROM ${t}.due_at) * 1000)::float8 AS due_ms,
+  (extract(epoch FROM ${t}.occurrence_at) * 1000)::float8 AS occurrence_ms,
+  ${t}.periodic::text AS periodic, ${t}.delivery_id::text AS delivery_id, ${t}.status,
+  ${t}.attempts, ${t}.last_error, ${t}.claim_token::text AS claim_token`;
+
+const at = (param: string) => `to_timestamp(${param}::float8 / 1000)`;
+
+/**
+ * "Now" in SQL: the time a clock set by hand supplies (a ManualClock in
+ * tests), else the database's clock, the one every instance shares, so a
+ * machine whose clock is off neither fires early nor takes a live claim.
+ */
+const now = (param: string) => `COALESCE(${at(param)}, clock_timestamp())`;
+
+const ms = (param: string) => `${param}::float8 * interval '1 millisecond'`;
+
+const epochMs = (expression: string) =>
+  `(extract(epoch FROM ${expression}) * 1000)::float8`;
+
+/** The ids in a JSON array parameter (both drivers pass JSON text the same way). */
+const idsIn = (param: string) =>
+  `(SELECT jsonb_array_elements_text(${param}::jsonb))`;
+
+// The due time is a given moment ($7), or a delay ($12) from now ($11).
+const insertSql = (s: StoreSchema, onConflict: string) => `
+  WITH due AS (SELECT COALESCE(${at('$7')}, ${now('$11')} + ${ms('$12')}) AS t),
+  written AS (
+    INSERT INTO ${s.table('schedules')} AS sch
+      (id, kind, type, revision, payload, metadata, due_at, occurrence_at, periodic, delivery_id)
+    SELECT $1::text, $2::text, $3::text, $4::int, $5::jsonb, $6::jsonb, due.t, due.t, $8::jsonb, $9::uuid
+      FROM due
+    ${onConflict}
+    RETURNING due_at
+  )
+  SELECT ${epochMs('due_at')} AS due_ms,
+         pg_notify($10::text, ${epochMs('due_at')}::text)::text AS notified
+    FROM written`;
+
+export const UPSERT = (s: StoreSchema) =>
+  insertSql(
+    s,
+    `ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, type = EXCLUDED.type,
+       revision = EXCLUDED.revision, payload = EXCLUDED.payload, metadata = EXCLUDED.metadata,
+       due_at = EXCLUDED.due_at, occurrence_at = EXCLUDED.occurrence_at,
+       periodic = EXCLUDED.periodic, delivery_id = EXCLUDED.delivery_id,
+       status = 'scheduled', attempts = 0, last_error = NULL,
+       claim_token = NULL, claimed_until = NULL, created_at = now()`,
+  );
+
+// A periodic schedule is (re)written only when what it delivers or when it
+// fires changed, so that a restart, or every instance starting, keeps the
+// occurrence already armed.
+export const ENSURE = (s: StoreSchema) =>
+  insertSql(
+    s,
+    `ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, type = EXCLUDED.type,
+       revision = EXCLUDED.revision, payload = EXCLUDED.payload, metadata = EXCLUDED.metadata,
+       periodic = EXCLUDED.periodic, due_at = EXCLUDED.due_at,
+       occurrence_at = EXCLUDED.occurrence_at, delivery_id = EXCLUDED.delivery_id,
+       status = 'scheduled', attempts = 0, last_error = NULL,
+       claim_token = NULL, claimed_until = NULL, created_at = now()
+     WHERE sch.periodic IS DISTINCT FROM EXCLUDED.periodic OR sch.kind <> EXCLUDED.kind
+       OR sch.type <> EXCLUDED.type OR sch.payload IS DISTINCT FROM EXCLUDED.payload
+       OR sch.status <> 'scheduled'`,
+  );
+
+export const CANCEL = (s: StoreSchema) =>
+  `DELETE FROM ${s.table('schedules')} WHERE id = $1::text`;
+
+export const GET = (s: StoreSchema) =>
+  `SELECT ${columns('sch')} FROM ${s.table('schedules')} AS sch WHERE id = $1::text`;
+
+// Which rows this instance can deliver: the commands whose classes it knows
+// (it can rebuild and send them, wherever they are handled), and the schedule
+// types and periodic methods it has handlers for. Apps sharing one store
+// never claim each other's private commands.
+const deliverable = (types: string) => `status = 'scheduled'
+  AND type IN (SELECT jsonb_array_elements_text(${types}::jsonb))`;
+
+// Claims as many due rows as deliveries will start at once (the poller asks
+// for its free slots), so an attempt is charged only to a delivery that
+// starts. Rows this instance is delivering ($6) are never claimed again by
+// it, even should their lease have run out.
+export const CLAIM = (s: StoreSchema) => `
+  WITH now AS (SELECT ${now('$1')} AS t)
+  UPDATE ${s.table('schedules')} AS sch
+     SET claim_token = $3::uuid, claimed_until = (SELECT t FROM now) + ${ms('$4')},
+         attempts = sch.attempts + 1
+    FROM (
+      SELECT id FROM ${s.table('schedules')}
+       WHERE ${deliverable('$2')}
+         AND due_at <= (SELECT t FROM now)
+         AND (claimed_until IS NULL OR claimed_until <= (SELECT t FROM now))
+         AND id NOT IN ${idsIn('$6')}
+       ORDER BY due_at
+       LIMIT $5::int
+       FOR UPDATE SKIP LOCKED
+    ) AS due
+   WHERE sch.id = due.id
+  RETURNING ${columns('sch')}, ${epochMs('(SELECT t FROM now)')} AS now_ms`;
+
+// The heartbeat: extends the leases of the rows this instance is delivering
+// ($3: [id, claim token] pairs), so a delivery longer than the lease is not
+// taken by another instance while it runs.
+export const RENEW = (s: StoreSchema) => `
+  UPDATE ${s.table('schedules')}
+     SET claimed_until = ${now('$1')} + ${ms('$2')}
+   WHERE (id, claim_token::text) IN (
+     SELECT pair->>0, pair->>1 FROM jsonb_array_elements($3::jsonb) AS pair)
+  RETURNING id`;
+
+// The earliest moment something may become claimable: a due time, or the end
+// of another instance's claim; and now, by the same clock. Rows this
+// instance is delivering ($3) are renewed as they run: not a reason to wake.
+export const NEXT_WAKE = (s: StoreSchema) => `
+  WITH now AS (SELECT ${now('$2')} AS t)
+  SELECT ${epochMs('min(GREATEST(due_at, COALESCE(claimed_until, due_at)))')} AS wake_ms,
+         ${epochMs('(SELECT t FROM now)')} AS now_ms
+    FROM ${s.table('schedules')}
+   WHERE ${deliverable('$1')} AND id NOT IN ${idsIn('$3')}`;
+
+export const COMPLETE = (s: StoreSchema) =>
+  `DELETE FROM ${s.table('schedules')} WHERE id = $1::text AND claim_token = $2::uuid RETURNING id`;
+
+export const REARM = (s: StoreSchema) => `
+  UPDATE ${s.table('schedules')}
+     SET due_at = ${at('$3')}, occurrence_at = ${at('$3')}, delivery_id = $4::uuid,
+         attempts = 0, last_error = NULL, claim_token = NULL, claimed_until = NULL
+   WHERE id = $1::text AND claim_token = $2::uuid
+  RETURNING id`;
+
+export const RETRY = (s: StoreSchema) => `
+  UPDATE ${s.table('schedules')}
+     SET due_at = ${now('$5')} + ${ms('$3')}, last_error = $4::text,
+         claim_token = NULL, claimed_until = NULL
+   WHERE id = $1::text AND claim_token = $2::uuid
+  RETURNING ${epochMs('due_at')} AS due_ms`;
+
+export const NOW = `SELECT ${epochMs('clock_timestamp()')} AS now_ms`;
+
+export const BURY = (s: StoreSchema) => `
+  UPDATE ${s.table('schedules')}
+     SET status = 'dead', last_error = $3::text, claim_token = NULL, claimed_until = NULL
+   WHERE id = $1::text AND claim_token = $2::uuid`;
+
+// A periodic occurrence that died is kept as a dead row of its own, so that the
+// schedule itself can be re-armed for its next occurrence.
+export const BURY_OCCURRENCE = (s: StoreSchema) => `
+  INSERT INTO ${s.table('schedules')}
+    (id, kind, type, revision, payload, metadata, due_at, occurrence_at, delivery_id, status, attempts, last_error)
+  SELECT $3::text, kind, type, revision, payload, metadata, due_at, occurrence_at, delivery_id, 'dead', attempts, $4::text
+    FROM ${s.table('schedules')} WHERE id = $1::text AND claim_token = $2::uuid
+  ON CONFLICT (id) DO NOTHING`;
