@@ -33,18 +33,31 @@ export function tally(
 
 /**
  * Prints the scenario's line, the figures the issue asks of every fault run,
- * then asserts nothing acknowledged was lost or stored twice.
+ * then asserts nothing acknowledged was lost or stored twice, and that each
+ * of the scenario's own counts of things that must not happen (`mustBeZero`,
+ * e.g. refused writes) is 0. `example` shows one of them in the failure.
  */
-export function report(scenario: string, figures: FaultFigures): void {
+export function report(
+  scenario: string,
+  figures: FaultFigures,
+  mustBeZero: Record<string, number> = {},
+  example?: string,
+): void {
   const { attempted, acknowledged, stored, lost, duplicated } = figures;
+  const extras = Object.entries(mustBeZero).map(([k, v]) => ` / ${k} ${v}`);
   // Straight to stdout: console.log under Jest buries the line in a stack trace.
   process.stdout.write(
-    `[fault] ${scenario}: attempted ${attempted} / acknowledged ${acknowledged} / stored ${stored} / lost ${lost} / duplicated ${duplicated}\n`,
+    `[fault] ${scenario}: attempted ${attempted} / acknowledged ${acknowledged} / stored ${stored} / lost ${lost} / duplicated ${duplicated}${extras.join('')}\n`,
   );
-  expect({ scenario, lost, duplicated }).toEqual({
+  const zeros = Object.fromEntries(Object.keys(mustBeZero).map((k) => [k, 0]));
+  // `example` is undefined exactly when every count is 0 (callers pass the
+  // first offending item), so it only shows up in a failure's diff.
+  expect({ scenario, lost, duplicated, ...mustBeZero, example }).toEqual({
     scenario,
     lost: 0,
     duplicated: 0,
+    ...zeros,
+    example: undefined,
   });
 }
 
