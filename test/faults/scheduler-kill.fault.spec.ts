@@ -148,7 +148,7 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
       { dead: buried.length },
       buried[0],
     );
-  });
+  }, 120_000);
 
   it('e. an instance killed 16 times in quick succession with a short claim: every schedule fires once, none ends dead without having run (point 17)', async () => {
     const ids = await scheduleJobs(500);
@@ -188,5 +188,5 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
       },
       neverStarted[0],
     );
-  });
+  }, 150_000);
 });

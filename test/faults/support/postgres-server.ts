@@ -149,12 +149,20 @@ export class PostgresServer {
     const pid = this.postmasterPid();
     if (pid === undefined) return;
     process.kill(pid, 'SIGKILL');
-    // Its backends notice the dead postmaster and exit; wait for them, or a
-    // new start finds the shared memory still attached.
-    for (let i = 0; i < 200 && this.anyBackendAlive(); i++) {
+    // Its backends notice the dead postmaster and exit; wait for them all, or
+    // a new start finds the old shared memory still in use.
+    for (let i = 0; i < 200 && (alive(pid) || this.anyBackendAlive()); i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    rmSync(join(this.dataDir, 'postmaster.pid'), { force: true });
+    // A killed postmaster leaves its lock files; a new one would refuse them
+    // while the old pid lingers unreaped (a container's init may be slow to).
+    for (const file of [
+      join(this.dataDir, 'postmaster.pid'),
+      join(this.root, `.s.PGSQL.${this.port}.lock`),
+      join(this.root, `.s.PGSQL.${this.port}`),
+    ]) {
+      rmSync(file, { force: true });
+    }
   }
 
   /** A pool on this server; the caller ends it. Errors of idle clients are expected here (restarts). */
@@ -183,16 +191,12 @@ export class PostgresServer {
     const file = join(this.dataDir, 'postmaster.pid');
     if (!existsSync(file)) return undefined;
     const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-    try {
-      process.kill(pid, 0);
-      return pid;
-    } catch {
-      return undefined;
-    }
+    return alive(pid) ? pid : undefined;
   }
 
   /** Whether any process still runs in the data folder (a backend's working directory is it). */
   private anyBackendAlive(): boolean {
+    if (!existsSync('/proc')) return false;
     return readdirSync('/proc')
       .filter((entry) => /^\d+$/.test(entry))
       .some((pid) => {
@@ -218,6 +222,24 @@ export class PostgresServer {
         { cause: error },
       );
     }
+  }
+}
+
+/** Whether a process runs: it exists and is not a zombie waiting to be reaped. */
+function alive(pid: number): boolean {
+  if (!existsSync('/proc')) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 
