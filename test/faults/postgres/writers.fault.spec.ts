@@ -24,7 +24,7 @@ import {
 import { poll, report, sleep, tally } from './support/fault-report.js';
 import { PostgresServer } from './support/postgres-server.js';
 
-// Scenarios a and b of the fault suite (docs/guides/fault-suite.md): many
+// Scenarios a and b of the fault suite (docs/guides/faults-postgres.md): many
 // writers on one stream, and transactions that commit out of position order
 // under a follower. In process, on a PostgreSQL cluster of the test's own.
 

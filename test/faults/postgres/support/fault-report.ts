@@ -1,4 +1,4 @@
-import { waitUntil } from '../../../libs/core/test/wait-until.js';
+import { waitUntil } from '../../../../libs/core/test/wait-until.js';
 
 /** What a fault scenario did, and what the store holds afterwards. */
 export interface FaultFigures {

@@ -11,7 +11,7 @@ import { AppProcess, fixture } from './support/app-process.js';
 import { poll, report, sleep, tally } from './support/fault-report.js';
 import { PostgresServer } from './support/postgres-server.js';
 
-// Scenarios d and e of the fault suite (docs/guides/fault-suite.md):
+// Scenarios d and e of the fault suite (docs/guides/faults-postgres.md):
 // scheduler instances killed with SIGKILL while schedules fire. The fixture
 // records a `starts` row when a delivery begins and a `fires` row in the
 // delivery's own transaction, so `fires` holds each schedule once if and only

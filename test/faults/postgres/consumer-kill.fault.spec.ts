@@ -9,7 +9,7 @@ import { AppProcess, fixture } from './support/app-process.js';
 import { poll, report, sleep, tally } from './support/fault-report.js';
 import { PostgresServer } from './support/postgres-server.js';
 
-// Scenario c of the fault suite (docs/guides/fault-suite.md): a consumer
+// Scenario c of the fault suite (docs/guides/faults-postgres.md): a consumer
 // process killed with SIGKILL half-way through its catch-up, alone and next
 // to a second process sharing its segments. The projection writes through
 // context.sql(), so each row commits with the checkpoint: after the restart

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { waitUntil } from '../../../libs/core/test/wait-until.js';
+import { waitUntil } from '../../../../libs/core/test/wait-until.js';
 
 /** A fixture app of the fault suite (test/faults/fixtures/<name>.mjs), on the built libs. */
 export function fixture(name: string): string {

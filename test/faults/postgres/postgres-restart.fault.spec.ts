@@ -10,12 +10,12 @@ import {
   PostgresEventStore,
   newMessageId,
 } from '@chronicle/core';
-import { freshNamespace, NATS_URL } from '../../libs/core/test/nats.js';
+import { freshNamespace, NATS_URL } from '../../../libs/core/test/nats.js';
 import { AppProcess, fixture } from './support/app-process.js';
 import { poll, report, sleep, tally } from './support/fault-report.js';
 import { PostgresServer } from './support/postgres-server.js';
 
-// Scenarios f and g of the fault suite (docs/guides/fault-suite.md): the
+// Scenarios f and g of the fault suite (docs/guides/faults-postgres.md): the
 // test's own PostgreSQL is restarted (pg_ctl restart -m fast), stopped
 // immediately and started, and its postmaster killed with SIGKILL, while apps
 // work on it. Nothing acknowledged may be lost or stored twice, and no app may

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AppProcess, fixture } from './support/app-process.js';
 import { poll, report, tally } from './support/fault-report.js';
 
-// Scenario h of the fault suite (docs/guides/fault-suite.md): PGlite is one
+// Scenario h of the fault suite (docs/guides/faults-postgres.md): PGlite is one
 // process's database. A second process opening the same data directory
 // while the first writes must be refused with a clear error, and everything
 // the first was told is stored must be there afterwards (issue 12, point 16:
