@@ -88,7 +88,7 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
 
   function start(
     instance: string,
-    env: { CLAIM_TIMEOUT: string; DELAY_MS: string },
+    env: { CLAIM_TIMEOUT: string; DELAY_MS: string; GATED?: string },
   ): AppProcess {
     const app = AppProcess.start(instance, SCHEDULER_APP, {
       DATABASE_URL: server.url,
@@ -153,9 +153,15 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
   it('e. an instance killed 16 times in quick succession with a short claim: every schedule fires once, none ends dead without having run (point 17)', async () => {
     const ids = await scheduleJobs(500);
     // Deliveries slow enough that each life dies with work claimed and unfinished.
-    const options = { CLAIM_TIMEOUT: '1s', DELAY_MS: '50' };
+    const options = { CLAIM_TIMEOUT: '1s', DELAY_MS: '50', GATED: '1' };
+    // Each next process loads while the current one lives, so the kills come
+    // in quick succession rather than one module-loading time apart.
+    let next = start('life-1', options);
     for (let life = 1; life <= 16; life++) {
-      const app = start(`life-${life}`, options);
+      const app = next;
+      await app.waitForLine(/^loaded$/);
+      app.signal('SIGUSR2');
+      next = start(life < 16 ? `life-${life + 1}` : 'survivor', options);
       await app.ready();
       await poll(
         async () =>
@@ -171,7 +177,8 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
       await sleep(100);
       await app.stop('SIGKILL');
     }
-    start('survivor', options);
+    await next.waitForLine(/^loaded$/);
+    next.signal('SIGUSR2');
 
     await poll(
       async () => (await pending()) === 0,

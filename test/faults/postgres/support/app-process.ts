@@ -84,6 +84,11 @@ export class AppProcess {
     return this.waitForLine(/^ready$/, timeoutMs);
   }
 
+  /** Sends `signal` and goes on (a signal the app handles, such as SIGUSR2). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
   /** Sends `signal` (SIGKILL: no shutdown hook runs) and waits until it is gone. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.running) this.child.kill(signal);
