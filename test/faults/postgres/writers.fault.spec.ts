@@ -161,7 +161,7 @@ describe('fault suite: writers on PostgreSQL', () => {
     return { refs, contiguous };
   }
 
-  it('a. 50 commands at a time on one aggregate, through the command bus: each acknowledged deposit stored once, versions contiguous, and (point 14) nearly none refused', async () => {
+  it('a. 50 commands at a time on one aggregate, through the command bus: each acknowledged deposit stored once, versions contiguous, none refused (point 14)', async () => {
     const commands = app.get(CommandBus);
     const acknowledged: string[] = [];
     const refused: string[] = [];
