@@ -3,7 +3,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../../../../libs/core/test/wait-until.js';
 
-/** A fixture app of the fault suite (test/faults/fixtures/<name>.mjs), on the built libs. */
+// Nest colours its log lines; the escape codes only clutter a failure's diff.
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+/** A fixture app of the fault suite (test/faults/postgres/fixtures/<name>.mjs), on the built libs. */
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`../fixtures/${name}.mjs`, import.meta.url));
 }
@@ -58,9 +61,9 @@ export class AppProcess {
     return this.exit;
   }
 
-  /** What it wrote to stderr (the last 20 kB). */
+  /** What it wrote to stderr (the last 20 kB), without Nest's colours. */
   errors(): string {
-    return this.stderr;
+    return this.stderr.replace(ANSI_COLOUR, '');
   }
 
   /** Waits for a line matching `pattern`; fails early, with its stderr, if the process ends first. */
