@@ -100,23 +100,47 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
     return app;
   }
 
+  // The jobs only: the app keeps periodic schedules of its own (cleanup).
+  const JOB = `type = 'faults.Job'`;
   const column = async (sql: string): Promise<string[]> =>
     (await pool.query<{ v: string }>(sql)).rows.map((r) => r.v);
   const fires = () => column(`SELECT schedule_id AS v FROM "${schema}".fires`);
   const pending = async () =>
     (
       await column(
-        `SELECT id AS v FROM "${schema}".schedules WHERE status = 'scheduled'`,
+        `SELECT id AS v FROM "${schema}".schedules WHERE ${JOB} AND status = 'scheduled'`,
       )
     ).length;
-  /** Schedules recorded dead whose delivery never even began. */
-  const deadNeverStarted = () =>
-    column(
-      `SELECT s.id || ': ' || coalesce(s.last_error, '') AS v FROM "${schema}".schedules s
-       WHERE s.status = 'dead' AND NOT EXISTS (SELECT 1 FROM "${schema}".starts r WHERE r.schedule_id = s.id)`,
+  /** Each dead job: its id and error, and how many of its deliveries began. */
+  const deadJobs = async () =>
+    (
+      await pool.query<{ id: string; error: string; starts: number }>(
+        `SELECT s.id, coalesce(s.last_error, '') AS error,
+                (SELECT count(*)::int FROM "${schema}".starts r WHERE r.schedule_id = s.id) AS starts
+         FROM "${schema}".schedules s WHERE ${JOB} AND s.status = 'dead'`,
+      )
+    ).rows;
+  /**
+   * Waits until no schedule is pending; if some still are after a while, a
+   * description of them and of the last instance's log, for the failure.
+   */
+  async function settled(): Promise<string | undefined> {
+    const done = await poll(
+      async () => (await pending()) === 0,
+      'every schedule done',
+      75_000,
+    ).then(
+      () => true,
+      () => false,
     );
-  const dead = () =>
-    column(`SELECT id AS v FROM "${schema}".schedules WHERE status = 'dead'`);
+    if (done) return undefined;
+    const rows = await column(
+      `SELECT count(*) || ' ' || status || ', attempts ' || attempts || CASE WHEN claimed_until IS NULL THEN ', unclaimed' ELSE ', claimed' END || ', ' || coalesce(left(last_error, 100), 'no error') AS v
+       FROM "${schema}".schedules WHERE ${JOB} GROUP BY status, attempts, claimed_until IS NULL, left(last_error, 100)`,
+    );
+    const last = apps[apps.length - 1];
+    return `still pending: ${rows.join('; ')}; ${last.name}'s stderr: ${last.errors().slice(-1_500)}`;
+  }
 
   it('d. one of two instances killed while 1,000 schedules fire: each fires once, none lost', async () => {
     const ids = await scheduleJobs(1_000);
@@ -136,21 +160,17 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
     expect((await fires()).length).toBeLessThan(1_000);
     start('restarted', options);
 
-    await poll(
-      async () => (await pending()) === 0,
-      'every schedule done',
-      90_000,
-    );
-    const buried = await dead();
+    const stuck = await settled();
+    const buried = await deadJobs();
     report(
       'd. scheduler killed while 1,000 fire',
       tally(1_000, ids, await fires()),
       { dead: buried.length },
-      buried[0],
+      stuck ?? (buried[0] && `${buried[0].id}: ${buried[0].error}`),
     );
   }, 120_000);
 
-  it('e. an instance killed 16 times in quick succession with a short claim: every schedule fires once, none ends dead without having run (point 17)', async () => {
+  it('e. an instance killed 16 times in quick succession with a short claim: every schedule fires once or is dead after its deliveries were killed 5 times, none ends dead without having run (point 17)', async () => {
     const ids = await scheduleJobs(500);
     // Deliveries slow enough that each life dies with work claimed and unfinished.
     const options = { CLAIM_TIMEOUT: '1s', DELAY_MS: '50', GATED: '1' };
@@ -180,20 +200,25 @@ describe('fault suite: scheduler instances killed while schedules fire', () => {
     await next.waitForLine(/^loaded$/);
     next.signal('SIGUSR2');
 
-    await poll(
-      async () => (await pending()) === 0,
-      'every schedule done',
-      90_000,
+    const stuck = await settled();
+    // A job whose delivery began, and was killed, on each of its 5 tries is
+    // dead by the rules and kept with its error: not lost. One that never
+    // even began is what point 17 is about. (A try is charged just before the
+    // handler records its start, so a kill in between can show 4 starts of 5.)
+    const buried = await deadJobs();
+    const neverRan = buried.filter((job) => job.starts === 0);
+    const byStarts = new Map<number, number>();
+    for (const job of buried) {
+      byStarts.set(job.starts, (byStarts.get(job.starts) ?? 0) + 1);
+    }
+    process.stdout.write(
+      `[fault] e. dead jobs by deliveries begun: ${[...byStarts].map(([starts, n]) => `${n} after ${starts}`).join(', ') || 'none'}\n`,
     );
-    const neverStarted = await deadNeverStarted();
     report(
       'e. scheduler killed 16 times',
-      tally(500, ids, await fires()),
-      {
-        dead: (await dead()).length,
-        'dead without having run': neverStarted.length,
-      },
-      neverStarted[0],
+      tally(500, ids, [...(await fires()), ...buried.map((job) => job.id)]),
+      { 'dead without having run': neverRan.length },
+      stuck ?? (neverRan[0] && `${neverRan[0].id}: ${neverRan[0].error}`),
     );
   }, 150_000);
 });
