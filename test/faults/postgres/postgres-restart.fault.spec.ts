@@ -244,6 +244,9 @@ describe('fault suite: PostgreSQL restarted under load', () => {
     const app = start('ledger', 'ledger-app', {
       SCHEMA: schema,
       INSTANCE: 'ledger',
+      // Each event takes a moment, so the consumer is always mid-batch, its
+      // transaction open, when the server goes away: the case that killed apps.
+      DELAY_MS: '20',
     });
     await app.ready();
 
