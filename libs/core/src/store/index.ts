@@ -19,7 +19,9 @@ export * from './postgres/index.js';
 export {
   AppendNotFirstWriteError,
   CommandAlreadyHandledError,
+  DatabaseUnavailableError,
   DataDirectoryInUseError,
+  isDatabaseUnavailable,
   RebaseRefusedError,
   InvalidAppendError,
   StoreConfigurationError,

@@ -1,3 +1,4 @@
+import { isConnectionFailure } from './postgres/sql-client.js';
 import { ChronicleError } from '../messages/index.js';
 
 /** The store was configured with something it cannot use. */
@@ -97,4 +98,31 @@ export class TransactionIdsAheadError extends ChronicleError {
 /** A transaction-id re-base could not run safely. */
 export class RebaseRefusedError extends ChronicleError {
   readonly code = 'REBASE_REFUSED';
+}
+
+/**
+ * The database could not be reached or the connection died (a restart, a
+ * failover, a network cut): nothing is wrong with the statement or the
+ * handler. Whatever ran in a transaction was rolled back; try again later.
+ */
+export class DatabaseUnavailableError extends ChronicleError {
+  readonly code = 'DATABASE_UNAVAILABLE';
+
+  constructor(override readonly cause: unknown) {
+    super(
+      `The database is unavailable: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        'Nothing in the failed transaction was kept; it is safe to try again once the database is back.',
+    );
+  }
+}
+
+/**
+ * Whether an error means the database was away rather than that the work
+ * failed: a `DatabaseUnavailableError`, or any error carrying its code (a
+ * remote handler's, rebuilt by the transport), or a raw connection failure.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'DATABASE_UNAVAILABLE' || isConnectionFailure(error);
 }

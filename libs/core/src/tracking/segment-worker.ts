@@ -6,6 +6,7 @@ import {
   type EventUpcaster,
 } from '../messages/index.js';
 import {
+  isDatabaseUnavailable,
   runInAmbientTransaction,
   type Checkpoint,
   type EventStore,
@@ -241,6 +242,10 @@ export class SegmentWorker {
         await tx.endEvent();
         return undefined;
       } catch (error) {
+        // The database went away (a restart, a failover): not the handler's
+        // failure, and no attempt of it. The batch is undone and read again
+        // once the database answers; what it sent has derived ids.
+        if (isDatabaseUnavailable(error)) throw error;
         failure = error ?? new Error('handler threw nothing');
         await tx.undoEvent();
         this.warnFailure(event, attempt, error);

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { QueryOptions, SqlClient, SqlParameter } from './sql-client.js';
+import { DatabaseUnavailableError } from '../store.errors.js';
+import {
+  isConnectionFailure,
+  type QueryOptions,
+  type SqlClient,
+  type SqlParameter,
+} from './sql-client.js';
 
 const statementNames = new Map<string, string>();
 
@@ -56,19 +62,23 @@ export class PgSqlClient implements SqlClient {
     options: QueryOptions = {},
   ): Promise<R[]> {
     const values = params as SqlParameter[];
-    const result = options.prepare
-      ? await this.target.query<R>({ name: statementName(text), text, values })
-      : await this.target.query<R>(text, values);
+    const result = await unavailableAsTyped(() =>
+      options.prepare
+        ? this.target.query<R>({ name: statementName(text), text, values })
+        : this.target.query<R>(text, values),
+    );
     return result.rows;
   }
 
   async exec(text: string): Promise<void> {
-    await this.target.query(text);
+    await unavailableAsTyped(() => this.target.query(text));
   }
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const client = await (this.target as pg.Pool).connect();
+    const client = await unavailableAsTyped(() =>
+      (this.target as pg.Pool).connect(),
+    );
     // A checked-out connection has no listener of the pool's: without one, a
     // connection that dies (a server restart, pg_terminate_backend) raises an
     // unhandled 'error' event and ends the process. Its queries fail instead,
@@ -77,9 +87,9 @@ export class PgSqlClient implements SqlClient {
     const onError = (error: Error) => (lost ??= error);
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
+      await unavailableAsTyped(() => client.query('BEGIN'));
       const result = await fn(new PgSqlClient(client, true, false));
-      await client.query('COMMIT');
+      await unavailableAsTyped(() => client.query('COMMIT'));
       return result;
     } catch (error) {
       if (!lost) await client.query('ROLLBACK').catch(() => undefined);
@@ -124,5 +134,19 @@ export class PgSqlClient implements SqlClient {
       closed = true;
       await connection.end().catch(() => undefined);
     };
+  }
+}
+
+/**
+ * Runs a driver call, turning a lost or refused connection into
+ * `DatabaseUnavailableError`, so callers (a consumer's retries, a schedule's
+ * attempts) can tell "the database is away" from "this statement failed".
+ */
+async function unavailableAsTyped<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isConnectionFailure(error)) throw new DatabaseUnavailableError(error);
+    throw error;
   }
 }

@@ -68,3 +68,39 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   if (typeof named === 'string') return named === constraint;
   return String((error as { message?: unknown }).message).includes(constraint);
 }
+
+// Socket errors of a connection that could not be made or was cut.
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether a driver error means the connection, not the statement, failed:
+ * SQLSTATE class 08 (connection exception), 57P01-57P03 (the server shutting
+ * down, crashed, or not accepting connections yet), 53300 (no connection
+ * slot), a socket error, or node-postgres's own words for a dead connection.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  if (state !== undefined) {
+    return (
+      state.startsWith('08') ||
+      state === '57P01' ||
+      state === '57P02' ||
+      state === '57P03' ||
+      state === '53300' ||
+      SOCKET_CODES.has(state)
+    );
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(
+    message,
+  );
+}
