@@ -1,4 +1,8 @@
-export { AppendSignal, LocalAppendSignal } from './append-signal.js';
+export {
+  AppendSignal,
+  LocalAppendSignal,
+  type AppendedTypes,
+} from './append-signal.js';
 export { ConcurrencyError } from './concurrency.error.js';
 export {
   EventStore,

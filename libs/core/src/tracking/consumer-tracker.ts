@@ -55,9 +55,9 @@ export class ConsumerTracker {
     await this.tick();
   }
 
-  /** Wakes every segment this instance runs (an append was committed). */
-  wake(): void {
-    for (const worker of this.workers.values()) worker.wake();
+  /** Wakes the segments this instance runs that read one of `types` (all when unknown). */
+  wake(types?: readonly string[]): void {
+    for (const worker of this.workers.values()) worker.wake(types);
   }
 
   /** Stops every segment, waits for their batches, and hands the segments back at once. */

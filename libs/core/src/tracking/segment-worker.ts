@@ -54,6 +54,8 @@ export class SegmentWorker {
   lastError?: { readonly message: string; readonly at: Date };
   /** Set when another instance took the segment; the tracker drops this worker. */
   lost = false;
+  /** How many wake-ups reached this segment (tests read it; nothing else does). */
+  wakes = 0;
 
   private stopping = false;
   private wakeRequested = false;
@@ -72,8 +74,13 @@ export class SegmentWorker {
     this.loop ??= this.run();
   }
 
-  /** New events may be there: read now rather than at the next poll. */
-  wake(): void {
+  /**
+   * New events may be there: read now rather than at the next poll. Given the
+   * types committed, only if this consumer reads one of them (without, always).
+   */
+  wake(types?: readonly string[]): void {
+    if (types && !this.readsAnyOf(types)) return;
+    this.wakes++;
     this.wakeRequested = true;
     this.wakeUp?.();
   }
@@ -262,6 +269,11 @@ export class SegmentWorker {
       false,
     );
     if (this.stopping) throw new Stopping();
+  }
+
+  private readsAnyOf(types: readonly string[]): boolean {
+    const reads = this.readTypes();
+    return types.some((type) => reads.includes(type));
   }
 
   /** The consumer's types, and the old types that upcasters may turn into them. */

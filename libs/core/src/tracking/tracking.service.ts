@@ -108,9 +108,9 @@ export class TrackingService
         ),
       );
     }
-    // The fast path: every commit in this process wakes the segments at once.
-    this.unsubscribe = this.signal.subscribe(() => {
-      for (const tracker of this.trackers.values()) tracker.wake();
+    // The fast path: a commit wakes at once the segments that read its types.
+    this.unsubscribe = this.signal.subscribe((types) => {
+      for (const tracker of this.trackers.values()) tracker.wake(types);
     });
     await Promise.all([...this.trackers.values()].map((t) => t.start()));
   }

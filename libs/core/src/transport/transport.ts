@@ -70,12 +70,14 @@ export abstract class Transport {
 
   /**
    * A wake-up channel shared by every app on the transport (the store's
-   * AppendSignal rides on it). Returns a function that stops listening.
+   * AppendSignal rides on it). `listener` gets the message's body ('' when it
+   * has none). Returns a function that stops listening.
    */
   abstract onBroadcast(
     topic: string,
-    listener: () => void,
+    listener: (body: string) => void,
   ): Promise<() => void>;
 
-  abstract broadcast(topic: string): void;
+  /** Sends `body` (none when omitted) to every listener of `topic`, not waiting. */
+  abstract broadcast(topic: string, body?: string): void;
 }

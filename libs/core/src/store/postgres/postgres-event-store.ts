@@ -30,8 +30,8 @@ import { checkTransactionIds } from './transaction-ids.js';
 export class PostgresEventStore extends EventStore {
   readonly schema: StoreSchema;
 
-  /** Whether this store, bound to a transaction, appended events in it. */
-  private appendedInTransaction = false;
+  /** The event types this store, bound to a transaction, appended in it. */
+  private readonly typesInTransaction = new Set<string>();
   /** What this store, bound to a transaction, did in it (see append-to-streams.ts). */
   private readonly appendState: AppendState = { appendedBefore: false };
 
@@ -79,7 +79,9 @@ export class PostgresEventStore extends EventStore {
       bound = new PostgresEventStore(tx, this.schema, this.signal);
       return fn(bound, tx);
     });
-    if (bound?.appendedInTransaction) this.signal?.notify();
+    if (bound && bound.typesInTransaction.size > 0) {
+      this.signal?.notify([...bound.typesInTransaction]);
+    }
     return result;
   }
 
@@ -105,10 +107,12 @@ export class PostgresEventStore extends EventStore {
       options,
       this.appendState,
     );
-    if (results.some((r) => r.positions.length > 0)) {
+    const types = appendedTypes(appends, results);
+    if (types.size > 0) {
       // In a transaction, nothing is visible until it commits: signal then.
-      if (this.client.inTransaction) this.appendedInTransaction = true;
-      else this.signal?.notify();
+      if (this.client.inTransaction) {
+        for (const type of types) this.typesInTransaction.add(type);
+      } else this.signal?.notify([...types]);
     }
     return results;
   }
@@ -135,4 +139,17 @@ export class PostgresEventStore extends EventStore {
   findHandledCommand(id: string): Promise<HandledCommand | undefined> {
     return findHandledCommand(this.client, this.schema, id);
   }
+}
+
+/** The types of the events actually written (an idempotent repeat writes none). */
+function appendedTypes(
+  appends: readonly StreamAppend[],
+  results: readonly AppendResult[],
+): Set<string> {
+  const types = new Set<string>();
+  appends.forEach((append, i) => {
+    if ((results[i]?.positions.length ?? 0) === 0) return;
+    for (const event of append.events) types.add(event.type);
+  });
+  return types;
 }

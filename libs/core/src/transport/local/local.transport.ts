@@ -83,13 +83,16 @@ export class LocalTransport extends Transport {
     return { kind: 'local', connected: !this.draining };
   }
 
-  async onBroadcast(topic: string, listener: () => void): Promise<() => void> {
+  async onBroadcast(
+    topic: string,
+    listener: (body: string) => void,
+  ): Promise<() => void> {
     this.broadcasts.on(topic, listener);
     return () => this.broadcasts.off(topic, listener);
   }
 
-  broadcast(topic: string): void {
-    this.broadcasts.emit(topic);
+  broadcast(topic: string, body?: string): void {
+    this.broadcasts.emit(topic, body ?? '');
   }
 
   private pick(

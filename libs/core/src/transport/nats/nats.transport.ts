@@ -200,17 +200,22 @@ export class NatsTransport extends Transport {
     };
   }
 
-  async onBroadcast(topic: string, listener: () => void): Promise<() => void> {
+  async onBroadcast(
+    topic: string,
+    listener: (body: string) => void,
+  ): Promise<() => void> {
     const subscription = this.nc.subscribe(topic, {
-      callback: () => listener(),
+      callback: (error, msg) => {
+        if (!error) listener(decoder.decode(msg.data));
+      },
     });
     await this.nc.flush();
     return () => subscription.unsubscribe();
   }
 
-  broadcast(topic: string): void {
+  broadcast(topic: string, body?: string): void {
     if (this.monitor.connected && !this.nc.isClosed() && !this.nc.isDraining())
-      this.nc.publish(topic);
+      this.nc.publish(topic, body ? encoder.encode(body) : undefined);
   }
 
   private answer(msg: Msg, listener: RequestListener): void {
