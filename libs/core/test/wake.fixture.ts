@@ -1,4 +1,5 @@
 import {
+  Injectable,
   Module,
   type INestApplicationContext,
   type Provider,
@@ -9,6 +10,7 @@ import {
   Consumer,
   HandleEvent,
   TrackingService,
+  Upcaster,
   type ChronicleModuleOptions,
   type SqlClient,
 } from '../src/index.js';
@@ -29,13 +31,22 @@ export class NotesReader {
   onNoted(): void {}
 }
 
+/** Notes stored under their old name are read as notes. */
+@Injectable()
+export class OldNotes {
+  @Upcaster('wake.OldNote', 1)
+  renamed() {
+    return { type: 'tracking.Noted', revision: 1, payload: { text: 'old' } };
+  }
+}
+
 /** An app with both readers; `transport` relays its wake-ups over NATS. */
 export async function wakeApp(
   client: SqlClient,
   schema: string,
   transport?: ChronicleModuleOptions['transport'],
 ): Promise<INestApplicationContext> {
-  const providers: Provider[] = [DepositsReader, NotesReader];
+  const providers: Provider[] = [DepositsReader, NotesReader, OldNotes];
   @Module({ providers })
   class ReadersModule {}
   const moduleRef = await Test.createTestingModule({

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import {
   EventStore,
+  newMessageId,
   type PostgresEventStore,
   type SqlClient,
 } from '../src/index.js';
@@ -61,5 +62,22 @@ export function wakeSuite(database: () => TestDatabase): void {
     });
     expect(wakes(running, 'notes')).toBe(notes + 2);
     expect(wakes(running, 'deposits')).toBe(deposits);
+  });
+
+  it('wakes the readers of a type an upcaster turns an appended one into', async () => {
+    const running = app as INestApplicationContext;
+    const notes = wakes(running, 'notes');
+    const id = newMessageId();
+    await running.get(EventStore).append('note-4', [
+      {
+        id,
+        type: 'wake.OldNote',
+        revision: 1,
+        payload: {},
+        metadata: { correlationId: id },
+        timestamp: new Date(),
+      },
+    ]);
+    expect(wakes(running, 'notes')).toBe(notes + 2);
   });
 }
