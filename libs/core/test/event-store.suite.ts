@@ -279,6 +279,33 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       expect(head).toEqual(rest.checkpoint);
     });
 
+    it('a filtered read looks at the next `limit` events only, and says when it has caught up', async () => {
+      // However rare the type, one read costs one window of the log.
+      await store.append('a', [event('t.A'), event('t.B')]);
+      await store.append('b', [event('t.A')]);
+      await store.append('a', [event('t.C')]);
+      await visible(store, 4);
+
+      const first = await store.readAll({ types: ['t.C'], limit: 2 });
+      expect(first.events).toEqual([]);
+      expect(first.caughtUp).toBe(false);
+      const second = await store.readAll({
+        after: first.checkpoint,
+        types: ['t.C'],
+        limit: 2,
+      });
+      expect(second.events.map((e) => e.type)).toEqual(['t.C']);
+      expect(second.caughtUp).toBe(false);
+      const last = await store.readAll({
+        after: second.checkpoint,
+        types: ['t.C'],
+        limit: 2,
+      });
+      expect(last.events).toEqual([]);
+      expect(last.caughtUp).toBe(true);
+      expect(last.checkpoint).toEqual(second.checkpoint);
+    });
+
     it('splits the log into segments by stream: every event in exactly one, each stream whole', async () => {
       const streams = Array.from({ length: 12 }, (_, i) => `s-${i}`);
       for (const streamId of streams) {

@@ -79,7 +79,10 @@ export interface ReadStreamOptions {
 export interface ReadAllOptions {
   /** Read events after this checkpoint. Default: the start of the log. */
   readonly after?: Checkpoint;
-  /** At most this many events. Default 1000. */
+  /**
+   * How far one read looks: the next `limit` events of the log, of which the
+   * filters below keep theirs. Default 1000.
+   */
   readonly limit?: number;
   /** Only events of these types. Default: all. */
   readonly types?: readonly string[];
@@ -94,11 +97,12 @@ export interface ReadAllOptions {
 export interface ReadAllBatch {
   readonly events: readonly StoredEvent[];
   /**
-   * Where the next read continues: the last event's checkpoint when the batch
-   * is full; otherwise the newest event the read scanned past, matching the
-   * filters or not (never before `after`).
+   * Where the next read continues: the last event the read scanned past,
+   * matching the filters or not (`after` when it found nothing new).
    */
   readonly checkpoint: Checkpoint;
+  /** The read reached the newest readable event: nothing more to read now. */
+  readonly caughtUp: boolean;
 }
 
 /**

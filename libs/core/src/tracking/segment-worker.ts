@@ -116,6 +116,11 @@ export class SegmentWorker {
         });
         if (batch.events.length === 0) {
           await this.skipTo(batch.checkpoint);
+          // A window of other types or segments: read on at once.
+          if (!batch.caughtUp) {
+            idle = 0;
+            continue;
+          }
           const woken = await this.pause(
             Math.min(maxPollIntervalMs, pollIntervalMs * 2 ** idle),
           );

@@ -2,7 +2,6 @@ import type {
   Checkpoint,
   ReadAllBatch,
   ReadAllOptions,
-  StoredEvent,
 } from '../event-store.js';
 import { LOG_START } from '../event-store.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-row.js';
@@ -29,37 +28,35 @@ export const segmentOf = (streamId: string, count: string) =>
   `(abs(hashtext(${streamId})::bigint) % ${count})::int`;
 
 /*
- * One statement, one snapshot: the batch, and the newest event below the
- * horizon (the head). A batch shorter than its limit has scanned the whole log
- * up to the head, matching or not, so its checkpoint moves there: a consumer
- * of a rare type does not scan the same unrelated events on every poll.
- * Filtered by type, the types are a literal array planned with their values
- * (so the planner can pick the (type, transaction_id, position) index for a
- * rare type); that statement is not prepared, lest a generic plan forget them.
+ * One statement, one snapshot. The read scans a window: the next `limit`
+ * events of the log in (transaction_id, position) order, below the horizon,
+ * whatever their type or segment; the filters then pick from that window. So
+ * every read costs at most one ordered index range of `limit` rows, however
+ * the planner misjudges the filters (it cannot estimate the horizon or the
+ * segment hash, and once chose to sort the whole rest of the log per batch).
+ * The checkpoint moves to the window's last event, matching or not: a consumer
+ * of a rare type does not scan the same unrelated events again.
  */
-const readAllStatement = (typeFilter: string) => (s: StoreSchema) => `
-  WITH matching AS (
+const readAllSql = (s: StoreSchema) => `
+  WITH scanned AS MATERIALIZED (
     SELECT ${EVENT_COLUMNS}, e.transaction_id AS order_tx, e.position AS order_position
     FROM ${s.events} e
     WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
       AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      ${typeFilter}
-      AND ($4::int IS NULL OR ${segmentOf('e.stream_id', '$4::int')} = $5::int)
     ORDER BY e.transaction_id, e.position
     LIMIT $3::int),
-  head AS (
-    SELECT e.transaction_id::text AS head_transaction_id, e.position::text AS head_position
-    FROM ${s.events} e
-    WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1)
-  SELECT m.*, head.* FROM (SELECT 1) one
-  LEFT JOIN head ON true LEFT JOIN matching m ON true
+  window_end AS (
+    SELECT order_tx::text AS end_transaction_id, order_position::text AS end_position,
+      count(*) OVER ()::int AS scanned_count
+    FROM scanned
+    ORDER BY order_tx DESC, order_position DESC LIMIT 1),
+  matching AS (
+    SELECT * FROM scanned m
+    WHERE ($6::text IS NULL OR m.type = ANY ($6::text::text[]))
+      AND ($4::int IS NULL OR ${segmentOf('m.stream_id', '$4::int')} = $5::int))
+  SELECT m.*, w.scanned_count, w.end_transaction_id, w.end_position
+  FROM window_end w LEFT JOIN matching m ON true
   ORDER BY m.order_tx, m.order_position`;
-
-const readAllSql = readAllStatement('');
-const readAllOfTypesSql = readAllStatement(
-  'AND e.type = ANY ($6::text::text[])',
-);
 
 /** A text[] literal: each element quoted, its quotes and backslashes escaped. */
 function textArray(values: readonly string[]): string {
@@ -76,8 +73,9 @@ const headCheckpointSql = (s: StoreSchema) => `
   ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1`;
 
 interface ReadAllRow extends EventRow {
-  head_transaction_id: string | null;
-  head_position: string | null;
+  scanned_count: number;
+  end_transaction_id: string | null;
+  end_position: string | null;
 }
 
 export async function readAll(
@@ -87,40 +85,30 @@ export async function readAll(
 ): Promise<ReadAllBatch> {
   const after = options.after ?? LOG_START;
   const limit = options.limit ?? 1000;
-  const typed = options.types !== undefined;
-  const parameters = [
-    after.transactionId.toString(),
-    after.position.toString(),
-    limit,
-    options.segment?.count ?? null,
-    options.segment?.index ?? null,
-  ];
   const rows = await client.query<ReadAllRow>(
-    schema.sql(typed ? readAllOfTypesSql : readAllSql),
-    typed ? [...parameters, textArray(options.types ?? [])] : parameters,
-    { prepare: !typed },
+    schema.sql(readAllSql),
+    [
+      after.transactionId.toString(),
+      after.position.toString(),
+      limit,
+      options.segment?.count ?? null,
+      options.segment?.index ?? null,
+      options.types ? textArray(options.types) : null,
+    ],
+    { prepare: true },
   );
   const events = rows.filter((r) => r.position !== null).map(toStoredEvent);
-  const last = events[events.length - 1];
-  if (events.length >= limit) return { events, checkpoint: checkpointOf(last) };
-  const head = rows[0]?.head_transaction_id
-    ? {
-        transactionId: BigInt(rows[0].head_transaction_id),
-        position: BigInt(rows[0].head_position ?? '0'),
-      }
-    : LOG_START;
-  // Never backwards: a checkpoint already past the head stays where it is.
-  return { events, checkpoint: later(after, head) };
-}
-
-function checkpointOf(event: StoredEvent): Checkpoint {
-  return { transactionId: event.transactionId, position: event.position };
-}
-
-function later(a: Checkpoint, b: Checkpoint): Checkpoint {
-  if (a.transactionId !== b.transactionId)
-    return a.transactionId > b.transactionId ? a : b;
-  return a.position >= b.position ? a : b;
+  const window = rows[0];
+  const scanned = window?.scanned_count ?? 0;
+  const checkpoint =
+    scanned > 0 && window.end_transaction_id && window.end_position
+      ? {
+          transactionId: BigInt(window.end_transaction_id),
+          position: BigInt(window.end_position),
+        }
+      : after;
+  // A window shorter than its limit reached the newest readable event.
+  return { events, checkpoint, caughtUp: scanned < limit };
 }
 
 export async function headCheckpoint(

@@ -4,6 +4,7 @@ import { schedulesMigration } from './0003-schedules.js';
 import { snapshotsMigration } from './0004-snapshots.js';
 import { consumerReadsMigration } from './0005-consumer-reads.js';
 import { handledCommandsAppMigration } from './0006-handled-commands-app.js';
+import { dropTypeIndexMigration } from './0007-drop-type-index.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   snapshotsMigration,
   consumerReadsMigration,
   handledCommandsAppMigration,
+  dropTypeIndexMigration,
 ];
 
 export { migrate } from './migrate.js';
