@@ -53,6 +53,7 @@ import {
   NatsTransport,
   openTransport,
   RelayedAppendSignal,
+  serveLimitsOf,
   Transport,
   TRANSPORT_OPTIONS,
   TransportError,
@@ -101,6 +102,7 @@ function resolveTransportOptions(
     timeoutMs: transport.timeoutMs ?? 10_000,
     routing: transport.routing ?? 'local',
     debug: transport.debug ?? false,
+    serveLimits: serveLimitsOf(transport),
     enabled: enabledModulesFrom(options.enabled),
   };
 }

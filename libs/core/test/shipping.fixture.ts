@@ -51,6 +51,14 @@ export class SlowParcel extends Command<string> {
   }
 }
 
+/** Waits at the gate: lets a test hold handlers running, and count them. */
+@CommandType('ship.HoldParcel')
+export class HoldParcel extends Command<string> {
+  constructor(readonly parcelId: string) {
+    super();
+  }
+}
+
 /** Nobody handles this one. */
 @CommandType('ship.Unserved')
 export class Unserved extends Command<void> {}
@@ -71,7 +79,35 @@ export class Ledger {
   shipped = 0;
   slowStarted = 0;
   slowFinished = 0;
+  /** HoldParcel handlers: the parcels started, how many hold now, and the most at once. */
+  readonly held: string[] = [];
+  holding = 0;
+  mostHeldAtOnce = 0;
 }
+
+/** Where HoldParcel handlers wait, shared by every app of the test process, until the test opens it. */
+export class Gate {
+  private opened!: Promise<void>;
+  private release!: () => void;
+
+  constructor() {
+    this.close();
+  }
+
+  close(): void {
+    this.opened = new Promise((resolve) => (this.release = resolve));
+  }
+
+  open(): void {
+    this.release();
+  }
+
+  pass(): Promise<void> {
+    return this.opened;
+  }
+}
+
+export const gate = new Gate();
 
 @CommandHandler(ShipParcel)
 export class ShipParcelHandler implements ICommandHandler<ShipParcel> {
@@ -105,6 +141,24 @@ export class SlowParcelHandler implements ICommandHandler<SlowParcel> {
   }
 }
 
+@CommandHandler(HoldParcel)
+export class HoldParcelHandler implements ICommandHandler<HoldParcel> {
+  constructor(private readonly ledger: Ledger) {}
+
+  async execute({ parcelId }: HoldParcel): Promise<string> {
+    const { ledger } = this;
+    ledger.held.push(parcelId);
+    ledger.holding++;
+    ledger.mostHeldAtOnce = Math.max(ledger.mostHeldAtOnce, ledger.holding);
+    try {
+      await gate.pass();
+    } finally {
+      ledger.holding--;
+    }
+    return `held ${parcelId}`;
+  }
+}
+
 @QueryHandler(CountParcels)
 export class CountParcelsHandler implements IQueryHandler<CountParcels> {
   constructor(
@@ -124,6 +178,7 @@ export class CountParcelsHandler implements IQueryHandler<CountParcels> {
     ShipParcelHandler,
     RefuseParcelHandler,
     SlowParcelHandler,
+    HoldParcelHandler,
     CountParcelsHandler,
   ],
   exports: [Ledger],

@@ -44,6 +44,8 @@ export interface TestAppOptions {
   /** Import the shipping handlers (a caller-only app does not). */
   readonly handlers: boolean;
   readonly chronicle: ChronicleModuleOptions;
+  /** The store's schema; apps given the same one share a store, as deployed apps do. Default: a fresh one. */
+  readonly schema?: string;
 }
 
 /** A Nest app as a microclient would be: ChronicleModule, and maybe the shipping handlers. */
@@ -52,7 +54,10 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
     imports: [
       ChronicleModule.forRoot({
         ...options.chronicle,
-        database: { client: options.client, schema: freshSchema('tr') },
+        database: {
+          client: options.client,
+          schema: options.schema ?? freshSchema('tr'),
+        },
       }),
       InstanceModule.named(options.instance),
       ...(options.handlers ? [ShippingModule] : []),

@@ -134,7 +134,12 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
   private async serve(info: MessageTypeInfo, local: Execute): Promise<void> {
     const { namespace, app } = this.options;
     const subject = messageSubject(namespace, info.kind, info.name);
-    await this.transport.serve(subject, subject, this.listener(info, local));
+    await this.transport.serve(
+      subject,
+      subject,
+      this.listener(info, local),
+      this.options.serveLimits,
+    );
     const warned = new Set<string>();
     await this.transport.announce(
       presenceSubject(namespace, info.kind, info.name),

@@ -27,7 +27,9 @@ export class ChronicleHealthIndicator {
   /**
    * `up` while the transport is connected (always, in process); while it is
    * down, since when and the last error the connection reported (an
-   * authorization error after a credential change, say).
+   * authorization error after a credential change, say). `served` gives, per
+   * message type this process serves, its handlers running and requests
+   * waiting now, and how many were refused as busy or expired unstarted.
    */
   checkTransport(key = 'transport'): HealthResult {
     const status = this.transport.status();
@@ -43,6 +45,7 @@ export class ChronicleHealthIndicator {
           ? { disconnectedSince: status.disconnectedSince.toISOString() }
           : {}),
         ...(status.lastError ? { lastError: status.lastError } : {}),
+        ...servedDetails(this.transport),
       },
     };
   }
@@ -99,4 +102,18 @@ export class ChronicleHealthIndicator {
       };
     }
   }
+}
+
+/** Each served type's load, by type name (the subject's tail after `command.` / `query.`). */
+function servedDetails(transport: Transport): Record<string, unknown> {
+  const load = transport.load();
+  if (load.length === 0) return {};
+  return {
+    served: Object.fromEntries(
+      load.map(({ subject, ...counts }) => [
+        subject.replace(/^chronicle\.[^.]+\.(command|query)\./, ''),
+        counts,
+      ]),
+    ),
+  };
 }

@@ -3,6 +3,7 @@ export type { NatsTransportOptions } from './nats/nats-transport.options.js';
 export { natsServers } from './nats/nats-connection-options.js';
 export { NatsTransport } from './nats/nats.transport.js';
 export { openTransport } from './open-transport.js';
+export { DEFAULT_SERVE_LIMITS, ServeQueue } from './serve-queue.js';
 export { RelayedAppendSignal } from './relayed-append-signal.js';
 export {
   checkSubjectToken,
@@ -11,6 +12,8 @@ export {
   presenceSubject,
 } from './subjects.js';
 export {
+  DeadlineExceededError,
+  HandlersBusyError,
   InDoubtError,
   MalformedMessageError,
   NoHandlerError,
@@ -21,10 +24,13 @@ export {
 export {
   Transport,
   type RequestListener,
+  type ServedLoad,
+  type ServeLimits,
   type TransportStatus,
   type WireMessage,
 } from './transport.js';
 export {
+  serveLimitsOf,
   TRANSPORT_OPTIONS,
   type ResolvedTransportOptions,
   type TransportOptions,

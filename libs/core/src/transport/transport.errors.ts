@@ -97,3 +97,41 @@ export class RemoteHandlerError extends ChronicleError {
 export class MalformedMessageError extends ChronicleError {
   readonly code = 'MALFORMED_MESSAGE';
 }
+
+/**
+ * Every instance that serves the type was at its limit of handlers and
+ * waiting requests on every try until the caller's timeout: the message was
+ * certainly not handled.
+ */
+export class HandlersBusyError extends ChronicleError {
+  readonly code = 'HANDLERS_BUSY';
+
+  constructor(
+    readonly messageType: string,
+    readonly messageId: string,
+    readonly timeoutMs?: number,
+  ) {
+    super(
+      `Every handler of ${messageType} was busy${timeoutMs === undefined ? '' : ` for ${timeoutMs} ms`}: ` +
+        `message ${messageId} was not handled. Send it again with the same id later, or give the ` +
+        'serving app more room (`transport.maxConcurrentHandlers`, `maxQueuedRequests`, more instances).',
+    );
+  }
+}
+
+/**
+ * The reply to a request that waited for a handler past its caller's
+ * deadline: it was not started. The caller has given up and never reads it.
+ */
+export class DeadlineExceededError extends ChronicleError {
+  readonly code = 'DEADLINE_EXCEEDED';
+
+  constructor(
+    readonly messageType: string,
+    readonly messageId: string,
+  ) {
+    super(
+      `${messageType} (message ${messageId}) was not started: its caller's deadline passed while it waited for a handler.`,
+    );
+  }
+}

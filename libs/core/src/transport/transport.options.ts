@@ -1,4 +1,7 @@
 import type { NatsTransportOptions } from './nats/nats-transport.options.js';
+import { DEFAULT_SERVE_LIMITS } from './serve-queue.js';
+import { TransportError } from './transport.errors.js';
+import type { ServeLimits } from './transport.js';
 
 /** How commands and queries travel between apps. */
 export interface TransportOptions {
@@ -20,6 +23,17 @@ export interface TransportOptions {
   readonly routing?: 'local' | 'remote';
   /** Send handlers' stack traces back to callers. Default false. */
   readonly debug?: boolean;
+  /**
+   * Requests of one message type this process runs at once when they come
+   * over the transport; the rest wait. Default 32.
+   */
+  readonly maxConcurrentHandlers?: number;
+  /**
+   * Requests of one message type that wait in this process for a free
+   * handler. Beyond that, a request is refused at once, not started, and its
+   * caller sends it again, so NATS can pick another instance. Default 256.
+   */
+  readonly maxQueuedRequests?: number;
 }
 
 /** The transport settings the router works with, defaults applied. */
@@ -29,8 +43,30 @@ export interface ResolvedTransportOptions {
   readonly timeoutMs: number;
   readonly routing: 'local' | 'remote';
   readonly debug: boolean;
+  /** Per served message type: handlers at once, requests waiting. */
+  readonly serveLimits: ServeLimits;
   /** Names of the handler modules this process enables; undefined: all. */
   readonly enabled?: readonly string[];
 }
 
 export const TRANSPORT_OPTIONS = Symbol('chronicle:transport-options');
+
+/** The backpressure limits, checked: a limit that would stall serving is refused. */
+export function serveLimitsOf(options: TransportOptions): ServeLimits {
+  const maxConcurrent =
+    options.maxConcurrentHandlers ?? DEFAULT_SERVE_LIMITS.maxConcurrent;
+  const maxQueued = options.maxQueuedRequests ?? DEFAULT_SERVE_LIMITS.maxQueued;
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
+    throw new TransportError(
+      `transport.maxConcurrentHandlers must be a whole number of at least 1, got ${String(maxConcurrent)}: ` +
+        'it is how many requests of one message type this process runs at once.',
+    );
+  }
+  if (!Number.isInteger(maxQueued) || maxQueued < 0) {
+    throw new TransportError(
+      `transport.maxQueuedRequests must be a whole number of at least 0, got ${String(maxQueued)}: ` +
+        'it is how many requests of one message type wait for a free handler (0: none wait).',
+    );
+  }
+  return { maxConcurrent, maxQueued };
+}

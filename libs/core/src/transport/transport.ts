@@ -23,16 +23,42 @@ export interface TransportStatus {
 }
 
 /**
+ * Backpressure per served subject: how many requests this process runs at
+ * once, and how many more wait in it. Beyond that, a request is refused at
+ * once, not started, and its caller tries again (NATS then picks again).
+ */
+export interface ServeLimits {
+  readonly maxConcurrent: number;
+  readonly maxQueued: number;
+}
+
+/** How busy one served subject is in this process. */
+export interface ServedLoad {
+  readonly subject: string;
+  /** Handlers running now (at most `maxConcurrent`). */
+  readonly running: number;
+  /** Requests waiting for a free handler now (at most `maxQueued`). */
+  readonly queued: number;
+  /** Since start: requests refused as busy (their callers tried again). */
+  readonly refused: number;
+  /** Since start: requests not started because their caller's deadline passed while they waited. */
+  readonly expired: number;
+}
+
+/**
  * The port between the buses and the network. Requests go to a subject and one
  * of the subscribers in a queue group answers; `serve` subscribes a listener.
  * Adapters: `nats/` for real deployments, `local/` in process.
  */
 export abstract class Transport {
   /**
-   * Sends a request and waits for the reply. Rejects with `NoHandlerError` when
-   * nobody serves the subject, `TransportError` when it could not be sent,
-   * `TimeoutError`, or `InDoubtError` when the connection dropped meanwhile;
-   * each names the message id of the request's `Chronicle-Message-Id` header.
+   * Sends a request and waits for the reply. Each try carries the time the
+   * caller still waits; a try refused as busy is sent again after a short
+   * pause. Rejects with `NoHandlerError` when nobody serves the subject,
+   * `TransportError` when it could not be sent, `TimeoutError`,
+   * `HandlersBusyError` when every try was refused, or `InDoubtError` when the
+   * connection dropped meanwhile; each names the message id of the request's
+   * `Chronicle-Message-Id` header.
    */
   abstract request(
     subject: string,
@@ -43,12 +69,19 @@ export abstract class Transport {
   /** Sends without waiting for any reply. */
   abstract publish(subject: string, message: WireMessage): Promise<void>;
 
-  /** Serves a subject in a queue group: each request goes to one member of the group. */
+  /**
+   * Serves a subject in a queue group: each request goes to one member of the
+   * group, and runs within `limits` (default `DEFAULT_SERVE_LIMITS`).
+   */
   abstract serve(
     subject: string,
     queue: string,
     listener: RequestListener,
+    limits?: ServeLimits,
   ): Promise<void>;
+
+  /** How busy each subject this process serves is. */
+  abstract load(): readonly ServedLoad[];
 
   /**
    * Says that `app` serves `subject` to the other apps on the transport, and

@@ -28,6 +28,10 @@ export const HEADER = {
   status: 'Chronicle-Status',
   debug: 'Chronicle-Debug',
   firstSend: 'Chronicle-First-Send',
+  /** How long the caller still waits, in ms, when this try was sent (the receiver counts from arrival). */
+  timeoutMs: 'Chronicle-Timeout-Ms',
+  /** On a reply: the request was not started (`busy`: try again; `deadline`: the caller gave up). */
+  refused: 'Chronicle-Refused',
 } as const;
 
 export function encodeRequest(

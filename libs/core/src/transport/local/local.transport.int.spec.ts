@@ -1,4 +1,5 @@
 import { pgliteDatabase } from '../../../test/databases.js';
+import { flowSuite } from '../../../test/flow.suite.js';
 import { transportSuite } from '../../../test/transport.suite.js';
 import { startApp } from '../../../test/transport-apps.js';
 
@@ -29,5 +30,23 @@ describe('routing over the local transport', () => {
         return { caller: debugApp, close: () => debugApp.close() };
       },
     };
+  });
+});
+
+describe('backpressure and deadlines on the local transport', () => {
+  const database = pgliteDatabase();
+  afterAll(() => database.close());
+
+  flowSuite(async (limits) => {
+    const app = await startApp({
+      instance: 'handler',
+      client: database.client(),
+      handlers: true,
+      chronicle: {
+        app: 'shipping',
+        transport: { local: true, routing: 'remote', ...limits },
+      },
+    });
+    return { caller: app, handler: app, close: () => app.close() };
   });
 });

@@ -4,9 +4,13 @@ import {
   TimeoutError,
   TransportError,
 } from '../transport.errors.js';
+import { requestUntilTaken } from '../request-tries.js';
+import { ServeQueue } from '../serve-queue.js';
 import {
   Transport,
   type RequestListener,
+  type ServedLoad,
+  type ServeLimits,
   type TransportStatus,
   type WireMessage,
 } from '../transport.js';
@@ -18,12 +22,23 @@ import { messageIdOf } from '../wire-format.js';
  */
 export class LocalTransport extends Transport {
   private readonly listeners = new Map<string, RequestListener[]>();
+  private readonly queues: ServeQueue[] = [];
   private readonly turns = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly broadcasts = new EventEmitter().setMaxListeners(0);
   private draining = false;
 
-  async request(
+  request(
+    subject: string,
+    message: WireMessage,
+    options: { timeoutMs: number; messageType: string },
+  ): Promise<WireMessage> {
+    return requestUntilTaken(message, options, (attempt, timeoutMs) =>
+      this.requestOnce(subject, attempt, { ...options, timeoutMs }),
+    );
+  }
+
+  private async requestOnce(
     subject: string,
     message: WireMessage,
     options: { timeoutMs: number; messageType: string },
@@ -59,11 +74,18 @@ export class LocalTransport extends Transport {
     subject: string,
     _queue: string,
     listener: RequestListener,
+    limits?: ServeLimits,
   ): Promise<void> {
+    const served = new ServeQueue(subject, listener, limits);
+    this.queues.push(served);
     this.listeners.set(subject, [
       ...(this.listeners.get(subject) ?? []),
-      listener,
+      (request, wantsReply) => served.offer(request, wantsReply),
     ]);
+  }
+
+  load(): readonly ServedLoad[] {
+    return this.queues.map((queue) => queue.load());
   }
 
   /** In process there is one app: no other app can serve the subject. */

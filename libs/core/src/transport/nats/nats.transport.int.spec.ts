@@ -19,6 +19,7 @@ import {
 import { ShipParcel, SlowParcel } from '../../../test/shipping.fixture.js';
 import { startApp, type TestApp } from '../../../test/transport-apps.js';
 import { transportSuite } from '../../../test/transport.suite.js';
+import { flowSuite, type FlowLimits } from '../../../test/flow.suite.js';
 
 const database = postgresDatabase();
 afterAll(() => database.close());
@@ -32,6 +33,7 @@ function app(
     app?: string;
     servers?: string;
     enabled?: string[];
+    limits?: FlowLimits;
   } = {},
 ): Promise<TestApp> {
   return startApp({
@@ -45,6 +47,7 @@ function app(
         nats: { servers: options.servers ?? NATS_URL, reconnectTimeWaitMs: 50 },
         namespace,
         debug: options.debug,
+        ...options.limits,
       },
     },
   });
@@ -62,6 +65,22 @@ describe('two apps over NATS', () => {
         await handler.close();
         const debugHandler = await app('handler', namespace, { debug: true });
         return { caller, close: () => debugHandler.close() };
+      },
+    };
+  });
+});
+
+describe('backpressure and deadlines over NATS', () => {
+  flowSuite(async (limits) => {
+    const namespace = freshNamespace();
+    const handler = await app('handler', namespace, { limits });
+    const caller = await app('caller', namespace, { handlers: false });
+    return {
+      caller,
+      handler,
+      async close() {
+        await caller.close();
+        await handler.close();
       },
     };
   });

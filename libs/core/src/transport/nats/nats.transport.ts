@@ -14,9 +14,13 @@ import {
   TimeoutError,
   TransportError,
 } from '../transport.errors.js';
+import { requestUntilTaken } from '../request-tries.js';
+import { ServeQueue } from '../serve-queue.js';
 import {
   Transport,
   type RequestListener,
+  type ServedLoad,
+  type ServeLimits,
   type TransportStatus,
   type WireMessage,
 } from '../transport.js';
@@ -50,6 +54,7 @@ interface Waiting {
  */
 export class NatsTransport extends Transport {
   private readonly subscriptions: Subscription[] = [];
+  private readonly queues: ServeQueue[] = [];
   private readonly presences: Subscription[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly waiting = new Set<Waiting>();
@@ -85,7 +90,17 @@ export class NatsTransport extends Transport {
     return new NatsTransport(nc, onError, logger);
   }
 
-  async request(
+  request(
+    subject: string,
+    message: WireMessage,
+    options: RequestOptions,
+  ): Promise<WireMessage> {
+    return requestUntilTaken(message, options, (attempt, timeoutMs) =>
+      this.requestOnce(subject, attempt, { ...options, timeoutMs }),
+    );
+  }
+
+  private async requestOnce(
     subject: string,
     message: WireMessage,
     options: RequestOptions,
@@ -122,12 +137,15 @@ export class NatsTransport extends Transport {
     subject: string,
     queue: string,
     listener: RequestListener,
+    limits?: ServeLimits,
   ): Promise<void> {
+    const served = new ServeQueue(subject, listener, limits);
+    this.queues.push(served);
     const subscription = this.nc.subscribe(subject, {
       queue,
       callback: (error, msg) => {
         if (error) return this.onError(error);
-        this.answer(msg, listener);
+        this.answer(msg, served);
       },
     });
     this.subscriptions.push(subscription);
@@ -218,14 +236,20 @@ export class NatsTransport extends Transport {
       this.nc.publish(topic, body ? encoder.encode(body) : undefined);
   }
 
-  private answer(msg: Msg, listener: RequestListener): void {
-    const work = listener(fromMsg(msg), Boolean(msg.reply)).then((reply) => {
-      if (msg.reply && !this.nc.isClosed()) {
-        msg.respond(encoder.encode(reply.body), {
-          headers: toHeaders(reply.headers),
-        });
-      }
-    });
+  load(): readonly ServedLoad[] {
+    return this.queues.map((queue) => queue.load());
+  }
+
+  private answer(msg: Msg, served: ServeQueue): void {
+    const work = served
+      .offer(fromMsg(msg), Boolean(msg.reply))
+      .then((reply) => {
+        if (msg.reply && !this.nc.isClosed()) {
+          msg.respond(encoder.encode(reply.body), {
+            headers: toHeaders(reply.headers),
+          });
+        }
+      });
     this.inFlight.add(work);
     void work
       .catch((e: unknown) => this.onError(e))
