@@ -4,6 +4,7 @@ import {
   Command,
   CommandHandler,
   CommandType,
+  MessageGateway,
   Query,
   QueryHandler,
   QueryType,
@@ -59,6 +60,17 @@ export class HoldParcel extends Command<string> {
   }
 }
 
+/** Sends a ShipParcel without waiting, then fails when asked to. */
+@CommandType('ship.ForwardParcel')
+export class ForwardParcel extends Command<string> {
+  constructor(
+    readonly parcelId: string,
+    readonly fail: boolean,
+  ) {
+    super();
+  }
+}
+
 /** Nobody handles this one. */
 @CommandType('ship.Unserved')
 export class Unserved extends Command<void> {}
@@ -83,6 +95,8 @@ export class Ledger {
   readonly held: string[] = [];
   holding = 0;
   mostHeldAtOnce = 0;
+  /** The ids ForwardParcel's sendAndForget returned. */
+  readonly forwarded: string[] = [];
 }
 
 /** Where HoldParcel handlers wait, shared by every app of the test process, until the test opens it. */
@@ -159,6 +173,21 @@ export class HoldParcelHandler implements ICommandHandler<HoldParcel> {
   }
 }
 
+@CommandHandler(ForwardParcel)
+export class ForwardParcelHandler implements ICommandHandler<ForwardParcel> {
+  constructor(
+    private readonly gateway: MessageGateway,
+    private readonly ledger: Ledger,
+  ) {}
+
+  async execute({ parcelId, fail }: ForwardParcel): Promise<string> {
+    const id = await this.gateway.sendAndForget(new ShipParcel(parcelId, 1));
+    this.ledger.forwarded.push(id);
+    if (fail) throw new ParcelRefused(`not forwarding ${parcelId}`);
+    return id;
+  }
+}
+
 @QueryHandler(CountParcels)
 export class CountParcelsHandler implements IQueryHandler<CountParcels> {
   constructor(
@@ -179,6 +208,7 @@ export class CountParcelsHandler implements IQueryHandler<CountParcels> {
     RefuseParcelHandler,
     SlowParcelHandler,
     HoldParcelHandler,
+    ForwardParcelHandler,
     CountParcelsHandler,
   ],
   exports: [Ledger],

@@ -15,3 +15,20 @@ export class CommandIdReusedError extends ChronicleError {
     );
   }
 }
+
+/** `sendAndForget` was given something that is not a command with a stable type name. */
+export class NotACommandError extends ChronicleError {
+  readonly code = 'NOT_A_COMMAND';
+
+  constructor(
+    readonly className: string,
+    kind?: string,
+  ) {
+    super(
+      kind
+        ? `${className} is a ${kind}: only commands can be sent without waiting.`
+        : `${className} has no stable type name: sendAndForget stores the command to deliver it, ` +
+            `so decorate it with @CommandType('context.${className}').`,
+    );
+  }
+}

@@ -13,5 +13,7 @@ import {
 @Module({
   imports: [DiscoveryModule],
   providers: [MessageRouter, ScopedHandlers, RequestScopedDispatch],
+  // The scheduler delivers sendAndForget's commands where they are handled.
+  exports: [MessageRouter],
 })
 export class HandlingModule {}

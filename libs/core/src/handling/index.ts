@@ -2,8 +2,9 @@ export {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
 } from './command-handling.options.js';
+export { CommandOutbox } from './command-outbox.js';
 export { CommandPipeline } from './command-pipeline.js';
-export { CommandIdReusedError } from './handling.errors.js';
+export { CommandIdReusedError, NotACommandError } from './handling.errors.js';
 export { HandlingModule } from './handling.module.js';
 export { MessageGateway } from './message-gateway.js';
 export {

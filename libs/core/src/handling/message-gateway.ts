@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus, QueryBus, type Command, type Query } from '@nestjs/cqrs';
+import { CommandOutbox } from './command-outbox.js';
 import { attachSendOptions, type SendOptions } from './send-options.js';
 
 /** The result type a `Command<R>` or `Query<R>` declares, else `unknown`. */
@@ -9,13 +10,14 @@ type ResultOf<M> =
 /**
  * The buses, plus what they cannot say: a command id (a command sent again with
  * the same id returns the first result and changes nothing), extra metadata, a
- * per-call timeout, and sending without waiting.
+ * per-call timeout, and sending durably without waiting.
  */
 @Injectable()
 export class MessageGateway {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
+    private readonly outbox: CommandOutbox,
   ) {}
 
   send<C extends object>(
@@ -35,15 +37,18 @@ export class MessageGateway {
   }
 
   /**
-   * Sends a command and does not wait for its handler: resolves once it is on
-   * its way (handed to NATS, or started in this process). The handler's
-   * outcome, error included, is only logged where it runs.
+   * Sends a command without waiting for its handler, durably: resolves to
+   * the command's id once it is stored (inside a command handler: with the
+   * handler's writes, so a handler that fails sends nothing). An instance of
+   * an app that handles it delivers it at once, or as soon as one runs,
+   * retrying failures as the scheduler retries a schedule; the command's id
+   * (derived when sent from a handler) makes every repeat idempotent. The
+   * handler's outcome is only logged where it runs.
    */
-  async sendAndForget(
+  sendAndForget(
     command: object,
     options: Omit<SendOptions, 'timeoutMs'> = {},
-  ): Promise<void> {
-    attachSendOptions(command, { ...options, forget: true });
-    await this.commandBus.execute(command);
+  ): Promise<string> {
+    return this.outbox.add(command, options);
   }
 }

@@ -74,6 +74,8 @@ type Execute = (message: object, context?: AsyncContext) => Promise<unknown>;
 @Injectable()
 export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Chronicle');
+  /** The named command types an enabled handler of this process serves. */
+  private readonly commandsServed = new Set<string>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -114,6 +116,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
           continue;
         }
         handledHere.add(info.name);
+        if (kind === 'command') this.commandsServed.add(info.name);
         await this.serve(info, local);
         if (this.options.routing === 'local') runHere();
         else this.bind(kind, id, this.remoteExecute(info));
@@ -154,6 +157,14 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
         );
       },
     );
+  }
+
+  /**
+   * The named command types this process handles (its enabled handlers), once
+   * bootstrapped: what its scheduler delivers of `sendAndForget`.
+   */
+  servedCommandTypes(): string[] {
+    return [...this.commandsServed];
   }
 
   /** Stop taking requests and answer the ones in flight; the database closes after. */
@@ -215,16 +226,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
           );
           return run(handler, message, context);
         };
-    return (message, context) => {
-      if (!sendOptionsOf(message).forget) return execute(message, context);
-      void execute(message, context).catch((error: unknown) =>
-        this.logger.error(
-          `${describe(message)} sent without waiting failed`,
-          error,
-        ),
-      );
-      return Promise.resolve(undefined);
-    };
+    return execute;
   }
 
   /** The context a request-scoped handler runs in: given, attached to the message, or new. */
@@ -253,10 +255,6 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
         debug: this.options.debug,
         firstSend: isFirstSend(envelope),
       });
-      if (sent.forget) {
-        await this.transport.publish(subject, wire);
-        return undefined;
-      }
       const reply = await this.transport.request(subject, wire, {
         timeoutMs: sent.timeoutMs ?? this.options.timeoutMs,
         messageType: info.name,
@@ -294,10 +292,4 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       }
     };
   }
-}
-
-function describe(message: object): string {
-  return (
-    MessageTypeRegistry.forInstance(message)?.name ?? message.constructor.name
-  );
 }

@@ -6,11 +6,9 @@ export interface SendOptions extends Pick<EnvelopeOptions, 'id' | 'metadata'> {
   readonly timeoutMs?: number;
 }
 
-/** Options the framework itself attaches (a message arriving off the wire, fire-and-forget). */
+/** Options the framework itself attaches (a message arriving off the wire). */
 export interface InternalSendOptions extends SendOptions {
   readonly timestamp?: Date;
-  /** Do not wait for the handler: resolve at once with `undefined`. */
-  readonly forget?: boolean;
   /** The sender made the id for this send: there is no earlier outcome to look up. */
   readonly firstSend?: boolean;
 }

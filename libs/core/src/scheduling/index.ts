@@ -14,6 +14,7 @@ export {
   type PeriodicOptions,
 } from './schedule-handler.decorators.js';
 export { ScheduleStore } from './schedule-store.js';
+export { ScheduledSends, sendScheduleId } from './scheduled-sends.js';
 export {
   ScheduleType,
   ScheduleTypeRegistry,

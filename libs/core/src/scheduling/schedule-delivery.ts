@@ -63,7 +63,8 @@ export class ScheduleDelivery {
         );
       }
       const nextMs = claimed.periodic ? this.nextOf(claimed) : undefined;
-      if (claimed.kind === 'command') await this.sendCommand(claimed, nextMs);
+      if (claimed.kind === 'command' || claimed.kind === 'send')
+        await this.sendCommand(claimed, nextMs);
       else await this.invokeHandler(claimed, nextMs);
       return nextMs;
     } catch (error) {

@@ -3,7 +3,11 @@ import { newMessageId } from '../messages/index.js';
 import type { Clock, CancelTimer } from './clock.js';
 import type { ScheduleDelivery } from './schedule-delivery.js';
 import type { ScheduleSignal } from './schedule-signal.js';
-import type { ClaimedSchedule, ScheduleStore } from './schedule-store.js';
+import type {
+  ClaimedSchedule,
+  Deliverable,
+  ScheduleStore,
+} from './schedule-store.js';
 import type { ResolvedSchedulingOptions } from './scheduling.options.js';
 
 /** How long to wait before trying LISTEN again after its connection was lost. */
@@ -47,8 +51,8 @@ export class SchedulePoller {
     private readonly clock: Clock,
     private readonly options: ResolvedSchedulingOptions,
     private readonly logger: Logger,
-    /** What this instance can deliver: its schedule types and periodic ids, and the command types it knows. */
-    private readonly types: readonly string[],
+    /** What this instance can deliver: its schedule types and periodic ids, the command types it knows, and those it handles. */
+    private readonly types: Deliverable,
   ) {}
 
   /** Whether a NOTIFY connection is up (else only polling finds others' schedules). */

@@ -35,7 +35,7 @@ const insertSql = (s: StoreSchema, onConflict: string) => `
   written AS (
     INSERT INTO ${s.table('schedules')} AS sch
       (id, kind, type, revision, payload, metadata, due_at, occurrence_at, periodic, delivery_id)
-    SELECT $1::text, $2::text, $3::text, $4::int, $5::jsonb, $6::jsonb, due.t, due.t, $8::jsonb, $9::uuid
+    SELECT $1::text, $2::text, $3::text, $4::int, $5::jsonb, $6::jsonb, due.t, due.t, $8::jsonb, $9::text
       FROM due
     ${onConflict}
     RETURNING due_at
@@ -72,6 +72,11 @@ export const ENSURE = (s: StoreSchema) =>
        OR sch.status <> 'scheduled'`,
   );
 
+// A command sent with sendAndForget: its row id is made from the command's
+// id, so sending it again while it waits adds nothing (and changes nothing).
+export const SEND = (s: StoreSchema) =>
+  insertSql(s, 'ON CONFLICT (id) DO NOTHING');
+
 export const CANCEL = (s: StoreSchema) =>
   `DELETE FROM ${s.table('schedules')} WHERE id = $1::text`;
 
@@ -81,9 +86,12 @@ export const GET = (s: StoreSchema) =>
 // Which rows this instance can deliver: the commands whose classes it knows
 // (it can rebuild and send them, wherever they are handled), and the schedule
 // types and periodic methods it has handlers for. Apps sharing one store
-// never claim each other's private commands.
-const deliverable = (types: string) => `status = 'scheduled'
-  AND type IN (SELECT jsonb_array_elements_text(${types}::jsonb))`;
+// never claim each other's private commands. A command sent with
+// sendAndForget (kind 'send') waits for an instance that handles it ($sends):
+// no other instance takes it, to fail it for want of a handler.
+const deliverable = (types: string, sends: string) => `status = 'scheduled'
+  AND CASE WHEN kind = 'send' THEN type IN ${idsIn(sends)}
+           ELSE type IN ${idsIn(types)} END`;
 
 // Claims as many due rows as deliveries will start at once (the poller asks
 // for its free slots), so an attempt is charged only to a delivery that
@@ -96,7 +104,7 @@ export const CLAIM = (s: StoreSchema) => `
          attempts = sch.attempts + 1
     FROM (
       SELECT id FROM ${s.table('schedules')}
-       WHERE ${deliverable('$2')}
+       WHERE ${deliverable('$2', '$7')}
          AND due_at <= (SELECT t FROM now)
          AND (claimed_until IS NULL OR claimed_until <= (SELECT t FROM now))
          AND id NOT IN ${idsIn('$6')}
@@ -125,14 +133,14 @@ export const NEXT_WAKE = (s: StoreSchema) => `
   SELECT ${epochMs('min(GREATEST(due_at, COALESCE(claimed_until, due_at)))')} AS wake_ms,
          ${epochMs('(SELECT t FROM now)')} AS now_ms
     FROM ${s.table('schedules')}
-   WHERE ${deliverable('$1')} AND id NOT IN ${idsIn('$3')}`;
+   WHERE ${deliverable('$1', '$4')} AND id NOT IN ${idsIn('$3')}`;
 
 export const COMPLETE = (s: StoreSchema) =>
   `DELETE FROM ${s.table('schedules')} WHERE id = $1::text AND claim_token = $2::uuid RETURNING id`;
 
 export const REARM = (s: StoreSchema) => `
   UPDATE ${s.table('schedules')}
-     SET due_at = ${at('$3')}, occurrence_at = ${at('$3')}, delivery_id = $4::uuid,
+     SET due_at = ${at('$3')}, occurrence_at = ${at('$3')}, delivery_id = $4::text,
          attempts = 0, last_error = NULL, claim_token = NULL, claimed_until = NULL
    WHERE id = $1::text AND claim_token = $2::uuid
   RETURNING id`;

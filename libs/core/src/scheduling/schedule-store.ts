@@ -15,6 +15,7 @@ import {
   NOW,
   BURY,
   BURY_OCCURRENCE,
+  SEND,
 } from './schedule-sql.js';
 import type { StoredPeriodic } from './periodic.js';
 import type { ScheduleKind, ScheduledMessage } from './scheduled-message.js';
@@ -31,6 +32,14 @@ export interface NewSchedule {
   readonly due: { readonly atMs: number } | { readonly delayMs: number };
   readonly periodic?: StoredPeriodic;
   readonly deliveryId: string;
+}
+
+/** What an instance delivers, by the rows' `type`. */
+export interface Deliverable {
+  /** Schedule types and periodic ids it has handlers for, and the command types it knows. */
+  readonly types: readonly string[];
+  /** The command types it handles: the sendAndForget rows it takes. */
+  readonly sends: readonly string[];
 }
 
 /** A due schedule this instance claimed, to deliver. */
@@ -129,6 +138,21 @@ export class ScheduleStore {
     return row === undefined ? undefined : Number(row.due_ms);
   }
 
+  /**
+   * Writes a command sent with sendAndForget, due at once, unless its row is
+   * there already (sent again while it waits). Returns its due time when written.
+   */
+  async send(
+    tx: SqlClient,
+    schedule: NewSchedule,
+  ): Promise<number | undefined> {
+    const [row] = await tx.query<{ due_ms: number }>(
+      this.schema.sql(SEND),
+      this.params(schedule),
+    );
+    return row === undefined ? undefined : Number(row.due_ms);
+  }
+
   async cancel(tx: SqlClient, id: string): Promise<void> {
     await tx.query(this.schema.sql(CANCEL), [id]);
   }
@@ -152,7 +176,7 @@ export class ScheduleStore {
    * hold and the ones in `excluding` (those this instance is delivering).
    */
   async claim(options: {
-    types: readonly string[];
+    types: Deliverable;
     token: string;
     leaseMs: number;
     limit: number;
@@ -162,11 +186,12 @@ export class ScheduleStore {
       this.schema.sql(CLAIM),
       [
         this.clock.sqlNowMs() ?? null,
-        JSON.stringify(options.types),
+        JSON.stringify(options.types.types),
         options.token,
         options.leaseMs,
         options.limit,
         JSON.stringify(options.excluding),
+        JSON.stringify(options.types.sends),
       ],
       { prepare: true },
     );
@@ -197,7 +222,7 @@ export class ScheduleStore {
    * can deliver is waiting. `excluding`: the rows it is delivering.
    */
   async nextWake(
-    types: readonly string[],
+    types: Deliverable,
     excluding: readonly string[],
   ): Promise<{ waitMs: number | undefined; nowMs: number }> {
     const [row] = await this.client.query<{
@@ -206,9 +231,10 @@ export class ScheduleStore {
     }>(
       this.schema.sql(NEXT_WAKE),
       [
-        JSON.stringify(types),
+        JSON.stringify(types.types),
         this.clock.sqlNowMs() ?? null,
         JSON.stringify(excluding),
+        JSON.stringify(types.sends),
       ],
       { prepare: true },
     );

@@ -1,8 +1,12 @@
 import type { MessageMetadata } from '../messages/index.js';
 import type { StoredPeriodic } from './periodic.js';
 
-/** How a schedule is delivered: through the command bus, to a `@HandleSchedule` method, or to a `@Periodic` method. */
-export type ScheduleKind = 'command' | 'schedule' | 'method';
+/**
+ * How a schedule is delivered: through the command bus, to a `@HandleSchedule`
+ * method, or to a `@Periodic` method; `send` is a command sent with
+ * `sendAndForget`, due at once, taken only by an instance that handles it.
+ */
+export type ScheduleKind = 'command' | 'schedule' | 'method' | 'send';
 
 /** A schedule as `scheduler.get(id)` returns it. */
 export interface ScheduledMessage {

@@ -9,6 +9,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import {
   isModuleEnabled,
   MessageGateway,
+  MessageRouter,
   UnitOfWork,
 } from '../handling/index.js';
 import {
@@ -63,6 +64,7 @@ export class SchedulingRunner
     private readonly clock: Clock,
     private readonly gateway: MessageGateway,
     private readonly unitOfWork: UnitOfWork,
+    private readonly router: MessageRouter,
     @Inject(SCHEDULING_OPTIONS) private readonly options: SchedulingOptions,
     @Inject(TRANSPORT_OPTIONS)
     private readonly transport: ResolvedTransportOptions,
@@ -94,7 +96,11 @@ export class SchedulingRunner
       this.clock,
       options,
       this.logger,
-      [...handlers.keys(), ...knownCommandTypes()],
+      {
+        types: [...handlers.keys(), ...knownCommandTypes()],
+        // Bootstrapped before this runner (HandlingModule is imported here).
+        sends: this.router.servedCommandTypes(),
+      },
     );
     await this.poller.start();
   }

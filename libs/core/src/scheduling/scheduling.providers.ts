@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import { CommandOutbox } from '../handling/index.js';
 import {
   EventStore,
   PostgresEventStore,
@@ -7,6 +8,7 @@ import {
   type SqlClient,
 } from '../store/index.js';
 import { Clock, SystemClock } from './clock.js';
+import { ScheduledSends } from './scheduled-sends.js';
 import { Scheduler } from './scheduler.js';
 import { ScheduleSignal } from './schedule-signal.js';
 import { ScheduleStore } from './schedule-store.js';
@@ -39,6 +41,8 @@ export const schedulingProviders: Provider[] = [
     inject: [SQL_CLIENT, EventStore, Clock],
   },
   Scheduler,
+  // MessageGateway.sendAndForget stores its commands here.
+  { provide: CommandOutbox, useClass: ScheduledSends },
 ];
 
 /**
@@ -47,6 +51,7 @@ export const schedulingProviders: Provider[] = [
  */
 export const schedulingExports = [
   Clock,
+  CommandOutbox,
   Scheduler,
   ScheduleStore,
   ScheduleSignal,

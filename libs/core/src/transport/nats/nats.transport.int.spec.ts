@@ -20,6 +20,7 @@ import { ShipParcel, SlowParcel } from '../../../test/shipping.fixture.js';
 import { startApp, type TestApp } from '../../../test/transport-apps.js';
 import { transportSuite } from '../../../test/transport.suite.js';
 import { flowSuite, type FlowLimits } from '../../../test/flow.suite.js';
+import { freshSchema } from '../../../test/databases.js';
 
 const database = postgresDatabase();
 afterAll(() => database.close());
@@ -33,6 +34,8 @@ function app(
     app?: string;
     servers?: string;
     enabled?: string[];
+    /** Share a store with other apps given the same schema. */
+    schema?: string;
     limits?: FlowLimits;
   } = {},
 ): Promise<TestApp> {
@@ -40,6 +43,7 @@ function app(
     instance,
     client: database.client(),
     handlers: options.handlers ?? true,
+    schema: options.schema,
     chronicle: {
       app: options.app ?? (options.handlers === false ? 'shop' : 'shipping'),
       enabled: options.enabled,
@@ -56,14 +60,19 @@ function app(
 describe('two apps over NATS', () => {
   transportSuite(async () => {
     const namespace = freshNamespace();
-    const handler = await app('handler', namespace);
-    const caller = await app('caller', namespace, { handlers: false });
+    // One store, as deployed apps share: sendAndForget is delivered through it.
+    const schema = freshSchema('tr');
+    const handler = await app('handler', namespace, { schema });
+    const caller = await app('caller', namespace, { handlers: false, schema });
     return {
       caller,
       handler,
       async withDebugHandler() {
         await handler.close();
-        const debugHandler = await app('handler', namespace, { debug: true });
+        const debugHandler = await app('handler', namespace, {
+          debug: true,
+          schema,
+        });
         return { caller, close: () => debugHandler.close() };
       },
     };

@@ -5,6 +5,7 @@ import { snapshotsMigration } from './0004-snapshots.js';
 import { consumerReadsMigration } from './0005-consumer-reads.js';
 import { handledCommandsAppMigration } from './0006-handled-commands-app.js';
 import { dropTypeIndexMigration } from './0007-drop-type-index.js';
+import { sendsMigration } from './0008-sends.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   consumerReadsMigration,
   handledCommandsAppMigration,
   dropTypeIndexMigration,
+  sendsMigration,
 ];
 
 export { migrate } from './migrate.js';

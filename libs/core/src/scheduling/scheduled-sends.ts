@@ -1,0 +1,72 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CommandOutbox,
+  NotACommandError,
+  UnitOfWork,
+  type SendOptions,
+} from '../handling/index.js';
+import {
+  createEnvelope,
+  MessageTypeRegistry,
+  payloadOf,
+  validateMessage,
+} from '../messages/index.js';
+import { ScheduleSignal } from './schedule-signal.js';
+import { ScheduleStore } from './schedule-store.js';
+
+/** The schedule id of a command sent with sendAndForget: one row per command id. */
+export function sendScheduleId(commandId: string): string {
+  return `chronicle.send:${commandId}`;
+}
+
+/**
+ * `sendAndForget`, durable: the command becomes a `schedules` row of kind
+ * `send`, due at once, written with the running unit of work (so a handler
+ * that fails sends nothing) or in a transaction of its own. The pollers of the
+ * instances that handle its type claim it (woken by this process's signal or
+ * the row's NOTIFY) and deliver it through the command bus under the
+ * command's own id, with the schedule retry policy; until one runs, it waits.
+ */
+@Injectable()
+export class ScheduledSends extends CommandOutbox {
+  constructor(
+    @Inject(ScheduleStore) private readonly store: ScheduleStore,
+    private readonly unitOfWork: UnitOfWork,
+    @Inject(ScheduleSignal) private readonly signal: ScheduleSignal,
+  ) {
+    super();
+  }
+
+  async add(
+    command: object,
+    options: Omit<SendOptions, 'timeoutMs'>,
+  ): Promise<string> {
+    const info = MessageTypeRegistry.forInstance(command);
+    if (info?.kind !== 'command')
+      throw new NotACommandError(command.constructor.name, info?.kind);
+    // Stored to run later, elsewhere: a command that cannot pass fails here.
+    await validateMessage(command, info.name);
+    // The id given, the instance's own, one derived from the message being
+    // handled, or a new one: the same rules as any send.
+    const envelope = createEnvelope(command, 'command', options);
+    let dueMs: number | undefined;
+    await this.unitOfWork.enlist(async (tx) => {
+      dueMs = await this.store.send(tx, {
+        id: sendScheduleId(envelope.id),
+        kind: 'send',
+        type: info.name,
+        revision: info.revision,
+        payload: payloadOf(envelope),
+        metadata: envelope.metadata,
+        due: { delayMs: 0 },
+        deliveryId: envelope.id,
+      });
+    });
+    // Wake this process's poller once it is committed; the NOTIFY in the
+    // write wakes the other processes'.
+    this.unitOfWork.afterCommit(() => {
+      if (dueMs !== undefined) this.signal.notify(dueMs);
+    });
+    return envelope.id;
+  }
+}
