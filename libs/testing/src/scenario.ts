@@ -228,8 +228,12 @@ export class Scenario implements PromiseLike<void> {
     await this.settle();
     eventsSeen.unsubscribe();
     commandsSeen.unsubscribe();
-    // The action itself is not a command "sent onward".
-    const onward = commands.filter((c) => c !== this.action);
+    // The action itself is not a command "sent onward"; a command sent with
+    // sendAndForget that no handler here took yet still was.
+    const onward = [
+      ...commands.filter((c) => c !== this.action),
+      ...(await schedulesSince(this.app, schedulesBefore, true)),
+    ];
     if (failed && !this.expectsError) {
       throw new FixtureExpectationError(
         `The action failed unexpectedly: ${describeError(error)}`,

@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import {
   EventStore,
   fromPayload,
+  MessageRouter,
   MessageTypeRegistry,
   PostgresEventStore,
   ScheduleTypeRegistry,
@@ -64,17 +65,25 @@ function schedulesTable(app: INestApplicationContext): {
   return { store, table: store.schema.table('schedules') };
 }
 
-/** Waits until no schedule is due at the clock's time (each was delivered, retried later, or died). */
+/**
+ * Waits until no schedule is due at the clock's time (each was delivered,
+ * retried later, or died). A command sent with sendAndForget that this app
+ * does not handle waits for an app that does: it is not waited for.
+ */
 export async function settleSchedules(
   app: INestApplicationContext,
   clock: Clock,
 ): Promise<void> {
   const { store, table } = schedulesTable(app);
+  const handled = app
+    .get(MessageRouter, { strict: false })
+    .servedCommandTypes();
   await until('the due schedules to be delivered', async () => {
     const [{ due }] = await store.client.query<{ due: number }>(
       `SELECT count(*)::int AS due FROM ${table}
-       WHERE status = 'scheduled' AND due_at <= to_timestamp($1::float8 / 1000)`,
-      [clock.now().getTime()],
+       WHERE status = 'scheduled' AND due_at <= to_timestamp($1::float8 / 1000)
+         AND (kind <> 'send' OR type IN (SELECT jsonb_array_elements_text($2::jsonb)))`,
+      [clock.now().getTime(), JSON.stringify(handled)],
     );
     return due === 0;
   });
@@ -91,10 +100,16 @@ export async function scheduleVersions(
   return new Map(rows.map((r) => [r.id, r.version]));
 }
 
-/** The messages of the pending schedules that are new or changed since `before`. */
+/**
+ * The messages of the pending schedules that are new or changed since
+ * `before`: what the action scheduled (`sends: false`), or the commands it
+ * sent with sendAndForget that still wait for an app that handles them
+ * (`sends: true`).
+ */
 export async function schedulesSince(
   app: INestApplicationContext,
   before: Map<string, string>,
+  sends = false,
 ): Promise<object[]> {
   const { store, table } = schedulesTable(app);
   const rows = await store.client.query<{
@@ -104,7 +119,9 @@ export async function schedulesSince(
     version: string;
   }>(
     `SELECT id, type, payload, (payload::text || due_at::text || type) AS version
-     FROM ${table} WHERE status = 'scheduled' ORDER BY due_at, id`,
+     FROM ${table} WHERE status = 'scheduled' AND (kind = 'send') = $1::boolean
+     ORDER BY due_at, id`,
+    [sends],
   );
   // Chronicle's own periodic cleanup is not something the app scheduled.
   const own = ScheduleTypeRegistry.forClass(SweepHandledCommands)?.name;
