@@ -44,6 +44,7 @@ import {
   LocalAppendSignal,
   openSqlClient,
   PostgresEventStore,
+  projectionSchemaFor,
   SQL_CLIENT,
   type SqlClient,
 } from './store/index.js';
@@ -111,7 +112,10 @@ const coreProviders: Provider[] = [
   {
     provide: SQL_CLIENT,
     useFactory: (options: ChronicleModuleOptions) =>
-      openSqlClient(options.database),
+      openSqlClient({
+        ...options.database,
+        projectionSchema: projectionSchemaFor(options.database),
+      }),
     inject: [CHRONICLE_OPTIONS],
   },
   {

@@ -15,6 +15,14 @@ export interface DatabaseOptions {
   readonly dataDir?: string;
   /** The PostgreSQL schema of Chronicle's tables. Default: `CHRONICLE_SCHEMA`, else `chronicle`. */
   readonly schema?: string;
+  /**
+   * The schema the app's own SQL runs in (`SQL_CLIENT`, a consumer's
+   * `context.sql()`, TypeORM through `typeOrmConnectionOptions`): its
+   * connections' search_path is this schema, then `public`, so unqualified
+   * tables land here. Created at start. Default: `CHRONICLE_PROJECTION_SCHEMA`,
+   * else `<schema>_projections`. Not with `client`: set your own search_path.
+   */
+  readonly projectionSchema?: string;
   /** The most connections the pool opens (PostgreSQL only). Default 10. */
   readonly poolSize?: number;
   /** A client you own (tests, a shared pool); Chronicle will not close it. */

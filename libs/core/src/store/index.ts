@@ -33,3 +33,7 @@ export {
 } from './store.errors.js';
 export { SQL_CLIENT } from './store.tokens.js';
 export { openSqlClient, type SqlClientOptions } from './open-sql-client.js';
+export {
+  projectionSchemaFor,
+  type ProjectionSchemaSettings,
+} from './projection-schema.js';

@@ -1,5 +1,6 @@
 import { PgSqlClient } from './postgres/pg.sql-client.js';
 import { PgliteSqlClient } from './postgres/pglite.sql-client.js';
+import { createProjectionSchema } from './postgres/search-path.js';
 import type { SqlClient } from './postgres/sql-client.js';
 
 export interface SqlClientOptions {
@@ -8,6 +9,12 @@ export interface SqlClientOptions {
   readonly embedded?: boolean;
   readonly poolSize?: number;
   readonly client?: SqlClient;
+  /**
+   * The schema unqualified names resolve to in the opened client's SQL (its
+   * search_path: this schema, then `public`); created if missing. Not applied
+   * to a `client` handed in: its connections are its owner's.
+   */
+  readonly projectionSchema?: string;
 }
 
 /**
@@ -20,12 +27,20 @@ export async function openSqlClient(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SqlClient> {
   if (options.client) return options.client;
-  if (options.url)
-    return PgSqlClient.connect(options.url, { max: options.poolSize });
-  if (options.dataDir || options.embedded)
-    return PgliteSqlClient.open(options.dataDir);
-  if (env.DATABASE_URL) {
-    return PgSqlClient.connect(env.DATABASE_URL, { max: options.poolSize });
+  const { projectionSchema } = options;
+  const url =
+    options.url ||
+    (options.dataDir || options.embedded ? undefined : env.DATABASE_URL);
+  const client = url
+    ? PgSqlClient.connect(url, { max: options.poolSize, projectionSchema })
+    : await PgliteSqlClient.open(options.dataDir, { projectionSchema });
+  if (projectionSchema) {
+    try {
+      await createProjectionSchema(client, projectionSchema);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw error;
+    }
   }
-  return PgliteSqlClient.open();
+  return client;
 }

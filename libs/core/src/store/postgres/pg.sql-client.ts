@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { DatabaseUnavailableError } from '../store.errors.js';
+import { withSearchPath } from './search-path.js';
 import {
   isConnectionFailure,
   type QueryOptions,
@@ -32,10 +33,19 @@ export class PgSqlClient implements SqlClient {
     private readonly owned: boolean,
   ) {}
 
-  /** A client that owns a new pool to `url`; `close()` ends it. */
-  static connect(url: string, options: { max?: number } = {}): PgSqlClient {
+  /**
+   * A client that owns a new pool to `url`; `close()` ends it. With a
+   * `projectionSchema`, every connection of the pool starts with the
+   * search_path `<projectionSchema>, public` (see search-path.ts).
+   */
+  static connect(
+    url: string,
+    options: { max?: number; projectionSchema?: string } = {},
+  ): PgSqlClient {
     const pool = new pg.Pool({
-      connectionString: url,
+      connectionString: options.projectionSchema
+        ? withSearchPath(url, options.projectionSchema)
+        : url,
       max: options.max ?? 10,
       application_name: 'chronicle',
     });

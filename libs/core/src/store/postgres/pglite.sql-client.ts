@@ -4,6 +4,7 @@ import {
   runInAmbientTransaction,
 } from './ambient-transaction.js';
 import { isFolder, lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { searchPathOf } from './search-path.js';
 import type { SqlClient, SqlParameter } from './sql-client.js';
 
 type Queryable = PGlite | Transaction;
@@ -33,14 +34,23 @@ export class PgliteSqlClient implements SqlClient {
   /**
    * Opens a database in memory, or in `dataDir` when given, which this process
    * then holds alone (`DataDirectoryInUseError` if another one does); `close()`
-   * closes it and frees the directory.
+   * closes it and frees the directory. With a `projectionSchema`, the session
+   * (PGlite has one) runs with the search_path `<projectionSchema>, public`.
    */
-  static async open(dataDir?: string): Promise<PgliteSqlClient> {
+  static async open(
+    dataDir?: string,
+    options: { projectionSchema?: string } = {},
+  ): Promise<PgliteSqlClient> {
     const { PGlite } = await import('@electric-sql/pglite');
     const lock =
       dataDir && isFolder(dataDir) ? lockDataDir(dataDir) : undefined;
     try {
       const db = await PGlite.create(dataDir ? { dataDir } : {});
+      if (options.projectionSchema) {
+        await db.exec(
+          `SET search_path TO ${searchPathOf(options.projectionSchema)}`,
+        );
+      }
       return new PgliteSqlClient(db, false, true, db, lock);
     } catch (error) {
       lock?.release();

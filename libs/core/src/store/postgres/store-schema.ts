@@ -2,6 +2,19 @@ import { StoreConfigurationError } from '../store.errors.js';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * Refuses a schema name that would need quoting: such names go into SQL text
+ * (and a connection's search_path) as they are. `what` names the setting.
+ */
+export function checkSchemaName(name: string, what: string): string {
+  if (!IDENTIFIER.test(name)) {
+    throw new StoreConfigurationError(
+      `${what} "${name}" is not allowed: use lower-case letters, digits and "_", starting with a letter or "_" (at most 63 characters).`,
+    );
+  }
+  return name;
+}
+
 /** The PostgreSQL schema that holds Chronicle's tables, with its names quoted once. */
 export class StoreSchema {
   readonly quoted: string;
@@ -10,11 +23,7 @@ export class StoreSchema {
   readonly migrations: string;
 
   constructor(readonly name: string = 'chronicle') {
-    if (!IDENTIFIER.test(name)) {
-      throw new StoreConfigurationError(
-        `Schema name "${name}" is not allowed: use lower-case letters, digits and "_", starting with a letter or "_" (at most 63 characters).`,
-      );
-    }
+    checkSchemaName(name, 'Schema name');
     this.quoted = `"${name}"`;
     this.events = this.table('events');
     this.handledCommands = this.table('handled_commands');
