@@ -1,5 +1,5 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
-import { sharedPgliteIsOpen } from './fixture-database.js';
+import { embeddedDatabasesOpen } from './fixture-database.js';
 import { TestFixture } from './test-fixture.js';
 import { waitUntil } from '../../core/test/wait-until.js';
 
@@ -20,15 +20,27 @@ describe('the shared embedded database', () => {
     const first = await TestFixture.create();
     await first.close();
     const second = await TestFixture.create();
-    expect(sharedPgliteIsOpen()).toBe(true);
+    expect(embeddedDatabasesOpen()).toBe(1);
     await second.close();
-    await waitUntil(() => !sharedPgliteIsOpen(), 'the database closed');
+    await waitUntil(() => embeddedDatabasesOpen() === 0, 'the database closed');
+  });
+
+  it('gives a fixture opened beside another a database of its own', async () => {
+    const first = await TestFixture.create();
+    const second = await TestFixture.create();
+    expect(embeddedDatabasesOpen()).toBe(2);
+    await first.close();
+    await second.close();
+    await waitUntil(
+      () => embeddedDatabasesOpen() === 0,
+      'the databases closed',
+    );
   });
 
   it('is released by a fixture that fails to start', async () => {
     await expect(
       TestFixture.create({ imports: [BrokenModule] }),
     ).rejects.toThrow('cannot start');
-    await waitUntil(() => !sharedPgliteIsOpen(), 'the database closed');
+    await waitUntil(() => embeddedDatabasesOpen() === 0, 'the database closed');
   });
 });

@@ -2,53 +2,59 @@ import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { PgliteSqlClient, PgSqlClient, type SqlClient } from '@chronicle/core';
 
-interface SharedPglite {
-  readonly db: Promise<PGlite>;
-  users: number;
-  closing?: NodeJS.Timeout;
+/**
+ * Embedded databases no fixture is using, kept for the next one: PGlite takes
+ * seconds to boot, so the fixtures of a test process reuse it, each in fresh
+ * schemas. A fixture holds its database alone (a second fixture open at the
+ * same time gets another), because the search_path that sends its projection
+ * tables to its own schema is a setting of PGlite's one session.
+ */
+const idle: PGlite[] = [];
+let open = 0;
+let closing: NodeJS.Timeout | undefined;
+
+async function acquirePglite(): Promise<PGlite> {
+  clearTimeout(closing);
+  const reused = idle.pop();
+  if (reused) return reused;
+  open++;
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    return await PGlite.create();
+  } catch (error) {
+    open--;
+    throw error;
+  }
 }
 
-let shared: SharedPglite | undefined;
-
 /**
- * One embedded database per test process: PGlite takes seconds to boot, so
- * fixtures share it and each gets a schema of its own instead.
+ * Closes the databases a moment after the last fixture let go: the next
+ * describe's fixture, created right after, still finds one open, and a test
+ * process that is done can exit (an open PGlite holds a 10 s timer, which
+ * kept Jest waiting after the last test).
  */
-function acquirePglite(): Promise<PGlite> {
-  shared ??= {
-    db: import('@electric-sql/pglite').then(({ PGlite }) => PGlite.create()),
-    users: 0,
-  };
-  clearTimeout(shared.closing);
-  shared.users++;
-  return shared.db;
-}
-
-/**
- * Closes the database a moment after its last fixture: the next describe's
- * fixture, created right after, still finds it open, and a test process
- * that is done can exit (an open PGlite holds a 10 s timer, which kept Jest
- * waiting after the last test).
- */
-function releasePglite(): void {
-  const current = shared;
-  if (!current || --current.users > 0) return;
-  current.closing = setTimeout(() => {
-    if (shared !== current || current.users > 0) return;
-    shared = undefined;
-    void current.db.then((db) => db.close());
+function releasePglite(db: PGlite): void {
+  idle.push(db);
+  if (idle.length < open) return;
+  closing = setTimeout(() => {
+    const unused = idle.splice(0);
+    open -= unused.length;
+    for (const each of unused) void each.close();
   }, 250);
-  current.closing.unref();
+  closing.unref();
 }
 
-/** Whether the shared embedded database is open (or opening): for tests of the above. */
-export function sharedPgliteIsOpen(): boolean {
-  return shared !== undefined;
+/** How many embedded databases are open (in use or kept): for tests of the above. */
+export function embeddedDatabasesOpen(): number {
+  return open;
 }
 
 export interface FixtureDatabase {
   readonly client: SqlClient;
+  /** The fixture's schema for Chronicle's tables. */
   readonly schema: string;
+  /** The fixture's schema for the app's own tables: its SQL's search_path starts there. */
+  readonly projectionSchema: string;
   dispose(): Promise<void>;
 }
 
@@ -56,31 +62,54 @@ export function freshFixtureSchema(): string {
   return `fixture_${randomBytes(6).toString('hex')}`;
 }
 
+const dropSchemas = (database: { schema: string; projectionSchema: string }) =>
+  `DROP SCHEMA IF EXISTS "${database.schema}" CASCADE; DROP SCHEMA IF EXISTS "${database.projectionSchema}" CASCADE;`;
+
 export async function embeddedDatabase(): Promise<FixtureDatabase> {
-  const client = PgliteSqlClient.fromInstance(await acquirePglite());
+  const db = await acquirePglite();
   const schema = freshFixtureSchema();
+  const projectionSchema = `${schema}_projections`;
+  const client = PgliteSqlClient.fromInstance(db);
+  const database = { client, schema, projectionSchema };
+  try {
+    await db.exec(
+      `CREATE SCHEMA "${projectionSchema}"; SET search_path TO "${projectionSchema}", public;`,
+    );
+  } catch (error) {
+    releasePglite(db);
+    throw error;
+  }
   return {
-    client,
-    schema,
+    ...database,
     async dispose() {
       try {
-        await client.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await db.exec(`${dropSchemas(database)} RESET search_path;`);
       } finally {
-        releasePglite();
+        releasePglite(db);
       }
     },
   };
 }
 
 export async function postgresDatabase(url: string): Promise<FixtureDatabase> {
-  const client = PgSqlClient.connect(url, { max: 5 });
   const schema = freshFixtureSchema();
+  const projectionSchema = `${schema}_projections`;
+  const client = PgSqlClient.connect(url, { max: 5, projectionSchema });
+  const database = { client, schema, projectionSchema };
+  try {
+    await client.exec(`CREATE SCHEMA "${projectionSchema}"`);
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
   return {
-    client,
-    schema,
+    ...database,
     async dispose() {
-      await client.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.close();
+      try {
+        await client.exec(dropSchemas(database));
+      } finally {
+        await client.close();
+      }
     },
   };
 }

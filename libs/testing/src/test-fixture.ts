@@ -58,6 +58,11 @@ export class TestFixture {
     private readonly database: FixtureDatabase,
   ) {}
 
+  /** The schema the app's own unqualified SQL runs in (the start of its search_path); dropped on close. */
+  get projectionSchema(): string {
+    return this.database.projectionSchema;
+  }
+
   static async create(options: TestFixtureOptions = {}): Promise<TestFixture> {
     const mode =
       options.mode ??
