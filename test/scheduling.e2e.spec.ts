@@ -91,7 +91,9 @@ describe('the scheduler across processes on PostgreSQL', () => {
 
   afterAll(async () => {
     for (const schema of schemas) {
-      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.query(
+        `DROP SCHEMA IF EXISTS "${schema}", "${schema}_projections" CASCADE`,
+      );
     }
     await pool.end();
   });

@@ -34,7 +34,9 @@ describe('a connection killed under a consumer batch', () => {
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.query(
+      `DROP SCHEMA IF EXISTS "${schema}", "${schema}_projections" CASCADE`,
+    );
   });
 
   afterAll(() => pool.end());

@@ -118,7 +118,9 @@ describe('a consumer shared by tracker processes', () => {
         await instance.exited;
       }
     }
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.query(
+      `DROP SCHEMA IF EXISTS "${schema}", "${schema}_projections" CASCADE`,
+    );
   });
 
   afterAll(() => pool.end());

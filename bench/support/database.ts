@@ -71,7 +71,9 @@ export class BenchDatabase {
   async close(): Promise<void> {
     try {
       for (const name of this.schemas) {
-        await this.pool.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+        await this.pool.query(
+          `DROP SCHEMA IF EXISTS "${name}", "${name}_projections" CASCADE`,
+        );
       }
     } finally {
       await this.pool.end();

@@ -140,5 +140,7 @@ async function dropSchema(
   app: INestApplicationContext,
   schema: string,
 ): Promise<void> {
-  await app.get<SqlClient>(SQL_CLIENT).exec(`DROP SCHEMA "${schema}" CASCADE`);
+  await app
+    .get<SqlClient>(SQL_CLIENT)
+    .exec(`DROP SCHEMA IF EXISTS "${schema}", "${schema}_projections" CASCADE`);
 }

@@ -126,7 +126,9 @@ describe.each<[string, { url?: string; embedded?: boolean }]>([
       // The app's connections are closed: drop the test's schema on a new one.
       const cleanup = new pg.Client({ connectionString: database.url });
       await cleanup.connect();
-      await cleanup.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await cleanup.query(
+        `DROP SCHEMA IF EXISTS "${schema}", "${schema}_projections" CASCADE`,
+      );
       await cleanup.end();
     }
   });

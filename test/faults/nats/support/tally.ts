@@ -144,7 +144,9 @@ export function report(scenario: string, t: Tally): string {
 export function dropSchemas(schemas: readonly string[]): Promise<void> {
   return withClient(async (client) => {
     for (const schema of schemas) {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.query(
+        `DROP SCHEMA IF EXISTS "${schema}", "${schema}_projections" CASCADE`,
+      );
     }
   });
 }
