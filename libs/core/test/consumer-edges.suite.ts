@@ -170,6 +170,12 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
       paid('w4', 1),
       paid('w4', 2),
     ]);
+    // The log holds back while any writing transaction on the server is open
+    // (other suites may hold one): wait until both events are readable.
+    await waitUntil(
+      async () => (await store.readAll()).events.length === 2,
+      'both events readable',
+    );
     const batch = await store.readAll({ types: ['edges.Rare'], limit: 10 });
     expect(batch.events).toEqual([]);
     expect(batch.checkpoint).toEqual({
