@@ -13,9 +13,13 @@ export default {
     '^@shop/contracts$': '<rootDir>/libs/shop-contracts/src/index.ts',
     '^@shop/(orders|payments|inventory)$': '<rootDir>/apps/$1/src/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The schematics' unit specs import their .cts sources (CommonJS, for the
+    // Angular devkit) as ../src/*.cjs; packages' own .cjs files stay as they are.
+    '^(\\.\\./src/[\\w/-]+)\\.cjs$': '$1.cts',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+    '^.+\\.cts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   testTimeout: 60000,
 };
