@@ -42,11 +42,10 @@ for lib in "$work"/libs/*/; do
 done
 cd "$work"
 
-say "nest g microclient $app"
-# In a monorepo the Nest CLI first asks which project to generate into
-# (for anything but app and library); Enter takes the default, which a
-# microclient does not use.
-printf '\n' | npx nest g microclient "$app"
+say "nest g microclient $app -p $app"
+# As the guide says to: in a monorepo the Nest CLI asks which project to
+# generate into unless -p names it, and here there is no terminal to answer.
+npx nest g microclient "$app" -p "$app" </dev/null
 src=apps/$app/src
 expect_file "$src/app.module.ts" "nest g microclient $app"
 expect_file "$src/$app/$app.spec.ts" "nest g microclient $app"

@@ -4,7 +4,11 @@ import {
   runSchematic,
   type Files,
 } from './run-schematic.js';
-import { chronicleRepository, freshNestProject } from './workspaces.js';
+import {
+  chronicleRepository,
+  freshNestProject,
+  repositoryProjects,
+} from './workspaces.js';
 
 // The built collection (npm run build) run on a copy of this repository's
 // workspace and on a fresh `nest new` project.
@@ -30,9 +34,55 @@ describe('microclient in this repository', () => {
   const before = chronicleRepository();
   const after = generate('microclient', { name: 'billing' }, before);
 
-  it('writes the app and registers it with the build and the Nest CLI', () => {
+  it('writes the app and registers it with the build, the Nest CLI and npm', () => {
     expect(changed(before, after)).toEqual(
-      [...DOMAIN, 'nest-cli.json', 'tsconfig.build.json'].sort(),
+      [
+        ...DOMAIN,
+        'apps/billing/billing.env',
+        'nest-cli.json',
+        'package.json',
+        'tsconfig.build.json',
+      ].sort(),
+    );
+  });
+
+  it('adds `npm run start:billing` after the other start scripts: build, then run embedded', () => {
+    const scripts = Object.entries(
+      json(after, 'package.json').scripts as Record<string, string>,
+    );
+    const scriptsBefore = Object.entries(
+      json(before, 'package.json').scripts as Record<string, string>,
+    );
+    const lastStart = scriptsBefore.findLastIndex(([name]) =>
+      name.startsWith('start'),
+    );
+    expect(scripts).toEqual([
+      ...scriptsBefore.slice(0, lastStart + 1),
+      [
+        'start:billing',
+        'npm run build && node --env-file=apps/billing/billing.env apps/billing/dist/main.js',
+      ],
+      ...scriptsBefore.slice(lastStart + 1),
+    ]);
+    expect(after['apps/billing/billing.env']).toContain(
+      'CHRONICLE_DATA_DIR=.chronicle-data/billing',
+    );
+  });
+
+  it("keeps nest-cli.json's projects in the user's order, the new one last", () => {
+    expect(
+      Object.keys(json(after, 'nest-cli.json').projects as object),
+    ).toEqual([...repositoryProjects(), 'billing']);
+  });
+
+  it('git-ignores the embedded stores', () => {
+    const files = generate(
+      'microclient',
+      { name: 'billing' },
+      { ...before, '.gitignore': 'node_modules/\ndist/' },
+    );
+    expect(files['.gitignore']).toBe(
+      'node_modules/\ndist/\n.chronicle-data/\n',
     );
   });
 
@@ -77,6 +127,26 @@ describe('microclient in this repository', () => {
     expect(module).not.toContain('"');
   });
 
+  it('names the repository with a real plural', () => {
+    const library = generate('microclient', { name: 'library' }, before);
+    expect(
+      library['apps/library/src/library/create-library.handler.ts'],
+    ).toContain('private readonly libraries: AggregateRepository<Library>');
+  });
+
+  it('takes -p with its own name (the form that spares the Nest CLI its prompt), and refuses another', () => {
+    expect(
+      generate('microclient', { name: 'billing', project: 'billing' }, before),
+    ).toEqual(after);
+    expect(
+      runSchematic(
+        'microclient',
+        { name: 'billing', project: 'orders' },
+        before,
+      ).error?.message,
+    ).toContain('pass -p billing');
+  });
+
   it('names the domain with the singular of a plural app name', () => {
     const invoices = generate('microclient', { name: 'invoices' }, before);
     expect(
@@ -99,7 +169,13 @@ describe('microclient in this repository', () => {
       before,
     );
     expect(changed(before, files)).toEqual(
-      [...DOMAIN, 'nest-cli.json', 'tsconfig.build.json']
+      [
+        ...DOMAIN,
+        'apps/billing/billing.env',
+        'nest-cli.json',
+        'package.json',
+        'tsconfig.build.json',
+      ]
         .filter((path) => !path.endsWith('.spec.ts'))
         .sort(),
     );
@@ -164,6 +240,25 @@ describe('microclient in a fresh `nest new` project', () => {
     expect(json(after, 'nest-cli.json').compilerOptions).toMatchObject({
       builder: 'tsc',
     });
+  });
+
+  it('lists the default app before the new one in nest-cli.json', () => {
+    expect(
+      Object.keys(json(after, 'nest-cli.json').projects as object),
+    ).toEqual(['shop', 'billing']);
+  });
+
+  it('adds no dependency: nothing for a bundler, no start script (`nest build` builds it)', () => {
+    const deps = (files: Files) => ({
+      dependencies: json(files, 'package.json').dependencies,
+      devDependencies: json(files, 'package.json').devDependencies,
+    });
+    expect(deps(after)).toEqual(deps(before));
+    expect(
+      Object.keys(json(after, 'package.json').scripts as object).filter((s) =>
+        s.startsWith('start:billing'),
+      ),
+    ).toEqual([]);
   });
 
   it("uses sub-app's tsconfig for `nest build billing`", () => {

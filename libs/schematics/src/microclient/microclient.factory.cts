@@ -15,13 +15,23 @@ import {
   type Tree,
 } from '@angular-devkit/schematics';
 import { formatWritten } from '../formatting.cjs';
+import { plural, singular } from '../nouns.cjs';
+import { inUserOrder } from '../project-order.cjs';
 import { readNestCliConfig, validName } from '../workspace.cjs';
+import {
+  addStartScript,
+  dependenciesOf,
+  dropBundlerDependencies,
+  tellNextSteps,
+} from './running.cjs';
 
 export interface MicroclientOptions {
   readonly name: string;
   readonly spec?: boolean;
   readonly specFileSuffix?: string;
   readonly language?: string;
+  /** The Nest CLI's `-p`: for a microclient, the new app's own name. */
+  readonly project?: string | boolean;
 }
 
 /** Where apps go: what `nest g app` uses. */
@@ -42,7 +52,16 @@ export function main(options: MicroclientOptions): Rule {
       `Chronicle schematics write TypeScript; this workspace's language is "${options.language}".`,
     );
   }
+  if (typeof options.project === 'string' && options.project !== name) {
+    throw new SchematicsException(
+      `-p names the project to generate into, and a microclient is a project of its own: ` +
+        `pass -p ${name} (the Nest CLI asks which project in a monorepo unless -p is given), ` +
+        `not -p ${options.project}.`,
+    );
+  }
   const root = join(APPS as Path, name);
+  const aggregateFile = singular(name);
+  const aggregate = strings.classify(aggregateFile);
   return (tree) => {
     if (name in (readNestCliConfig(tree).projects ?? {})) {
       throw new SchematicsException(
@@ -54,7 +73,10 @@ export function main(options: MicroclientOptions): Rule {
         `${root} exists already: choose another name or remove it.`,
       );
     }
+    const projectsBefore = Object.keys(readNestCliConfig(tree).projects ?? {});
     const wasMonorepo = readNestCliConfig(tree).projects !== undefined;
+    const dependenciesBefore = dependenciesOf(tree);
+    const buildsWithTscB = buildsWithProjectReferences(tree);
     const rootTsConfig = tree.exists('tsconfig.json')
       ? tree.readText('tsconfig.json')
       : null;
@@ -67,6 +89,8 @@ export function main(options: MicroclientOptions): Rule {
         language: 'ts',
         specFileSuffix: options.specFileSuffix ?? 'spec',
       }),
+      keepProjectOrder(projectsBefore, name),
+      wasMonorepo ? noop() : dropBundlerDependencies(dependenciesBefore),
       removeSample(root, name),
       mergeWith(
         apply(url('./files'), [
@@ -79,23 +103,37 @@ export function main(options: MicroclientOptions): Rule {
             ...strings,
             name,
             app: name,
-            aggregate: strings.classify(singular(name)),
-            aggregateFile: singular(name),
+            aggregate,
+            aggregateFile,
+            repository: strings.camelize(plural(aggregateFile)),
             specFileSuffix: options.specFileSuffix ?? 'spec',
           }),
           move(root),
         ]),
         MergeStrategy.Overwrite,
       ),
-      buildsWithProjectReferences(tree)
+      buildsWithTscB
         ? useProjectReferences(root, rootTsConfig, options.specFileSuffix)
         : noop(),
+      buildsWithTscB ? addStartScript(root, name) : noop(),
       wasMonorepo ? noop() : useTscBuilder(),
       useChronicleCollection(),
       // The templates are formatted for one name length; the workspace's
       // Prettier settles the line breaks for this one.
       formatWritten(),
       keepFinalNewlines(endingInNewline),
+      tellNextSteps(
+        root,
+        name,
+        {
+          command: `${name}.Create${aggregate}`,
+          payload: JSON.stringify({
+            [`${strings.camelize(aggregate)}Id`]: `${aggregateFile}-1`,
+            title: 'First',
+          }),
+        },
+        buildsWithTscB,
+      ),
     ]);
   };
 }
@@ -111,12 +149,21 @@ function keepFinalNewlines(paths: readonly string[]): Rule {
   };
 }
 
-/** `orders` gives `order`, `categories` `category`; `billing` or `status` stay. */
-function singular(name: string): string {
-  if (name.endsWith('ies')) return `${name.slice(0, -3)}y`;
-  // Not "status" or "analysis": their last s is not a plural's.
-  if (/[^sui]s$/.test(name)) return name.slice(0, -1);
-  return name;
+/**
+ * nest-cli.json's projects back in the user's order, the new one last:
+ * sub-app sorts them by name, which would rewrite the whole list.
+ */
+function keepProjectOrder(before: readonly string[], name: string): Rule {
+  return (tree) => {
+    if (!tree.exists('nest-cli.json')) return tree;
+    const config = tree.readJson('nest-cli.json') as {
+      projects?: Record<string, unknown>;
+    };
+    if (!config.projects) return tree;
+    config.projects = inUserOrder(config.projects, before, name);
+    tree.overwrite('nest-cli.json', `${JSON.stringify(config, null, 2)}\n`);
+    return tree;
+  };
 }
 
 /** Deletes what sub-app wrote that a microclient replaces or does without. */
