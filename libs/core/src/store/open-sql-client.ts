@@ -20,7 +20,9 @@ export interface SqlClientOptions {
 /**
  * Picks the database: a client handed in, else `url`, else PGlite in
  * `dataDir` (or in memory when `embedded`), else `DATABASE_URL`, else PGlite
- * in memory (the embedded default).
+ * in `CHRONICLE_DATA_DIR`, else PGlite in memory (the embedded default).
+ * The environment comes after the code's options, and a server before a
+ * folder, so one setting of `DATABASE_URL` moves an app off its embedded store.
  */
 export async function openSqlClient(
   options: SqlClientOptions = {},
@@ -33,7 +35,11 @@ export async function openSqlClient(
     (options.dataDir || options.embedded ? undefined : env.DATABASE_URL);
   const client = url
     ? PgSqlClient.connect(url, { max: options.poolSize, projectionSchema })
-    : await PgliteSqlClient.open(options.dataDir, { projectionSchema });
+    : await PgliteSqlClient.open(
+        options.dataDir ??
+          (options.embedded ? undefined : env.CHRONICLE_DATA_DIR || undefined),
+        { projectionSchema },
+      );
   if (projectionSchema) {
     try {
       await createProjectionSchema(client, projectionSchema);
