@@ -29,17 +29,22 @@ export function parseCommandArgs<
 }
 
 /**
- * The store the command inspects: `--url`, else `DATABASE_URL`, else an
- * embedded PGlite `--data-dir`. Its schema is never migrated from here: a
- * maintenance command only reads.
+ * The store the command inspects: `--url`, else an embedded PGlite
+ * `--data-dir`, else `DATABASE_URL`, else `CHRONICLE_DATA_DIR` (what the
+ * command line names wins over the environment, as in an app). Its schema is
+ * never migrated from here: a maintenance command only reads.
  */
 export async function openStore(values: {
   url?: string;
   'data-dir'?: string;
   schema?: string;
 }): Promise<{ client: SqlClient; store: PostgresEventStore }> {
-  const url = values.url ?? process.env.DATABASE_URL;
-  const dataDir = values['data-dir'];
+  const dataDir =
+    values['data-dir'] ??
+    (values.url || process.env.DATABASE_URL
+      ? undefined
+      : process.env.CHRONICLE_DATA_DIR || undefined);
+  const url = values.url ?? (dataDir ? undefined : process.env.DATABASE_URL);
   if (!url && !dataDir) {
     throw new UsageError(
       'Which database? Set DATABASE_URL, or pass --url postgres://... or --data-dir <PGlite folder>.',

@@ -23,14 +23,16 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   send: async () => {
     const { run } = await import('./send.command.js');
     return {
-      summary: 'send a command over NATS and print its result',
+      summary:
+        'send a command over NATS (or to an app run here: --module) and print its result',
       run: (args) => run('send', [...args]),
     };
   },
   query: async () => {
     const { run } = await import('./send.command.js');
     return {
-      summary: 'ask a query over NATS and print its result',
+      summary:
+        'ask a query over NATS (or of an app run here: --module) and print its result',
       run: (args) => run('query', [...args]),
     };
   },

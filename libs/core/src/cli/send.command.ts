@@ -1,12 +1,18 @@
-import { newMessageId, type MessageKind } from '../messages/index.js';
+import {
+  MessageTypeRegistry,
+  newMessageId,
+  type MessageKind,
+} from '../messages/index.js';
 import {
   decodeReply,
   encodeRequest,
   messageSubject,
   NatsTransport,
+  NoHandlerError,
   RemoteHandlerError,
 } from '../transport/index.js';
 import { parseCommandArgs, runCommand, UsageError } from './cli-database.js';
+import { startAppInProcess } from './in-process-app.js';
 
 const usage = (verb: 'send' | 'query'): string => {
   const noun = verb === 'send' ? 'command' : 'query';
@@ -16,8 +22,13 @@ ${
   verb === 'send'
     ? "Sends a command to the microclients that handle it, over NATS, and prints\nthe handler's result as JSON."
     : 'Asks a query of the microclients that answer it, over NATS, and prints the\nresult as JSON.'
-}
+} With --module, runs the app's built module in this process
+instead (an embedded app, which no NATS reaches), on its store:
 
+  --module <file>    the app's built root module (e.g. apps/library/dist/app.module.js);
+                     the ${noun} is handled in this process, NATS_URL is ignored
+  --data-dir <dir>   with --module: the app's embedded store (default: CHRONICLE_DATA_DIR);
+                     one process at a time opens it, so stop the app first
   --namespace <ns>   the apps' namespace (default: CHRONICLE_NAMESPACE or "default")
   --nats <url>       NATS server (default: NATS_URL or nats://127.0.0.1:4222)
   --timeout <ms>     how long to wait for the reply (default: 10000)${
@@ -31,7 +42,12 @@ Example: chronicle ${verb} ${
     verb === 'send'
       ? `orders.PlaceOrder '{"orderId":"o-1","amount":30}'`
       : `orders.GetOrder '{"orderId":"o-1"}'`
-  }`;
+  }
+         chronicle ${verb} ${
+           verb === 'send'
+             ? `library.CreateBook '{"bookId":"b-1","title":"Emma"}'`
+             : `library.GetBook '{"bookId":"b-1"}'`
+         } --module apps/library/dist/app.module.js --data-dir .chronicle-data/library`;
 };
 
 /** The payload argument as a JSON object, or a usage error saying what is wrong. */
@@ -64,6 +80,8 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       nats: { type: 'string' },
       timeout: { type: 'string', default: '10000' },
       id: { type: 'string' },
+      module: { type: 'string' },
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -81,10 +99,18 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       throw new UsageError(
         `--timeout must be a whole number of milliseconds, got "${values.timeout}".`,
       );
-    const namespace =
-      values.namespace ?? process.env.CHRONICLE_NAMESPACE ?? 'default';
-    const servers =
-      values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+    if (values['data-dir'] !== undefined && values.module === undefined)
+      throw new UsageError(
+        '--data-dir goes with --module: without it the command goes over NATS to the running apps.',
+      );
+    if (
+      values.module !== undefined &&
+      (values.nats !== undefined || values.namespace !== undefined)
+    )
+      throw new UsageError(
+        '--module handles the message in this process, on the namespace the app sets; ' +
+          '--nats and --namespace are for running apps: pick one.',
+      );
 
     const id = values.id ?? newMessageId();
     const request = encodeRequest(
@@ -98,10 +124,10 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       },
       payload,
     );
-    const transport = await NatsTransport.connect(
-      { servers, name: `chronicle-cli-${verb}` },
-      () => undefined,
-    );
+    const { transport, namespace, close } =
+      values.module !== undefined
+        ? await startAppInProcess(values.module, values['data-dir'])
+        : await connectToNats(verb, values.nats, values.namespace);
     try {
       const reply = await transport.request(
         messageSubject(namespace, kind, type),
@@ -112,6 +138,10 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       console.log(JSON.stringify(result ?? null, null, 2));
       return 0;
     } catch (error) {
+      if (error instanceof NoHandlerError && values.module !== undefined)
+        throw new Error(
+          `${values.module} handles no ${kind} "${type}" (${knownTypes(kind)}).`,
+        );
       // The handler's own error class and code say more than "failed".
       if (error instanceof RemoteHandlerError)
         throw new Error(
@@ -119,7 +149,40 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
         );
       throw error;
     } finally {
-      await transport.close();
+      await close();
     }
   });
+}
+
+/** The running apps, over NATS. */
+async function connectToNats(
+  verb: 'send' | 'query',
+  nats: string | undefined,
+  namespace: string | undefined,
+): Promise<{
+  transport: NatsTransport;
+  namespace: string;
+  close: () => Promise<void>;
+}> {
+  const servers = nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const transport = await NatsTransport.connect(
+    { servers, name: `chronicle-cli-${verb}` },
+    () => undefined,
+  );
+  return {
+    transport,
+    namespace: namespace ?? process.env.CHRONICLE_NAMESPACE ?? 'default',
+    close: () => transport.close(),
+  };
+}
+
+/** The message types of a kind the loaded module declares, for an error message. */
+function knownTypes(kind: MessageKind): string {
+  const names = MessageTypeRegistry.all()
+    .filter((info) => info.kind === kind)
+    .map((info) => info.name)
+    .sort();
+  return names.length > 0
+    ? `the ${kind} types it declares: ${names.join(', ')}`
+    : `it declares no ${kind} type`;
 }

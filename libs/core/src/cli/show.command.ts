@@ -23,7 +23,8 @@ Prints an aggregate's history and its state, now or at a version (time travel).
                      Nest module (e.g. dist/app.module.js): needed for the state
   --json             one JSON document instead of text
   --url <url>        PostgreSQL connection string (default: DATABASE_URL)
-  --data-dir <dir>   an embedded PGlite store instead
+  --data-dir <dir>   an embedded PGlite store instead (default: CHRONICLE_DATA_DIR,
+                     when DATABASE_URL is not set)
   --schema <name>    Chronicle's schema (default: chronicle)
 
 Example: chronicle show orders.Order o-42 --at 17 --module dist/app.module.js`;
