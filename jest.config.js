@@ -1,11 +1,23 @@
 // ESM project: Jest runs under `node --experimental-vm-modules` and ts-jest emits ES modules.
+import vm from 'node:vm';
+
+// `npx jest` runs Jest without that flag, and every spec then fails with "Must
+// use import to load ES Module" (on every Node version): say what to run instead.
+if (typeof vm.SourceTextModule !== 'function') {
+  throw new Error(
+    'Chronicle\'s specs are ES modules, and Jest runs them only under `node --experimental-vm-modules`. ' +
+      'Run `npm test -- <path>` (e.g. `npm test -- apps/orders`): it builds what changed and runs Jest so. ' +
+      'Or, without the build: `node --experimental-vm-modules node_modules/jest/bin/jest.js <path>`.',
+  );
+}
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
   rootDir: '.',
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
   testRegex: '.*\\.spec\\.ts$',
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'cts', 'js', 'json'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@chronicle/core$': '<rootDir>/libs/core/src/index.ts',
