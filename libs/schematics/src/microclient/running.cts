@@ -82,6 +82,9 @@ function ignoreDataDirs(tree: Tree): void {
   tree.overwrite('.gitignore', `${text}${separator}.chronicle-data/\n`);
 }
 
+/** rspack itself and the webpack plugins Nest's rspack builder uses. */
+const BUNDLER = /rspack|webpack/;
+
 /** The dependencies (and dev dependencies) package.json lists now. */
 export function dependenciesOf(tree: Tree): Set<string> {
   if (!tree.exists('package.json')) return new Set();
@@ -96,7 +99,9 @@ export function dependenciesOf(tree: Tree): Set<string> {
  * Nest's sub-app (since @nestjs/schematics 12.0.x) adds @rspack/core and the
  * webpack plugins when it makes a project a monorepo with the rspack builder.
  * A Chronicle app builds with tsc (see useTscBuilder), so those are dropped
- * again before its `npm install` task runs: nothing it added gets installed.
+ * again before its `npm install` task runs: none of them gets installed.
+ * Only bundler packages (rspack, webpack plugins) the project did not list
+ * before are dropped.
  */
 export function dropBundlerDependencies(before: ReadonlySet<string>): Rule {
   return (tree, context) => {
@@ -107,7 +112,7 @@ export function dropBundlerDependencies(before: ReadonlySet<string>): Rule {
       const listed = pkg[field];
       if (!listed) continue;
       for (const name of Object.keys(listed)) {
-        if (before.has(name)) continue;
+        if (before.has(name) || !BUNDLER.test(name)) continue;
         delete listed[name];
         dropped.push(name);
       }
