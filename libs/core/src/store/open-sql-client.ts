@@ -36,7 +36,7 @@ export async function openSqlClient(
   const client = url
     ? PgSqlClient.connect(url, { max: options.poolSize, projectionSchema })
     : await PgliteSqlClient.open(
-        options.dataDir ??
+        options.dataDir ||
           (options.embedded ? undefined : env.CHRONICLE_DATA_DIR || undefined),
         { projectionSchema },
       );
