@@ -60,8 +60,8 @@ function sh(command: string, env: Record<string, string> = {}): Run {
 }
 
 /**
- * This workspace's files (what git has, and not ignored), the built libraries
- * but not the built schematics, and node_modules linked from here with
+ * This workspace's files (what git has, and not ignored), what the build
+ * wrote but not the built schematics, and node_modules linked from here with
  * @chronicle/* pointing at the copy's libs: a clone after `npm ci` but before
  * its prepare step.
  */
@@ -74,9 +74,16 @@ function copyWorkspace(): string {
   )
     .split('\n')
     .filter((file) => file !== '' && existsSync(join(REPO, file)));
-  const built = ['core', 'testing', 'shop-contracts'].map(
-    (lib) => `libs/${lib}/dist`,
-  );
+  // What `npm run build` wrote (so the copy's builds only add the new app),
+  // but not the schematics: a clone has them only after `npm ci`'s prepare.
+  const built = ['libs', 'apps']
+    .flatMap((folder) =>
+      readdirSync(join(REPO, folder)).map((name) => `${folder}/${name}/dist`),
+    )
+    .concat('bench/dist')
+    .filter(
+      (dist) => dist !== 'libs/schematics/dist' && existsSync(join(REPO, dist)),
+    );
   execFileSync('bash', ['-c', `tar -cf - -T - | tar -xf - -C '${target}'`], {
     cwd: REPO,
     input: [...files, ...built].join('\n'),
