@@ -31,7 +31,6 @@ export const HEADER = {
   traceparent: 'traceparent',
   metadata: 'Chronicle-Metadata',
   status: 'Chronicle-Status',
-  debug: 'Chronicle-Debug',
   firstSend: 'Chronicle-First-Send',
   /** How long the caller still waits, in ms, when this try was sent (the receiver counts from arrival). */
   timeoutMs: 'Chronicle-Timeout-Ms',
@@ -42,7 +41,7 @@ export const HEADER = {
 export function encodeRequest(
   envelope: Envelope,
   payload: unknown,
-  options: { debug?: boolean; firstSend?: boolean } = {},
+  options: { firstSend?: boolean } = {},
 ): WireMessage {
   const { correlationId, causationId, traceparent, ...user } =
     envelope.metadata;
@@ -58,7 +57,6 @@ export function encodeRequest(
     headers[HEADER.traceparent] = traceparent;
   if (Object.keys(user).length > 0)
     headers[HEADER.metadata] = JSON.stringify(user);
-  if (options.debug) headers[HEADER.debug] = '1';
   if (options.firstSend) headers[HEADER.firstSend] = '1';
   return { headers, body: JSON.stringify(payload) };
 }
@@ -75,7 +73,6 @@ export interface DecodedRequest {
   readonly timestamp: Date;
   readonly metadata: Record<string, unknown>;
   readonly payload: unknown;
-  readonly debug: boolean;
   /** The sender made this id for this send: no earlier outcome can exist. */
   readonly firstSend: boolean;
 }
@@ -131,7 +128,6 @@ export function decodeRequest(
     timestamp: Number.isNaN(timestamp.getTime()) ? new Date() : timestamp,
     metadata,
     payload,
-    debug: h[HEADER.debug] === '1',
     firstSend: h[HEADER.firstSend] === '1',
   };
 }
