@@ -363,10 +363,11 @@ function hintFor(type: ErrorClass, error: unknown): string {
   if (error.errorType) {
     return `\n  (it was declared as @ErrorType('${error.errorType}') in the app that threw it, but no class of that name is loaded here)`;
   }
-  if (!ErrorTypeRegistry.forClass(type)) {
-    return `\n  (${type.name} has no @ErrorType: over the wire an undeclared error arrives as HANDLER_FAILED; declare it, e.g. @ErrorType('context.${type.name}'))`;
+  if (ErrorTypeRegistry.forClass(type)) return '';
+  if (error.code === 'HANDLER_FAILED') {
+    return `\n  (${type.name} has no @ErrorType: from another app an undeclared error arrives as a RemoteHandlerError with the code HANDLER_FAILED; declare it, e.g. @ErrorType('context.${type.name}'))`;
   }
-  return '';
+  return `\n  (from another app, an error without @ErrorType arrives as a RemoteHandlerError with its code: expect RemoteHandlerError with { code: '${error.code}' })`;
 }
 
 function fieldMatches(expected: unknown, actual: unknown): boolean {
