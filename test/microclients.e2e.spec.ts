@@ -59,15 +59,19 @@ describe('microclients in separate processes over NATS', () => {
       version: 3,
     });
 
-    // The receiving side validates, and its domain errors come back typed.
+    // The sending side validates, and domain errors come back typed.
     await expect(
       commands.execute(new PlaceOrder('o-2', 'ada', [])),
     ).rejects.toBeInstanceOf(ValidationError);
     const refused = await commands
       .execute(new ConfirmOrder('o-1'))
       .catch((e: unknown) => e);
+    // Declared in the orders app, not loaded by this caller: named, not rebuilt.
     expect(refused).toBeInstanceOf(RemoteHandlerError);
-    expect(refused).toMatchObject({ remoteName: 'OrderRuleViolated' });
+    expect(refused).toMatchObject({
+      remoteName: 'OrderRuleViolated',
+      errorType: 'orders.OrderRuleViolated',
+    });
     expect((refused as Error).message).toContain(
       'only a placed order can be confirmed',
     );

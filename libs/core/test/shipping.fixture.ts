@@ -1,15 +1,19 @@
 import { Inject, Module } from '@nestjs/common';
 import { IsNotEmpty, IsString, Min } from 'class-validator';
 import {
+  ChronicleError,
   Command,
   CommandHandler,
   CommandType,
+  ErrorType,
   MessageGateway,
   Query,
   QueryHandler,
   QueryType,
+  SQL_CLIENT,
   type ICommandHandler,
   type IQueryHandler,
+  type SqlClient,
 } from '../src/index.js';
 
 // Messages shared by the apps of the transport tests, as a shared library would be.
@@ -71,9 +75,41 @@ export class ForwardParcel extends Command<string> {
   }
 }
 
+/** Fails in its handler with an error nobody declared: a database error. */
+@CommandType('ship.CrashParcel')
+export class CrashParcel extends Command<void> {
+  constructor(readonly parcelId: string) {
+    super();
+  }
+}
+
+/** Returns what JSON changes: a Date. */
+@CommandType('ship.StampParcel')
+export class StampParcel extends Command<{
+  parcelId: string;
+  stampedAt: Date;
+}> {
+  constructor(readonly parcelId: string) {
+    super();
+  }
+}
+
 /** Nobody handles this one. */
 @CommandType('ship.Unserved')
 export class Unserved extends Command<void> {}
+
+/** Nobody handles this one either, and it has rules to check. */
+@CommandType('ship.UnservedParcel')
+export class UnservedParcel extends Command<void> {
+  @IsString()
+  @IsNotEmpty()
+  parcelId: string;
+
+  constructor(parcelId: string) {
+    super();
+    this.parcelId = parcelId;
+  }
+}
 
 @QueryType('ship.CountParcels')
 export class CountParcels extends Query<{
@@ -81,9 +117,17 @@ export class CountParcels extends Query<{
   handledBy: string;
 }> {}
 
-export class ParcelRefused extends Error {
+/** A declared domain error: it crosses the wire as itself, with its fields. */
+@ErrorType('ship.ParcelRefused')
+export class ParcelRefused extends ChronicleError {
   readonly code = 'PARCEL_REFUSED';
-  override readonly name = 'ParcelRefused';
+
+  constructor(
+    readonly reason: string,
+    readonly refusedAt: Date,
+  ) {
+    super(reason);
+  }
 }
 
 /** What one app instance saw, readable by the test. */
@@ -139,7 +183,24 @@ export class ShipParcelHandler implements ICommandHandler<ShipParcel> {
 @CommandHandler(RefuseParcel)
 export class RefuseParcelHandler implements ICommandHandler<RefuseParcel> {
   async execute({ reason }: RefuseParcel): Promise<void> {
-    throw new ParcelRefused(reason);
+    throw new ParcelRefused(reason, new Date('2030-01-02T03:04:05Z'));
+  }
+}
+
+/** Queries a table that is not there: the error's text and SQLSTATE must stay in this app. */
+@CommandHandler(CrashParcel)
+export class CrashParcelHandler implements ICommandHandler<CrashParcel> {
+  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+
+  async execute(): Promise<void> {
+    await this.sql.query('SELECT * FROM no_such_parcel_table');
+  }
+}
+
+@CommandHandler(StampParcel)
+export class StampParcelHandler implements ICommandHandler<StampParcel> {
+  async execute({ parcelId }: StampParcel) {
+    return { parcelId, stampedAt: new Date('2030-01-02T03:04:05Z') };
   }
 }
 
@@ -183,7 +244,11 @@ export class ForwardParcelHandler implements ICommandHandler<ForwardParcel> {
   async execute({ parcelId, fail }: ForwardParcel): Promise<string> {
     const id = await this.gateway.sendAndForget(new ShipParcel(parcelId, 1));
     this.ledger.forwarded.push(id);
-    if (fail) throw new ParcelRefused(`not forwarding ${parcelId}`);
+    if (fail)
+      throw new ParcelRefused(
+        `not forwarding ${parcelId}`,
+        new Date('2030-01-02T03:04:05Z'),
+      );
     return id;
   }
 }
@@ -206,6 +271,8 @@ export class CountParcelsHandler implements IQueryHandler<CountParcels> {
     Ledger,
     ShipParcelHandler,
     RefuseParcelHandler,
+    CrashParcelHandler,
+    StampParcelHandler,
     SlowParcelHandler,
     HoldParcelHandler,
     ForwardParcelHandler,

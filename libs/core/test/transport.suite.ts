@@ -1,25 +1,94 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import {
+  decodeReply,
+  encodeRequest,
   EventStore,
+  messageSubject,
+  newMessageId,
   NoHandlerError,
   RemoteHandlerError,
   TimeoutError,
+  Transport,
+  TRANSPORT_OPTIONS,
   ValidationError,
+  type ResolvedTransportOptions,
+  type WireMessage,
 } from '../src/index.js';
 import { eventually } from './nats.js';
 import {
   CountParcels,
+  CrashParcel,
+  ParcelRefused,
   RefuseParcel,
   ShipParcel,
   SlowParcel,
+  StampParcel,
   Unserved,
+  UnservedParcel,
 } from './shipping.fixture.js';
 import type { TestApp } from './transport-apps.js';
+
+type LogLine = [level: string, message: string, ...rest: unknown[]];
+
+/** What Nest's loggers write while a test runs; `about(id)` keeps the lines naming a message. */
+export function captureLogs() {
+  const lines: LogLine[] = [];
+  const spies = (['log', 'warn', 'error'] as const).map((level) =>
+    jest
+      .spyOn(Logger.prototype, level)
+      .mockImplementation((message: unknown, ...rest: unknown[]) => {
+        lines.push([level, String(message), ...rest]);
+      }),
+  );
+  return {
+    about: (id: string) => lines.filter(([, message]) => message.includes(id)),
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
+  };
+}
+
+/** A request as a sender without the message's class writes it (`chronicle send`, another language). */
+export async function sendRaw(
+  app: TestApp,
+  type: string,
+  id: string,
+  payload: Record<string, unknown>,
+): Promise<WireMessage> {
+  const { namespace } =
+    app.app.get<ResolvedTransportOptions>(TRANSPORT_OPTIONS);
+  const wire = encodeRequest(
+    {
+      id,
+      type,
+      revision: 1,
+      payload,
+      metadata: { correlationId: id },
+      timestamp: new Date(),
+    },
+    payload,
+  );
+  return app.app
+    .get(Transport)
+    .request(messageSubject(namespace, 'command', type), wire, {
+      timeoutMs: 10_000,
+      messageType: type,
+    });
+}
+
+function catchSync(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
 
 /** A caller app and a handler app that can only reach each other through the transport. */
 export interface TransportPair {
   readonly caller: TestApp;
   readonly handler: TestApp;
-  /** Replaces the handler app with one started with `transport.debug`; gives the caller to use. */
+  /** Replaces the handler app with one started with `transport.debug` (its own option); gives the caller to use. */
   withDebugHandler(): Promise<{ caller: TestApp; close(): Promise<void> }>;
 }
 
@@ -50,51 +119,160 @@ export function transportSuite(start: () => Promise<TransportPair>): void {
     });
   });
 
-  it('validates on the receiving side and returns the field details', async () => {
+  const violations = [
+    {
+      field: 'parcelId',
+      constraints: { isNotEmpty: 'parcelId should not be empty' },
+    },
+    {
+      field: 'weightKg',
+      constraints: { min: 'weightKg must not be less than 0' },
+    },
+  ];
+
+  it('validates on the sending side and returns the field details', async () => {
     const error = await pair.caller.commands
       .execute(new ShipParcel('', -1))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).violations).toEqual([
-      {
-        field: 'parcelId',
-        constraints: { isNotEmpty: 'parcelId should not be empty' },
-      },
-      {
-        field: 'weightKg',
-        constraints: { min: 'weightKg must not be less than 0' },
-      },
-    ]);
+    expect((error as ValidationError).violations).toEqual(violations);
     expect(pair.handler.ledger?.shipped).toBe(0);
   });
 
-  it("returns a handler's exception as a typed error with its name, code and message, without its stack", async () => {
-    const error = await pair.caller.commands
-      .execute(new RefuseParcel('too heavy'))
+  it('fails an invalid command with ValidationError even when no app serves its type', async () => {
+    const error = await pair.caller.gateway
+      .send(new UnservedParcel(''), { timeoutMs: 60_000 })
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RemoteHandlerError);
+    expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({
-      remoteName: 'ParcelRefused',
-      code: 'PARCEL_REFUSED',
-      message: 'too heavy',
-      messageType: 'ship.RefuseParcel',
+      messageType: 'ship.UnservedParcel',
+      violations: [
+        {
+          field: 'parcelId',
+          constraints: { isNotEmpty: 'parcelId should not be empty' },
+        },
+      ],
     });
-    expect((error as RemoteHandlerError).remoteStack).toBeUndefined();
+    // Fire-and-forget fails fast too, rather than being lost.
+    await expect(
+      pair.caller.gateway.sendAndForget(new UnservedParcel('')),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 
-  it('includes the remote stack only in debug mode', async () => {
+  it('validates on the serving side too (a sender without the class), with the same error, and logs it there', async () => {
+    const logs = captureLogs();
+    try {
+      const id = newMessageId();
+      const reply = await sendRaw(pair.caller, 'ship.ShipParcel', id, {
+        parcelId: '',
+        weightKg: -1,
+      });
+      const error = catchSync(() => decodeReply(reply, 'ship.ShipParcel', id));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).violations).toEqual(violations);
+      expect(logs.about(id)).toEqual([
+        [
+          'warn',
+          `ship.ShipParcel message ${id} (correlation ${id}) failed: ValidationError (VALIDATION_FAILED): ${(error as Error).message}`,
+        ],
+      ]);
+      expect(pair.handler.ledger?.shipped).toBe(0);
+    } finally {
+      logs.restore();
+    }
+  });
+
+  it('rebuilds a declared domain error as its class with its fields, and logs it once as an outcome, not a failure', async () => {
+    const logs = captureLogs();
+    try {
+      const id = newMessageId();
+      const error = await pair.caller.gateway
+        .send(new RefuseParcel('too heavy'), { id })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ParcelRefused);
+      expect(error).toMatchObject({
+        code: 'PARCEL_REFUSED',
+        message: 'too heavy',
+        reason: 'too heavy',
+        // Fields travel as JSON.
+        refusedAt: '2030-01-02T03:04:05.000Z',
+      });
+      expect(logs.about(id)).toEqual([
+        [
+          'log',
+          `ship.RefuseParcel message ${id} (correlation ${id}) was refused: ship.ParcelRefused: too heavy`,
+        ],
+      ]);
+    } finally {
+      logs.restore();
+    }
+  });
+
+  it('answers an undeclared failure with HANDLER_FAILED and the message id, without its text or SQLSTATE, and logs it in full where it failed', async () => {
+    const logs = captureLogs();
+    try {
+      const id = newMessageId();
+      const error = await pair.caller.gateway
+        .send(new CrashParcel('p-1'), { id })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteHandlerError);
+      expect(error).toMatchObject({
+        code: 'HANDLER_FAILED',
+        remoteName: 'Error',
+        messageId: id,
+        messageType: 'ship.CrashParcel',
+        message: `Handler of ship.CrashParcel failed; see the log of app "shipping" for message ${id}.`,
+      });
+      expect((error as RemoteHandlerError).remoteStack).toBeUndefined();
+      expect(JSON.stringify({ ...(error as object) })).not.toMatch(
+        /no_such_parcel_table|42P01/,
+      );
+      const logged = logs.about(id);
+      expect(logged).toHaveLength(1);
+      const [level, message, stack] = logged[0];
+      expect(level).toBe('error');
+      expect(message).toContain(
+        `ship.CrashParcel message ${id} (correlation ${id}) failed in its handler`,
+      );
+      expect(message).toContain('no_such_parcel_table');
+      expect(stack).toEqual(expect.stringContaining('\n    at '));
+    } finally {
+      logs.restore();
+    }
+  });
+
+  it("includes the remote stack only when the serving app's debug option is on", async () => {
+    const plain = await pair.caller.gateway
+      .send(new CrashParcel('p-1'))
+      .catch((e: unknown) => e);
+    expect((plain as RemoteHandlerError).remoteStack).toBeUndefined();
     const debug = await pair.withDebugHandler();
     try {
       const error = await debug.caller.gateway
-        .send(new RefuseParcel('no'))
+        .send(new CrashParcel('p-2'))
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RemoteHandlerError);
       expect((error as RemoteHandlerError).remoteStack).toContain(
-        'ParcelRefused',
+        'no_such_parcel_table',
       );
     } finally {
       await debug.close();
     }
+  });
+
+  it('returns a repeat of a command in the shape of the first call', async () => {
+    const id = newMessageId();
+    const first = await pair.caller.gateway.send(new StampParcel('p-3'), {
+      id,
+    });
+    const again = await pair.caller.gateway.send(new StampParcel('p-3'), {
+      id,
+    });
+    expect(first).toEqual({
+      parcelId: 'p-3',
+      stampedAt: '2030-01-02T03:04:05.000Z',
+    });
+    expect(again).toEqual(first);
   });
 
   it('fails with NoHandlerError when no app serves the type, without waiting for the timeout', async () => {
@@ -144,19 +322,23 @@ export function transportSuite(start: () => Promise<TransportPair>): void {
     expect(pair.handler.ledger?.slowStarted).toBe(1);
   });
 
-  it('names the message id in NoHandlerError and RemoteHandlerError', async () => {
+  it('names the message id in NoHandlerError and RemoteHandlerError; a declared error is its own class', async () => {
     const id = '01J9ZQ3V6G0000000000000042';
     const noHandler = await pair.caller.gateway
       .send(new Unserved(), { id })
       .catch((e: unknown) => e);
     expect(noHandler).toBeInstanceOf(NoHandlerError);
     expect(noHandler).toMatchObject({ messageId: id });
-    const refusedId = '01J9ZQ3V6G0000000000000043';
     const refused = await pair.caller.gateway
-      .send(new RefuseParcel('no'), { id: refusedId })
+      .send(new RefuseParcel('no'))
       .catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(RemoteHandlerError);
-    expect(refused).toMatchObject({ messageId: refusedId });
+    expect(refused).toBeInstanceOf(ParcelRefused);
+    const crashedId = '01J9ZQ3V6G0000000000000044';
+    const crashed = await pair.caller.gateway
+      .send(new CrashParcel('p-4'), { id: crashedId })
+      .catch((e: unknown) => e);
+    expect(crashed).toBeInstanceOf(RemoteHandlerError);
+    expect(crashed).toMatchObject({ messageId: crashedId });
   });
 
   it('sends and forgets: resolves before the handler is done, and the handler still runs', async () => {

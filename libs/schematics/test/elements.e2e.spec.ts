@@ -186,6 +186,13 @@ describe('aggregate', () => {
     expect(after['apps/orders/src/orders/invoice.aggregate.ts']).toContain(
       "@Aggregate({ type: 'orders.Invoice' })",
     );
+    // Its rule's error has a stable name, so it crosses the wire as itself; the spec expects it.
+    expect(after['apps/orders/src/orders/invoice.aggregate.ts']).toContain(
+      "@ErrorType('orders.InvoiceAlreadyExists')",
+    );
+    expect(after['apps/orders/src/orders/invoice.aggregate.spec.ts']).toContain(
+      'toThrow(InvoiceAlreadyExists)',
+    );
   });
 
   it('adds ChronicleModule.forFeature to a module without it', () => {

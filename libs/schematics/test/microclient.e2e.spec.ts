@@ -119,6 +119,12 @@ describe('microclient in this repository', () => {
     expect(after['apps/billing/src/billing/billing.aggregate.ts']).toContain(
       "@Aggregate({ type: 'billing.Billing' })",
     );
+    expect(after['apps/billing/src/billing/billing.aggregate.ts']).toContain(
+      "@ErrorType('billing.BillingAlreadyExists')",
+    );
+    expect(after['apps/billing/src/billing/billing.spec.ts']).toContain(
+      ".expectError(BillingAlreadyExists, { billingId: 'billing-2' })",
+    );
   });
 
   it('formats with the workspace settings and imports with .js suffixes', () => {

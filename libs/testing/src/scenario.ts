@@ -5,9 +5,11 @@ import {
   CommandBus,
   EventBus,
   EventStore,
+  ErrorTypeRegistry,
   EventUpcaster,
   MessageTypeRegistry,
   QueryBus,
+  RemoteHandlerError,
   UnitOfWork,
   type AggregateClass,
   type AggregateRoot,
@@ -133,26 +135,50 @@ export class Scenario implements PromiseLike<void> {
     return this;
   }
 
-  /** The action failed with this error class (and a message matching `message`, if given). */
-  expectError(type: ErrorClass, message?: string | RegExp): this {
+  /**
+   * The action failed with this error class, and, if given, a message
+   * matching `expected` (a string it contains, or a RegExp) or these fields
+   * (`{ bookId: 'b-1' }`, values deeply equal or Jest matchers). A declared
+   * error (`@ErrorType`) from another app is rebuilt as its class, so one
+   * spec holds embedded and in integration mode.
+   */
+  expectError(
+    type: ErrorClass,
+    expected?: string | RegExp | Record<string, unknown>,
+  ): this {
     this.expectsError = true;
     this.checks.push(async ({ error, failed, result }) => {
       if (!failed) {
         return `Expected ${type.name}, but the action succeeded with ${inspect(result, { depth: 3 })}`;
       }
       if (!(error instanceof type)) {
-        return `Expected ${type.name}, but the action failed with ${describeError(error)}`;
+        return `Expected ${type.name}, but the action failed with ${describeError(error)}${hintFor(type, error)}`;
       }
-      const text = (error as Error).message;
-      if (
-        message !== undefined &&
-        !(typeof message === 'string'
-          ? text.includes(message)
-          : message.test(text))
-      ) {
-        return `Expected ${type.name} with a message matching ${String(message)}, got "${text}"`;
+      if (expected === undefined) return undefined;
+      if (typeof expected === 'string' || expected instanceof RegExp) {
+        const text = (error as Error).message;
+        const ok =
+          typeof expected === 'string'
+            ? text.includes(expected)
+            : expected.test(text);
+        return ok
+          ? undefined
+          : `Expected ${type.name} with a message matching ${String(expected)}, got "${text}"`;
       }
-      return undefined;
+      const wrong = Object.entries(expected).filter(
+        ([key, value]) =>
+          !fieldMatches(
+            value,
+            (error as unknown as Record<string, unknown>)[key],
+          ),
+      );
+      if (wrong.length === 0) return undefined;
+      return `Unexpected fields of ${type.name}:\n${wrong
+        .map(
+          ([key, value]) =>
+            `  ${key}: expected ${describeMessage(value)}, actual ${inspect((error as unknown as Record<string, unknown>)[key])}`,
+        )
+        .join('\n')}`;
     });
     return this;
   }
@@ -322,7 +348,38 @@ export class Scenario implements PromiseLike<void> {
 }
 
 function describeError(error: unknown): string {
+  if (error instanceof RemoteHandlerError) {
+    const what = error.errorType ?? error.remoteName;
+    return `RemoteHandlerError (${what}, ${error.code}): ${error.message}`;
+  }
   return error instanceof Error
     ? `${error.name}: ${error.message}`
     : inspect(error);
+}
+
+/** Why an error from another app did not arrive as the expected class, when we can tell. */
+function hintFor(type: ErrorClass, error: unknown): string {
+  if (!(error instanceof RemoteHandlerError)) return '';
+  if (error.errorType) {
+    return `\n  (it was declared as @ErrorType('${error.errorType}') in the app that threw it, but no class of that name is loaded here)`;
+  }
+  if (ErrorTypeRegistry.forClass(type)) return '';
+  if (error.code === 'HANDLER_FAILED') {
+    return `\n  (${type.name} has no @ErrorType: from another app an undeclared error arrives as a RemoteHandlerError with the code HANDLER_FAILED; declare it, e.g. @ErrorType('context.${type.name}'))`;
+  }
+  return `\n  (from another app, an error without @ErrorType arrives as a RemoteHandlerError with its code: expect RemoteHandlerError with { code: '${error.code}' })`;
+}
+
+function fieldMatches(expected: unknown, actual: unknown): boolean {
+  if (
+    typeof expected === 'object' &&
+    expected !== null &&
+    typeof (expected as { asymmetricMatch?: unknown }).asymmetricMatch ===
+      'function'
+  ) {
+    return (
+      expected as { asymmetricMatch(other: unknown): boolean }
+    ).asymmetricMatch(actual);
+  }
+  return isDeepStrictEqual(actual, expected);
 }

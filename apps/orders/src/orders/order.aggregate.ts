@@ -1,4 +1,4 @@
-import { Aggregate, AggregateRoot, Apply } from '@chronicle/core';
+import { Aggregate, AggregateRoot, Apply, ErrorType } from '@chronicle/core';
 import {
   OrderCancelled,
   OrderConfirmed,
@@ -7,7 +7,12 @@ import {
   type OrderStatus,
 } from '@shop/contracts';
 
-/** A rule of the order's life was broken (confirming a cancelled order...). */
+/**
+ * A rule of the order's life was broken (confirming a cancelled order...).
+ * Declared, so a caller in another app that loads this class gets it as
+ * itself; one that does not gets a RemoteHandlerError naming its type.
+ */
+@ErrorType('orders.OrderRuleViolated')
 export class OrderRuleViolated extends Error {}
 
 @Aggregate({ type: 'orders.Order' })

@@ -5,7 +5,7 @@ import {
   timeElapses,
   type FixtureMode,
 } from '@chronicle/testing';
-import { RemoteHandlerError, ValidationError } from '@chronicle/core';
+import { ValidationError } from '@chronicle/core';
 import {
   CancelOrder,
   ConfirmOrder,
@@ -114,9 +114,7 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
     });
 
     it('refuses to confirm a cancelled order, and changes nothing', async () => {
-      // Over the wire, a domain error arrives as a RemoteHandlerError with its class name.
-      const refused =
-        mode === 'embedded' ? OrderRuleViolated : RemoteHandlerError;
+      // A declared error (@ErrorType) arrives as its own class, in process and over the wire.
       await fixture
         .given(
           onAggregate(
@@ -127,7 +125,7 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
           ),
         )
         .when(new ConfirmOrder('o-3'))
-        .expectError(refused, 'only a placed order can be confirmed')
+        .expectError(OrderRuleViolated, 'only a placed order can be confirmed')
         .expectNoEvents();
     });
 

@@ -1,6 +1,7 @@
 import {
   AggregateRepository,
   CommandHandler,
+  ErrorType,
   InjectAggregateRepository,
   QueryBus,
   type ICommandHandler,
@@ -13,6 +14,7 @@ import {
 import { Payment } from './payment.aggregate.js';
 
 /** An order that cannot be paid for (unknown, cancelled, already confirmed). */
+@ErrorType('payments.PaymentRefused')
 export class PaymentRefused extends Error {}
 
 @CommandHandler(AuthorizePayment)

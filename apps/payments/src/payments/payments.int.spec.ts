@@ -8,7 +8,7 @@ import {
   PaymentDeclined,
   type OrderView,
 } from '@shop/contracts';
-import { Payment, PaymentsModule } from './index.js';
+import { Payment, PaymentRefused, PaymentsModule } from './index.js';
 
 /** Orders, as payments sees it: a GetOrder answer for a few known orders. */
 const orders: Record<string, Pick<OrderView, 'status' | 'total'>> = {
@@ -69,7 +69,10 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
     it('refuses to charge an order that is not waiting for payment', async () => {
       await fixture
         .when(new AuthorizePayment('o-3'))
-        .expectError(Error, 'Order o-3 is cancelled, not awaiting payment')
+        .expectError(
+          PaymentRefused,
+          'Order o-3 is cancelled, not awaiting payment',
+        )
         .expectNoEvents();
     });
   },

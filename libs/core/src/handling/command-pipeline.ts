@@ -24,7 +24,7 @@ import {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
 } from './command-handling.options.js';
-import { CommandIdReusedError } from './handling.errors.js';
+import { CommandIdReusedError, ResultNotJsonError } from './handling.errors.js';
 import { sendOptionsOf } from './send-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -91,7 +91,8 @@ export class CommandPipeline {
           envelope,
           () =>
             this.unitOfWork.run(
-              () => handler.execute(command),
+              async () =>
+                asRecorded(await handler.execute(command), envelope.type),
               record,
               asyncContext,
             ),
@@ -126,7 +127,7 @@ export class CommandPipeline {
     if (handled.type !== envelope.type) {
       throw new CommandIdReusedError(envelope.id, handled.type, envelope.type);
     }
-    return handled.result ?? undefined;
+    return handled.result;
   }
 
   /** Exponential back-off with full jitter, so racing handlers spread out. */
@@ -136,6 +137,23 @@ export class CommandPipeline {
       setTimeout(resolve, Math.random() * ceiling),
     );
   }
+}
+
+/**
+ * A command's result as its record keeps it and as every caller reads it:
+ * what JSON makes of it (a Date becomes its ISO string, a class instance a
+ * plain object). The first call returns it so too, so the first answer, a
+ * repeat answered from the record, and an answer over NATS have one shape.
+ */
+function asRecorded(result: unknown, type: string): unknown {
+  if (result === undefined) return undefined;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(result);
+  } catch (error) {
+    throw new ResultNotJsonError(type, error);
+  }
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
 
 /** A handler's name as part of derived ids: its class, stable across deploys. */

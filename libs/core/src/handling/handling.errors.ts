@@ -32,3 +32,20 @@ export class NotACommandError extends ChronicleError {
     );
   }
 }
+
+/** A command handler returned what JSON cannot write (a BigInt, a cycle); nothing it did was kept. */
+export class ResultNotJsonError extends ChronicleError {
+  readonly code = 'RESULT_NOT_JSON';
+
+  constructor(
+    readonly commandType: string,
+    cause: unknown,
+  ) {
+    super(
+      `The result of ${commandType} cannot be written as JSON (${cause instanceof Error ? cause.message : String(cause)}), ` +
+        "so it cannot be kept with the command's record nor sent to a caller; nothing the handler did was kept. " +
+        'Return plain data (a BigInt as a string, no cycles).',
+      { cause },
+    );
+  }
+}

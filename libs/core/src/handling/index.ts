@@ -4,7 +4,11 @@ export {
 } from './command-handling.options.js';
 export { CommandOutbox } from './command-outbox.js';
 export { CommandPipeline } from './command-pipeline.js';
-export { CommandIdReusedError, NotACommandError } from './handling.errors.js';
+export {
+  CommandIdReusedError,
+  NotACommandError,
+  ResultNotJsonError,
+} from './handling.errors.js';
 export { HandlingModule } from './handling.module.js';
 export { MessageGateway } from './message-gateway.js';
 export {

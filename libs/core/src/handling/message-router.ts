@@ -21,6 +21,7 @@ import {
   MessageTypeRegistry,
   payloadOf,
   UnsupportedRevisionError,
+  validateMessage,
   type MessageTypeInfo,
 } from '../messages/index.js';
 import {
@@ -29,6 +30,7 @@ import {
   encodeError,
   encodeRequest,
   encodeResult,
+  messageIdOf,
   messageSubject,
   presenceSubject,
   Transport,
@@ -43,6 +45,7 @@ import {
   ScopedHandlers,
 } from './request-scoped-dispatch.js';
 import { attachSendOptions, sendOptionsOf } from './send-options.js';
+import { logServedFailure } from './served-failures.js';
 
 /*
  * @nestjs/cqrs's own metadata keys: the handled class of a handler, and the id
@@ -241,7 +244,12 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     return context;
   }
 
-  /** Sends the message over the transport and turns the reply into a result or a typed error. */
+  /**
+   * Sends the message over the transport and turns the reply into a result or
+   * a typed error. The class is known here, so an invalid message fails at
+   * once with the `ValidationError` the serving side would give, even when no
+   * app serves its type.
+   */
   private remoteExecute(info: MessageTypeInfo): Execute {
     const subject = messageSubject(
       this.options.namespace,
@@ -249,10 +257,10 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       info.name,
     );
     return async (message) => {
+      await validateMessage(message, info.name);
       const sent = sendOptionsOf(message);
       const envelope = createEnvelope(message, info.kind, sent);
       const wire = encodeRequest(envelope, payloadOf(envelope), {
-        debug: this.options.debug,
         firstSend: isFirstSend(envelope),
       });
       const reply = await this.transport.request(subject, wire, {
@@ -263,13 +271,16 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  /** Answers requests off the wire with the local handler; a bad message gets an error reply. */
+  /**
+   * Answers requests off the wire with the local handler. A failure is logged
+   * here once (see `logServedFailure`) and answered with an error whose
+   * details only this app's own `debug` option widens: a `Chronicle-Debug`
+   * header from the caller is ignored.
+   */
   private listener(info: MessageTypeInfo, local: Execute): RequestListener {
     return async (request, wantsReply) => {
-      let debug = false;
       try {
         const decoded = decodeRequest(request, info.name);
-        debug = decoded.debug;
         if (decoded.revision > info.revision) {
           throw new UnsupportedRevisionError(
             info.name,
@@ -286,9 +297,13 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
         });
         return encodeResult(await local(message));
       } catch (error) {
-        if (!wantsReply)
-          this.logger.error(`${info.name} sent without waiting failed`, error);
-        return encodeError(error, debug || this.options.debug);
+        logServedFailure(this.logger, error, request, info.name, wantsReply);
+        return encodeError(error, {
+          messageType: info.name,
+          messageId: messageIdOf(request),
+          app: this.options.app,
+          debug: this.options.debug,
+        });
       }
     };
   }

@@ -7,6 +7,18 @@ export {
   payloadOf,
   type EnvelopeOptions,
 } from './create-envelope.js';
+export {
+  errorFields,
+  rebuildError,
+  type ErrorFields,
+} from './error-serialization.js';
+export { ErrorType } from './error-type.decorator.js';
+export { DuplicateErrorTypeError } from './error-type.errors.js';
+export {
+  ErrorTypeRegistry,
+  type ErrorClass,
+  type ErrorTypeInfo,
+} from './error-type.registry.js';
 export { eventInstanceOf, type StoredEventShape } from './event-instance.js';
 export {
   attachEnvelope,

@@ -19,6 +19,7 @@ export {
   NoHandlerError,
   RemoteHandlerError,
   TimeoutError,
+  type RemoteErrorDetails,
   TransportError,
 } from './transport.errors.js';
 export {
@@ -36,9 +37,12 @@ export {
   type TransportOptions,
 } from './transport.options.js';
 export {
+  classifyError,
   decodeReply,
   decodeRequest,
   encodeError,
+  type ErrorReplyContext,
+  type FailureKind,
   encodeRequest,
   encodeResult,
   HEADER,

@@ -156,8 +156,15 @@ function typeOf(request: WireMessage, subject: string): string {
 }
 
 /** An error reply (as older callers read it) marked as not started. */
-function refusal(kind: 'busy' | 'deadline', error: Error): WireMessage {
-  const reply = encodeError(error, false);
+function refusal(
+  kind: 'busy' | 'deadline',
+  error: HandlersBusyError | DeadlineExceededError,
+): WireMessage {
+  const reply = encodeError(error, {
+    messageType: error.messageType,
+    messageId: error.messageId,
+    debug: false,
+  });
   return {
     headers: { ...reply.headers, [HEADER.refused]: kind },
     body: reply.body,

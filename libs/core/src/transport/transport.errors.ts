@@ -76,20 +76,47 @@ export class TransportError extends ChronicleError {
   }
 }
 
-/** The handler in another app threw; `code` and `remoteName` are its error's. */
+/** What a `RemoteHandlerError` says beyond the message: all optional. */
+export interface RemoteErrorDetails {
+  /** The handler's stack, only when the serving app runs with `transport.debug`. */
+  readonly remoteStack?: string;
+  /** The message whose handling failed: to find it in the serving app's log, or resend it. */
+  readonly messageId?: string;
+  /** The `@ErrorType` name of a declared error whose class this process has not loaded. */
+  readonly errorType?: string;
+  /** That declared error's fields, as JSON made them. */
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The handler in another app failed, and the error is not one this process can
+ * rebuild as its class. `code` is `HANDLER_FAILED` for an unexpected error
+ * (details only in the serving app's log, under `messageId`), a Chronicle
+ * error's code (`CONCURRENCY_CONFLICT`...), or the code of a declared error
+ * (`@ErrorType`) whose class is not loaded here: then `errorType` and `fields`
+ * say what it was.
+ */
 export class RemoteHandlerError extends ChronicleError {
   readonly code: string;
+  readonly remoteStack?: string;
+  readonly messageId?: string;
+  readonly errorType?: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
 
   constructor(
     readonly messageType: string,
+    /** The remote error's name (its class's, for a plain `extends Error`). */
     readonly remoteName: string,
     code: string,
     message: string,
-    readonly remoteStack?: string,
-    readonly messageId?: string,
+    details: RemoteErrorDetails = {},
   ) {
     super(message);
     this.code = code;
+    this.remoteStack = details.remoteStack;
+    this.messageId = details.messageId;
+    this.errorType = details.errorType;
+    this.fields = details.fields;
   }
 }
 

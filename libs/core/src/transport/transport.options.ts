@@ -21,7 +21,10 @@ export interface TransportOptions {
    * the transport. `remote`: always over the transport, even to this process.
    */
   readonly routing?: 'local' | 'remote';
-  /** Send handlers' stack traces back to callers. Default false. */
+  /**
+   * Send the stack traces of this app's failed handlers back to its callers
+   * (for development). Only this option decides: callers cannot ask. Default false.
+   */
   readonly debug?: boolean;
   /**
    * Requests of one message type this process runs at once when they come

@@ -1,9 +1,13 @@
 import {
   ChronicleError,
+  errorFields,
+  ErrorTypeRegistry,
+  rebuildError,
   ValidationError,
   type Envelope,
   type FieldViolation,
 } from '../messages/index.js';
+import { DatabaseUnavailableError } from '../store/index.js';
 import {
   MalformedMessageError,
   RemoteHandlerError,
@@ -14,7 +18,8 @@ import type { WireMessage } from './transport.js';
  * How an envelope travels: identity and context in headers, so that routers,
  * tracing and logs can read them without parsing the body; the payload as JSON.
  * Replies say `ok` or `error` in a header; an error's body carries its name,
- * code and message (and its stack only when the sender asked for debug).
+ * code and message, a declared error's type and fields (and its stack only
+ * when the serving app runs with `transport.debug`).
  */
 export const HEADER = {
   id: 'Chronicle-Message-Id',
@@ -26,7 +31,6 @@ export const HEADER = {
   traceparent: 'traceparent',
   metadata: 'Chronicle-Metadata',
   status: 'Chronicle-Status',
-  debug: 'Chronicle-Debug',
   firstSend: 'Chronicle-First-Send',
   /** How long the caller still waits, in ms, when this try was sent (the receiver counts from arrival). */
   timeoutMs: 'Chronicle-Timeout-Ms',
@@ -37,7 +41,7 @@ export const HEADER = {
 export function encodeRequest(
   envelope: Envelope,
   payload: unknown,
-  options: { debug?: boolean; firstSend?: boolean } = {},
+  options: { firstSend?: boolean } = {},
 ): WireMessage {
   const { correlationId, causationId, traceparent, ...user } =
     envelope.metadata;
@@ -53,7 +57,6 @@ export function encodeRequest(
     headers[HEADER.traceparent] = traceparent;
   if (Object.keys(user).length > 0)
     headers[HEADER.metadata] = JSON.stringify(user);
-  if (options.debug) headers[HEADER.debug] = '1';
   if (options.firstSend) headers[HEADER.firstSend] = '1';
   return { headers, body: JSON.stringify(payload) };
 }
@@ -70,7 +73,6 @@ export interface DecodedRequest {
   readonly timestamp: Date;
   readonly metadata: Record<string, unknown>;
   readonly payload: unknown;
-  readonly debug: boolean;
   /** The sender made this id for this send: no earlier outcome can exist. */
   readonly firstSend: boolean;
 }
@@ -126,7 +128,6 @@ export function decodeRequest(
     timestamp: Number.isNaN(timestamp.getTime()) ? new Date() : timestamp,
     metadata,
     payload,
-    debug: h[HEADER.debug] === '1',
     firstSend: h[HEADER.firstSend] === '1',
   };
 }
@@ -142,38 +143,129 @@ interface ErrorBody {
   name: string;
   code: string;
   message: string;
+  /** A declared error's `@ErrorType` name, and its fields. */
+  errorType?: string;
+  fields?: Record<string, unknown>;
   messageType?: string;
   violations?: FieldViolation[];
   stack?: string;
 }
 
-/** An error as the caller will see it; the stack only travels when asked for. */
-export function encodeError(error: unknown, debug: boolean): WireMessage {
+/**
+ * What a failure is, for the caller and for the serving app's log:
+ * - `declared`: an `@ErrorType` error, a business outcome (a rule said no);
+ * - `chronicle`: any other `ChronicleError`, raised on purpose with a stable
+ *   code (`ValidationError`, `ConcurrencyError` after its retries...);
+ * - `unexpected`: anything else (a bug, a database error); its details stay
+ *   in the serving app's log.
+ */
+export type FailureKind = 'declared' | 'chronicle' | 'unexpected';
+
+export function classifyError(error: unknown): FailureKind {
+  if (ErrorTypeRegistry.forError(error)) return 'declared';
+  // A declared error from a further app whose class is not loaded here goes on as it came.
+  if (error instanceof RemoteHandlerError && error.errorType) return 'declared';
+  if (error instanceof ChronicleError) return 'chronicle';
+  return 'unexpected';
+}
+
+/** What the serving side knows about the request an error answers. */
+export interface ErrorReplyContext {
+  readonly messageType: string;
+  /** The failed message's id (`messageIdOf(request)`). */
+  readonly messageId: string;
+  /** The serving app's name, so the caller knows whose log to read. */
+  readonly app?: string;
+  /** The serving app's own `transport.debug`: send stacks back. Never the caller's word. */
+  readonly debug: boolean;
+}
+
+/**
+ * An error as the caller will see it. Declared errors and Chronicle errors
+ * go as they are (name, code, message; a declared error's fields; a
+ * ValidationError's violations); anything else goes as a generic
+ * `HANDLER_FAILED` naming the message id, since its text may hold what
+ * callers must not see (SQL, database codes, paths). The stack travels only
+ * when the serving app runs with `debug`.
+ */
+export function encodeError(
+  error: unknown,
+  context: ErrorReplyContext,
+): WireMessage {
   const err = error instanceof Error ? error : new Error(String(error));
-  const ownCode = (err as { code?: unknown }).code;
-  const body: ErrorBody = {
-    // `class OrderRuleViolated extends Error {}` keeps the name "Error": the class says more.
-    name:
-      err.name === 'Error' && err.constructor !== Error
-        ? err.constructor.name
-        : err.name,
-    code:
-      err instanceof ChronicleError
-        ? err.code
-        : typeof ownCode === 'string'
-          ? ownCode
-          : 'HANDLER_FAILED',
-    message: err.message,
-  };
-  if (err instanceof ValidationError) {
-    body.messageType = err.messageType;
-    body.violations = [...err.violations];
-  }
-  if (debug && err.stack) body.stack = err.stack;
+  const body = errorBody(err, context);
+  if (context.debug && err.stack) body.stack = err.stack;
   return { headers: { [HEADER.status]: 'error' }, body: JSON.stringify(body) };
 }
 
-/** The result a reply carries, or the typed error it describes (naming the request's id). */
+function errorBody(err: Error, context: ErrorReplyContext): ErrorBody {
+  const declared = ErrorTypeRegistry.forError(err);
+  if (declared) {
+    const ownCode = (err as { code?: unknown }).code;
+    return {
+      name: nameOf(err),
+      code: typeof ownCode === 'string' ? ownCode : declared.name,
+      message: err.message,
+      errorType: declared.name,
+      fields: errorFields(err),
+    };
+  }
+  if (err instanceof RemoteHandlerError && err.errorType) {
+    return {
+      name: err.remoteName,
+      code: err.code,
+      message: err.message,
+      errorType: err.errorType,
+      fields: err.fields && { ...err.fields },
+    };
+  }
+  if (err instanceof ValidationError) {
+    return {
+      name: err.name,
+      code: err.code,
+      message: err.message,
+      messageType: err.messageType,
+      violations: [...err.violations],
+    };
+  }
+  if (err instanceof DatabaseUnavailableError) {
+    // Its text is the driver's (hosts, ports); the code is what callers act on.
+    return {
+      name: err.name,
+      code: err.code,
+      message:
+        `The database of ${appOf(context)} was unavailable while handling ${context.messageType} ` +
+        `(message ${context.messageId}); nothing was kept. Send it again with the same id once it is back.`,
+    };
+  }
+  if (err instanceof ChronicleError) {
+    return { name: err.name, code: err.code, message: err.message };
+  }
+  return {
+    name: 'Error',
+    code: 'HANDLER_FAILED',
+    message:
+      `Handler of ${context.messageType} failed; see the log of ${appOf(context)} ` +
+      `for message ${context.messageId}.`,
+  };
+}
+
+function appOf(context: ErrorReplyContext): string {
+  return context.app === undefined ? 'the serving app' : `app "${context.app}"`;
+}
+
+/** `class OrderRuleViolated extends Error {}` keeps the name "Error": the class says more. */
+function nameOf(err: Error): string {
+  return err.name === 'Error' && err.constructor !== Error
+    ? err.constructor.name
+    : err.name;
+}
+
+/**
+ * The result a reply carries, or the error it describes: a declared error as
+ * its class when this process has loaded it, a `ValidationError` as itself,
+ * anything else as a `RemoteHandlerError` naming the request's id.
+ */
 export function decodeReply(
   reply: WireMessage,
   messageType: string,
@@ -196,16 +288,34 @@ export function decodeReply(
       new ValidationError(error.messageType ?? messageType, error.violations),
     );
   }
+  const declared =
+    typeof error.errorType === 'string'
+      ? ErrorTypeRegistry.forName(error.errorType)
+      : undefined;
+  const fields = isRecord(error.fields) ? error.fields : undefined;
+  if (declared) {
+    return throwing(
+      rebuildError(declared.target, String(error.message), fields),
+    );
+  }
   return throwing(
     new RemoteHandlerError(
       messageType,
-      error.name,
-      error.code,
-      error.message,
-      error.stack,
-      messageId,
+      String(error.name),
+      String(error.code),
+      String(error.message),
+      {
+        remoteStack: error.stack,
+        messageId,
+        errorType: error.errorType,
+        fields,
+      },
     ),
   );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function throwing(error: Error): never {

@@ -1,9 +1,12 @@
 import {
+  ChronicleError,
   createEnvelope,
   CommandType,
+  ErrorType,
   payloadOf,
   ValidationError,
 } from '../messages/index.js';
+import { ConcurrencyError, DatabaseUnavailableError } from '../store/index.js';
 import { MessageContext } from '../messages/index.js';
 import {
   decodeReply,
@@ -29,6 +32,30 @@ class ShipParcel {
 class OutOfStock extends Error {
   readonly code = 'OUT_OF_STOCK';
   override name = 'OutOfStock';
+}
+
+@ErrorType('wire.ParcelTooHeavy')
+class ParcelTooHeavy extends ChronicleError {
+  readonly code = 'PARCEL_TOO_HEAVY';
+
+  constructor(
+    readonly parcelId: string,
+    readonly weightKg: number,
+    readonly weighedAt: Date,
+  ) {
+    super(`Parcel ${parcelId} weighs ${weightKg} kg; the limit is 30 kg`);
+  }
+
+  overBy(): number {
+    return this.weightKg - 30;
+  }
+}
+
+@ErrorType('wire.NoRoute')
+class NoRoute extends Error {
+  constructor(readonly destination: string) {
+    super(`No route to ${destination}`);
+  }
 }
 
 describe('the wire format', () => {
@@ -94,30 +121,147 @@ describe('the wire format', () => {
     expect(decodeReply(encodeResult(null), 't')).toBeNull();
   });
 
-  it('turns a handler error into a typed error with name, code and message, without the stack', () => {
-    const reply = encodeError(new OutOfStock('no parcels left'), false);
+  const served = {
+    messageType: 'wire.ShipParcel',
+    messageId: 'm-42',
+    app: 'shipping',
+    debug: false,
+  };
+
+  it('rebuilds a declared error as its class, with its message and fields, without the stack', () => {
+    const original = new ParcelTooHeavy(
+      'p-1',
+      31,
+      new Date('2030-01-02T03:04:05Z'),
+    );
+    const error = catchError(() =>
+      decodeReply(encodeError(original, served), 'wire.ShipParcel', 'm-42'),
+    );
+    expect(error).toBeInstanceOf(ParcelTooHeavy);
+    expect(error).toBeInstanceOf(ChronicleError);
+    expect(error).toMatchObject({
+      name: 'ParcelTooHeavy',
+      code: 'PARCEL_TOO_HEAVY',
+      message: 'Parcel p-1 weighs 31 kg; the limit is 30 kg',
+      parcelId: 'p-1',
+      weightKg: 31,
+      // Fields travel as JSON: a Date arrives as its ISO string.
+      weighedAt: '2030-01-02T03:04:05.000Z',
+    });
+    expect((error as ParcelTooHeavy).overBy()).toBe(1);
+    expect(
+      JSON.parse(encodeError(original, served).body).stack,
+    ).toBeUndefined();
+  });
+
+  it('sends a declared error that is not a ChronicleError with its type name as its code', () => {
+    const reply = encodeError(new NoRoute('Mars'), served);
+    expect(JSON.parse(reply.body)).toEqual({
+      name: 'NoRoute',
+      code: 'wire.NoRoute',
+      message: 'No route to Mars',
+      errorType: 'wire.NoRoute',
+      fields: { destination: 'Mars' },
+    });
     const error = catchError(() => decodeReply(reply, 'wire.ShipParcel'));
+    expect(error).toBeInstanceOf(NoRoute);
+    expect(error).toMatchObject({
+      destination: 'Mars',
+      message: 'No route to Mars',
+    });
+  });
+
+  it('gives a declared error whose class the caller has not loaded as a RemoteHandlerError with its name, code, message and fields', () => {
+    const reply = encodeError(new NoRoute('Mars'), served);
+    const body = { ...JSON.parse(reply.body), errorType: 'elsewhere.NoRoute' };
+    const error = catchError(() =>
+      decodeReply(
+        { ...reply, body: JSON.stringify(body) },
+        'wire.ShipParcel',
+        'm-42',
+      ),
+    );
     expect(error).toBeInstanceOf(RemoteHandlerError);
     expect(error).toMatchObject({
-      remoteName: 'OutOfStock',
-      code: 'OUT_OF_STOCK',
-      message: 'no parcels left',
-      messageType: 'wire.ShipParcel',
-      remoteStack: undefined,
+      remoteName: 'NoRoute',
+      code: 'wire.NoRoute',
+      message: 'No route to Mars',
+      errorType: 'elsewhere.NoRoute',
+      fields: { destination: 'Mars' },
+      messageId: 'm-42',
     });
-    class NamelessRule extends Error {}
-    const nameless = encodeError(new NamelessRule('x'), false);
-    expect(catchError(() => decodeReply(nameless, 't'))).toMatchObject({
-      remoteName: 'NamelessRule',
+    // Passed on by an app in between, it keeps what it was.
+    const onward = JSON.parse(encodeError(error, served).body);
+    expect(onward).toMatchObject({
+      errorType: 'elsewhere.NoRoute',
+      fields: { destination: 'Mars' },
     });
-    const plain = catchError(() =>
-      decodeReply(encodeError(new Error('boom'), true), 't'),
+  });
+
+  it('answers an undeclared error with HANDLER_FAILED and the message id, never its text, code or stack', () => {
+    const fromTheDatabase = Object.assign(
+      new Error(
+        'duplicate key value violates unique constraint "accounts_pkey"',
+      ),
+      { code: '23505', detail: 'Key (id)=(42) already exists.' },
     );
-    expect(plain).toMatchObject({
-      code: 'HANDLER_FAILED',
-      remoteName: 'Error',
+    for (const thrown of [
+      fromTheDatabase,
+      new OutOfStock('no parcels left'),
+      'a string',
+    ]) {
+      const body = JSON.parse(encodeError(thrown, served).body);
+      expect(body).toEqual({
+        name: 'Error',
+        code: 'HANDLER_FAILED',
+        message:
+          'Handler of wire.ShipParcel failed; see the log of app "shipping" for message m-42.',
+      });
+    }
+    const error = catchError(() =>
+      decodeReply(
+        encodeError(fromTheDatabase, served),
+        'wire.ShipParcel',
+        'm-42',
+      ),
+    );
+    expect(error).toBeInstanceOf(RemoteHandlerError);
+    expect(error).toMatchObject({ code: 'HANDLER_FAILED', messageId: 'm-42' });
+    expect((error as RemoteHandlerError).remoteStack).toBeUndefined();
+  });
+
+  it("sends the stack only when the serving app's own debug option is on", () => {
+    const error = catchError(() =>
+      decodeReply(
+        encodeError(new Error('boom'), { ...served, debug: true }),
+        't',
+      ),
+    );
+    expect(error).toMatchObject({ code: 'HANDLER_FAILED' });
+    expect((error as RemoteHandlerError).remoteStack).toContain('boom');
+  });
+
+  it("keeps a Chronicle error's name, code and message", () => {
+    const conflict = new ConcurrencyError('parcel-p-1', 2, 3);
+    const error = catchError(() =>
+      decodeReply(encodeError(conflict, served), 'wire.ShipParcel'),
+    );
+    expect(error).toBeInstanceOf(RemoteHandlerError);
+    expect(error).toMatchObject({
+      remoteName: 'ConcurrencyError',
+      code: 'CONCURRENCY_CONFLICT',
+      message: conflict.message,
     });
-    expect((plain as RemoteHandlerError).remoteStack).toContain('boom');
+  });
+
+  it("keeps DATABASE_UNAVAILABLE's code but not the driver's text", () => {
+    const away = new DatabaseUnavailableError(
+      new Error('connect ECONNREFUSED 10.1.2.3:5432'),
+    );
+    const body = JSON.parse(encodeError(away, served).body);
+    expect(body.code).toBe('DATABASE_UNAVAILABLE');
+    expect(body.message).not.toContain('10.1.2.3');
+    expect(body.message).toContain('m-42');
   });
 
   it('rebuilds a ValidationError with its field details', () => {
@@ -128,7 +272,7 @@ describe('the wire format', () => {
       },
     ]);
     const error = catchError(() =>
-      decodeReply(encodeError(original, false), 'x'),
+      decodeReply(encodeError(original, served), 'x'),
     );
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({

@@ -165,7 +165,8 @@ function prepare(
       JSON.stringify(expectations),
       command?.id ?? null,
       command?.type ?? null,
-      command ? JSON.stringify({ value: command.result ?? null }) : null,
+      // `{}` for undefined, `{"value":null}` for null: a repeat returns what the first call did.
+      command ? JSON.stringify({ value: command.result }) : null,
       command?.app ?? null,
     ],
   };

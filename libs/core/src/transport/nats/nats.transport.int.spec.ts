@@ -219,6 +219,32 @@ describe('NATS routing', () => {
     expect(handler.ledger?.shipped).toBe(1);
   });
 
+  it("ignores a caller's Chronicle-Debug header: no stack, no database text or SQLSTATE", async () => {
+    const namespace = freshNamespace();
+    await open(app('handler', namespace));
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const id = newMessageId();
+      const h = headers();
+      h.set(HEADER.id, id);
+      h.set(HEADER.type, 'ship.CrashParcel');
+      h.set('Chronicle-Debug', '1');
+      const reply = await nc.request(
+        `chronicle.${namespace}.command.ship.CrashParcel`,
+        new TextEncoder().encode('{"parcelId":"p-1"}'),
+        { timeout: 10_000, headers: h },
+      );
+      expect(reply.headers?.get(HEADER.status)).toBe('error');
+      expect(JSON.parse(reply.string())).toEqual({
+        name: 'Error',
+        code: 'HANDLER_FAILED',
+        message: `Handler of ship.CrashParcel failed; see the log of app "shipping" for message ${id}.`,
+      });
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('drains on close: requests already in flight are answered', async () => {
     const namespace = freshNamespace();
     const handler = await app('handler', namespace);

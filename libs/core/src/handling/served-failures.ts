@@ -1,0 +1,58 @@
+import type { Logger } from '@nestjs/common';
+import { ErrorTypeRegistry } from '../messages/index.js';
+import {
+  classifyError,
+  HEADER,
+  type RemoteHandlerError,
+  type WireMessage,
+} from '../transport/index.js';
+
+/**
+ * Says, in the serving app's log, once per failed request, what the caller
+ * only hears as a code: the message's type, id and correlation id, and the
+ * error. A declared error (`@ErrorType`) is a business outcome: one line at
+ * `log` level. Another Chronicle error (an invalid message, a conflict after
+ * the retries) is the caller's or the moment's: one line at `warn`, no stack.
+ * Anything else is a failure of this app: `error`, with the stack, which the
+ * caller does not get (its reply names the message id to look for here).
+ */
+export function logServedFailure(
+  logger: Logger,
+  error: unknown,
+  request: WireMessage,
+  messageType: string,
+  wantedReply: boolean,
+): void {
+  const id = printable(request.headers[HEADER.id] ?? '(no id)');
+  const correlation = request.headers[HEADER.correlationId];
+  const what =
+    `${messageType} message ${id}` +
+    (correlation ? ` (correlation ${printable(correlation)})` : '') +
+    (wantedReply ? '' : ', sent without waiting,');
+  const err = error instanceof Error ? error : new Error(String(error));
+  switch (classifyError(err)) {
+    case 'declared': {
+      const type =
+        ErrorTypeRegistry.forError(err)?.name ??
+        (err as RemoteHandlerError).errorType;
+      logger.log(`${what} was refused: ${type}: ${err.message}`);
+      return;
+    }
+    case 'chronicle':
+      logger.warn(
+        `${what} failed: ${err.name} (${(err as { code?: string }).code}): ${err.message}`,
+      );
+      return;
+    case 'unexpected':
+      logger.error(
+        `${what} failed in its handler: ${err.name}: ${err.message}`,
+        err.stack,
+      );
+  }
+}
+
+/** A header's value as a log can show it: one line, bounded. */
+function printable(value: string): string {
+  const bounded = value.length > 200 ? `${value.slice(0, 200)}...` : value;
+  return /[\p{Cc}\p{Cs}]/u.test(bounded) ? JSON.stringify(bounded) : bounded;
+}
