@@ -126,7 +126,7 @@ function address(url, defaultPort) {
     // NATS also accepts a bare host:port.
     parsed = new URL(url.includes('://') ? url : `nats://${url}`);
   } catch {
-    console.error(`ensure-services: cannot parse "${url}" as a URL.`);
+    console.error(`ensure-services: cannot parse "${redact(url)}" as a URL.`);
     process.exit(1);
   }
   const schemes = ['postgres:', 'postgresql:', 'nats:', 'tls:'];
@@ -141,6 +141,13 @@ function address(url, defaultPort) {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost',
     port: Number(parsed.port) || defaultPort,
   };
+}
+
+// The user info of a URL is a password or a token: never print it. (The same
+// rule as @chronicle/core's redactUrl, which this script cannot import: it
+// runs before the build.)
+function redact(url) {
+  return url.replace(/^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)[^,]*@/i, '$1***@');
 }
 
 function isLoopback(host) {

@@ -28,6 +28,7 @@ export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
 export * from './observability/index.js';
+export * from './redaction/index.js';
 export * from './scheduling/index.js';
 export * from './store/index.js';
 export * from './transport/index.js';
