@@ -25,6 +25,7 @@ import {
 import {
   COMMAND_HANDLING_OPTIONS,
   CommandPipeline,
+  EnabledModules,
   enabledModulesFrom,
   HandlingModule,
   MessageGateway,
@@ -104,6 +105,7 @@ function resolveTransportOptions(
     debug: transport.debug ?? false,
     serveLimits: serveLimitsOf(transport),
     enabled: enabledModulesFrom(options.enabled),
+    enabledFrom: options.enabled ? 'enabled' : 'CHRONICLE_ENABLED',
   };
 }
 
@@ -194,6 +196,7 @@ const coreProviders: Provider[] = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  EnabledModules,
   ChronicleHealthIndicator,
   {
     provide: SCHEDULING_OPTIONS,
@@ -214,6 +217,7 @@ const coreExports = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  EnabledModules,
   ChronicleHealthIndicator,
   AggregateCache,
   SnapshotWriter,

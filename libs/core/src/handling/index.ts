@@ -4,13 +4,18 @@ export {
 } from './command-handling.options.js';
 export { CommandOutbox } from './command-outbox.js';
 export { CommandPipeline } from './command-pipeline.js';
-export { CommandIdReusedError, NotACommandError } from './handling.errors.js';
+export {
+  CommandIdReusedError,
+  NotACommandError,
+  UnknownEnabledModuleError,
+} from './handling.errors.js';
 export { HandlingModule } from './handling.module.js';
 export { MessageGateway } from './message-gateway.js';
 export {
   ChronicleInternalModule,
+  EnabledModules,
   enabledModulesFrom,
-  isModuleEnabled,
+  type WorkPredicate,
 } from './enabled-modules.js';
 export { MessageRouter } from './message-router.js';
 export { type SendOptions } from './send-options.js';
