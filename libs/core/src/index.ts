@@ -20,8 +20,10 @@ export {
 export * from './aggregates/index.js';
 export {
   CHRONICLE_OPTIONS,
+  ChronicleModuleOptionsError,
   type ChronicleModuleAsyncOptions,
   type ChronicleModuleOptions,
+  type ChronicleOptionsFactory,
   type DatabaseOptions,
 } from './chronicle.options.js';
 export { ChronicleModule } from './chronicle.module.js';
