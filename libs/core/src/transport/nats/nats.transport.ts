@@ -214,6 +214,7 @@ export class NatsTransport extends Transport {
     return {
       kind: 'nats',
       connected: connected && !this.nc.isClosed(),
+      closed: this.nc.isClosed(),
       server: redactUrl(this.nc.getServer()),
       reconnects,
       ...(lastError ? { lastError } : {}),
