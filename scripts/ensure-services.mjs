@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// Runs before the test suite: the integration tests need a real PostgreSQL and
-// a real NATS with JetStream. Failing here, with the address and a fix, beats
-// a wall of connection-refused errors from Jest, and tests are never skipped.
-// Built-ins only, so it works before/without `npm ci` and on Node 20, 22, 24.
+// Runs before the test suite: the tests need a Node.js the project supports,
+// a real PostgreSQL and a real NATS with JetStream. Failing here, with the
+// address and a fix, beats a wall of connection-refused errors from Jest (or
+// a syntax error from a dependency on too old a Node), and tests are never
+// skipped. Built-ins only, and plain syntax, so it runs before/without
+// `npm ci` and on any Node it has to turn away.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const composeFile = join(repoRoot, 'docker-compose.yml');
+
+checkNodeVersion();
 
 // Same defaults as the tests. `compose` names the docker-compose.yml service
 // that can stand in for it, and the port that service publishes.
@@ -87,6 +91,72 @@ fail(
 
 // --- helpers ---------------------------------------------------------------
 
+// package.json's engines.node (`^22.22.3 || ^24.15.0 || >=26.0.0`): only the
+// comparators it uses (^, >=, >, <=, <, exact) are understood; anything else
+// is not checked here, and npm's engine-strict still guards installs.
+function checkNodeVersion() {
+  const { engines } = JSON.parse(
+    readFileSync(join(repoRoot, 'package.json'), 'utf8'),
+  );
+  const range = engines?.node;
+  if (!range) return;
+  const current = process.versions.node.split('.').map(Number);
+  const allowed = satisfies(current, range);
+  if (allowed !== false) return;
+  console.error(
+    [
+      '',
+      `This project needs Node.js ${range} (package.json "engines"); this is ${process.version}.`,
+      'Its dependencies (@nestjs/schematics, @angular-devkit/*, commander, file-type,',
+      '@nats-io/nuid) do not support older releases.',
+      '',
+      'To fix, install a supported Node.js (e.g. `nvm install 24`, or from https://nodejs.org),',
+      'then run `npm ci` again.',
+      '',
+    ].join('\n'),
+  );
+  process.exit(1);
+}
+
+/** true, false, or undefined when the range uses syntax this does not read. */
+function satisfies(version, range) {
+  let understood = true;
+  const matches = range.split('||').some((set) =>
+    set
+      .trim()
+      .split(/\s+/)
+      .every((comparator) => {
+        const m = /^(\^|>=|>|<=|<|=)?v?(\d+)\.(\d+)\.(\d+)$/.exec(comparator);
+        if (!m) {
+          understood = false;
+          return false;
+        }
+        const wanted = [Number(m[2]), Number(m[3]), Number(m[4])];
+        const order = compare(version, wanted);
+        switch (m[1]) {
+          case '^':
+            return version[0] === wanted[0] && order >= 0;
+          case '>=':
+            return order >= 0;
+          case '>':
+            return order > 0;
+          case '<=':
+            return order <= 0;
+          case '<':
+            return order < 0;
+          default:
+            return order === 0;
+        }
+      }),
+  );
+  return matches ? true : understood ? false : undefined;
+}
+
+function compare(a, b) {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
+}
+
 async function unreachable() {
   const answers = await Promise.all(services.map((s) => speaks(s)));
   return services.filter((_, i) => !answers[i]);
@@ -126,7 +196,7 @@ function address(url, defaultPort) {
     // NATS also accepts a bare host:port.
     parsed = new URL(url.includes('://') ? url : `nats://${url}`);
   } catch {
-    console.error(`ensure-services: cannot parse "${url}" as a URL.`);
+    console.error(`ensure-services: cannot parse "${redact(url)}" as a URL.`);
     process.exit(1);
   }
   const schemes = ['postgres:', 'postgresql:', 'nats:', 'tls:'];
@@ -141,6 +211,13 @@ function address(url, defaultPort) {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost',
     port: Number(parsed.port) || defaultPort,
   };
+}
+
+// The user info of a URL is a password or a token: never print it. (The same
+// rule as @chronicle/core's redactUrl, which this script cannot import: it
+// runs before the build.)
+function redact(url) {
+  return url.replace(/^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)[^,]*@/i, '$1***@');
 }
 
 function isLoopback(host) {

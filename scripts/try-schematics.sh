@@ -74,12 +74,13 @@ npm run typecheck
 say "the generated specs, with the repo's Jest"
 node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand \
   --ci "apps/$app" 2>&1 | tee jest.log
-# Six spec files: the microclient's domain and one per element.
-grep -Eq '^Test Suites: 6 passed, 6 total' jest.log ||
-  fail 'expected the 6 generated spec files to run and pass'
+# Seven spec files: the microclient's domain, its health probes and one per element.
+grep -Eq '^Test Suites: 7 passed, 7 total' jest.log ||
+  fail 'expected the 7 generated spec files to run and pass'
 
-say "start apps/$app on the embedded store and ask GET /health"
-port=3917
+say "start apps/$app on the embedded store and ask GET /health, /health/live and /health/ready"
+# A free port, not a fixed one: another checkout's run may be listening there.
+port=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); });")
 PORT=$port node "apps/$app/dist/main.js" >app.log 2>&1 &
 server=$!
 health=''
@@ -91,4 +92,9 @@ for _ in {1..60}; do
 done
 echo "$health"
 [[ $health == *'"status":"ok"'* ]] || { cat app.log >&2; fail "GET /health did not answer ok"; }
+for probe in live ready; do
+  answer=$(curl -sf "http://127.0.0.1:$port/health/$probe" || true)
+  echo "$answer"
+  [[ $answer == *'"status":"ok"'* ]] || { cat app.log >&2; fail "GET /health/$probe did not answer ok"; }
+done
 echo 'try-schematics: all steps passed'

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { redactUrl } from '@chronicle/core';
 import { AppModule } from './app.module.js';
 
 // A microclient serves no HTTP of its own: an application context is enough.
@@ -8,5 +9,5 @@ const app = await NestFactory.createApplicationContext(AppModule);
 app.enableShutdownHooks();
 new Logger('inventory').log(
   `ready: store on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, ` +
-    `messages ${process.env.NATS_URL ? `over NATS at ${process.env.NATS_URL}` : 'in process'}`,
+    `messages ${process.env.NATS_URL ? `over NATS at ${redactUrl(process.env.NATS_URL)}` : 'in process'}`,
 );

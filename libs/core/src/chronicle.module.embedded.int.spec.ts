@@ -1,17 +1,26 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type INestApplicationContext } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type INestApplicationContext,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import {
   ChronicleModule,
+  ChronicleModuleOptionsError,
   CommandBus,
+  EventStore,
+  PostgresEventStore,
   MessageGateway,
   newMessageId,
   QueryBus,
   SQL_CLIENT,
+  type ChronicleModuleAsyncOptions,
   type ChronicleModuleOptions,
+  type ChronicleOptionsFactory,
   type SqlClient,
 } from './index.js';
 import { DATABASE_URL, freshSchema } from '../test/databases.js';
@@ -133,6 +142,89 @@ describe('ChronicleModule configuration', () => {
       status: 'placed',
     });
     await dropSchema(app, schema);
+  });
+});
+
+/** A ChronicleOptionsFactory as users write one: options from @nestjs/config. */
+@Injectable()
+class ChronicleConfig implements ChronicleOptionsFactory {
+  constructor(private readonly config: ConfigService) {}
+
+  createChronicleOptions(): ChronicleModuleOptions {
+    return {
+      database: {
+        url: DATABASE_URL,
+        schema: this.config.getOrThrow<string>('chronicle.schema'),
+      },
+    };
+  }
+}
+
+const configModule = (schema: string) =>
+  ConfigModule.forRoot({
+    ignoreEnvFile: true,
+    load: [() => ({ chronicle: { schema } })],
+  });
+
+/** A module of the app's own that provides the factory, for `useExisting`. */
+@Module({})
+class SettingsModule {
+  static withSchema(schema: string) {
+    return {
+      module: SettingsModule,
+      imports: [configModule(schema)],
+      providers: [ChronicleConfig],
+      exports: [ChronicleConfig],
+    };
+  }
+}
+
+describe('ChronicleModule.forRootAsync', () => {
+  let app: INestApplicationContext | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  const storeSchema = (started: INestApplicationContext) =>
+    started.get<PostgresEventStore>(EventStore).schema.name;
+
+  it('takes its options from a class it instantiates (useClass)', async () => {
+    const schema = freshSchema('cls');
+    app = await start(
+      ChronicleModule.forRootAsync({
+        imports: [configModule(schema)],
+        useClass: ChronicleConfig,
+      }),
+    );
+    expect(storeSchema(app)).toBe(schema);
+    await app.get(CommandBus).execute(new PlaceOrder('c-1', [line]));
+    await dropSchema(app, schema);
+  });
+
+  it('takes its options from a factory an imported module provides (useExisting)', async () => {
+    const schema = freshSchema('ex');
+    app = await start(
+      ChronicleModule.forRootAsync({
+        imports: [SettingsModule.withSchema(schema)],
+        useExisting: ChronicleConfig,
+      }),
+    );
+    expect(storeSchema(app)).toBe(schema);
+    await app.get(CommandBus).execute(new PlaceOrder('x-1', [line]));
+    await dropSchema(app, schema);
+  });
+
+  it('refuses no way, or two ways, to make the options', () => {
+    expect(() =>
+      ChronicleModule.forRootAsync({} as ChronicleModuleAsyncOptions),
+    ).toThrow(ChronicleModuleOptionsError);
+    expect(() =>
+      ChronicleModule.forRootAsync({
+        useClass: ChronicleConfig,
+        useExisting: ChronicleConfig,
+      } as unknown as ChronicleModuleAsyncOptions),
+    ).toThrow('got useClass and useExisting');
   });
 });
 

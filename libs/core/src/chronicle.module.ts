@@ -19,12 +19,15 @@ import {
 } from './aggregates/index.js';
 import {
   CHRONICLE_OPTIONS,
+  ChronicleModuleOptionsError,
   type ChronicleModuleAsyncOptions,
   type ChronicleModuleOptions,
+  type ChronicleOptionsFactory,
 } from './chronicle.options.js';
 import {
   COMMAND_HANDLING_OPTIONS,
   CommandPipeline,
+  EnabledModules,
   enabledModulesFrom,
   HandlingModule,
   MessageGateway,
@@ -105,7 +108,44 @@ function resolveTransportOptions(
     debug: transport.debug ?? false,
     serveLimits: serveLimitsOf(transport),
     enabled: enabledModulesFrom(options.enabled),
+    enabledFrom: options.enabled ? 'enabled' : 'CHRONICLE_ENABLED',
   };
+}
+
+function asyncOptionsProviders(
+  options: ChronicleModuleAsyncOptions,
+): Provider[] {
+  const given = (['useFactory', 'useClass', 'useExisting'] as const).filter(
+    (key) => options[key] !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new ChronicleModuleOptionsError(
+      `ChronicleModule.forRootAsync needs exactly one of useFactory, useClass or useExisting; ` +
+        `got ${given.length === 0 ? 'none' : given.join(' and ')}.`,
+    );
+  }
+  if (options.useFactory) {
+    return [
+      {
+        provide: CHRONICLE_OPTIONS,
+        useFactory: options.useFactory,
+        inject: options.inject ?? [],
+      },
+    ];
+  }
+  const factory = (options.useClass ?? options.useExisting) as NonNullable<
+    ChronicleModuleAsyncOptions['useClass']
+  >;
+  return [
+    {
+      provide: CHRONICLE_OPTIONS,
+      useFactory: (made: ChronicleOptionsFactory) =>
+        made.createChronicleOptions(),
+      inject: [factory],
+    },
+    // useExisting: a module in `imports` (or a global one) provides it.
+    ...(options.useClass ? [{ provide: factory, useClass: factory }] : []),
+  ];
 }
 
 const coreProviders: Provider[] = [
@@ -198,6 +238,7 @@ const coreProviders: Provider[] = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  EnabledModules,
   ChronicleHealthIndicator,
   {
     provide: SCHEDULING_OPTIONS,
@@ -218,6 +259,7 @@ const coreExports = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  EnabledModules,
   ChronicleHealthIndicator,
   AggregateCache,
   SnapshotWriter,
@@ -239,16 +281,14 @@ export class ChronicleModule {
     ]);
   }
 
-  /** Options from a factory, e.g. with `ConfigService` from @nestjs/config. */
+  /**
+   * Options made at start, as Nest modules take them: `useFactory` (with
+   * `inject`, e.g. `ConfigService` from @nestjs/config), `useClass` or
+   * `useExisting` (a `ChronicleOptionsFactory`).
+   */
   static forRootAsync(options: ChronicleModuleAsyncOptions): DynamicModule {
     return ChronicleModule.root(
-      [
-        {
-          provide: CHRONICLE_OPTIONS,
-          useFactory: options.useFactory,
-          inject: options.inject ?? [],
-        },
-      ],
+      asyncOptionsProviders(options),
       options.imports ?? [],
     );
   }

@@ -1,5 +1,7 @@
+import type { Type } from '@nestjs/common';
 import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
+import { ChronicleError } from './messages/index.js';
 import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
@@ -52,13 +54,46 @@ export interface ChronicleModuleOptions {
   readonly scheduling?: SchedulingOptions;
 }
 
-export interface ChronicleModuleAsyncOptions {
+/** A class that makes Chronicle's options, for `forRootAsync({ useClass | useExisting })`. */
+export interface ChronicleOptionsFactory {
+  createChronicleOptions():
+    ChronicleModuleOptions | Promise<ChronicleModuleOptions>;
+}
+
+/**
+ * `forRootAsync`'s options, as Nest's own modules take them: exactly one of
+ * `useFactory` (with `inject`), `useClass` (a `ChronicleOptionsFactory` Chronicle
+ * instantiates) or `useExisting` (one a module in `imports` provides).
+ */
+export type ChronicleModuleAsyncOptions = {
   // Nest's own type for module imports, kept loose as it is there.
   readonly imports?: import('@nestjs/common').ModuleMetadata['imports'];
-  readonly useFactory: (
-    ...args: never[]
-  ) => ChronicleModuleOptions | Promise<ChronicleModuleOptions>;
-  readonly inject?: import('@nestjs/common').FactoryProvider['inject'];
+} & (
+  | {
+      readonly useFactory: (
+        ...args: never[]
+      ) => ChronicleModuleOptions | Promise<ChronicleModuleOptions>;
+      readonly inject?: import('@nestjs/common').FactoryProvider['inject'];
+      readonly useClass?: never;
+      readonly useExisting?: never;
+    }
+  | {
+      readonly useClass: Type<ChronicleOptionsFactory>;
+      readonly useFactory?: never;
+      readonly inject?: never;
+      readonly useExisting?: never;
+    }
+  | {
+      readonly useExisting: Type<ChronicleOptionsFactory>;
+      readonly useFactory?: never;
+      readonly inject?: never;
+      readonly useClass?: never;
+    }
+);
+
+/** `forRootAsync` was given no way, or several ways, to make the options. */
+export class ChronicleModuleOptionsError extends ChronicleError {
+  readonly code = 'CHRONICLE_MODULE_OPTIONS';
 }
 
 export const CHRONICLE_OPTIONS = Symbol('chronicle:options');

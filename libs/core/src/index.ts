@@ -20,14 +20,17 @@ export {
 export * from './aggregates/index.js';
 export {
   CHRONICLE_OPTIONS,
+  ChronicleModuleOptionsError,
   type ChronicleModuleAsyncOptions,
   type ChronicleModuleOptions,
+  type ChronicleOptionsFactory,
   type DatabaseOptions,
 } from './chronicle.options.js';
 export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
 export * from './observability/index.js';
+export * from './redaction/index.js';
 export * from './scheduling/index.js';
 export * from './store/index.js';
 export * from './transport/index.js';

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
@@ -57,6 +59,15 @@ async function waitForPort(port: number, up: boolean): Promise<void> {
   );
 }
 
+/** How clients must authenticate to an `OwnNatsServer` (at most one way). */
+export interface OwnNatsAuth {
+  readonly token?: string;
+  readonly user?: string;
+  readonly pass?: string;
+  /** The public key (`U...`) of the one nkey user allowed in. */
+  readonly nkey?: string;
+}
+
 /** A nats-server of the test's own, on a free loopback port; stop and start it at will. */
 export class OwnNatsServer {
   private process?: ChildProcess;
@@ -64,10 +75,11 @@ export class OwnNatsServer {
   private constructor(
     readonly port: number,
     private token: string | undefined,
+    private readonly auth: OwnNatsAuth,
   ) {}
 
-  static async start(options: { token?: string } = {}): Promise<OwnNatsServer> {
-    const server = new OwnNatsServer(await freePort(), options.token);
+  static async start(options: OwnNatsAuth = {}): Promise<OwnNatsServer> {
+    const server = new OwnNatsServer(await freePort(), options.token, options);
     await server.resume();
     return server;
   }
@@ -81,6 +93,20 @@ export class OwnNatsServer {
     if ('token' in options) this.token = options.token;
     const args = ['-a', '127.0.0.1', '-p', String(this.port)];
     if (this.token) args.push('--auth', this.token);
+    if (this.auth.user)
+      args.push('--user', this.auth.user, '--pass', this.auth.pass ?? '');
+    if (this.auth.nkey) {
+      // NKey users exist only in a configuration file.
+      const config = join(
+        mkdtempSync(join(tmpdir(), 'nats-conf-')),
+        'nkey.conf',
+      );
+      writeFileSync(
+        config,
+        `authorization { users = [ { nkey: "${this.auth.nkey}" } ] }\n`,
+      );
+      args.push('-c', config);
+    }
     this.process = spawn(natsServerBinary(), args, { stdio: 'ignore' });
     await waitForPort(this.port, true);
   }

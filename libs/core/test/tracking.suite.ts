@@ -184,9 +184,27 @@ export function trackingSuite(database: () => TestDatabase): void {
     expect(health.segments[0].behind).toBe(2);
     expect(poison.handled).toEqual([1]);
     expect(poison.attempts).toBe(3);
-    // The app's health check reports it, with the lag.
+    // Health reports it, with the lag, as degraded: never down, so neither a
+    // readiness probe (the app still serves) nor a liveness probe (a restart
+    // would stop on the same event again) acts on it.
     expect(await indicator.checkConsumers()).toEqual({
-      consumers: { status: 'down', stopped: ['strict'], lag: { strict: 2 } },
+      consumers: {
+        status: 'up',
+        degraded: true,
+        stopped: ['strict'],
+        lag: { strict: 2 },
+      },
+    });
+    expect(indicator.checkLiveness().liveness.status).toBe('up');
+    const readiness = await indicator.checkReadiness();
+    expect(Object.values(readiness).map((r) => r.status)).toEqual([
+      'up',
+      'up',
+      'up',
+    ]);
+    expect(readiness.consumers).toMatchObject({
+      degraded: true,
+      stopped: ['strict'],
     });
   });
 

@@ -22,6 +22,7 @@ const DOMAIN = [
   'apps/billing/src/billing/billing.spec.ts',
   'apps/billing/src/billing/create-billing.command.ts',
   'apps/billing/src/billing/create-billing.handler.ts',
+  'apps/billing/src/health/health.controller.spec.ts',
   'apps/billing/src/health/health.controller.ts',
   'apps/billing/src/main.ts',
   'apps/billing/tsconfig.app.json',

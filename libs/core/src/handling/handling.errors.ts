@@ -49,3 +49,41 @@ export class ResultNotJsonError extends ChronicleError {
     );
   }
 }
+/**
+ * `enabled` (or `CHRONICLE_ENABLED`) names a module that enables nothing: a
+ * typo, or a module of another build. Left alone, this process would serve
+ * nothing and callers would hear "No handler ... is online".
+ */
+export class UnknownEnabledModuleError extends ChronicleError {
+  readonly code = 'UNKNOWN_ENABLED_MODULE';
+
+  constructor(
+    /** The names that match no module holding work. */
+    readonly unknown: readonly string[],
+    /** The modules that do (class names). */
+    readonly modules: readonly string[],
+    /** Where the names came from. */
+    readonly source: 'enabled' | 'CHRONICLE_ENABLED',
+    kinds: readonly string[] = [],
+  ) {
+    const quoted = unknown.map((name) => `"${name}"`).join(', ');
+    const what =
+      kinds.length > 1
+        ? `${kinds.slice(0, -1).join(', ')} or ${kinds[kinds.length - 1]}`
+        : (kinds[0] ?? 'Chronicle handlers');
+    super(
+      `${source} names ${quoted}, which ${unknown.length > 1 ? 'match' : 'matches'} no module ` +
+        `holding ${what} (or importing one that does). ` +
+        (modules.length > 0
+          ? `The modules that do: ${modules.map(describeModule).join(', ')}. `
+          : 'This app has no such module. ') +
+        `Fix the name${unknown.length > 1 ? 's' : ''} in ${source}, or unset it to run every module here.`,
+    );
+  }
+}
+
+/** `OrdersModule` -> `orders (OrdersModule)`: the short name is what users write. */
+function describeModule(className: string): string {
+  const short = className.replace(/Module$/, '');
+  return `${short.charAt(0).toLowerCase()}${short.slice(1)} (${className})`;
+}

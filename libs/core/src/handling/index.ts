@@ -8,13 +8,15 @@ export {
   CommandIdReusedError,
   NotACommandError,
   ResultNotJsonError,
+  UnknownEnabledModuleError,
 } from './handling.errors.js';
 export { HandlingModule } from './handling.module.js';
 export { MessageGateway } from './message-gateway.js';
 export {
   ChronicleInternalModule,
+  EnabledModules,
   enabledModulesFrom,
-  isModuleEnabled,
+  type WorkPredicate,
 } from './enabled-modules.js';
 export { MessageRouter } from './message-router.js';
 export { type SendOptions } from './send-options.js';

@@ -39,7 +39,7 @@ import {
   type ResolvedTransportOptions,
 } from '../transport/index.js';
 import { CommandPipeline } from './command-pipeline.js';
-import { isModuleEnabled } from './enabled-modules.js';
+import { EnabledModules } from './enabled-modules.js';
 import {
   RequestScopedDispatch,
   ScopedHandlers,
@@ -90,7 +90,14 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly transport: Transport,
     @Inject(TRANSPORT_OPTIONS)
     private readonly options: ResolvedTransportOptions,
-  ) {}
+    private readonly enabledModules: EnabledModules,
+  ) {
+    enabledModules.countAsWork('command and query handlers', (type) =>
+      Object.values(CQRS_KEYS).some(({ handler }) =>
+        Reflect.hasMetadata(handler, type),
+      ),
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const handledHere = new Set<string>();
@@ -100,8 +107,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       for (const kind of Object.keys(CQRS_KEYS) as RoutedKind[]) {
         const handled = Reflect.getMetadata(CQRS_KEYS[kind].handler, type) as
           object | undefined;
-        if (!handled || !isModuleEnabled(wrapper, this.options.enabled))
-          continue;
+        if (!handled || !this.enabledModules.isEnabled(wrapper)) continue;
         const { id } = Reflect.getMetadata(CQRS_KEYS[kind].id, handled) as {
           id: string;
         };

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import {
-  isModuleEnabled,
+  EnabledModules,
   MessageGateway,
   MessageRouter,
   UnitOfWork,
@@ -68,7 +68,20 @@ export class SchedulingRunner
     @Inject(SCHEDULING_OPTIONS) private readonly options: SchedulingOptions,
     @Inject(TRANSPORT_OPTIONS)
     private readonly transport: ResolvedTransportOptions,
-  ) {}
+    private readonly enabledModules: EnabledModules,
+  ) {
+    enabledModules.countAsWork('schedule handlers', (type) => {
+      const prototype = type.prototype as object | undefined;
+      if (!prototype) return false;
+      return this.scanner
+        .getAllMethodNames(prototype)
+        .some(
+          (name) =>
+            Reflect.hasMetadata(HANDLE_SCHEDULE_METADATA, prototype, name) ||
+            Reflect.hasMetadata(PERIODIC_METADATA, prototype, name),
+        );
+    });
+  }
 
   /** The poller, once started: lets tests see whether it is listening. */
   get running(): SchedulePoller | undefined {
@@ -116,7 +129,7 @@ export class SchedulingRunner
       const instance = wrapper.instance as Record<string, Method> | undefined;
       if (!instance || typeof instance !== 'object') continue;
       // A module this process does not enable handles its schedules elsewhere.
-      if (!isModuleEnabled(wrapper, this.transport.enabled)) continue;
+      if (!this.enabledModules.isEnabled(wrapper)) continue;
       const prototype = Object.getPrototypeOf(instance) as object;
       if (!prototype || prototype === Object.prototype) continue;
       const className = instance.constructor.name;

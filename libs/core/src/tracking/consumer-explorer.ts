@@ -1,9 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isModuleEnabled } from '../handling/index.js';
-import {
-  TRANSPORT_OPTIONS,
-  type ResolvedTransportOptions,
-} from '../transport/index.js';
+import { EnabledModules } from '../handling/index.js';
 import { DiscoveryService } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import {
@@ -51,9 +47,12 @@ export class ConsumerExplorer {
   constructor(
     private readonly discovery: DiscoveryService,
     @Inject(SQL_CLIENT) private readonly client: SqlClient,
-    @Inject(TRANSPORT_OPTIONS)
-    private readonly transport: ResolvedTransportOptions,
-  ) {}
+    private readonly enabledModules: EnabledModules,
+  ) {
+    enabledModules.countAsWork('consumers', (type) =>
+      Boolean(consumerMetadataOf(type)),
+    );
+  }
 
   async explore(schema: StoreSchema): Promise<ConsumerDefinition[]> {
     const dataSources = this.dataSources();
@@ -64,7 +63,7 @@ export class ConsumerExplorer {
       const metadata = consumerMetadataOf(type);
       if (!metadata) continue;
       // A module this process does not enable runs its consumers elsewhere.
-      if (!isModuleEnabled(wrapper, this.transport.enabled)) continue;
+      if (!this.enabledModules.isEnabled(wrapper)) continue;
       if (!wrapper.isDependencyTreeStatic()) {
         throw new ConsumerDefinitionError(
           `Consumer "${metadata.name}" (${type.name}) is request-scoped; consumers run outside requests: make it a singleton.`,

@@ -27,7 +27,7 @@ describe('consumers and enabled modules', () => {
       schema,
       [Recorder],
       FAST_TRACKING,
-      ['some-other-module'],
+      [],
     );
     apps.push(elsewhere);
     await expect(

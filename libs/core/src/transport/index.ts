@@ -16,6 +16,7 @@ export {
   HandlersBusyError,
   InDoubtError,
   MalformedMessageError,
+  NatsConfigurationError,
   NoHandlerError,
   RemoteHandlerError,
   TimeoutError,

@@ -162,3 +162,8 @@ export class DeadlineExceededError extends ChronicleError {
     );
   }
 }
+
+/** NATS was configured in a way Chronicle cannot use (credentials given twice, a creds file missing...). */
+export class NatsConfigurationError extends ChronicleError {
+  readonly code = 'NATS_CONFIGURATION';
+}

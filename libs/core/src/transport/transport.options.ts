@@ -50,6 +50,8 @@ export interface ResolvedTransportOptions {
   readonly serveLimits: ServeLimits;
   /** Names of the handler modules this process enables; undefined: all. */
   readonly enabled?: readonly string[];
+  /** Where `enabled` came from, for messages. */
+  readonly enabledFrom?: 'enabled' | 'CHRONICLE_ENABLED';
 }
 
 export const TRANSPORT_OPTIONS = Symbol('chronicle:transport-options');

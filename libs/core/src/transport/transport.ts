@@ -14,6 +14,8 @@ export type RequestListener = (
 export interface TransportStatus {
   readonly kind: 'local' | 'nats';
   readonly connected: boolean;
+  /** Closed for good: it will not reconnect (after `close()`, or a connection the client gave up on). */
+  readonly closed?: boolean;
   readonly server?: string;
   readonly reconnects?: number;
   /** The last error the connection reported (an authorization error, say), while it lasts. */

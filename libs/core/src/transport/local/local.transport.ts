@@ -102,7 +102,7 @@ export class LocalTransport extends Transport {
   }
 
   status(): TransportStatus {
-    return { kind: 'local', connected: !this.draining };
+    return { kind: 'local', connected: !this.draining, closed: this.draining };
   }
 
   async onBroadcast(

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { NatsConnection, Status } from '@nats-io/transport-node';
+import { redactUrl } from '../../redaction/index.js';
 
 /**
  * Follows the connection's status: whether it is up (so requests can fail fast
@@ -39,7 +40,7 @@ export class ConnectionMonitor {
         return this.failed(status.error);
       case 'ldm':
         this.logger.warn(
-          `The NATS server ${status.server} is going away (lame duck mode); the client moves to another.`,
+          `The NATS server ${redactUrl(status.server)} is going away (lame duck mode); the client moves to another.`,
         );
         return;
       case 'close':
@@ -62,7 +63,7 @@ export class ConnectionMonitor {
     this.onDisconnect();
     if (this.closing) return;
     this.logger.warn(
-      `Disconnected from NATS at ${server}; reconnecting. Until then, sends fail at once ` +
+      `Disconnected from NATS at ${redactUrl(server)}; reconnecting. Until then, sends fail at once ` +
         'with TransportError (not sent), and requests in flight with InDoubtError.',
     );
   }
@@ -77,7 +78,7 @@ export class ConnectionMonitor {
     this.lastError = undefined;
     this.disconnectedSince = undefined;
     const after = since ? ` after ${Date.now() - since.getTime()} ms` : '';
-    this.logger.warn(`Reconnected to NATS at ${server}${after}.`);
+    this.logger.warn(`Reconnected to NATS at ${redactUrl(server)}${after}.`);
   }
 
   private failed(error: Error): void {

@@ -1,25 +1,39 @@
 import {
+  credsAuthenticator,
   nkeyAuthenticator,
   type ConnectionOptions,
 } from '@nats-io/transport-node';
+import {
+  readCredsFile,
+  resolveNatsAuth,
+  type NatsAuth,
+} from './nats-credentials.js';
 import type { NatsTransportOptions } from './nats-transport.options.js';
 
 const encoder = new TextEncoder();
 
-export function natsServers(options: NatsTransportOptions): string[] {
-  const servers =
-    options.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+/** The server list as configured (user info included): the options', else `NATS_URL`'s. */
+export function natsServers(
+  options: NatsTransportOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const servers = options.servers ?? env.NATS_URL ?? 'nats://127.0.0.1:4222';
   return (typeof servers === 'string' ? servers.split(',') : [...servers])
     .map((s) => s.trim())
     .filter(Boolean);
 }
 
-/** The client's options: Chronicle's defaults, then the user's. */
+/**
+ * The client's options (Chronicle's defaults, then the user's, then the
+ * credentials), and how it authenticates.
+ */
 export function toConnectionOptions(
   options: NatsTransportOptions,
-): ConnectionOptions {
+  env: NodeJS.ProcessEnv = process.env,
+): { connection: ConnectionOptions; auth: NatsAuth } {
+  const auth = resolveNatsAuth(natsServers(options, env), options, env);
   const connection: ConnectionOptions = {
-    servers: natsServers(options),
+    servers: auth.servers,
     name: options.name,
     maxReconnectAttempts: -1,
     // The client gives up after two identical authorization errors in a row:
@@ -31,17 +45,37 @@ export function toConnectionOptions(
     noAsyncTraces: true,
     reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
   };
-  if (options.token) connection.token = options.token;
-  if (options.user) {
-    connection.user = options.user;
-    connection.pass = options.pass;
-  }
-  if (options.nkeySeed) {
-    connection.authenticator = nkeyAuthenticator(
-      encoder.encode(options.nkeySeed),
-    );
-  }
+  applyCredentials(connection, auth.credentials);
   if (options.tls)
     connection.tls = options.tls === true ? {} : { ...options.tls };
-  return connection;
+  return { connection, auth };
+}
+
+function applyCredentials(
+  connection: ConnectionOptions,
+  credentials: NatsAuth['credentials'],
+): void {
+  switch (credentials.kind) {
+    case 'token':
+      connection.token = credentials.token;
+      return;
+    case 'user':
+      connection.user = credentials.user;
+      connection.pass = credentials.pass;
+      return;
+    case 'nkey':
+      connection.authenticator = nkeyAuthenticator(
+        encoder.encode(credentials.seed),
+      );
+      return;
+    case 'creds': {
+      const { file } = credentials;
+      readCredsFile(file);
+      // Read again on every (re)connect: a rotated file is picked up.
+      connection.authenticator = credsAuthenticator(() => readCredsFile(file));
+      return;
+    }
+    case 'none':
+      return;
+  }
 }

@@ -178,7 +178,7 @@ describe('NATS routing', () => {
     const namespace = freshNamespace();
     // Both apps import ShippingModule; only the second enables it.
     const front = await open(
-      app('front', namespace, { app: 'front', enabled: ['nothing-here'] }),
+      app('front', namespace, { app: 'front', enabled: [] }),
     );
     await open(app('back', namespace, { app: 'back', enabled: ['shipping'] }));
     const result = await front.commands.execute(new ShipParcel('p-1', 1));

@@ -24,9 +24,11 @@ import {
   type TransportStatus,
   type WireMessage,
 } from '../transport.js';
+import { redactUrl } from '../../redaction/index.js';
 import { messageIdOf } from '../wire-format.js';
 import { ConnectionMonitor } from './connection-monitor.js';
 import { toConnectionOptions } from './nats-connection-options.js';
+import { describeNatsAuth } from './nats-credentials.js';
 import type { NatsTransportOptions } from './nats-transport.options.js';
 
 const encoder = new TextEncoder();
@@ -80,10 +82,11 @@ export class NatsTransport extends Transport {
     onError: (error: unknown) => void = () => undefined,
     logger: Pick<Logger, 'warn'> = new Logger('Chronicle NATS'),
   ): Promise<NatsTransport> {
-    const connection = toConnectionOptions(options);
+    const { connection, auth } = toConnectionOptions(options);
     const nc = await connect(connection).catch((error: unknown) => {
       throw new TransportError(
-        `Could not connect to NATS at ${String(connection.servers)}: ${(error as Error).message}`,
+        `Could not connect to NATS at ${auth.servers.map(redactUrl).join(',')} ` +
+          `(${describeNatsAuth(auth)}): ${(error as Error).message}`,
         { cause: error },
       );
     });
@@ -211,7 +214,8 @@ export class NatsTransport extends Transport {
     return {
       kind: 'nats',
       connected: connected && !this.nc.isClosed(),
-      server: this.nc.getServer(),
+      closed: this.nc.isClosed(),
+      server: redactUrl(this.nc.getServer()),
       reconnects,
       ...(lastError ? { lastError } : {}),
       ...(disconnectedSince ? { disconnectedSince } : {}),

@@ -1,0 +1,1 @@
+export { REDACTED, redactUrl } from './redact-url.js';
