@@ -27,11 +27,12 @@ import {
   CommandPipeline,
   enabledModulesFrom,
   HandlingModule,
+  MalformedMessageLog,
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
 import { ChronicleHealthIndicator } from './observability/index.js';
-import { UpcastingModule } from './messages/index.js';
+import { MESSAGE_OPTIONS, UpcastingModule } from './messages/index.js';
 import {
   SCHEDULING_OPTIONS,
   SchedulingModule,
@@ -167,6 +168,11 @@ const coreProviders: Provider[] = [
     useFactory: (options: ChronicleModuleOptions) => options.commands ?? {},
     inject: [CHRONICLE_OPTIONS],
   },
+  {
+    provide: MESSAGE_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.messages ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
   ConnectionsLifecycle,
   {
     provide: AggregateCache,
@@ -198,6 +204,7 @@ const coreProviders: Provider[] = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  { provide: MalformedMessageLog, useFactory: () => new MalformedMessageLog() },
   ChronicleHealthIndicator,
   {
     provide: SCHEDULING_OPTIONS,
@@ -210,6 +217,7 @@ const coreProviders: Provider[] = [
 const coreExports = [
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,
+  MESSAGE_OPTIONS,
   SQL_CLIENT,
   TRANSPORT_OPTIONS,
   Transport,
@@ -218,6 +226,7 @@ const coreExports = [
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
+  MalformedMessageLog,
   ChronicleHealthIndicator,
   AggregateCache,
   SnapshotWriter,

@@ -16,6 +16,10 @@ export {
   enabledModulesFrom,
   isModuleEnabled,
 } from './enabled-modules.js';
+export {
+  MalformedMessageLog,
+  type MalformedMessageLogger,
+} from './malformed-message-log.js';
 export { MessageRouter } from './message-router.js';
 export { type SendOptions } from './send-options.js';
 export { UnitOfWork, type EnlistedWrite } from './unit-of-work.js';

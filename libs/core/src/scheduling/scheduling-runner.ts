@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -17,9 +18,11 @@ import {
   type ResolvedTransportOptions,
 } from '../transport/index.js';
 import {
+  MESSAGE_OPTIONS,
   MessageTypeRegistry,
   newMessageId,
   type MessageClass,
+  type MessageOptions,
 } from '../messages/index.js';
 import { Clock } from './clock.js';
 import { nextOccurrence, storedPeriodic } from './periodic.js';
@@ -68,6 +71,9 @@ export class SchedulingRunner
     @Inject(SCHEDULING_OPTIONS) private readonly options: SchedulingOptions,
     @Inject(TRANSPORT_OPTIONS)
     private readonly transport: ResolvedTransportOptions,
+    @Optional()
+    @Inject(MESSAGE_OPTIONS)
+    private readonly messages: MessageOptions = {},
   ) {}
 
   /** The poller, once started: lets tests see whether it is listening. */
@@ -88,6 +94,7 @@ export class SchedulingRunner
       this.clock,
       options,
       this.logger,
+      this.messages.unknownFields,
     );
     this.poller = new SchedulePoller(
       this.store,
