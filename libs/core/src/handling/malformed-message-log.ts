@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ChronicleError, preview } from '../messages/index.js';
+import { ChronicleError, previewForError } from '../messages/index.js';
 
 /** What the log needs of a logger: Nest's `Logger` has it. */
 export type MalformedMessageLogger = Pick<Logger, 'error' | 'warn'>;
@@ -82,7 +82,7 @@ export class MalformedMessageLog {
     reason: string,
   ): void {
     const line =
-      `Refused a malformed message on ${subject} (message ${preview(messageId)}): ${reason} ` +
+      `Refused a malformed message on ${subject} (message ${previewForError(messageId)}): ${reason} ` +
       `More on this subject are counted and summed up at most every ${this.intervalMs / 1000} s.`;
     // A message we refused on purpose needs no stack; anything else may be a bug.
     if (error instanceof ChronicleError || !(error instanceof Error)) {

@@ -45,7 +45,7 @@ export {
 export {
   InvalidIdError,
   InvalidMetadataError,
-  preview,
+  previewForError,
   UnstorableTextError,
 } from './input.errors.js';
 export {

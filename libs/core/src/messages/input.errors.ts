@@ -1,7 +1,7 @@
 import { ChronicleError } from './chronicle.error.js';
 
 /** A value as an error message can show it: quoted, escaped, and cut short. */
-export function preview(value: unknown, max = 60): string {
+export function previewForError(value: unknown, max = 60): string {
   if (typeof value !== 'string') {
     if (value === null) return 'null';
     return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
@@ -30,7 +30,7 @@ export class InvalidIdError extends ChronicleError {
     value: unknown,
   ) {
     super(
-      `Invalid ${what} ${preview(value)}: ${reason}. ` +
+      `Invalid ${what} ${previewForError(value)}: ${reason}. ` +
         'See "Limits" in docs/guides/microclients.md for what ids and type names may hold.',
     );
   }

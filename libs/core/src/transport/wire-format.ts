@@ -3,7 +3,7 @@ import {
   checkId,
   checkMetadata,
   isPlainObject,
-  preview,
+  previewForError,
   errorFields,
   ErrorTypeRegistry,
   rebuildError,
@@ -139,7 +139,7 @@ function checkRequestHeaders(
   const type = h[HEADER.type] ?? subjectType;
   if (type !== subjectType) {
     throw new MalformedMessageError(
-      `Message of type ${preview(type)} was sent on the subject of ${subjectType}.`,
+      `Message of type ${previewForError(type)} was sent on the subject of ${subjectType}.`,
     );
   }
   if (h[HEADER.id] === undefined) {
@@ -192,7 +192,7 @@ function revisionOf(header: string | undefined, where: string): number {
   const revision = Number(header);
   if (!REVISION.test(header) || revision > 2 ** 31 - 1) {
     throw new MalformedMessageError(
-      `${where}: its ${HEADER.revision} header must be a whole number from 1, got ${preview(header)}.`,
+      `${where}: its ${HEADER.revision} header must be a whole number from 1, got ${previewForError(header)}.`,
     );
   }
   return revision;
@@ -214,7 +214,7 @@ function timestampOf(
   ) {
     throw new MalformedMessageError(
       `${where}: its ${HEADER.timestamp} header must be an ISO 8601 date-time ` +
-        `(e.g. 2030-01-31T12:00:00.000Z), got ${preview(header)}.`,
+        `(e.g. 2030-01-31T12:00:00.000Z), got ${previewForError(header)}.`,
     );
   }
   return timestamp;
@@ -371,12 +371,12 @@ export function decodeReply(
     return (body as { result?: unknown }).result;
   }
   const error = body as ErrorBody;
-  if (error.code === 'REPLY_TOO_LARGE' && messageId) {
+  if (error.code === 'REPLY_TOO_LARGE') {
     const { size, limit } = body as { size?: unknown; limit?: unknown };
     return throwing(
       new ReplyTooLargeError(
         messageType,
-        messageId,
+        messageId ?? '(unknown)',
         Number(size),
         Number(limit),
       ),
