@@ -215,26 +215,35 @@ export function wireHygieneSuite(
   it('counts a flood of garbage and logs a few lines, not one per message', async () => {
     pair = await start();
     const before = pair.handler.logger.lines.length;
+    const started = Date.now();
     const logged = () =>
       pair.handler.logger.lines
         .slice(before)
         .filter((l) => l.level === 'warn' || l.level === 'error');
-    for (let i = 0; i < 20_000; i++) {
-      await pair.sendRaw(
-        'wire.RegisterMember',
-        { headers: {}, body: `garbage ${i}` },
-        false,
+    // In rounds the serving queue holds (32 running, 256 waiting), so that
+    // every message reaches decoding rather than being dropped as busy.
+    for (let sent = 0; sent < 20_000;) {
+      for (const end = sent + 250; sent < end; sent++) {
+        await pair.sendRaw(
+          'wire.RegisterMember',
+          { headers: {}, body: `garbage ${sent}` },
+          false,
+        );
+      }
+      const expected = sent;
+      await waitUntil(
+        () => pair.handler.malformed.total === expected,
+        `the handler counted ${expected} malformed messages`,
       );
     }
-    await waitUntil(
-      () => pair.handler.malformed.total === 20_000,
-      'the handler counted 20,000 malformed messages',
-    );
     expect(Object.entries(pair.handler.malformed.bySubject())).toEqual([
       [expect.stringMatching(/\.command\.wire\.RegisterMember$/), 20_000],
     ]);
+    // The first in full, then at most one summary per 10 s however long the
+    // flood took on this machine: a few lines, where there were 20,000.
+    const intervals = Math.floor((Date.now() - started) / 10_000);
     expect(logged().length).toBeGreaterThanOrEqual(1);
-    expect(logged().length).toBeLessThanOrEqual(2);
+    expect(logged().length).toBeLessThanOrEqual(2 + intervals);
     expect(logged()[0].text).toMatch(
       /Refused a malformed message on .*wire\.RegisterMember .*no Chronicle-Message-Id header/,
     );
@@ -281,10 +290,10 @@ export function wireHygieneSuite(
         messageType: 'wire.Echo',
         limit: 1_048_576,
       });
-      const forgotten = await pair.caller.gateway
-        .sendAndForget(new RegisterMember('m-1', 'n'.repeat(1_200_000)))
+      const command = await pair.caller.gateway
+        .send(new RegisterMember('m-1', 'n'.repeat(1_200_000)))
         .catch((e: unknown) => e);
-      expect(forgotten).toBeInstanceOf(RequestTooLargeError);
+      expect(command).toBeInstanceOf(RequestTooLargeError);
       expect(await pair.handler.storedRows()).toBe(0);
     });
   });
