@@ -18,10 +18,12 @@ import {
   createEnvelope,
   fromPayload,
   isFirstSend,
+  MESSAGE_OPTIONS,
   MessageTypeRegistry,
   payloadOf,
   UnsupportedRevisionError,
   validateMessage,
+  type MessageOptions,
   type MessageTypeInfo,
 } from '../messages/index.js';
 import {
@@ -95,6 +97,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(TRANSPORT_OPTIONS)
     private readonly options: ResolvedTransportOptions,
     private readonly malformed: MalformedMessageLog,
+    @Inject(MESSAGE_OPTIONS) private readonly messages: MessageOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -263,7 +266,8 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       info.name,
     );
     return async (message) => {
-      await validateMessage(message, info.name);
+      // The sender has the class: its undeclared fields never leave this process.
+      await validateMessage(message, info.name, this.messages.unknownFields);
       const sent = sendOptionsOf(message);
       const envelope = createEnvelope(message, info.kind, sent);
       const wire = encodeRequest(envelope, payloadOf(envelope), {
