@@ -101,4 +101,18 @@ describe('chronicle send and chronicle query, against a running microclient', ()
     expect(list.code).toBe(2);
     expect(list.stderr).toMatch(/must be a JSON object/);
   });
+
+  it('rejects an --id no app could accept before sending, with exit code 2', async () => {
+    const { code, stderr } = await chronicle(
+      'send',
+      'ship.ShipParcel',
+      '{"parcelId":"p-1","weightKg":1}',
+      '--id',
+      'p'.repeat(300),
+      '--namespace',
+      namespace,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Invalid --id .*at most 256/);
+  });
 });

@@ -30,11 +30,12 @@ import {
   EnabledModules,
   enabledModulesFrom,
   HandlingModule,
+  MalformedMessageLog,
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
 import { ChronicleHealthIndicator } from './observability/index.js';
-import { UpcastingModule } from './messages/index.js';
+import { MESSAGE_OPTIONS, UpcastingModule } from './messages/index.js';
 import {
   SCHEDULING_OPTIONS,
   SchedulingModule,
@@ -207,6 +208,11 @@ const coreProviders: Provider[] = [
     useFactory: (options: ChronicleModuleOptions) => options.commands ?? {},
     inject: [CHRONICLE_OPTIONS],
   },
+  {
+    provide: MESSAGE_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.messages ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
   ConnectionsLifecycle,
   {
     provide: AggregateCache,
@@ -239,6 +245,7 @@ const coreProviders: Provider[] = [
   CommandPipeline,
   MessageGateway,
   EnabledModules,
+  { provide: MalformedMessageLog, useFactory: () => new MalformedMessageLog() },
   ChronicleHealthIndicator,
   {
     provide: SCHEDULING_OPTIONS,
@@ -251,6 +258,7 @@ const coreProviders: Provider[] = [
 const coreExports = [
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,
+  MESSAGE_OPTIONS,
   SQL_CLIENT,
   TRANSPORT_OPTIONS,
   Transport,
@@ -260,6 +268,7 @@ const coreExports = [
   CommandPipeline,
   MessageGateway,
   EnabledModules,
+  MalformedMessageLog,
   ChronicleHealthIndicator,
   AggregateCache,
   SnapshotWriter,

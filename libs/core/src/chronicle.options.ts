@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
 import { ChronicleError } from './messages/index.js';
+import type { MessageOptions } from './messages/index.js';
 import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
@@ -40,6 +41,8 @@ export interface ChronicleModuleOptions {
   readonly database?: DatabaseOptions;
   readonly transport?: TransportOptions;
   readonly commands?: CommandHandlingOptions;
+  /** How commands, queries and scheduled payloads are checked: fields their class does not declare. */
+  readonly messages?: MessageOptions;
   /**
    * The modules whose handlers run in this process (`['orders', 'billing']` for
    * OrdersModule and BillingModule); messages for the others go over the

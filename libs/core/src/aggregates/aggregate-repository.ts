@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { UnitOfWork } from '../handling/index.js';
-import { eventInstanceOf, EventUpcaster } from '../messages/index.js';
+import { checkId, eventInstanceOf, EventUpcaster } from '../messages/index.js';
 import {
   ConcurrencyError,
   type EventStore,
@@ -89,6 +89,7 @@ export class AggregateRepository<T extends AggregateRoot> {
 
   /** The stream that holds the aggregate with this id. */
   streamId(id: string): string {
+    checkId(id, `${this.aggregateType} id`);
     return `${this.aggregateType}-${id}`;
   }
 

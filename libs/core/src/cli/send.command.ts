@@ -1,4 +1,6 @@
 import {
+  checkId,
+  InvalidIdError,
   MessageTypeRegistry,
   newMessageId,
   type MessageKind,
@@ -113,6 +115,12 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       );
 
     const id = values.id ?? newMessageId();
+    try {
+      checkId(id, '--id');
+    } catch (error) {
+      if (error instanceof InvalidIdError) throw new UsageError(error.message);
+      throw error;
+    }
     const request = encodeRequest(
       {
         id,
@@ -134,7 +142,7 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
         request,
         { timeoutMs, messageType: type },
       );
-      const result = decodeReply(reply, type);
+      const result = decodeReply(reply, type, id);
       console.log(JSON.stringify(result ?? null, null, 2));
       return 0;
     } catch (error) {

@@ -7,9 +7,12 @@ import type {
 import {
   createEnvelope,
   isFirstSend,
+  MESSAGE_OPTIONS,
   MessageContext,
   validateMessage,
   type Envelope,
+  type MessageOptions,
+  type UnknownFieldsPolicy,
 } from '../messages/index.js';
 import {
   ConcurrencyError,
@@ -40,6 +43,7 @@ export class CommandPipeline {
   private readonly deduplicate: boolean;
   /** Recorded with each command: each app sweeps only its own records. */
   private readonly app: string | undefined;
+  private readonly unknownFields: UnknownFieldsPolicy;
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
@@ -50,11 +54,15 @@ export class CommandPipeline {
     @Optional()
     @Inject(TRANSPORT_OPTIONS)
     transport?: ResolvedTransportOptions,
+    @Optional()
+    @Inject(MESSAGE_OPTIONS)
+    messages: MessageOptions = {},
   ) {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 10;
     this.deduplicate = options.deduplicate ?? true;
     this.app = transport?.app;
+    this.unknownFields = messages.unknownFields ?? 'strip';
   }
 
   /**
@@ -69,7 +77,7 @@ export class CommandPipeline {
   ): Promise<unknown> {
     const sent = sendOptionsOf(command);
     const envelope = createEnvelope(command, 'command', sent);
-    await validateMessage(command, envelope.type);
+    await validateMessage(command, envelope.type, this.unknownFields);
     // Every command's outcome is kept with its effects, so that sending it
     // again with its id (after a timeout, a crash, a re-run of the code that
     // sent it) returns the first result and changes nothing.
@@ -115,7 +123,7 @@ export class CommandPipeline {
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
     const envelope = createEnvelope(query, 'query', sendOptionsOf(query));
-    await validateMessage(query, envelope.type);
+    await validateMessage(query, envelope.type, this.unknownFields);
     return MessageContext.run(
       envelope,
       () => handler.execute(query),

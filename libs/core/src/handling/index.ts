@@ -18,6 +18,10 @@ export {
   enabledModulesFrom,
   type WorkPredicate,
 } from './enabled-modules.js';
+export {
+  MalformedMessageLog,
+  type MalformedMessageLogger,
+} from './malformed-message-log.js';
 export { MessageRouter } from './message-router.js';
 export { type SendOptions } from './send-options.js';
 export { UnitOfWork, type EnlistedWrite } from './unit-of-work.js';

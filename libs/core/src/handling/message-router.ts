@@ -18,10 +18,12 @@ import {
   createEnvelope,
   fromPayload,
   isFirstSend,
+  MESSAGE_OPTIONS,
   MessageTypeRegistry,
   payloadOf,
   UnsupportedRevisionError,
   validateMessage,
+  type MessageOptions,
   type MessageTypeInfo,
 } from '../messages/index.js';
 import {
@@ -30,16 +32,20 @@ import {
   encodeError,
   encodeRequest,
   encodeResult,
+  fittingReply,
   messageIdOf,
   messageSubject,
   presenceSubject,
   Transport,
   TRANSPORT_OPTIONS,
+  type DecodedRequest,
   type RequestListener,
   type ResolvedTransportOptions,
+  type WireMessage,
 } from '../transport/index.js';
 import { CommandPipeline } from './command-pipeline.js';
 import { EnabledModules } from './enabled-modules.js';
+import { MalformedMessageLog } from './malformed-message-log.js';
 import {
   RequestScopedDispatch,
   ScopedHandlers,
@@ -91,6 +97,8 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(TRANSPORT_OPTIONS)
     private readonly options: ResolvedTransportOptions,
     private readonly enabledModules: EnabledModules,
+    private readonly malformed: MalformedMessageLog,
+    @Inject(MESSAGE_OPTIONS) private readonly messages: MessageOptions,
   ) {
     enabledModules.countAsWork('command and query handlers', (type) =>
       Object.values(CQRS_KEYS).some(({ handler }) =>
@@ -179,6 +187,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
   /** Stop taking requests and answer the ones in flight; the database closes after. */
   async onModuleDestroy(): Promise<void> {
     await this.transport.drain();
+    this.malformed.flush();
   }
 
   private bind(kind: RoutedKind, id: string, execute: Execute): void {
@@ -263,7 +272,8 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       info.name,
     );
     return async (message) => {
-      await validateMessage(message, info.name);
+      // The sender has the class: its undeclared fields never leave this process.
+      await validateMessage(message, info.name, this.messages.unknownFields);
       const sent = sendOptionsOf(message);
       const envelope = createEnvelope(message, info.kind, sent);
       const wire = encodeRequest(envelope, payloadOf(envelope), {
@@ -278,15 +288,30 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Answers requests off the wire with the local handler. A failure is logged
-   * here once (see `logServedFailure`) and answered with an error whose
-   * details only this app's own `debug` option widens: a `Chronicle-Debug`
-   * header from the caller is ignored.
+   * Answers requests off the wire with the local handler. A request that
+   * cannot be read is refused before any handler runs: counted and logged at
+   * a bounded rate (`MalformedMessageLog`). A handler's failure is logged
+   * here once (see `logServedFailure`). Either is answered with an error
+   * whose details only this app's own `debug` option widens. A reply larger
+   * than the transport carries becomes a `REPLY_TOO_LARGE` error, logged here.
    */
   private listener(info: MessageTypeInfo, local: Execute): RequestListener {
+    const subject = messageSubject(
+      this.options.namespace,
+      info.kind,
+      info.name,
+    );
     return async (request, wantsReply) => {
+      const context = {
+        messageType: info.name,
+        messageId: messageIdOf(request),
+        app: this.options.app,
+        debug: this.options.debug,
+      };
+      let decoded: DecodedRequest;
+      let message: object;
       try {
-        const decoded = decodeRequest(request, info.name);
+        decoded = decodeRequest(request, info.name);
         if (decoded.revision > info.revision) {
           throw new UnsupportedRevisionError(
             info.name,
@@ -294,23 +319,32 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
             info.revision,
           );
         }
-        const message = fromPayload(info.target, decoded.payload);
-        attachSendOptions(message, {
-          id: decoded.id,
-          metadata: decoded.metadata,
-          timestamp: decoded.timestamp,
-          firstSend: decoded.firstSend,
-        });
-        return encodeResult(await local(message));
+        message = fromPayload(info.target, decoded.payload);
+      } catch (error) {
+        this.malformed.record(subject, context.messageId, error);
+        return encodeError(error, context);
+      }
+      attachSendOptions(message, {
+        id: decoded.id,
+        metadata: decoded.metadata,
+        timestamp: decoded.timestamp,
+        firstSend: decoded.firstSend,
+      });
+      let reply: WireMessage;
+      try {
+        reply = encodeResult(await local(message));
       } catch (error) {
         logServedFailure(this.logger, error, request, info.name, wantsReply);
-        return encodeError(error, {
-          messageType: info.name,
-          messageId: messageIdOf(request),
-          app: this.options.app,
-          debug: this.options.debug,
-        });
+        return encodeError(error, context);
       }
+      const fitting = fittingReply(
+        reply,
+        this.transport.maxPayloadBytes(),
+        info.name,
+        decoded.id,
+      );
+      if (fitting.tooLarge) this.logger.error(fitting.tooLarge.message);
+      return fitting.reply;
     };
   }
 }

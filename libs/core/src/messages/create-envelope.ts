@@ -1,4 +1,5 @@
 import type { Envelope, MessageMetadata } from './envelope.js';
+import { checkId, checkMetadata } from './input-checks.js';
 import { MessageContext } from './message-context.js';
 import { newMessageId } from './message-id.js';
 import { UnregisteredMessageError } from './message-type.errors.js';
@@ -77,6 +78,10 @@ export function createEnvelope<T extends object>(
   options: EnvelopeOptions = {},
 ): Envelope<T> {
   const { name, revision } = messageTypeOf(message, kind);
+  // What a caller gives is checked here, on every way in (a send in process,
+  // over the wire, a schedule): an unusable id or metadata fails now, typed.
+  if (options.id !== undefined) checkId(options.id, 'message id');
+  if (options.metadata !== undefined) checkMetadata(options.metadata);
   const known =
     kind === 'event'
       ? options.id

@@ -26,7 +26,39 @@ export {
   type Envelope,
   type MessageMetadata,
 } from './envelope.js';
+export {
+  checkId,
+  checkMetadata,
+  checkRoutedTypeName,
+  checkStorableText,
+  checkStreamId,
+  checkTypeName,
+  checkUuid,
+  findUnstorableText,
+  isPlainObject,
+  jsonTextIsStorable,
+  MAX_ID_LENGTH,
+  MAX_METADATA_BYTES,
+  MAX_STREAM_ID_LENGTH,
+  MAX_TYPE_NAME_LENGTH,
+} from './input-checks.js';
+export {
+  InvalidIdError,
+  InvalidMetadataError,
+  previewForError,
+  UnstorableTextError,
+} from './input.errors.js';
+export {
+  declaredFieldsOf,
+  undeclaredFieldsOf,
+  type UndeclaredField,
+} from './known-fields.js';
 export { MessageContext } from './message-context.js';
+export {
+  MESSAGE_OPTIONS,
+  type MessageOptions,
+  type UnknownFieldsPolicy,
+} from './message.options.js';
 export { deriveMessageId, newMessageId } from './message-id.js';
 export {
   CommandType,
@@ -47,6 +79,6 @@ export {
   type MessageTypeInfo,
 } from './message-type.registry.js';
 export { fromPayload, toPayload } from './serialization.js';
-export { validateMessage } from './validation.js';
+export { checkDeclaredFields, validateMessage } from './validation.js';
 export { ValidationError, type FieldViolation } from './validation.error.js';
 export * from './upcasting/index.js';

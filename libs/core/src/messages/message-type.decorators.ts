@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { checkRoutedTypeName, checkTypeName } from './input-checks.js';
 import {
   MessageTypeRegistry,
   type MessageClass,
@@ -23,9 +24,9 @@ export interface EventTypeOptions {
 }
 
 function messageType(kind: MessageKind, name: string, revision = 1) {
-  if (!name || typeof name !== 'string') {
-    throw new TypeError(`A ${kind} type needs a non-empty name`);
-  }
+  // Commands and queries travel on NATS subjects named after their type.
+  if (kind === 'event') checkTypeName(name, 'event type name');
+  else checkRoutedTypeName(name, `${kind} type name`);
   if (!Number.isInteger(revision) || revision < 1) {
     throw new TypeError(
       `Revision of "${name}" must be a positive integer, got ${revision}`,

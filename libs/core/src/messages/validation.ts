@@ -3,6 +3,8 @@ import {
   validate,
   type ValidationError as ClassValidatorError,
 } from 'class-validator';
+import { deleteFields, undeclaredFieldsOf } from './known-fields.js';
+import type { UnknownFieldsPolicy } from './message.options.js';
 import type { MessageClass } from './message-type.registry.js';
 import { fromPayload, toPayload } from './serialization.js';
 import { ValidationError, type FieldViolation } from './validation.error.js';
@@ -75,31 +77,68 @@ function holdsPlainNested(message: object, fields: readonly string[]): boolean {
 }
 
 /**
- * Checks a message instance against its class-validator decorators and throws
- * a `ValidationError` naming every failing field. Classes without decorators pass.
+ * Checks a message instance before its handler runs: removes the fields its
+ * class does not declare (or, with `unknownFields: 'refuse'`, fails naming
+ * them), then checks its class-validator decorators. Throws a
+ * `ValidationError` naming every failing field.
  */
 export async function validateMessage(
   message: object,
   typeName: string,
+  unknownFields: UnknownFieldsPolicy = 'strip',
 ): Promise<void> {
-  // Most messages are checked on every send: skip the validator's async walk
-  // for classes that declare nothing to check.
   const constraints = constraintsOf(message.constructor);
-  if (!constraints.any) return;
   // Nested fields built in process may be plain objects (`lines: [{ sku, quantity }]`),
   // which class-validator cannot check; over the wire they arrive as instances of
   // their @Type. Check what the handler would receive from another process, so a
   // message is valid or invalid the same way wherever it is handled.
   // A message that already holds instances (rebuilt off the wire, or built
   // with its classes) is checked as it is: no second round trip.
-  const subject = holdsPlainNested(message, constraints.nested)
-    ? fromPayload(
-        message.constructor as MessageClass<object>,
-        toPayload(message),
-      )
-    : message;
-  const errors = await validate(subject, { forbidUnknownValues: false });
-  if (errors.length > 0) {
-    throw new ValidationError(typeName, flatten(errors));
+  const subject =
+    constraints.nested.length > 0 &&
+    holdsPlainNested(message, constraints.nested)
+      ? fromPayload(
+          message.constructor as MessageClass<object>,
+          toPayload(message),
+        )
+      : message;
+  const undeclared = undeclaredFieldsOf(subject);
+  const violations: FieldViolation[] =
+    unknownFields === 'refuse' ? undeclared.map(whitelistViolation) : [];
+  if (unknownFields === 'strip' && undeclared.length > 0) {
+    deleteFields(message, undeclared);
+    if (subject !== message) deleteFields(subject, undeclared);
   }
+  // Most messages are checked on every send: skip the validator's async walk
+  // for classes that declare nothing to check.
+  if (constraints.any) {
+    const errors = await validate(subject, { forbidUnknownValues: false });
+    violations.push(...flatten(errors));
+  }
+  if (violations.length > 0) {
+    throw new ValidationError(typeName, violations);
+  }
+}
+
+/**
+ * Applies the unknown-fields policy alone, to a payload that has no other
+ * checks (a schedule payload when delivered): strips the fields its class
+ * does not declare, or throws a `ValidationError` naming them.
+ */
+export function checkDeclaredFields(
+  message: object,
+  typeName: string,
+  unknownFields: UnknownFieldsPolicy = 'strip',
+): void {
+  const undeclared = undeclaredFieldsOf(message);
+  if (undeclared.length === 0) return;
+  if (unknownFields === 'strip') return deleteFields(message, undeclared);
+  throw new ValidationError(typeName, undeclared.map(whitelistViolation));
+}
+
+function whitelistViolation({ path }: { path: string }): FieldViolation {
+  return {
+    field: path,
+    constraints: { whitelistValidation: `property ${path} should not exist` },
+  };
 }

@@ -1,12 +1,14 @@
 import type { Logger } from '@nestjs/common';
 import type { MessageGateway, UnitOfWork } from '../handling/index.js';
 import {
+  checkDeclaredFields,
   fromPayload,
   MessageContext,
   MessageTypeRegistry,
   newMessageId,
   UnknownMessageTypeError,
   type Envelope,
+  type UnknownFieldsPolicy,
 } from '../messages/index.js';
 import type { SqlClient } from '../store/index.js';
 import type { Clock } from './clock.js';
@@ -48,6 +50,7 @@ export class ScheduleDelivery {
     private readonly clock: Clock,
     private readonly options: ResolvedSchedulingOptions,
     private readonly logger: Logger,
+    private readonly unknownFields: UnknownFieldsPolicy = 'strip',
   ) {}
 
   /**
@@ -103,6 +106,8 @@ export class ScheduleDelivery {
     const payload = handler.payload
       ? fromPayload(handler.payload, claimed.payload ?? {})
       : undefined;
+    // A command is checked by the pipeline it is sent through; a payload here.
+    if (payload) checkDeclaredFields(payload, claimed.type, this.unknownFields);
     const context: ScheduleContext = {
       scheduleId: claimed.id,
       deliveryId: claimed.deliveryId,

@@ -1,4 +1,5 @@
 import {
+  checkTypeName,
   DuplicateMessageTypeError,
   type MessageClass,
 } from '../messages/index.js';
@@ -36,9 +37,7 @@ export function ScheduleType(
   options: { revision?: number } = {},
 ): ClassDecorator {
   const revision = options.revision ?? 1;
-  if (!name || typeof name !== 'string') {
-    throw new TypeError('A schedule type needs a non-empty name');
-  }
+  checkTypeName(name, 'schedule type name');
   if (!Number.isInteger(revision) || revision < 1) {
     throw new TypeError(
       `Revision of "${name}" must be a positive integer, got ${revision}`,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   CommandOutbox,
   NotACommandError,
@@ -6,10 +6,13 @@ import {
   type SendOptions,
 } from '../handling/index.js';
 import {
+  checkStorableText,
   createEnvelope,
+  MESSAGE_OPTIONS,
   MessageTypeRegistry,
   payloadOf,
   validateMessage,
+  type MessageOptions,
 } from '../messages/index.js';
 import { ScheduleSignal } from './schedule-signal.js';
 import { ScheduleStore } from './schedule-store.js';
@@ -33,6 +36,9 @@ export class ScheduledSends extends CommandOutbox {
     @Inject(ScheduleStore) private readonly store: ScheduleStore,
     private readonly unitOfWork: UnitOfWork,
     @Inject(ScheduleSignal) private readonly signal: ScheduleSignal,
+    @Optional()
+    @Inject(MESSAGE_OPTIONS)
+    private readonly messages: MessageOptions = {},
   ) {
     super();
   }
@@ -45,10 +51,12 @@ export class ScheduledSends extends CommandOutbox {
     if (info?.kind !== 'command')
       throw new NotACommandError(command.constructor.name, info?.kind);
     // Stored to run later, elsewhere: a command that cannot pass fails here.
-    await validateMessage(command, info.name);
+    await validateMessage(command, info.name, this.messages.unknownFields);
     // The id given, the instance's own, one derived from the message being
     // handled, or a new one: the same rules as any send.
     const envelope = createEnvelope(command, 'command', options);
+    const payload = payloadOf(envelope);
+    checkStorableText(payload, `payload of ${info.name}`);
     let dueMs: number | undefined;
     await this.unitOfWork.enlist(async (tx) => {
       dueMs = await this.store.send(tx, {
@@ -56,7 +64,7 @@ export class ScheduledSends extends CommandOutbox {
         kind: 'send',
         type: info.name,
         revision: info.revision,
-        payload: payloadOf(envelope),
+        payload,
         metadata: envelope.metadata,
         due: { delayMs: 0 },
         deliveryId: envelope.id,

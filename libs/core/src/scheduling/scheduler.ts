@@ -1,13 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { UnitOfWork } from '../handling/index.js';
 import type { SqlClient } from '../store/index.js';
 import {
+  checkId,
+  checkStorableText,
   createEnvelope,
+  MESSAGE_OPTIONS,
   MessageTypeRegistry,
   newMessageId,
   toPayload,
   validateMessage,
   type MessageClass,
+  type MessageOptions,
 } from '../messages/index.js';
 import { durationMs, type Duration } from './duration.js';
 import {
@@ -49,6 +53,9 @@ export class Scheduler {
     @Inject(ScheduleStore) private readonly store: ScheduleStore,
     private readonly unitOfWork: UnitOfWork,
     @Inject(ScheduleSignal) private readonly signal: ScheduleSignal,
+    @Optional()
+    @Inject(MESSAGE_OPTIONS)
+    private readonly messages: MessageOptions = {},
   ) {}
 
   /** Schedules `message` once; returns the schedule id. */
@@ -89,11 +96,13 @@ export class Scheduler {
    * transaction if there is one. A delivery already under way is not stopped.
    */
   async cancel(id: string): Promise<void> {
+    checkId(id, 'schedule id');
     await this.unitOfWork.enlist((tx) => this.store.cancel(tx, id));
   }
 
   /** The schedule with this id as stored now, or undefined (delivered, cancelled, never made). */
-  get(id: string): Promise<ScheduledMessage | undefined> {
+  async get(id: string): Promise<ScheduledMessage | undefined> {
+    checkId(id, 'schedule id');
     return this.store.get(id);
   }
 
@@ -131,8 +140,11 @@ export class Scheduler {
     options: ScheduleOptions,
   ): Promise<NewSchedule> {
     const { kind, type, revision } = scheduledTypeOf(message);
+    if (options.id !== undefined) checkId(options.id, 'schedule id');
     // A command that can never pass validation should fail here, not when due.
-    if (kind === 'command') await validateMessage(message, type);
+    if (kind === 'command') {
+      await validateMessage(message, type, this.messages.unknownFields);
+    }
     const deliveryId = newMessageId();
     // The envelope is only made for its metadata: correlation and causation
     // from the message being handled now, as any message sent here would get.
@@ -140,12 +152,14 @@ export class Scheduler {
       id: deliveryId,
       metadata: options.metadata,
     });
+    const payload = toPayload(message);
+    checkStorableText(payload, `payload of ${type}`);
     return {
       id: options.id ?? newMessageId(),
       kind,
       type,
       revision,
-      payload: toPayload(message),
+      payload,
       metadata,
       due,
       deliveryId,

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -17,9 +18,11 @@ import {
   type ResolvedTransportOptions,
 } from '../transport/index.js';
 import {
+  MESSAGE_OPTIONS,
   MessageTypeRegistry,
   newMessageId,
   type MessageClass,
+  type MessageOptions,
 } from '../messages/index.js';
 import { Clock } from './clock.js';
 import { nextOccurrence, storedPeriodic } from './periodic.js';
@@ -69,6 +72,9 @@ export class SchedulingRunner
     @Inject(TRANSPORT_OPTIONS)
     private readonly transport: ResolvedTransportOptions,
     private readonly enabledModules: EnabledModules,
+    @Optional()
+    @Inject(MESSAGE_OPTIONS)
+    private readonly messages: MessageOptions = {},
   ) {
     enabledModules.countAsWork('schedule handlers', (type) => {
       const prototype = type.prototype as object | undefined;
@@ -101,6 +107,7 @@ export class SchedulingRunner
       this.clock,
       options,
       this.logger,
+      this.messages.unknownFields,
     );
     this.poller = new SchedulePoller(
       this.store,

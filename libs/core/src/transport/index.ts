@@ -3,6 +3,7 @@ export type { NatsTransportOptions } from './nats/nats-transport.options.js';
 export { natsServers } from './nats/nats-connection-options.js';
 export { NatsTransport } from './nats/nats.transport.js';
 export { openTransport } from './open-transport.js';
+export { checkRequestFits, fittingReply, wireSizeOf } from './payload-size.js';
 export { DEFAULT_SERVE_LIMITS, ServeQueue } from './serve-queue.js';
 export { RelayedAppendSignal } from './relayed-append-signal.js';
 export {
@@ -19,6 +20,8 @@ export {
   NatsConfigurationError,
   NoHandlerError,
   RemoteHandlerError,
+  ReplyTooLargeError,
+  RequestTooLargeError,
   TimeoutError,
   type RemoteErrorDetails,
   TransportError,

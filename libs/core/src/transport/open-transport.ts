@@ -26,5 +26,5 @@ export async function openTransport(
       onError,
     );
   }
-  return new LocalTransport();
+  return new LocalTransport({ maxPayloadBytes: options.maxPayloadBytes });
 }

@@ -163,6 +163,57 @@ export class DeadlineExceededError extends ChronicleError {
   }
 }
 
+const bytes = (n: number) => `${n.toLocaleString('en-US')} bytes`;
+
+/**
+ * A request (headers and body) is larger than the transport carries (over
+ * NATS, the server's `max_payload`). Refused before anything was sent: no
+ * handler ran it.
+ */
+export class RequestTooLargeError extends ChronicleError {
+  readonly code = 'REQUEST_TOO_LARGE';
+
+  constructor(
+    readonly messageType: string,
+    readonly messageId: string,
+    /** The request's size on the wire: headers and body, in bytes. */
+    readonly size: number,
+    /** The most the transport carries, in bytes. */
+    readonly limit: number,
+  ) {
+    super(
+      `${messageType} (message ${messageId}) is ${bytes(size)} on the wire, over the transport's limit of ` +
+        `${bytes(limit)}; it was not sent. Send less per message (split it, or store the data and send ` +
+        "a reference to it), or raise the NATS server's max_payload.",
+    );
+  }
+}
+
+/**
+ * The handler's reply was larger than the transport carries, so the caller
+ * gets this instead. The handler ran, and a command's effects were committed:
+ * sending it again with the same id returns this error again, not a new run.
+ */
+export class ReplyTooLargeError extends ChronicleError {
+  readonly code = 'REPLY_TOO_LARGE';
+
+  constructor(
+    readonly messageType: string,
+    readonly messageId: string,
+    /** The reply's size on the wire: headers and body, in bytes. */
+    readonly size: number,
+    /** The most the transport carries, in bytes. */
+    readonly limit: number,
+  ) {
+    super(
+      `The reply to ${messageType} (message ${messageId}) is ${bytes(size)} on the wire, over the ` +
+        `transport's limit of ${bytes(limit)}, so it could not be sent back. The handler ran (a command's ` +
+        'effects are committed). Return less (page a query, return ids rather than whole records), ' +
+        "or raise the NATS server's max_payload.",
+    );
+  }
+}
+
 /** NATS was configured in a way Chronicle cannot use (credentials given twice, a creds file missing...). */
 export class NatsConfigurationError extends ChronicleError {
   readonly code = 'NATS_CONFIGURATION';

@@ -37,6 +37,13 @@ export interface TransportOptions {
    * caller sends it again, so NATS can pick another instance. Default 256.
    */
   readonly maxQueuedRequests?: number;
+  /**
+   * The in-process transport's largest request or reply (headers and body, in
+   * bytes), to see locally what a NATS server would refuse (its default
+   * `max_payload` is 1 MiB). Default: no limit. Over NATS the server's
+   * `max_payload` is the limit, whatever this says.
+   */
+  readonly maxPayloadBytes?: number;
 }
 
 /** The transport settings the router works with, defaults applied. */

@@ -58,8 +58,9 @@ export abstract class Transport {
    * caller still waits; a try refused as busy is sent again after a short
    * pause. Rejects with `NoHandlerError` when nobody serves the subject,
    * `TransportError` when it could not be sent, `TimeoutError`,
-   * `HandlersBusyError` when every try was refused, or `InDoubtError` when the
-   * connection dropped meanwhile; each names the message id of the request's
+   * `HandlersBusyError` when every try was refused, `InDoubtError` when the
+   * connection dropped meanwhile, or `RequestTooLargeError` (not sent) when it
+   * is over `maxPayloadBytes()`; each names the message id of the request's
    * `Chronicle-Message-Id` header.
    */
   abstract request(
@@ -68,7 +69,7 @@ export abstract class Transport {
     options: { timeoutMs: number; messageType: string },
   ): Promise<WireMessage>;
 
-  /** Sends without waiting for any reply. */
+  /** Sends without waiting for any reply (`RequestTooLargeError` when over `maxPayloadBytes()`). */
   abstract publish(subject: string, message: WireMessage): Promise<void>;
 
   /**
@@ -102,6 +103,17 @@ export abstract class Transport {
   abstract close(): Promise<void>;
 
   abstract status(): TransportStatus;
+
+  /**
+   * The largest request or reply the transport carries, headers and body, in
+   * bytes (as `wireSizeOf` counts): over NATS the server's `max_payload`;
+   * `undefined` when there is no limit. A larger request is refused with
+   * `RequestTooLargeError` before it is sent; a larger reply is answered
+   * with a `REPLY_TOO_LARGE` error (see the router).
+   */
+  maxPayloadBytes(): number | undefined {
+    return undefined;
+  }
 
   /**
    * A wake-up channel shared by every app on the transport (the store's

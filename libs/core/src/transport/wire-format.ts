@@ -1,5 +1,9 @@
 import {
   ChronicleError,
+  checkId,
+  checkMetadata,
+  isPlainObject,
+  previewForError,
   errorFields,
   ErrorTypeRegistry,
   rebuildError,
@@ -11,6 +15,7 @@ import { DatabaseUnavailableError } from '../store/index.js';
 import {
   MalformedMessageError,
   RemoteHandlerError,
+  ReplyTooLargeError,
 } from './transport.errors.js';
 import type { WireMessage } from './transport.js';
 
@@ -77,59 +82,142 @@ export interface DecodedRequest {
   readonly firstSend: boolean;
 }
 
-/** Reads a request off the wire, or throws `MalformedMessageError` saying what is wrong. */
+/** Reads a request off the wire, or throws saying what is wrong (see `checkRequestHeaders`). */
 export function decodeRequest(
   message: WireMessage,
   subjectType: string,
 ): DecodedRequest {
   const h = message.headers;
-  const id = h[HEADER.id];
-  const type = h[HEADER.type] ?? subjectType;
-  if (!id)
-    throw new MalformedMessageError(
-      `Message to ${subjectType} has no ${HEADER.id} header.`,
-    );
-  if (type !== subjectType) {
-    throw new MalformedMessageError(
-      `Message of type ${type} was sent on the subject of ${subjectType}.`,
-    );
-  }
+  const { id, type, revision, timestamp, metadata } = checkRequestHeaders(
+    h,
+    subjectType,
+  );
   let payload: unknown;
-  let user: Record<string, unknown> = {};
   try {
     payload = JSON.parse(message.body);
-    if (h[HEADER.metadata])
-      user = JSON.parse(h[HEADER.metadata]) as Record<string, unknown>;
   } catch (error) {
     throw new MalformedMessageError(
       `Message ${id} (${type}) is not valid JSON: ${(error as Error).message}`,
     );
   }
-  if (
-    payload === null ||
-    typeof payload !== 'object' ||
-    Array.isArray(payload)
-  ) {
+  if (!isPlainObject(payload)) {
     throw new MalformedMessageError(
       `Message ${id} (${type}) must carry a JSON object.`,
     );
   }
-  const timestamp = h[HEADER.timestamp]
-    ? new Date(h[HEADER.timestamp])
-    : new Date();
-  const metadata: Record<string, unknown> = { ...user };
-  if (h[HEADER.correlationId]) metadata.correlationId = h[HEADER.correlationId];
-  if (h[HEADER.causationId]) metadata.causationId = h[HEADER.causationId];
-  if (h[HEADER.traceparent]) metadata.traceparent = h[HEADER.traceparent];
   return {
     id,
     type,
-    revision: Number(h[HEADER.revision] ?? 1),
-    timestamp: Number.isNaN(timestamp.getTime()) ? new Date() : timestamp,
+    revision,
+    timestamp: timestamp ?? new Date(),
     metadata,
     payload,
     firstSend: h[HEADER.firstSend] === '1',
   };
+}
+
+/** A request's headers, checked. */
+interface RequestHeaders {
+  readonly id: string;
+  readonly type: string;
+  readonly revision: number;
+  readonly timestamp?: Date;
+  readonly metadata: Record<string, unknown>;
+}
+
+/*
+ * Every header is checked as a sender in process is checked, with the same
+ * typed errors: ids (`InvalidIdError`), metadata (`InvalidMetadataError`, a
+ * JSON object of at most MAX_METADATA_BYTES); what cannot be read at all
+ * (no id, a revision that is not a whole number from 1, a timestamp that is
+ * not an ISO 8601 date-time, metadata that is not JSON) is a `MalformedMessageError`.
+ */
+function checkRequestHeaders(
+  h: Readonly<Record<string, string>>,
+  subjectType: string,
+): RequestHeaders {
+  const type = h[HEADER.type] ?? subjectType;
+  if (type !== subjectType) {
+    throw new MalformedMessageError(
+      `Message of type ${previewForError(type)} was sent on the subject of ${subjectType}.`,
+    );
+  }
+  if (h[HEADER.id] === undefined) {
+    throw new MalformedMessageError(
+      `Message to ${subjectType} has no ${HEADER.id} header.`,
+    );
+  }
+  const id = checkId(h[HEADER.id], `${HEADER.id} header`);
+  const where = `Message ${id} (${type})`;
+  const metadata: Record<string, unknown> = {
+    ...userMetadataOf(h[HEADER.metadata], where),
+  };
+  for (const [key, header] of [
+    ['correlationId', HEADER.correlationId],
+    ['causationId', HEADER.causationId],
+    ['traceparent', HEADER.traceparent],
+  ] as const) {
+    if (h[header] !== undefined)
+      metadata[key] = checkId(h[header], `${header} header`);
+  }
+  return {
+    id,
+    type,
+    revision: revisionOf(h[HEADER.revision], where),
+    timestamp: timestampOf(h[HEADER.timestamp], where),
+    metadata,
+  };
+}
+
+function userMetadataOf(
+  header: string | undefined,
+  where: string,
+): Readonly<Record<string, unknown>> {
+  if (header === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header);
+  } catch (error) {
+    throw new MalformedMessageError(
+      `${where}: its ${HEADER.metadata} header is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  return checkMetadata(parsed, `${HEADER.metadata} header`);
+}
+
+const REVISION = /^[1-9][0-9]{0,9}$/;
+
+function revisionOf(header: string | undefined, where: string): number {
+  if (header === undefined) return 1;
+  const revision = Number(header);
+  if (!REVISION.test(header) || revision > 2 ** 31 - 1) {
+    throw new MalformedMessageError(
+      `${where}: its ${HEADER.revision} header must be a whole number from 1, got ${previewForError(header)}.`,
+    );
+  }
+  return revision;
+}
+
+const ISO_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+function timestampOf(
+  header: string | undefined,
+  where: string,
+): Date | undefined {
+  if (header === undefined) return undefined;
+  const timestamp = new Date(header);
+  if (
+    !ISO_DATE_TIME.test(header) ||
+    Number.isNaN(timestamp.getTime()) ||
+    timestamp.getUTCFullYear() < 1
+  ) {
+    throw new MalformedMessageError(
+      `${where}: its ${HEADER.timestamp} header must be an ISO 8601 date-time ` +
+        `(e.g. 2030-01-31T12:00:00.000Z), got ${previewForError(header)}.`,
+    );
+  }
+  return timestamp;
 }
 
 export function encodeResult(result: unknown): WireMessage {
@@ -283,6 +371,17 @@ export function decodeReply(
     return (body as { result?: unknown }).result;
   }
   const error = body as ErrorBody;
+  if (error.code === 'REPLY_TOO_LARGE') {
+    const { size, limit } = body as { size?: unknown; limit?: unknown };
+    return throwing(
+      new ReplyTooLargeError(
+        messageType,
+        messageId ?? '(unknown)',
+        Number(size),
+        Number(limit),
+      ),
+    );
+  }
   if (error.code === 'VALIDATION_FAILED' && error.violations) {
     return throwing(
       new ValidationError(error.messageType ?? messageType, error.violations),

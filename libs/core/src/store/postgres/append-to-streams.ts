@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { checkStreamId } from '../../messages/index.js';
 import { ConcurrencyError } from '../concurrency.error.js';
 import type {
   AppendOptions,
@@ -11,6 +12,11 @@ import {
   CommandAlreadyHandledError,
   InvalidAppendError,
 } from '../store.errors.js';
+import {
+  checkHandledCommand,
+  checkNewEvent,
+  checkStorableJson,
+} from './append-checks.js';
 import { appendSql, type AppendRow } from './append-sql.js';
 import {
   isUniqueViolation,
@@ -140,9 +146,7 @@ function prepare(
   const expectations: { stream_id: string; expected: string }[] = [];
   const events: Record<string, unknown>[] = [];
   for (const append of appends) {
-    if (typeof append.streamId !== 'string' || append.streamId.length === 0) {
-      throw new InvalidAppendError('A stream id must be a non-empty string.');
-    }
+    checkStreamId(append.streamId);
     if (seen.has(append.streamId)) {
       throw new InvalidAppendError(
         `Stream "${append.streamId}" appears twice in one append; merge its events into one entry.`,
@@ -154,19 +158,29 @@ function prepare(
       expected: checkExpected(append.streamId, append.expectedVersion),
     });
     for (const event of append.events) {
+      checkNewEvent(append.streamId, event);
       events.push({ ...event, streamId: append.streamId });
     }
   }
   const command = options.handledCommand;
+  if (command) checkHandledCommand(command);
+  const eventsJson = JSON.stringify(events);
+  // `{}` for undefined, `{"value":null}` for null: a repeat returns what the first call did.
+  const resultJson = command ? JSON.stringify({ value: command.result }) : null;
+  checkStorableJson(
+    eventsJson,
+    appends.flatMap((a) => a.events),
+    resultJson,
+    command,
+  );
   return {
     appends,
     params: [
-      JSON.stringify(events),
+      eventsJson,
       JSON.stringify(expectations),
       command?.id ?? null,
       command?.type ?? null,
-      // `{}` for undefined, `{"value":null}` for null: a repeat returns what the first call did.
-      command ? JSON.stringify({ value: command.result }) : null,
+      resultJson,
       command?.app ?? null,
     ],
   };

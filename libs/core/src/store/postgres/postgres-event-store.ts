@@ -1,3 +1,4 @@
+import { checkId, checkStreamId } from '../../messages/index.js';
 import type { AppendSignal } from '../append-signal.js';
 import {
   EventStore,
@@ -121,10 +122,12 @@ export class PostgresEventStore extends EventStore {
     streamId: string,
     options?: ReadStreamOptions,
   ): AsyncIterable<StoredEvent> {
+    checkStreamId(streamId);
     return readStream(this.client, this.schema, streamId, options);
   }
 
-  streamVersion(streamId: string): Promise<number> {
+  async streamVersion(streamId: string): Promise<number> {
+    checkStreamId(streamId);
     return streamVersion(this.client, this.schema, streamId);
   }
 
@@ -136,7 +139,8 @@ export class PostgresEventStore extends EventStore {
     return headCheckpoint(this.client, this.schema);
   }
 
-  findHandledCommand(id: string): Promise<HandledCommand | undefined> {
+  async findHandledCommand(id: string): Promise<HandledCommand | undefined> {
+    checkId(id, 'command id');
     return findHandledCommand(this.client, this.schema, id);
   }
 }

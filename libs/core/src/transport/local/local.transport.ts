@@ -14,11 +14,14 @@ import {
   type TransportStatus,
   type WireMessage,
 } from '../transport.js';
+import { checkRequestFits } from '../payload-size.js';
 import { messageIdOf } from '../wire-format.js';
 
 /**
  * The in-process transport: the embedded default. Messages still go through
  * the wire format (strings in, strings out), so what works here works over NATS.
+ * It has no size limit unless given one (`maxPayloadBytes`, e.g. the NATS
+ * server's, to try what a deployment will refuse).
  */
 export class LocalTransport extends Transport {
   private readonly listeners = new Map<string, RequestListener[]>();
@@ -27,6 +30,20 @@ export class LocalTransport extends Transport {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly broadcasts = new EventEmitter().setMaxListeners(0);
   private draining = false;
+
+  constructor(private readonly options: { maxPayloadBytes?: number } = {}) {
+    super();
+    const limit = options.maxPayloadBytes;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+      throw new TransportError(
+        `transport.maxPayloadBytes must be a whole number of bytes above 0, got ${String(limit)}.`,
+      );
+    }
+  }
+
+  override maxPayloadBytes(): number | undefined {
+    return this.options.maxPayloadBytes;
+  }
 
   request(
     subject: string,
@@ -44,6 +61,7 @@ export class LocalTransport extends Transport {
     options: { timeoutMs: number; messageType: string },
   ): Promise<WireMessage> {
     const messageId = messageIdOf(message);
+    checkRequestFits(message, this.maxPayloadBytes(), options.messageType);
     const listener = this.pick(subject, options.messageType, messageId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -66,6 +84,7 @@ export class LocalTransport extends Transport {
   }
 
   async publish(subject: string, message: WireMessage): Promise<void> {
+    checkRequestFits(message, this.maxPayloadBytes());
     const listener = this.pick(subject, subject, messageIdOf(message));
     void this.track(listener(copy(message), false)).catch(() => undefined);
   }

@@ -8,6 +8,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
+import { checkRequestFits } from '../payload-size.js';
 import {
   InDoubtError,
   NoHandlerError,
@@ -110,6 +111,7 @@ export class NatsTransport extends Transport {
   ): Promise<WireMessage> {
     const messageId = messageIdOf(message);
     this.assertUsable(messageId);
+    checkRequestFits(message, this.maxPayloadBytes(), options.messageType);
     let fail: (error: Error) => void = () => undefined;
     const dropped = new Promise<never>((_, reject) => (fail = reject));
     const waiting = { messageType: options.messageType, messageId, fail };
@@ -131,6 +133,7 @@ export class NatsTransport extends Transport {
 
   async publish(subject: string, message: WireMessage): Promise<void> {
     this.assertUsable(messageIdOf(message));
+    checkRequestFits(message, this.maxPayloadBytes());
     this.nc.publish(subject, encoder.encode(message.body), {
       headers: toHeaders(message.headers),
     });
@@ -220,6 +223,11 @@ export class NatsTransport extends Transport {
       ...(lastError ? { lastError } : {}),
       ...(disconnectedSince ? { disconnectedSince } : {}),
     };
+  }
+
+  /** The `max_payload` of the server connected to now (servers of a cluster may differ). */
+  override maxPayloadBytes(): number | undefined {
+    return this.nc.info?.max_payload;
   }
 
   async onBroadcast(
