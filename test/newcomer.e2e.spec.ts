@@ -239,7 +239,8 @@ describe('a newcomer in this repository', () => {
 
   it('runs the app’s spec with `npm test -- apps/library`', () => {
     const run = sh('npm test -- apps/library');
-    expect(run.output).toMatch(/Tests: +4 passed, 4 total/);
+    // Every generated spec passes, however many the schematic writes.
+    expect(run.output).toMatch(/Tests: +(\d+) passed, \1 total/);
     expect(run.code).toBe(0);
   }, 300_000);
 

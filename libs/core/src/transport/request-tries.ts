@@ -32,6 +32,15 @@ export async function requestUntilTaken(
     Math.ceil(options.timeoutMs - (performance.now() - started));
   for (let tries = 1; ; tries++) {
     const timeoutMs = left();
+    // The pause after a refusal ended late (a busy event loop): no time is
+    // left for another try, and every try so far was refused unstarted.
+    if (tries > 1 && timeoutMs < 1) {
+      throw new HandlersBusyError(
+        options.messageType,
+        messageIdOf(message),
+        options.timeoutMs,
+      );
+    }
     let reply: WireMessage;
     try {
       reply = await send(withTimeout(message, timeoutMs), timeoutMs);
