@@ -21,7 +21,13 @@ IsString()(ShipParcel.prototype, 'parcelId');
 IsNotEmpty()(ShipParcel.prototype, 'parcelId');
 Min(0)(ShipParcel.prototype, 'weightKg');
 
-class SlowParcel {}
+// Fields set in the constructor are declared: undeclared ones are stripped.
+class SlowParcel {
+  constructor(parcelId, ms) {
+    this.parcelId = parcelId;
+    this.ms = ms;
+  }
+}
 CommandType('ship.SlowParcel')(SlowParcel);
 
 class ShipParcelHandler {

@@ -17,7 +17,12 @@ import {
 
 const env = process.env;
 
-class RecordEntry {}
+// Fields set in the constructor are declared: undeclared ones are stripped.
+class RecordEntry {
+  constructor(entry) {
+    this.entry = entry;
+  }
+}
 CommandType('faults.RecordEntry')(RecordEntry);
 
 class EntryRecorded {
