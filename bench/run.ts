@@ -10,6 +10,9 @@ import { trackingBenchmark } from './benchmarks/tracking.js';
 import { schedulesBenchmark } from './benchmarks/schedules.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
+import { scalingPoints, writeCharts } from './support/charts.js';
+import { cpus } from 'node:os';
+import { relative } from 'node:path';
 
 // `npm run bench` runs every benchmark; `npm run bench -- NAME [NAME...]` runs those.
 
@@ -72,6 +75,14 @@ async function main(): Promise<void> {
     for (const note of outcome.notes ?? []) console.log(`  ${note}`);
     const file = await writeResult(benchmark.name, outcome.rows);
     console.log(`  wrote ${file}`);
+  }
+  // Charts and scaling tables come from every results file, so a run of one
+  // benchmark redraws its chart beside the others' last figures.
+  const stamp =
+    `Drawn by \`npm run bench\` from bench/results/*.json at ${new Date().toISOString().slice(0, 16)}Z; ` +
+    `Node ${process.version}, ${cpus().length} cores.`;
+  for (const file of await writeCharts(await scalingPoints(), stamp)) {
+    console.log(`  drew ${relative(process.cwd(), file)}`);
   }
   const total = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`\nDone in ${total}s.`);

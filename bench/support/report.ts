@@ -12,6 +12,14 @@ export interface Row {
   readonly chronicle: number;
   readonly baseline?: { readonly name: string; readonly value: number };
   readonly ratio?: number;
+  /** Where this row sits on a scaling chart (`support/charts.ts`), if it is one of its points. */
+  readonly scale?: Scale;
+}
+
+/** A point on a scaling chart: the chart's key and this row's x value (callers, events...). */
+export interface Scale {
+  readonly chart: string;
+  readonly x: number;
 }
 
 /** What a benchmark file writes: BENCH.md's JSON document. */
@@ -38,6 +46,7 @@ export function row(
   unit: Unit,
   chronicle: number,
   baseline?: { name: string; value: number },
+  scale?: Scale,
 ): Row {
   const higherIsBetter = unit !== 'ms';
   const base: Row = {
@@ -45,6 +54,7 @@ export function row(
     unit,
     higherIsBetter,
     chronicle: rounded(chronicle, unit),
+    ...(scale ? { scale } : {}),
   };
   if (!baseline) return base;
   const ratio = higherIsBetter
