@@ -14,6 +14,8 @@ export interface ChartSpec {
   readonly title: string;
   /** What x counts: "concurrent callers", "events in the stream". */
   readonly xLabel: string;
+  /** A log y axis, for figures that grow with x by orders of magnitude (time per load). */
+  readonly yLog?: boolean;
 }
 
 /** The charts the benchmarks feed; a row naming another key is an error. */
@@ -27,6 +29,7 @@ export const CHARTS: readonly ChartSpec[] = [
     key: 'rehydrate-events',
     title: 'Load an aggregate: time per load by stream length',
     xLabel: 'events in the stream',
+    yLog: true,
   },
 ];
 
@@ -73,7 +76,7 @@ export async function scalingPoints(
 
 const WIDTH = 640;
 const HEIGHT = 360;
-const MARGIN = { left: 84, right: 24, top: 44, bottom: 64 };
+const MARGIN = { left: 84, right: 24, top: 52, bottom: 64 };
 const COLORS = { chronicle: '#2563eb', baseline: '#9ca3af' };
 
 function escapeXml(text: string): string {
@@ -107,7 +110,21 @@ function ticks(max: number): number[] {
   return out;
 }
 
-/** A line chart: x on a log scale (the points are powers apart), y from zero. */
+/** Ticks at 1, 2 and 5 times the powers of ten that span min..max. */
+function logTicks(min: number, max: number): number[] {
+  const out: number[] = [];
+  const low = Math.floor(Math.log10(min));
+  const high = Math.ceil(Math.log10(max));
+  for (let p = low; p <= high; p++) {
+    for (const m of [1, 2, 5]) {
+      const t = m * 10 ** p;
+      if (t >= min / 1.0001 && t <= max * 1.0001) out.push(t);
+    }
+  }
+  return out;
+}
+
+/** A line chart: x on a log scale (the points are powers apart), y from zero or on a log scale. */
 export function svgChart(spec: ChartSpec, points: readonly Point[]): string {
   const unit = points[0]?.row.unit ?? 'ops/s';
   const baselineName = points.find((p) => p.row.baseline)?.row.baseline?.name;
@@ -115,8 +132,17 @@ export function svgChart(spec: ChartSpec, points: readonly Point[]): string {
     p.row.chronicle,
     p.row.baseline?.value ?? 0,
   ]);
-  const yTicks = ticks(Math.max(...values, 1));
-  const yMax = yTicks[yTicks.length - 1];
+  const positive = values.filter((v) => v > 0);
+  const yLow = spec.yLog
+    ? 10 ** Math.floor(Math.log10(Math.min(...positive)))
+    : 0;
+  const yHigh = spec.yLog
+    ? 10 ** Math.ceil(Math.log10(Math.max(...positive)))
+    : 0;
+  const yTicks = spec.yLog
+    ? logTicks(yLow, yHigh)
+    : ticks(Math.max(...values, 1));
+  const yMax = spec.yLog ? yHigh : yTicks[yTicks.length - 1];
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const xs = points.map((p) => Math.log10(p.x));
@@ -126,13 +152,21 @@ export function svgChart(spec: ChartSpec, points: readonly Point[]): string {
     (xMax === xMin
       ? plotW / 2
       : ((Math.log10(x) - xMin) / (xMax - xMin)) * plotW);
-  const py = (y: number) => MARGIN.top + plotH - (y / yMax) * plotH;
+  const py = (y: number) =>
+    MARGIN.top +
+    plotH -
+    (spec.yLog
+      ? (Math.log10(y) - Math.log10(yLow)) /
+        (Math.log10(yMax) - Math.log10(yLow))
+      : y / yMax) *
+      plotH;
 
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="600">${escapeXml(spec.title)}</text>`,
+    `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">${escapeXml(spec.title)}</text>`,
+    `<text x="${WIDTH / 2}" y="38" text-anchor="middle" fill="#6b7280">${points[0]?.row.higherIsBetter === false ? 'lower is better' : 'higher is better'}</text>`,
   );
   for (const t of yTicks) {
     const y = py(t).toFixed(1);
@@ -151,7 +185,7 @@ export function svgChart(spec: ChartSpec, points: readonly Point[]): string {
   parts.push(
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}" stroke="#374151"/>`,
     `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 22}" text-anchor="middle" fill="#111827">${escapeXml(spec.xLabel)} (log scale)</text>`,
-    `<text transform="translate(18 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#111827">${escapeXml(unit)}</text>`,
+    `<text transform="translate(18 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#111827">${escapeXml(spec.yLog ? `${unit} (log scale)` : unit)}</text>`,
   );
   const series = (
     pick: (p: Point) => number | undefined,
