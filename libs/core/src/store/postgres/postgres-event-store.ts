@@ -15,7 +15,7 @@ import {
   type StreamAppend,
 } from '../event-store.js';
 import { appendToStreams, type AppendState } from './append-to-streams.js';
-import { findHandledCommand } from './handled-commands.js';
+import { CommandLookups } from './command-lookups.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
 import { readStream, streamVersion } from './read-stream.js';
@@ -35,6 +35,8 @@ export class PostgresEventStore extends EventStore {
   private readonly typesInTransaction = new Set<string>();
   /** What this store, bound to a transaction, did in it (see append-to-streams.ts). */
   private readonly appendState: AppendState = { appendedBefore: false };
+  /** Concurrent lookups of command records share a statement. */
+  private readonly commandLookups: CommandLookups;
 
   constructor(
     readonly client: SqlClient,
@@ -44,6 +46,7 @@ export class PostgresEventStore extends EventStore {
   ) {
     super();
     this.schema = typeof schema === 'string' ? new StoreSchema(schema) : schema;
+    this.commandLookups = new CommandLookups(client, this.schema);
   }
 
   /**
@@ -141,7 +144,7 @@ export class PostgresEventStore extends EventStore {
 
   async findHandledCommand(id: string): Promise<HandledCommand | undefined> {
     checkId(id, 'command id');
-    return findHandledCommand(this.client, this.schema, id);
+    return this.commandLookups.find(id);
   }
 }
 
