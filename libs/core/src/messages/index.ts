@@ -3,9 +3,11 @@ export {
   assignedIdOf,
   createEnvelope,
   isFirstSend,
+  makeEnvelope,
   messageTypeOf,
   payloadOf,
   type EnvelopeOptions,
+  type MadeEnvelope,
 } from './create-envelope.js';
 export {
   errorFields,
@@ -79,6 +81,10 @@ export {
   type MessageTypeInfo,
 } from './message-type.registry.js';
 export { fromPayload, toPayload } from './serialization.js';
-export { checkDeclaredFields, validateMessage } from './validation.js';
+export {
+  checkDeclaredFields,
+  checkMessage,
+  validateMessage,
+} from './validation.js';
 export { ValidationError, type FieldViolation } from './validation.error.js';
 export * from './upcasting/index.js';

@@ -11,7 +11,8 @@ import { deriveMessageId } from './message-id.js';
 interface Handling {
   readonly envelope: Envelope;
   readonly handler: string;
-  readonly sent: Map<string, number>;
+  /** Made on the first send: most handlings send nothing. */
+  sent: Map<string, number> | undefined;
 }
 
 const storage = new AsyncLocalStorage<Handling>();
@@ -32,7 +33,7 @@ export const MessageContext = {
    * Each call starts the ordinals afresh: call it once per attempt.
    */
   run<R>(envelope: Envelope, fn: () => R, handler = 'handler'): R {
-    return storage.run({ envelope, handler, sent: new Map() }, fn);
+    return storage.run({ envelope, handler, sent: undefined }, fn);
   },
 
   /**
@@ -42,6 +43,7 @@ export const MessageContext = {
   nextDerivedId(type: string): string | undefined {
     const handling = storage.getStore();
     if (!handling) return undefined;
+    handling.sent ??= new Map();
     const ordinal = handling.sent.get(type) ?? 0;
     handling.sent.set(type, ordinal + 1);
     return deriveMessageId(
