@@ -97,16 +97,12 @@ export class CommandPipeline {
       try {
         // A fresh handling context per attempt: a re-run derives the same
         // ids for what it sends as the attempt that lost the race.
-        return await MessageContext.run(
-          envelope,
-          () =>
-            this.unitOfWork.run(
-              async () =>
-                asRecorded(await handler.execute(command), envelope.type),
-              record,
-              asyncContext,
-            ),
-          name,
+        // The handling and its unit of work open in one frame (see UnitOfWork.run).
+        return await this.unitOfWork.run(
+          async () => asRecorded(await handler.execute(command), envelope.type),
+          record,
+          asyncContext,
+          { envelope, handler: name },
         );
       } catch (error) {
         // A concurrent send of the same id may have won meanwhile (and made this

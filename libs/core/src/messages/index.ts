@@ -55,7 +55,12 @@ export {
   undeclaredFieldsOf,
   type UndeclaredField,
 } from './known-fields.js';
-export { MessageContext } from './message-context.js';
+export {
+  MessageContext,
+  unitOfWorkContext,
+  type HandlingStart,
+  type UnitOfWorkContext,
+} from './message-context.js';
 export {
   MESSAGE_OPTIONS,
   type MessageOptions,
