@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { appendBenchmark } from './benchmarks/append.js';
 import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
+import { dispatchBenchmark } from './benchmarks/dispatch.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
 import { transportBenchmark } from './benchmarks/transport.js';
 import { snapshotsBenchmark } from './benchmarks/snapshots.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   appendBenchmark,
   rehydrateBenchmark,
   commandsBenchmark,
+  dispatchBenchmark,
   transportBenchmark,
   snapshotsBenchmark,
   trackingBenchmark,

@@ -3,6 +3,7 @@ import {
   type AggregateClass,
   type AggregatesOptions,
   type AggregateRoot,
+  type CommandHandlingOptions,
   type SqlClient,
   type TransportOptions,
 } from '@chronicle/core';
@@ -27,6 +28,8 @@ export async function createChronicleApp(options: {
   aggregatesOptions?: AggregatesOptions;
   /** How messages and wake-ups travel; default: in process. */
   transport?: TransportOptions;
+  /** How commands are handled; default: Chronicle's defaults (deduplicated). */
+  commands?: CommandHandlingOptions;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [ChronicleModule.forFeature(options.aggregates)],
@@ -41,6 +44,7 @@ export async function createChronicleApp(options: {
         database: { client: options.client, schema: options.schema },
         aggregates: options.aggregatesOptions,
         transport: options.transport ?? { local: true },
+        ...(options.commands ? { commands: options.commands } : {}),
       }),
       BenchFeatureModule,
     ],

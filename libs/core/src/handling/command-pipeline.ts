@@ -5,11 +5,10 @@ import type {
   IQueryHandler,
 } from '@nestjs/cqrs';
 import {
-  createEnvelope,
-  isFirstSend,
+  makeEnvelope,
   MESSAGE_OPTIONS,
+  checkMessage,
   MessageContext,
-  validateMessage,
   type Envelope,
   type MessageOptions,
   type UnknownFieldsPolicy,
@@ -27,7 +26,8 @@ import {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
 } from './command-handling.options.js';
-import { CommandIdReusedError, ResultNotJsonError } from './handling.errors.js';
+import { CommandIdReusedError } from './handling.errors.js';
+import { asRecorded } from './recorded-result.js';
 import { sendOptionsOf } from './send-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -76,8 +76,10 @@ export class CommandPipeline {
     asyncContext?: AsyncContext,
   ): Promise<unknown> {
     const sent = sendOptionsOf(command);
-    const envelope = createEnvelope(command, 'command', sent);
-    await validateMessage(command, envelope.type, this.unknownFields);
+    const made = makeEnvelope(command, 'command', sent);
+    const envelope = made.envelope;
+    const checking = checkMessage(command, envelope.type, this.unknownFields);
+    if (checking !== undefined) await checking;
     // Every command's outcome is kept with its effects, so that sending it
     // again with its id (after a timeout, a crash, a re-run of the code that
     // sent it) returns the first result and changes nothing.
@@ -85,8 +87,8 @@ export class CommandPipeline {
       ? { id: envelope.id, type: envelope.type, app: this.app }
       : undefined;
     // An id made for this very send has no earlier outcome to look for.
-    const firstSend = sent.firstSend === true || isFirstSend(envelope);
-    const name = `command:${handlerName(handler)}`;
+    const firstSend = sent.firstSend === true || made.firstSend;
+    const name = handlingName('command', handler);
     if (record && !firstSend) {
       const handled = await this.store.findHandledCommand(record.id);
       if (handled) return this.replay(handled, envelope);
@@ -95,16 +97,12 @@ export class CommandPipeline {
       try {
         // A fresh handling context per attempt: a re-run derives the same
         // ids for what it sends as the attempt that lost the race.
-        return await MessageContext.run(
-          envelope,
-          () =>
-            this.unitOfWork.run(
-              async () =>
-                asRecorded(await handler.execute(command), envelope.type),
-              record,
-              asyncContext,
-            ),
-          name,
+        // The handling and its unit of work open in one frame (see UnitOfWork.run).
+        return await this.unitOfWork.run(
+          async () => asRecorded(await handler.execute(command), envelope.type),
+          record,
+          asyncContext,
+          { envelope, handler: name },
         );
       } catch (error) {
         // A concurrent send of the same id may have won meanwhile (and made this
@@ -122,12 +120,13 @@ export class CommandPipeline {
   }
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
-    const envelope = createEnvelope(query, 'query', sendOptionsOf(query));
-    await validateMessage(query, envelope.type, this.unknownFields);
+    const { envelope } = makeEnvelope(query, 'query', sendOptionsOf(query));
+    const checking = checkMessage(query, envelope.type, this.unknownFields);
+    if (checking !== undefined) await checking;
     return MessageContext.run(
       envelope,
       () => handler.execute(query),
-      `query:${handlerName(handler)}`,
+      handlingName('query', handler),
     );
   }
 
@@ -147,24 +146,22 @@ export class CommandPipeline {
   }
 }
 
-/**
- * A command's result as its record keeps it and as every caller reads it:
- * what JSON makes of it (a Date becomes its ISO string, a class instance a
- * plain object). The first call returns it so too, so the first answer, a
- * repeat answered from the record, and an answer over NATS have one shape.
- */
-function asRecorded(result: unknown, type: string): unknown {
-  if (result === undefined) return undefined;
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(result);
-  } catch (error) {
-    throw new ResultNotJsonError(type, error);
-  }
-  return text === undefined ? undefined : (JSON.parse(text) as unknown);
-}
+const handlingNames = {
+  command: new WeakMap<object, string>(),
+  query: new WeakMap<object, string>(),
+};
 
-/** A handler's name as part of derived ids: its class, stable across deploys. */
-function handlerName(handler: object): string {
-  return handler.constructor?.name ?? 'handler';
+/**
+ * A handler's name as part of derived ids (`command:PlaceOrderHandler`): its
+ * class, stable across deploys; made once per handler class.
+ */
+function handlingName(kind: 'command' | 'query', handler: object): string {
+  const names = handlingNames[kind];
+  const type = handler.constructor ?? handler;
+  let name = names.get(type);
+  if (name === undefined) {
+    name = `${kind}:${handler.constructor?.name ?? 'handler'}`;
+    names.set(type, name);
+  }
+  return name;
 }

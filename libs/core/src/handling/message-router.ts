@@ -15,9 +15,8 @@ import {
   type IQueryHandler,
 } from '@nestjs/cqrs';
 import {
-  createEnvelope,
   fromPayload,
-  isFirstSend,
+  makeEnvelope,
   MESSAGE_OPTIONS,
   MessageTypeRegistry,
   payloadOf,
@@ -275,10 +274,8 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       // The sender has the class: its undeclared fields never leave this process.
       await validateMessage(message, info.name, this.messages.unknownFields);
       const sent = sendOptionsOf(message);
-      const envelope = createEnvelope(message, info.kind, sent);
-      const wire = encodeRequest(envelope, payloadOf(envelope), {
-        firstSend: isFirstSend(envelope),
-      });
+      const { envelope, firstSend } = makeEnvelope(message, info.kind, sent);
+      const wire = encodeRequest(envelope, payloadOf(envelope), { firstSend });
       const reply = await this.transport.request(subject, wire, {
         timeoutMs: sent.timeoutMs ?? this.options.timeoutMs,
         messageType: info.name,

@@ -23,7 +23,10 @@ export function attachSendOptions(
   pending.set(message, options);
 }
 
+/** A message sent without options: one shared, frozen object rather than one per send. */
+const NO_OPTIONS: InternalSendOptions = Object.freeze({});
+
 /** The options a sender attached, if any. */
 export function sendOptionsOf(message: object): InternalSendOptions {
-  return pending.get(message) ?? {};
+  return pending.get(message) ?? NO_OPTIONS;
 }

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { AsyncContext, EventBus } from '@nestjs/cqrs';
 import {
@@ -6,7 +5,9 @@ import {
   createEnvelope,
   MessageContext,
   payloadOf,
+  unitOfWorkContext,
   type Envelope,
+  type HandlingStart,
 } from '../messages/index.js';
 import {
   ConcurrencyError,
@@ -53,6 +54,8 @@ class Scope implements LockOwner {
     readonly correlationId: string | undefined,
     /** The @nestjs/cqrs context the command was executed in, handed on to its events. */
     readonly asyncContext: AsyncContext | undefined,
+    /** The handling to open with the unit of work (one frame for both), if any. */
+    readonly handling: HandlingStart | undefined,
   ) {}
 }
 
@@ -71,7 +74,8 @@ const DEFAULT_LOCK_WAIT_MS = 10_000;
  */
 @Injectable()
 export class UnitOfWork {
-  private readonly scopes = new AsyncLocalStorage<Scope>();
+  // In the frame of the message context: entered once per command, not twice.
+  private readonly scopes = unitOfWorkContext<Scope>();
   private readonly logger = new Logger('Chronicle unit of work');
   private readonly locks = new StreamLocks();
   private readonly lockWaitMs: number;
@@ -185,16 +189,21 @@ export class UnitOfWork {
   /**
    * Runs `work` in a new unit of work, then appends everything it staged in one
    * transaction (recording `handledCommand`'s result with it), then publishes.
+   * With `handling`, `work` also runs as that handling (what
+   * `MessageContext.run(envelope, work, handler)` around it would do, entered
+   * once); commit, publishing and callbacks run outside it.
    */
   async run<R>(
     work: () => Promise<R>,
     handledCommand?: Omit<HandledCommand, 'result'>,
     asyncContext?: AsyncContext,
+    handling?: HandlingStart,
   ): Promise<R> {
     const scope = new Scope(
       this.scopes.getStore(),
-      MessageContext.current()?.metadata.correlationId,
+      (handling?.envelope ?? MessageContext.current())?.metadata.correlationId,
       asyncContext,
+      handling,
     );
     try {
       return await this.commit(scope, work, handledCommand);
@@ -223,7 +232,15 @@ export class UnitOfWork {
     work: () => Promise<R>,
     handledCommand?: Omit<HandledCommand, 'result'>,
   ): Promise<R> {
-    const result = await this.scopes.run(scope, work);
+    const result = await this.scopes.run(scope, work, scope.handling);
+    // Nothing staged, nothing enlisted, nothing to record: nothing to write.
+    if (
+      scope.appends.size === 0 &&
+      scope.writes.length === 0 &&
+      !handledCommand
+    ) {
+      return result;
+    }
     const appends = [...scope.appends.values()].filter(
       (a) => a.events.length > 0,
     );

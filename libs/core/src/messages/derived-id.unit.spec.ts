@@ -1,6 +1,7 @@
 import {
   Command,
   CommandType,
+  assignedIdOf,
   createEnvelope,
   deriveMessageId,
   isFirstSend,
@@ -58,5 +59,21 @@ describe('derived message ids', () => {
     expect([isFirstSend(first), isFirstSend(again)]).toEqual([true, false]);
     const given = createEnvelope(new Ping(), 'command', { id: 'mine' });
     expect([given.id, isFirstSend(given)]).toEqual(['mine', false]);
+  });
+
+  it('stay with the instance sent, unseen, not with copies of it, frozen or not', () => {
+    const ping = new Ping();
+    const { id } = createEnvelope(ping, 'command');
+    expect(assignedIdOf(ping)).toBe(id);
+    const copy = Object.assign(new Ping(), ping);
+    expect(assignedIdOf(copy)).toBeUndefined();
+    expect(Reflect.ownKeys(ping)).toEqual([]);
+    expect(JSON.stringify(ping)).toBe('{}');
+    expect(createEnvelope(copy, 'command').id).not.toBe(id);
+
+    const frozen = Object.freeze(new Ping());
+    const first = createEnvelope(frozen, 'command');
+    expect(createEnvelope(frozen, 'command').id).toBe(first.id);
+    expect(assignedIdOf(frozen)).toBe(first.id);
   });
 });

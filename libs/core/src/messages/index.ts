@@ -3,9 +3,11 @@ export {
   assignedIdOf,
   createEnvelope,
   isFirstSend,
+  makeEnvelope,
   messageTypeOf,
   payloadOf,
   type EnvelopeOptions,
+  type MadeEnvelope,
 } from './create-envelope.js';
 export {
   errorFields,
@@ -53,7 +55,12 @@ export {
   undeclaredFieldsOf,
   type UndeclaredField,
 } from './known-fields.js';
-export { MessageContext } from './message-context.js';
+export {
+  MessageContext,
+  unitOfWorkContext,
+  type HandlingStart,
+  type UnitOfWorkContext,
+} from './message-context.js';
 export {
   MESSAGE_OPTIONS,
   type MessageOptions,
@@ -79,6 +86,10 @@ export {
   type MessageTypeInfo,
 } from './message-type.registry.js';
 export { fromPayload, toPayload } from './serialization.js';
-export { checkDeclaredFields, validateMessage } from './validation.js';
+export {
+  checkDeclaredFields,
+  checkMessage,
+  validateMessage,
+} from './validation.js';
 export { ValidationError, type FieldViolation } from './validation.error.js';
 export * from './upcasting/index.js';

@@ -80,19 +80,21 @@ function collect(
   if (steps.length > MAX_DEPTH) return;
   const declared = declaredFieldsOf(value.constructor);
   if (declared === null) return;
+  // Steps are copied only for what is reported or walked into: most fields
+  // are declared and hold plain values.
   for (const key of Object.keys(value)) {
-    const at = [...steps, key];
     if (!declared.has(key)) {
+      const at = [...steps, key];
       found.push({ path: pathOf(at), steps: at });
       continue;
     }
     const field = (value as Record<string, unknown>)[key];
     if (Array.isArray(field)) {
       field.forEach((item, i) => {
-        if (isClassInstance(item)) collect(item, [...at, i], found);
+        if (isClassInstance(item)) collect(item, [...steps, key, i], found);
       });
     } else if (isClassInstance(field)) {
-      collect(field, at, found);
+      collect(field, [...steps, key], found);
     }
   }
 }

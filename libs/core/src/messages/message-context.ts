@@ -7,11 +7,34 @@ import { deriveMessageId } from './message-id.js';
  * derived from the message's id, the handler's name and an ordinal per type,
  * so running the handler again (a retry, a replay, a conflict re-run) sends
  * the same ids, which the receivers' idempotency records absorb.
+ *
+ * The same frame carries the unit of work the code runs in (see
+ * `unitOfWorkContext`): one AsyncLocalStorage for both, because entering
+ * one costs more than the rest of a local command's dispatch.
  */
 interface Handling {
-  readonly envelope: Envelope;
+  /** Undefined in a unit of work opened outside any handling. */
+  readonly envelope: Envelope | undefined;
   readonly handler: string;
-  readonly sent: Map<string, number>;
+  /** Shared by every frame of one handling, so ordinals never restart within it. */
+  readonly ordinals: Ordinals;
+  readonly unitOfWork: UnitOfWorkLink | undefined;
+}
+
+/**
+ * The units of work the code runs in, innermost first, each with the
+ * UnitOfWork that opened it: each instance (one per app in a process) sees
+ * only its own, as if it had its own AsyncLocalStorage.
+ */
+interface UnitOfWorkLink {
+  readonly owner: object;
+  readonly scope: object;
+  readonly outer: UnitOfWorkLink | undefined;
+}
+
+interface Ordinals {
+  /** Made on the first send: most handlings send nothing. */
+  sent: Map<string, number> | undefined;
 }
 
 const storage = new AsyncLocalStorage<Handling>();
@@ -32,7 +55,15 @@ export const MessageContext = {
    * Each call starts the ordinals afresh: call it once per attempt.
    */
   run<R>(envelope: Envelope, fn: () => R, handler = 'handler'): R {
-    return storage.run({ envelope, handler, sent: new Map() }, fn);
+    return storage.run(
+      {
+        envelope,
+        handler,
+        ordinals: { sent: undefined },
+        unitOfWork: storage.getStore()?.unitOfWork,
+      },
+      fn,
+    );
   },
 
   /**
@@ -41,9 +72,10 @@ export const MessageContext = {
    */
   nextDerivedId(type: string): string | undefined {
     const handling = storage.getStore();
-    if (!handling) return undefined;
-    const ordinal = handling.sent.get(type) ?? 0;
-    handling.sent.set(type, ordinal + 1);
+    if (handling?.envelope === undefined) return undefined;
+    const sent = (handling.ordinals.sent ??= new Map());
+    const ordinal = sent.get(type) ?? 0;
+    sent.set(type, ordinal + 1);
     return deriveMessageId(
       handling.envelope.id,
       handling.handler,
@@ -52,3 +84,54 @@ export const MessageContext = {
     );
   },
 };
+
+/** A handling to open together with a unit of work: `MessageContext.run`'s arguments. */
+export interface HandlingStart {
+  readonly envelope: Envelope;
+  readonly handler: string;
+}
+
+/**
+ * Where handling/'s UnitOfWork keeps its scope: in the frame of the running
+ * handling, so that a command's handling and its unit of work are entered
+ * once, not once each. Not for application code.
+ */
+export interface UnitOfWorkContext<S extends object> {
+  getStore(): S | undefined;
+  /**
+   * Runs `fn` in unit of work `scope`, within the running handling, or, when
+   * `handling` is given, as a new handling (as `MessageContext.run` opens it).
+   */
+  run<R>(scope: S, fn: () => R, handling?: HandlingStart): R;
+}
+
+export function unitOfWorkContext<S extends object>(): UnitOfWorkContext<S> {
+  const owner = {};
+  return {
+    getStore: () => {
+      let link = storage.getStore()?.unitOfWork;
+      while (link !== undefined && link.owner !== owner) link = link.outer;
+      return link?.scope as S | undefined;
+    },
+    run: (scope, fn, handling) => {
+      const current = storage.getStore();
+      const unitOfWork = { owner, scope, outer: current?.unitOfWork };
+      return storage.run(
+        handling
+          ? {
+              envelope: handling.envelope,
+              handler: handling.handler,
+              ordinals: { sent: undefined },
+              unitOfWork,
+            }
+          : {
+              envelope: current?.envelope,
+              handler: current?.handler ?? 'handler',
+              ordinals: current?.ordinals ?? { sent: undefined },
+              unitOfWork,
+            },
+        fn,
+      );
+    },
+  };
+}

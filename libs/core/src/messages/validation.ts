@@ -87,6 +87,20 @@ export async function validateMessage(
   typeName: string,
   unknownFields: UnknownFieldsPolicy = 'strip',
 ): Promise<void> {
+  await checkMessage(message, typeName, unknownFields);
+}
+
+/**
+ * `validateMessage` without a promise when none is needed: a class that
+ * declares no constraints is checked at once (undefined returned, or a
+ * `ValidationError` thrown); only class-validator's walk is awaited. For the
+ * hot paths, where most messages declare nothing to check.
+ */
+export function checkMessage(
+  message: object,
+  typeName: string,
+  unknownFields: UnknownFieldsPolicy = 'strip',
+): Promise<void> | undefined {
   const constraints = constraintsOf(message.constructor);
   // Nested fields built in process may be plain objects (`lines: [{ sku, quantity }]`),
   // which class-validator cannot check; over the wire they arrive as instances of
@@ -111,13 +125,16 @@ export async function validateMessage(
   }
   // Most messages are checked on every send: skip the validator's async walk
   // for classes that declare nothing to check.
-  if (constraints.any) {
-    const errors = await validate(subject, { forbidUnknownValues: false });
+  if (!constraints.any) {
+    if (violations.length > 0) throw new ValidationError(typeName, violations);
+    return undefined;
+  }
+  return validate(subject, { forbidUnknownValues: false }).then((errors) => {
     violations.push(...flatten(errors));
-  }
-  if (violations.length > 0) {
-    throw new ValidationError(typeName, violations);
-  }
+    if (violations.length > 0) {
+      throw new ValidationError(typeName, violations);
+    }
+  });
 }
 
 /**
