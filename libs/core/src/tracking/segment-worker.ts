@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import {
-  MessageContext,
   UnknownMessageTypeError,
   UnsupportedRevisionError,
   type EventUpcaster,
@@ -404,15 +403,14 @@ export class SegmentWorker {
       if (handlers.length === 0) continue;
       const { payload, envelope } = deserializeEvent(event);
       const context = tx.context(this.segment);
-      // Commands sent from a handler are caused by, and correlated with, this
-      // event; the store's statements may join the batch's transaction.
-      await runInAmbientTransaction(tx, () =>
-        MessageContext.run(envelope, async () => {
-          for (const handler of handlers) {
-            await handler(payload, envelope, context);
-          }
-        }),
-      );
+      // The store's statements may join the batch's transaction. Each handler
+      // runs in its own message context (ConsumerExplorer wraps it), so what
+      // it sends is caused by this event and gets ids derived from it.
+      await runInAmbientTransaction(tx, async () => {
+        for (const handler of handlers) {
+          await handler(payload, envelope, context);
+        }
+      });
     }
   }
 
