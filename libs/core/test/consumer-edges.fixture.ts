@@ -142,6 +142,10 @@ export const edges = {
   /** The event number whose first attempt throws. */
   failOnceAt: 0,
   failed: false,
+  /** The event number whose every attempt throws. */
+  poisonAt: 0,
+  /** The event number whose handler swallows a failed statement. */
+  swallowAt: 0,
   /** Handler invocations per event number. */
   runs: new Map<number, number>(),
   /** What the reading consumer found after its write, per event number. */
@@ -153,29 +157,96 @@ export const edges = {
     this.table = table;
     this.failOnceAt = 0;
     this.failed = false;
+    this.poisonAt = 0;
+    this.swallowAt = 0;
     this.runs = new Map();
     this.reads = new Map();
   },
 };
 
 /** Writes a row in its transaction, then credits the wallet by command. */
+async function credit(
+  commands: CommandBus,
+  event: Paid,
+  context: ConsumerContext,
+): Promise<void> {
+  edges.runs.set(event.n, (edges.runs.get(event.n) ?? 0) + 1);
+  const sql = await context.sql();
+  await sql.query(`INSERT INTO ${edges.table} (n) VALUES ($1::int)`, [event.n]);
+  await commands.execute(new Credit(event.wallet, event.n));
+  if (event.n === edges.failOnceAt && !edges.failed) {
+    edges.failed = true;
+    throw new Error(`transient failure on payment ${event.n}`);
+  }
+  if (event.n === edges.poisonAt) {
+    throw new Error(`poison payment ${event.n}`);
+  }
+  if (event.n === edges.swallowAt) {
+    // A failed statement whose error the handler keeps to itself: the
+    // transaction is aborted all the same.
+    await sql.query('SELECT 1 / 0').catch(() => undefined);
+  }
+}
+
+/** Batches without savepoints until a handler fails (the default). */
 @Consumer('crediting', { batchSize: 100, maxAttempts: 3, retryDelayMs: 5 })
 @Injectable()
 export class CreditingConsumer {
   constructor(private readonly commands: CommandBus) {}
 
   @HandleEvent(Paid)
-  async onPaid(event: Paid, _: StoredEvent, context: ConsumerContext) {
-    edges.runs.set(event.n, (edges.runs.get(event.n) ?? 0) + 1);
-    const sql = await context.sql();
-    await sql.query(`INSERT INTO ${edges.table} (n) VALUES ($1::int)`, [
-      event.n,
-    ]);
-    await this.commands.execute(new Credit(event.wallet, event.n));
-    if (event.n === edges.failOnceAt && !edges.failed) {
-      edges.failed = true;
-      throw new Error(`transient failure on payment ${event.n}`);
-    }
+  onPaid(event: Paid, _: StoredEvent, context: ConsumerContext) {
+    return credit(this.commands, event, context);
+  }
+}
+
+/** One savepoint per event, always. */
+@Consumer('crediting-isolated', {
+  batchSize: 100,
+  maxAttempts: 3,
+  retryDelayMs: 5,
+  savepoints: 'every-event',
+})
+@Injectable()
+export class IsolatedCreditingConsumer {
+  constructor(private readonly commands: CommandBus) {}
+
+  @HandleEvent(Paid)
+  onPaid(event: Paid, _: StoredEvent, context: ConsumerContext) {
+    return credit(this.commands, event, context);
+  }
+}
+
+/** Like `CreditingConsumer`, dead-lettering what fails at its one try. */
+@Consumer('crediting-lenient', {
+  batchSize: 100,
+  maxAttempts: 1,
+  retryDelayMs: 5,
+  onError: 'skip',
+})
+@Injectable()
+export class LenientCreditingConsumer {
+  constructor(private readonly commands: CommandBus) {}
+
+  @HandleEvent(Paid)
+  onPaid(event: Paid, _: StoredEvent, context: ConsumerContext) {
+    return credit(this.commands, event, context);
+  }
+}
+
+/** Like `CreditingConsumer`, stopping its segment on what still fails. */
+@Consumer('crediting-strict', {
+  batchSize: 100,
+  maxAttempts: 2,
+  retryDelayMs: 5,
+})
+@Injectable()
+export class StrictCreditingConsumer {
+  constructor(private readonly commands: CommandBus) {}
+
+  @HandleEvent(Paid)
+  onPaid(event: Paid, _: StoredEvent, context: ConsumerContext) {
+    return credit(this.commands, event, context);
   }
 }
 

@@ -12,7 +12,10 @@ import {
 import { freshSchema, type TestDatabase } from './databases.js';
 import {
   CreditingConsumer,
+  IsolatedCreditingConsumer,
+  LenientCreditingConsumer,
   PaymentsRecorder,
+  StrictCreditingConsumer,
   RareConsumer,
   ReadingConsumer,
   edges,
@@ -86,6 +89,30 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
     return BigInt(row.position);
   };
 
+  const rows = () =>
+    client.query<{ n: number }>(
+      `SELECT n FROM ${edges.table} ORDER BY n, ctid`,
+    );
+
+  const credited = (store: PostgresEventStore) =>
+    client.query<{ n: string; count: number }>(
+      `SELECT payload->>'n' AS n, count(*)::int AS count FROM ${store.schema.events}
+       WHERE type = 'edges.Credited' GROUP BY 1 ORDER BY 1`,
+    );
+
+  const eventPositions = async (store: PostgresEventStore, type: string) =>
+    (
+      await client.query<{ position: string }>(
+        `SELECT position::text AS position FROM ${store.schema.events} WHERE type = $1::text ORDER BY position`,
+        [type],
+      )
+    ).map((r) => BigInt(r.position));
+
+  const deadLetters = () =>
+    client.query<{ event_position: string; attempts: number; error: string }>(
+      `SELECT event_position::text AS event_position, attempts, error FROM "${schema}".dead_letters ORDER BY event_position`,
+    );
+
   beforeEach(() => {
     schema = freshSchema('edg');
     client = database().client();
@@ -100,8 +127,8 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   });
 
-  it('a transient failure late in a batch undoes only its own event: each command takes effect once, earlier events are not run again', async () => {
-    const { store } = await start([CreditingConsumer]);
+  it('with a savepoint per event, a transient failure late in a batch undoes only its own event: each command takes effect once, earlier events are not run again', async () => {
+    const { store } = await start([IsolatedCreditingConsumer]);
     edges.failOnceAt = 3;
     await store.append('payments-1', [
       paid('w1', 1),
@@ -109,16 +136,8 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
       paid('w1', 3),
       paid('w1', 4),
     ]);
-    const rows = () =>
-      client.query<{ n: number }>(
-        `SELECT n FROM ${edges.table} ORDER BY n, ctid`,
-      );
     await waitUntil(async () => (await rows()).length >= 4, 'four payments');
-    const credited = await client.query<{ n: string; count: number }>(
-      `SELECT payload->>'n' AS n, count(*)::int AS count FROM ${store.schema.events}
-       WHERE type = 'edges.Credited' GROUP BY 1 ORDER BY 1`,
-    );
-    expect(credited).toEqual([
+    expect(await credited(store)).toEqual([
       { n: '1', count: 1 },
       { n: '2', count: 1 },
       { n: '3', count: 1 },
@@ -127,6 +146,102 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
     expect((await rows()).map((r) => r.n)).toEqual([1, 2, 3, 4]);
     // The savepoint kept events 1 and 2: only the failing event ran again.
     expect(Object.fromEntries(edges.runs)).toEqual({ 1: 1, 2: 1, 3: 2, 4: 1 });
+  });
+
+  it('a transient failure in the middle of a batch run without savepoints: the batch runs again in savepoints, every write and command takes effect once', async () => {
+    const { store } = await start([CreditingConsumer]);
+    edges.failOnceAt = 3;
+    await store.append(
+      'payments-1',
+      [1, 2, 3, 4, 5].map((n) => paid('w1', n)),
+    );
+    await waitUntil(async () => (await rows()).length >= 5, 'five payments');
+    const positions = await eventPositions(store, 'edges.Paid');
+    await waitUntil(
+      async () => (await storedCheckpoint('crediting')) >= positions[4],
+      'the checkpoint',
+    );
+    expect((await rows()).map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(await credited(store)).toEqual(
+      [1, 2, 3, 4, 5].map((n) => ({ n: String(n), count: 1 })),
+    );
+    // The first run was undone at payment 3: 1 and 2 ran again (their writes
+    // commit once), 3 was retried, 4 and 5 ran once.
+    expect(Object.fromEntries(edges.runs)).toEqual({
+      1: 2,
+      2: 2,
+      3: 2,
+      4: 1,
+      5: 1,
+    });
+  });
+
+  it('a poison event in the middle of a batch run without savepoints goes to dead_letters; the events around it are written once', async () => {
+    const { store } = await start([LenientCreditingConsumer]);
+    edges.poisonAt = 3;
+    await store.append(
+      'payments-1',
+      [1, 2, 3, 4, 5].map((n) => paid('w1', n)),
+    );
+    const positions = await eventPositions(store, 'edges.Paid');
+    await waitUntil(
+      async () => (await storedCheckpoint('crediting-lenient')) >= positions[4],
+      'the whole batch',
+    );
+    expect((await rows()).map((r) => r.n)).toEqual([1, 2, 4, 5]);
+    expect(await deadLetters()).toEqual([
+      {
+        event_position: positions[2].toString(),
+        attempts: 1,
+        error: 'poison payment 3',
+      },
+    ]);
+    expect(Object.fromEntries(edges.runs)).toEqual({
+      1: 2,
+      2: 2,
+      3: 1,
+      4: 1,
+      5: 1,
+    });
+    const counts = await credited(store);
+    for (const n of ['1', '2', '4', '5'])
+      expect(counts.find((c) => c.n === n)?.count).toBe(1);
+  });
+
+  it('a poison event in the middle of a batch run without savepoints stops the segment after the events before it, written once', async () => {
+    const { store, tracking } = await start([StrictCreditingConsumer]);
+    edges.poisonAt = 3;
+    await store.append(
+      'payments-1',
+      [1, 2, 3, 4, 5].map((n) => paid('w1', n)),
+    );
+    await waitUntil(async () => {
+      const [health] = await tracking.health('crediting-strict');
+      return health.segments[0].status === 'stopped';
+    }, 'the segment to stop');
+    const positions = await eventPositions(store, 'edges.Paid');
+    expect(await storedCheckpoint('crediting-strict')).toBe(positions[1]);
+    expect((await rows()).map((r) => r.n)).toEqual([1, 2]);
+    expect(Object.fromEntries(edges.runs)).toEqual({ 1: 2, 2: 2, 3: 2 });
+  });
+
+  it('a handler that swallows a failed statement is the one blamed, not the next event that meets the aborted transaction', async () => {
+    const { store } = await start([LenientCreditingConsumer]);
+    edges.swallowAt = 3;
+    await store.append(
+      'payments-1',
+      [1, 2, 3, 4, 5].map((n) => paid('w1', n)),
+    );
+    const positions = await eventPositions(store, 'edges.Paid');
+    await waitUntil(
+      async () => (await storedCheckpoint('crediting-lenient')) >= positions[4],
+      'the whole batch',
+    );
+    expect((await rows()).map((r) => r.n)).toEqual([1, 2, 4, 5]);
+    const letters = await deadLetters();
+    expect(letters.map((l) => l.event_position)).toEqual([
+      positions[2].toString(),
+    ]);
   });
 
   it('a handler that wrote through its transaction can then load an aggregate, read a stream and run a query; the app closes', async () => {

@@ -36,6 +36,7 @@ export class BatchTransaction implements AmbientTransaction {
   /** Set a savepoint right after opening, when an event is being tried. */
   private savepointOnOpen = false;
   private ended = false;
+  private handlerContext?: ConsumerContext;
 
   constructor(
     private readonly opener: TransactionOpener,
@@ -67,8 +68,10 @@ export class BatchTransaction implements AmbientTransaction {
     return this.open;
   }
 
+  /** The handlers' context, one per batch: every event of it shares the transaction. */
   context(segment: number): ConsumerContext {
-    return {
+    if (this.handlerContext?.segment === segment) return this.handlerContext;
+    this.handlerContext = {
       consumer: this.consumer,
       segment,
       sql: async () => (await this.transaction()).sql,
@@ -89,6 +92,7 @@ export class BatchTransaction implements AmbientTransaction {
         return manager;
       },
     };
+    return this.handlerContext;
   }
 
   /** Marks the start of one event's attempt. */

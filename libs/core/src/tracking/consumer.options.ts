@@ -4,6 +4,16 @@ export type StartFrom = 'beginning' | 'now';
 /** What happens to an event whose handler still fails after every retry. */
 export type ErrorPolicy = 'stop' | 'skip';
 
+/**
+ * When a batch's events run in savepoints. `'on-failure'`: the batch runs
+ * without them; only when a handler fails is its transaction rolled back and
+ * the batch run again event by event in savepoints, so the events before the
+ * failing one run twice (their writes commit once). `'every-event'`: always
+ * one savepoint per event, so a failure never runs an earlier event again
+ * (two more round trips per event).
+ */
+export type SavepointMode = 'on-failure' | 'every-event';
+
 /** The options of one `@Consumer`. */
 export interface ConsumerOptions {
   /**
@@ -27,6 +37,8 @@ export interface ConsumerOptions {
   readonly maxAttempts?: number;
   /** The pause after the first failure, doubled after each next one (capped at 30 s). Default 200 ms. */
   readonly retryDelayMs?: number;
+  /** See `SavepointMode`. Default `'on-failure'`. */
+  readonly savepoints?: SavepointMode;
   /**
    * The @nestjs/typeorm DataSource whose transactions the consumer's positions
    * commit in, so `context.entityManager()` works: its name (default
@@ -70,6 +82,7 @@ export function resolveConsumerOptions(
     onError: options.onError ?? 'stop',
     maxAttempts: options.maxAttempts ?? 5,
     retryDelayMs: options.retryDelayMs ?? 200,
+    savepoints: options.savepoints ?? 'on-failure',
     dataSource: options.dataSource ?? 'default',
   };
 }

@@ -9,6 +9,7 @@ export type {
 export type {
   ConsumerOptions,
   ErrorPolicy,
+  SavepointMode,
   StartFrom,
   TrackingOptions,
 } from './consumer.options.js';

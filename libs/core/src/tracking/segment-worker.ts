@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import {
-  MessageContext,
   UnknownMessageTypeError,
   UnsupportedRevisionError,
   type EventUpcaster,
@@ -8,6 +7,7 @@ import {
 import {
   isDatabaseUnavailable,
   runInAmbientTransaction,
+  sqlStateOf,
   type Checkpoint,
   type EventStore,
   type ReadAllBatch,
@@ -41,6 +41,25 @@ class PositionMoved extends Error {}
 class Stopping extends Error {}
 
 const MAX_RETRY_DELAY_MS = 30_000;
+
+/** SQLSTATE of a statement sent in a transaction an earlier statement aborted. */
+const IN_FAILED_TRANSACTION = '25P02';
+
+/** The first failure of a batch run without savepoints: that event's first attempt. */
+interface OptimisticFailure {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+/** How a batch run without savepoints went. */
+interface OptimisticRun {
+  /** The first event that ran with the transaction open (the ones before it wrote nothing in it). */
+  readonly firstInTransaction?: number;
+  /** Where it stopped short; undefined when every event ran. */
+  readonly stoppedAt?: number;
+  /** The handler failure it stopped at, if it was one (not an aborted transaction). */
+  readonly failure?: OptimisticFailure;
+}
 
 export type SegmentStatus = 'running' | 'stopped';
 
@@ -190,15 +209,99 @@ export class SegmentWorker {
 
   /**
    * One batch, one transaction (opened by the first handler that asks for
-   * it): each event is tried, retried, then left to the error policy; the
-   * checkpoint commits with what the handlers wrote.
+   * it); the checkpoint commits with what the handlers wrote. With
+   * `savepoints: 'on-failure'` the batch first runs without savepoints (no
+   * round trip of its own per event); a failure sends it to the careful path.
    */
   private async handleBatch(batch: ReadAllBatch): Promise<void> {
+    if (this.definition.options.savepoints === 'every-event') {
+      return this.handleCarefully(batch, this.transaction(), 0);
+    }
     const tx = this.transaction();
+    let run: OptimisticRun;
     try {
-      let done: Checkpoint | undefined;
-      for (const event of batch.events) {
-        const failure = await this.tryWithRetries(event, tx);
+      run = await this.runOptimistically(batch, tx);
+      if (run.stoppedAt === undefined) {
+        try {
+          return await this.commit(tx, batch.checkpoint);
+        } catch (error) {
+          // A handler swallowed a failed statement, so the transaction is
+          // aborted: the careful run finds which event did it.
+          if (error instanceof PositionMoved || isDatabaseUnavailable(error))
+            throw error;
+        }
+      }
+    } finally {
+      await tx.rollback();
+    }
+    // Undone: run again from the first event that wrote in the transaction
+    // (the ones before it are done), each event in a savepoint this time.
+    const from = Math.min(
+      run.firstInTransaction ?? batch.events.length,
+      run.stoppedAt ?? batch.events.length,
+    );
+    return this.handleCarefully(batch, this.transaction(), from, run.failure);
+  }
+
+  /**
+   * Runs the batch's events one after the other without savepoints, up to
+   * the first failure, which counts as that event's first attempt.
+   */
+  private async runOptimistically(
+    batch: ReadAllBatch,
+    tx: BatchTransaction,
+  ): Promise<OptimisticRun> {
+    let firstInTransaction: number | undefined;
+    for (let index = 0; index < batch.events.length; index++) {
+      const event = batch.events[index];
+      try {
+        await this.invoke(event, tx);
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) throw error;
+        const first = firstInTransaction ?? (tx.isOpen ? index : undefined);
+        // The transaction was aborted before this event's statement, maybe
+        // by an earlier event that swallowed its error: not this event's
+        // attempt. The careful run blames the right one.
+        if (sqlStateOf(error) === IN_FAILED_TRANSACTION)
+          return { firstInTransaction: first, stoppedAt: index };
+        this.warnFailure(event, 1, error);
+        return {
+          firstInTransaction: first,
+          stoppedAt: index,
+          failure: {
+            index,
+            error: error ?? new Error('handler threw nothing'),
+          },
+        };
+      }
+      // Once open, the transaction stays open: every later event may write in it.
+      if (firstInTransaction === undefined && tx.isOpen)
+        firstInTransaction = index;
+    }
+    return { firstInTransaction };
+  }
+
+  /**
+   * The batch from `from` on (the events before it are done and wrote
+   * nothing in the transaction), each event in a savepoint once the
+   * transaction is open: tried, retried, then left to the error policy.
+   * `failed`: the event whose first attempt already failed, and its error.
+   */
+  private async handleCarefully(
+    batch: ReadAllBatch,
+    tx: BatchTransaction,
+    from: number,
+    failed?: OptimisticFailure,
+  ): Promise<void> {
+    try {
+      let done: Checkpoint | undefined =
+        from > 0 ? checkpointOf(batch.events[from - 1]) : undefined;
+      for (let index = from; index < batch.events.length; index++) {
+        const event = batch.events[index];
+        const failure =
+          failed?.index === index
+            ? await this.tryWithRetries(event, tx, 2, failed.error)
+            : await this.tryWithRetries(event, tx);
         if (failure !== undefined && this.definition.options.onError === 'stop')
           return await this.stopAt(event, failure, tx, done);
         if (failure !== undefined) await this.deadLetter(event, failure, tx);
@@ -238,15 +341,18 @@ export class SegmentWorker {
    * Undefined when the event was handled; else the last error. Once the
    * transaction is open, each attempt runs in a savepoint: a failure undoes
    * this event's writes alone, and the events before it stay done (their
-   * commands are not sent again, their writes not repeated).
+   * commands are not sent again, their writes not repeated). `firstAttempt`
+   * 2 with `earlier`: the first attempt failed already, without a savepoint.
    */
   private async tryWithRetries(
     event: StoredEvent,
     tx: BatchTransaction,
+    firstAttempt = 1,
+    earlier: unknown = new Error('no attempt left'),
   ): Promise<unknown> {
     const { maxAttempts } = this.definition.options;
-    let failure: unknown = new Error('no attempt left');
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    let failure: unknown = earlier;
+    for (let attempt = firstAttempt; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) await this.pauseBeforeRetry(attempt);
       await tx.beginEvent();
       try {
@@ -297,15 +403,14 @@ export class SegmentWorker {
       if (handlers.length === 0) continue;
       const { payload, envelope } = deserializeEvent(event);
       const context = tx.context(this.segment);
-      // Commands sent from a handler are caused by, and correlated with, this
-      // event; the store's statements may join the batch's transaction.
-      await runInAmbientTransaction(tx, () =>
-        MessageContext.run(envelope, async () => {
-          for (const handler of handlers) {
-            await handler(payload, envelope, context);
-          }
-        }),
-      );
+      // The store's statements may join the batch's transaction. Each handler
+      // runs in its own message context (ConsumerExplorer wraps it), so what
+      // it sends is caused by this event and gets ids derived from it.
+      await runInAmbientTransaction(tx, async () => {
+        for (const handler of handlers) {
+          await handler(payload, envelope, context);
+        }
+      });
     }
   }
 
