@@ -5,6 +5,7 @@ import type {
   AppendOptions,
   AppendResult,
   ExpectedVersion,
+  HandledCommand,
   StreamAppend,
 } from '../event-store.js';
 import {
@@ -18,11 +19,8 @@ import {
   checkStorableJson,
 } from './append-checks.js';
 import { appendSql, type AppendRow } from './append-sql.js';
-import {
-  isUniqueViolation,
-  type SqlClient,
-  type SqlParameter,
-} from './sql-client.js';
+import type { GroupCommit } from './group-commit.js';
+import { isUniqueViolation, type SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
 // Each lost race means another writer got in, so this bounds waiting, not progress.
@@ -38,9 +36,17 @@ export interface AppendState {
   appendedBefore: boolean;
 }
 
-interface Prepared {
+/** One unit of work's append, checked and serialized once, ready to send alone or in a batch. */
+export interface Prepared {
   readonly appends: readonly StreamAppend[];
-  readonly params: readonly SqlParameter[];
+  /** The events as a JSON array, each with its `streamId`. */
+  readonly eventsJson: string;
+  /** `[{stream_id, expected}]` as JSON. */
+  readonly expectationsJson: string;
+  readonly command: HandledCommand | undefined;
+  /** The command's result as JSON text (null without a command). */
+  readonly resultJson: string | null;
+  readonly eventCount: number;
 }
 
 /**
@@ -58,13 +64,22 @@ export async function appendToStreams(
   appends: readonly StreamAppend[],
   options: AppendOptions = {},
   state: AppendState = { appendedBefore: false },
+  group?: GroupCommit,
 ): Promise<AppendResult[]> {
   const prepared = prepare(appends, options);
-  if (!client.inTransaction) return appendAlone(client, schema, prepared);
-  return appendInTransaction(client, schema, prepared, state);
+  if (client.inTransaction) {
+    return appendInTransaction(client, schema, prepared, state);
+  }
+  // A statement that joins a transaction opened elsewhere (PGlite) belongs
+  // to that transaction alone: it must not carry other units' writes.
+  if (group && client.joinsOpenTransaction !== true) {
+    return group.submit(prepared);
+  }
+  return appendAlone(client, schema, prepared);
 }
 
-async function appendAlone(
+/** Appends one unit of work in its own statement, outside any transaction. */
+export async function appendAlone(
   client: SqlClient,
   schema: StoreSchema,
   prepared: Prepared,
@@ -175,14 +190,11 @@ function prepare(
   );
   return {
     appends,
-    params: [
-      eventsJson,
-      JSON.stringify(expectations),
-      command?.id ?? null,
-      command?.type ?? null,
-      resultJson,
-      command?.app ?? null,
-    ],
+    eventsJson,
+    expectationsJson: JSON.stringify(expectations),
+    command,
+    resultJson,
+    eventCount: events.length,
   };
 }
 
@@ -196,21 +208,30 @@ function run(
   // transaction (one session), after the handler's writes. PGlite runs one
   // transaction at a time, so ids commit in the order taken: nothing to protect.
   const exempt = afterOwnWrites || client.joinsOpenTransaction === true;
+  const command = prepared.command;
   return client.query<AppendRow>(
     schema.sql(appendSql),
-    [...prepared.params, exempt],
+    [
+      prepared.eventsJson,
+      prepared.expectationsJson,
+      command?.id ?? null,
+      command?.type ?? null,
+      prepared.resultJson,
+      command?.app ?? null,
+      exempt,
+    ],
     { prepare: true },
   );
 }
 
-function lostRace(error: unknown): boolean {
+export function lostRace(error: unknown): boolean {
   return isUniqueViolation(error, 'events_stream_version_key');
 }
 
 function translate(error: unknown, prepared: Prepared): unknown {
-  const commandId = prepared.params[2];
+  const commandId = prepared.command?.id;
   if (
-    typeof commandId === 'string' &&
+    commandId !== undefined &&
     isUniqueViolation(error, 'handled_commands_pkey')
   ) {
     return new CommandAlreadyHandledError(commandId);
@@ -271,13 +292,16 @@ function checkExpected(streamId: string, expected: ExpectedVersion): string {
   );
 }
 
-function parseExpected(expected: string): ExpectedVersion {
+export function parseExpected(expected: string): ExpectedVersion {
   return expected === 'any' || expected === 'noStream' || expected === 'exists'
     ? expected
     : Number(expected);
 }
 
-function satisfied(row: AppendRow): boolean {
+export function satisfied(row: {
+  current_version: string | null;
+  expected: string | null;
+}): boolean {
   const current = Number(row.current_version);
   switch (row.expected) {
     case 'any':

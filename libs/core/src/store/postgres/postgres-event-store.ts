@@ -15,6 +15,7 @@ import {
   type StreamAppend,
 } from '../event-store.js';
 import { appendToStreams, type AppendState } from './append-to-streams.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { findHandledCommand } from './handled-commands.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
@@ -27,9 +28,21 @@ import type { SqlClient } from './sql-client.js';
 import { StoreSchema } from './store-schema.js';
 import { checkTransactionIds } from './transaction-ids.js';
 
+/** How a `PostgresEventStore` writes. */
+export interface PostgresEventStoreOptions {
+  /**
+   * Coalesce the appends of concurrent units of work outside transactions
+   * into one statement while another is in flight (see group-commit.ts).
+   * Default true; `false` sends one statement per unit of work.
+   */
+  readonly groupCommit?: boolean | GroupCommitOptions;
+}
+
 /** The event store on PostgreSQL (node-postgres or PGlite: the same SQL). */
 export class PostgresEventStore extends EventStore {
   readonly schema: StoreSchema;
+  /** Coalesces appends outside transactions; undefined when turned off or bound to a transaction. */
+  readonly groupCommit: GroupCommit | undefined;
 
   /** The event types this store, bound to a transaction, appended in it. */
   private readonly typesInTransaction = new Set<string>();
@@ -41,9 +54,15 @@ export class PostgresEventStore extends EventStore {
     schema: string | StoreSchema = 'chronicle',
     /** Signalled after each commit that appended events. */
     readonly signal?: AppendSignal,
+    options: PostgresEventStoreOptions = {},
   ) {
     super();
     this.schema = typeof schema === 'string' ? new StoreSchema(schema) : schema;
+    const group = options.groupCommit ?? true;
+    this.groupCommit =
+      group === false || client.inTransaction
+        ? undefined
+        : new GroupCommit(client, this.schema, group === true ? {} : group);
   }
 
   /**
@@ -107,6 +126,7 @@ export class PostgresEventStore extends EventStore {
       appends,
       options,
       this.appendState,
+      this.groupCommit,
     );
     const types = appendedTypes(appends, results);
     if (types.size > 0) {
