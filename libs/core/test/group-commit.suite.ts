@@ -68,6 +68,21 @@ export function groupCommitSuite(database: () => TestDatabase): void {
     }
   });
 
+  it('callers that append again as soon as their statement returns go together, not the first alone', async () => {
+    // 8 callers, 5 appends each: the first goes alone, the next 7 together,
+    // then all 8 together each time (8 + 8 + 8 + 8).
+    await Promise.all(
+      range(8).map(async (caller) => {
+        for (const round of range(5)) {
+          await store.append(`c-${caller}-${round}`, [event()]);
+        }
+      }),
+    );
+    expect(stats().units).toBe(40);
+    expect(stats().statements).toBe(6);
+    expect(stats().largestBatch).toBe(8);
+  });
+
   it('50 writers on one stream: every acknowledged event stored once, gap-free, every other writer a ConcurrencyError', async () => {
     await store.append('hot', [event()]);
     const results = await Promise.allSettled(

@@ -100,11 +100,19 @@ export class GroupCommit {
       this.inFlight++;
       this.stats.units += batch.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-      void this.send(batch).finally(() => {
+      const done = () => {
         for (const key of keys) this.busy.delete(key);
         this.inFlight--;
         this.pump();
-      });
+      };
+      // After a shared statement, its callers usually append again at once
+      // (in the microtasks its results run): one turn of the event loop
+      // (not a timer) lets them queue, so they go together instead of the
+      // first alone and the rest behind it. A lone unit frees the slot at
+      // once, so an idle store never waits.
+      void this.send(batch).finally(() =>
+        batch.length > 1 ? setImmediate(done) : done(),
+      );
     }
   }
 
