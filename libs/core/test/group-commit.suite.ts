@@ -1,6 +1,7 @@
 import {
   CommandAlreadyHandledError,
   ConcurrencyError,
+  LocalAppendSignal,
   PostgresEventStore,
   type AppendResult,
   type StoredEvent,
@@ -270,6 +271,33 @@ export function groupCommitSuite(database: () => TestDatabase): void {
     expect(await eventsOf(store, 'again')).toEqual([]);
     expect(await eventsOf(store, 'left')).toHaveLength(1);
     expect(await eventsOf(store, 'right')).toHaveLength(1);
+  });
+
+  it('wakes readers once per statement, with the types its units committed, before answering', async () => {
+    const signal = new LocalAppendSignal();
+    const heard: (readonly string[] | undefined)[] = [];
+    signal.subscribe((types) => heard.push(types));
+    const signalled = new PostgresEventStore(
+      store.client,
+      store.schema,
+      signal,
+    );
+    await signalled.append('taken', [event('t.Taken')]);
+    const lead = signalled.append('lead', [event('t.Lead')]);
+    const pending = [
+      signalled.append('a', [event('t.A'), event('t.Shared')]),
+      signalled.append('b', [event('t.B'), event('t.Shared')]),
+      signalled
+        .append('taken', [event('t.Refused')], { expectedVersion: 'noStream' })
+        .catch((error: unknown) => error),
+    ];
+    await lead;
+    expect(heard).toEqual([['t.Taken'], ['t.Lead']]);
+    const [, , refused] = await Promise.all(pending);
+    expect(refused).toBeInstanceOf(ConcurrencyError);
+    expect(signalled.groupCommit!.stats.largestBatch).toBe(3);
+    expect(heard).toHaveLength(3);
+    expect([...heard[2]!].sort()).toEqual(['t.A', 't.B', 't.Shared']);
   });
 
   it('with groupCommit: false, appends go one statement each, as before', async () => {

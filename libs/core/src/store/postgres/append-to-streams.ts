@@ -19,7 +19,6 @@ import {
   checkStorableJson,
 } from './append-checks.js';
 import { appendSql, type AppendRow } from './append-sql.js';
-import type { GroupCommit } from './group-commit.js';
 import { isUniqueViolation, type SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
@@ -64,16 +63,10 @@ export async function appendToStreams(
   appends: readonly StreamAppend[],
   options: AppendOptions = {},
   state: AppendState = { appendedBefore: false },
-  group?: GroupCommit,
 ): Promise<AppendResult[]> {
-  const prepared = prepare(appends, options);
+  const prepared = prepareAppend(appends, options);
   if (client.inTransaction) {
     return appendInTransaction(client, schema, prepared, state);
-  }
-  // A statement that joins a transaction opened elsewhere (PGlite) belongs
-  // to that transaction alone: it must not carry other units' writes.
-  if (group && client.joinsOpenTransaction !== true) {
-    return group.submit(prepared);
   }
   return appendAlone(client, schema, prepared);
 }
@@ -153,9 +146,10 @@ function int32(text: string): number {
   return createHash('sha1').update(text).digest().readInt32BE(0);
 }
 
-function prepare(
+/** Checks an append (`InvalidAppendError`) and serializes it once. */
+export function prepareAppend(
   appends: readonly StreamAppend[],
-  options: AppendOptions,
+  options: AppendOptions = {},
 ): Prepared {
   const seen = new Set<string>();
   const expectations: { stream_id: string; expected: string }[] = [];
@@ -339,4 +333,17 @@ async function raceExhausted(
     `Stream "${streamId}" lost the race for its next version to other writers ${RACE_ATTEMPTS} times in a row ` +
       `(it is now at version ${version}). Retry the change later, or write to it from fewer places at once.`,
   );
+}
+
+/** The types of the events actually written (an idempotent repeat writes none). */
+export function appendedTypes(
+  appends: readonly StreamAppend[],
+  results: readonly AppendResult[],
+): Set<string> {
+  const types = new Set<string>();
+  appends.forEach((append, i) => {
+    if ((results[i]?.positions.length ?? 0) === 0) return;
+    for (const event of append.events) types.add(event.type);
+  });
+  return types;
 }

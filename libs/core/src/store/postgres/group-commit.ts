@@ -1,3 +1,4 @@
+import type { AppendSignal } from '../append-signal.js';
 import { ConcurrencyError } from '../concurrency.error.js';
 import type { AppendResult } from '../event-store.js';
 import {
@@ -6,6 +7,7 @@ import {
 } from '../store.errors.js';
 import {
   appendAlone,
+  appendedTypes,
   lostRace,
   parseExpected,
   satisfied,
@@ -77,6 +79,8 @@ export class GroupCommit {
     private readonly client: SqlClient,
     private readonly schema: StoreSchema,
     options: GroupCommitOptions = {},
+    /** Signalled once per statement with the types its units appended. */
+    private readonly signal?: AppendSignal,
   ) {
     this.maxUnits = atLeastOne(options.maxUnits ?? 256, 'maxUnits');
     this.maxEvents = atLeastOne(options.maxEvents ?? 4096, 'maxEvents');
@@ -141,11 +145,16 @@ export class GroupCommit {
   }
 
   private async send(batch: readonly Waiting[]): Promise<void> {
+    this.deliver(batch, await this.outcomes(batch));
+  }
+
+  /** What each unit of the batch gets: its results or its own error. */
+  private async outcomes(batch: readonly Waiting[]): Promise<Outcome[]> {
+    const alone = (waiting: Waiting) =>
+      outcomeOf(() => appendAlone(this.client, this.schema, waiting.prepared));
     if (batch.length === 1) {
       this.stats.statements++;
-      return settle(batch[0], () =>
-        appendAlone(this.client, this.schema, batch[0].prepared),
-      );
+      return [await alone(batch[0])];
     }
     for (let attempt = 1; ; attempt++) {
       let rows: GroupAppendRow[];
@@ -160,20 +169,12 @@ export class GroupCommit {
         // The database is away: every unit would fail alike, and a re-run
         // could not tell whether the lost statement committed.
         if (error instanceof DatabaseUnavailableError) {
-          for (const waiting of batch) waiting.reject(error);
-          return;
+          return batch.map(() => ({ error }));
         }
         if (lostRace(error) && attempt < BATCH_RACE_ATTEMPTS) continue;
         // Whose fault it was is unknown: each unit alone gets its own verdict.
         this.stats.statements += batch.length;
-        await Promise.all(
-          batch.map((waiting) =>
-            settle(waiting, () =>
-              appendAlone(this.client, this.schema, waiting.prepared),
-            ),
-          ),
-        );
-        return;
+        return Promise.all(batch.map(alone));
       }
       const byUnit = new Map<number, GroupAppendRow[]>();
       for (const row of rows) {
@@ -181,24 +182,44 @@ export class GroupCommit {
         if (list) list.push(row);
         else byUnit.set(row.unit, [row]);
       }
-      batch.forEach((waiting, i) =>
-        settle(waiting, () =>
-          unitResults(waiting.prepared, byUnit.get(i + 1) ?? []),
+      return Promise.all(
+        batch.map((waiting, i) =>
+          outcomeOf(() =>
+            unitResults(waiting.prepared, byUnit.get(i + 1) ?? []),
+          ),
         ),
       );
-      return;
     }
+  }
+
+  /** One wake-up for everything the statement committed, then every caller's answer. */
+  private deliver(batch: readonly Waiting[], outcomes: Outcome[]): void {
+    const types = new Set<string>();
+    batch.forEach((waiting, i) => {
+      const outcome = outcomes[i];
+      if (!('results' in outcome)) return;
+      const appended = appendedTypes(waiting.prepared.appends, outcome.results);
+      for (const type of appended) types.add(type);
+    });
+    if (types.size > 0) this.signal?.notify([...types]);
+    batch.forEach((waiting, i) => {
+      const outcome = outcomes[i];
+      if ('results' in outcome) waiting.resolve(outcome.results);
+      else waiting.reject(outcome.error);
+    });
   }
 }
 
-async function settle(
-  waiting: Waiting,
+type Outcome =
+  { readonly results: AppendResult[] } | { readonly error: unknown };
+
+async function outcomeOf(
   fn: () => AppendResult[] | Promise<AppendResult[]>,
-): Promise<void> {
+): Promise<Outcome> {
   try {
-    waiting.resolve(await fn());
+    return { results: await fn() };
   } catch (error) {
-    waiting.reject(error);
+    return { error };
   }
 }
 

@@ -14,7 +14,12 @@ import {
   type StoredEvent,
   type StreamAppend,
 } from '../event-store.js';
-import { appendToStreams, type AppendState } from './append-to-streams.js';
+import {
+  appendedTypes,
+  appendToStreams,
+  prepareAppend,
+  type AppendState,
+} from './append-to-streams.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { findHandledCommand } from './handled-commands.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
@@ -62,7 +67,12 @@ export class PostgresEventStore extends EventStore {
     this.groupCommit =
       group === false || client.inTransaction
         ? undefined
-        : new GroupCommit(client, this.schema, group === true ? {} : group);
+        : new GroupCommit(
+            client,
+            this.schema,
+            group === true ? {} : group,
+            signal,
+          );
   }
 
   /**
@@ -120,13 +130,18 @@ export class PostgresEventStore extends EventStore {
     appends: readonly StreamAppend[],
     options?: AppendOptions,
   ): Promise<AppendResult[]> {
+    // A statement that joins a transaction opened elsewhere (PGlite) belongs
+    // to that transaction alone: it must not carry other units' writes.
+    if (this.groupCommit && this.client.joinsOpenTransaction !== true) {
+      // Signals once per statement, for all its units.
+      return this.groupCommit.submit(prepareAppend(appends, options));
+    }
     const results = await appendToStreams(
       this.client,
       this.schema,
       appends,
       options,
       this.appendState,
-      this.groupCommit,
     );
     const types = appendedTypes(appends, results);
     if (types.size > 0) {
@@ -163,17 +178,4 @@ export class PostgresEventStore extends EventStore {
     checkId(id, 'command id');
     return findHandledCommand(this.client, this.schema, id);
   }
-}
-
-/** The types of the events actually written (an idempotent repeat writes none). */
-function appendedTypes(
-  appends: readonly StreamAppend[],
-  results: readonly AppendResult[],
-): Set<string> {
-  const types = new Set<string>();
-  appends.forEach((append, i) => {
-    if ((results[i]?.positions.length ?? 0) === 0) return;
-    for (const event of append.events) types.add(event.type);
-  });
-  return types;
 }
