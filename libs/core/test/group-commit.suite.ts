@@ -300,6 +300,25 @@ export function groupCommitSuite(database: () => TestDatabase): void {
     expect([...heard[2]!].sort()).toEqual(['t.A', 't.B', 't.Shared']);
   });
 
+  it('a wake-up listener that throws does not fail committed appends', async () => {
+    const signal = new LocalAppendSignal();
+    signal.subscribe(() => {
+      throw new Error('listener broke');
+    });
+    const signalled = new PostgresEventStore(
+      store.client,
+      store.schema,
+      signal,
+    );
+    const results = await Promise.allSettled(
+      range(5).map((i) => signalled.append(`w-${i}`, [event()])),
+    );
+    expect(results.map((r) => r.status)).toEqual(
+      range(5).map(() => 'fulfilled'),
+    );
+    expect(signalled.groupCommit!.stats.largestBatch).toBe(4);
+  });
+
   it('with groupCommit: false, appends go one statement each, as before', async () => {
     const off = new PostgresEventStore(store.client, store.schema, undefined, {
       groupCommit: false,

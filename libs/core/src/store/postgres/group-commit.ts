@@ -201,7 +201,15 @@ export class GroupCommit {
       const appended = appendedTypes(waiting.prepared.appends, outcome.results);
       for (const type of appended) types.add(type);
     });
-    if (types.size > 0) this.signal?.notify([...types]);
+    // A wake-up is a hint (readers find the events on their next read): a
+    // signal that throws must not turn committed appends into failures.
+    if (types.size > 0) {
+      try {
+        this.signal?.notify([...types]);
+      } catch {
+        // nothing to undo
+      }
+    }
     batch.forEach((waiting, i) => {
       const outcome = outcomes[i];
       if ('results' in outcome) waiting.resolve(outcome.results);
