@@ -1,7 +1,7 @@
 import {
   newMessageId,
+  PostgresEventStore,
   type NewEvent,
-  type PostgresEventStore,
 } from '@chronicle/core';
 import type pg from 'pg';
 import { BenchDatabase } from '../support/database.js';
@@ -75,6 +75,10 @@ function rawAppend(pool: pg.Pool, table: string) {
 let streams = 0;
 const stream = () => `bench.Account-${++streams}`;
 
+const GROUP_OFF = 'Chronicle, group commit off';
+/** Callers appending at once in one process, for the scaling chart. */
+const CALLERS = [1, 8, 64, 256] as const;
+
 function contenders(
   store: PostgresEventStore,
   raw: ReturnType<typeof rawAppend>,
@@ -100,17 +104,34 @@ export const appendBenchmark: Benchmark = {
     try {
       await db.warmPool();
       const store = await db.freshStore('append_chronicle');
+      // The same schema, one statement per append: what group commit costs an idle store.
+      const groupOff = new PostgresEventStore(
+        store.client,
+        store.schema,
+        undefined,
+        { groupCommit: false },
+      );
       const other = await db.freshStore('append_raw');
       const raw = rawAppend(db.pool, other.schema.events);
       const rows: Row[] = [];
       const baseline = (value: number) => ({ name: BASELINE, value });
 
-      const sequential = await compare(contenders(store, raw, 1), {
-        ...settings,
-        concurrency: 1,
-      });
+      const sequential = await compare(
+        [
+          ...contenders(store, raw, 1),
+          {
+            name: GROUP_OFF,
+            op: () =>
+              groupOff.append(stream(), newEvents(1), {
+                expectedVersion: 'noStream',
+              }),
+          },
+        ],
+        { ...settings, concurrency: 1 },
+      );
       const seqC = summaryOf(sequential, CHRONICLE);
       const seqB = summaryOf(sequential, BASELINE);
+      const seqOff = summaryOf(sequential, GROUP_OFF);
       rows.push(
         row(
           'append 1 event, sequential',
@@ -130,20 +151,34 @@ export const appendBenchmark: Benchmark = {
           seqC.p99Ms,
           baseline(seqB.p99Ms),
         ),
-      );
-
-      const concurrent = await compare(contenders(store, raw, 1), {
-        ...settings,
-        concurrency: 8,
-      });
-      rows.push(
         row(
-          'append 1 event, 8 concurrent',
-          'ops/s',
-          summaryOf(concurrent, CHRONICLE).opsPerSecond,
-          baseline(summaryOf(concurrent, BASELINE).opsPerSecond),
+          'append 1 event, sequential, p50, group commit on',
+          'ms',
+          seqC.p50Ms,
+          { name: GROUP_OFF, value: seqOff.p50Ms },
         ),
       );
+
+      // Each caller appends one event to a new stream; the baseline's callers
+      // each send a single-row INSERT over a pool of the same size.
+      for (const callers of CALLERS) {
+        const measured =
+          callers === 1
+            ? sequential
+            : await compare(contenders(store, raw, 1), {
+                ...settings,
+                concurrency: callers,
+              });
+        rows.push(
+          row(
+            `append 1 event, ${callers} concurrent`,
+            'ops/s',
+            summaryOf(measured, CHRONICLE).opsPerSecond,
+            baseline(summaryOf(measured, BASELINE).opsPerSecond),
+            { chart: 'append-callers', x: callers },
+          ),
+        );
+      }
 
       const batch = await compare(contenders(store, raw, BATCH), {
         ...settings,
@@ -157,7 +192,14 @@ export const appendBenchmark: Benchmark = {
           baseline(summaryOf(batch, BASELINE).opsPerSecond * BATCH),
         ),
       );
-      return { rows };
+      const stats = store.groupCommit?.stats;
+      const notes = stats
+        ? [
+            `group commit: ${stats.units} appends in ${stats.statements} statements, ` +
+              `at most ${stats.largestBatch} in one`,
+          ]
+        : [];
+      return { rows, notes };
     } finally {
       await db.close();
     }

@@ -33,7 +33,8 @@ export const CHARTS: readonly ChartSpec[] = [
   },
 ];
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// This file runs from bench/dist/support/.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where the charts go, next to the page that shows them. */
 export const CHARTS_DIR = join(ROOT, 'docs', 'benchmarks');
 export const BENCHMARKS_PAGE = join(ROOT, 'docs', 'benchmarks.md');

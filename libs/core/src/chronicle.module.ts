@@ -197,7 +197,9 @@ const coreProviders: Provider[] = [
       signal: AppendSignal,
     ) => {
       const schema = options.database?.schema ?? process.env.CHRONICLE_SCHEMA;
-      const store = new PostgresEventStore(client, schema, signal);
+      const store = new PostgresEventStore(client, schema, signal, {
+        groupCommit: options.database?.groupCommit ?? true,
+      });
       await store.migrate();
       return store;
     },

@@ -30,6 +30,12 @@ export interface DatabaseOptions {
   readonly poolSize?: number;
   /** A client you own (tests, a shared pool); Chronicle will not close it. */
   readonly client?: SqlClient;
+  /**
+   * Coalesce the appends of concurrent units of work into one statement while
+   * another is in flight (see "Group commit" in docs/guides/event-store.md).
+   * Default true; `false` sends one statement per unit of work.
+   */
+  readonly groupCommit?: boolean;
 }
 
 export interface ChronicleModuleOptions {

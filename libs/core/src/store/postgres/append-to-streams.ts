@@ -5,6 +5,7 @@ import type {
   AppendOptions,
   AppendResult,
   ExpectedVersion,
+  HandledCommand,
   StreamAppend,
 } from '../event-store.js';
 import {
@@ -18,11 +19,7 @@ import {
   checkStorableJson,
 } from './append-checks.js';
 import { appendSql, type AppendRow } from './append-sql.js';
-import {
-  isUniqueViolation,
-  type SqlClient,
-  type SqlParameter,
-} from './sql-client.js';
+import { isUniqueViolation, type SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
 // Each lost race means another writer got in, so this bounds waiting, not progress.
@@ -38,9 +35,17 @@ export interface AppendState {
   appendedBefore: boolean;
 }
 
-interface Prepared {
+/** One unit of work's append, checked and serialized once, ready to send alone or in a batch. */
+export interface Prepared {
   readonly appends: readonly StreamAppend[];
-  readonly params: readonly SqlParameter[];
+  /** The events as a JSON array, each with its `streamId`. */
+  readonly eventsJson: string;
+  /** `[{stream_id, expected}]` as JSON. */
+  readonly expectationsJson: string;
+  readonly command: HandledCommand | undefined;
+  /** The command's result as JSON text (null without a command). */
+  readonly resultJson: string | null;
+  readonly eventCount: number;
 }
 
 /**
@@ -59,12 +64,15 @@ export async function appendToStreams(
   options: AppendOptions = {},
   state: AppendState = { appendedBefore: false },
 ): Promise<AppendResult[]> {
-  const prepared = prepare(appends, options);
-  if (!client.inTransaction) return appendAlone(client, schema, prepared);
-  return appendInTransaction(client, schema, prepared, state);
+  const prepared = prepareAppend(appends, options);
+  if (client.inTransaction) {
+    return appendInTransaction(client, schema, prepared, state);
+  }
+  return appendAlone(client, schema, prepared);
 }
 
-async function appendAlone(
+/** Appends one unit of work in its own statement, outside any transaction. */
+export async function appendAlone(
   client: SqlClient,
   schema: StoreSchema,
   prepared: Prepared,
@@ -138,9 +146,10 @@ function int32(text: string): number {
   return createHash('sha1').update(text).digest().readInt32BE(0);
 }
 
-function prepare(
+/** Checks an append (`InvalidAppendError`) and serializes it once. */
+export function prepareAppend(
   appends: readonly StreamAppend[],
-  options: AppendOptions,
+  options: AppendOptions = {},
 ): Prepared {
   const seen = new Set<string>();
   const expectations: { stream_id: string; expected: string }[] = [];
@@ -175,14 +184,11 @@ function prepare(
   );
   return {
     appends,
-    params: [
-      eventsJson,
-      JSON.stringify(expectations),
-      command?.id ?? null,
-      command?.type ?? null,
-      resultJson,
-      command?.app ?? null,
-    ],
+    eventsJson,
+    expectationsJson: JSON.stringify(expectations),
+    command,
+    resultJson,
+    eventCount: events.length,
   };
 }
 
@@ -196,21 +202,30 @@ function run(
   // transaction (one session), after the handler's writes. PGlite runs one
   // transaction at a time, so ids commit in the order taken: nothing to protect.
   const exempt = afterOwnWrites || client.joinsOpenTransaction === true;
+  const command = prepared.command;
   return client.query<AppendRow>(
     schema.sql(appendSql),
-    [...prepared.params, exempt],
+    [
+      prepared.eventsJson,
+      prepared.expectationsJson,
+      command?.id ?? null,
+      command?.type ?? null,
+      prepared.resultJson,
+      command?.app ?? null,
+      exempt,
+    ],
     { prepare: true },
   );
 }
 
-function lostRace(error: unknown): boolean {
+export function lostRace(error: unknown): boolean {
   return isUniqueViolation(error, 'events_stream_version_key');
 }
 
 function translate(error: unknown, prepared: Prepared): unknown {
-  const commandId = prepared.params[2];
+  const commandId = prepared.command?.id;
   if (
-    typeof commandId === 'string' &&
+    commandId !== undefined &&
     isUniqueViolation(error, 'handled_commands_pkey')
   ) {
     return new CommandAlreadyHandledError(commandId);
@@ -271,13 +286,16 @@ function checkExpected(streamId: string, expected: ExpectedVersion): string {
   );
 }
 
-function parseExpected(expected: string): ExpectedVersion {
+export function parseExpected(expected: string): ExpectedVersion {
   return expected === 'any' || expected === 'noStream' || expected === 'exists'
     ? expected
     : Number(expected);
 }
 
-function satisfied(row: AppendRow): boolean {
+export function satisfied(row: {
+  current_version: string | null;
+  expected: string | null;
+}): boolean {
   const current = Number(row.current_version);
   switch (row.expected) {
     case 'any':
@@ -315,4 +333,17 @@ async function raceExhausted(
     `Stream "${streamId}" lost the race for its next version to other writers ${RACE_ATTEMPTS} times in a row ` +
       `(it is now at version ${version}). Retry the change later, or write to it from fewer places at once.`,
   );
+}
+
+/** The types of the events actually written (an idempotent repeat writes none). */
+export function appendedTypes(
+  appends: readonly StreamAppend[],
+  results: readonly AppendResult[],
+): Set<string> {
+  const types = new Set<string>();
+  appends.forEach((append, i) => {
+    if ((results[i]?.positions.length ?? 0) === 0) return;
+    for (const event of append.events) types.add(event.type);
+  });
+  return types;
 }

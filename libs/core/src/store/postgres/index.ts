@@ -5,7 +5,11 @@ export {
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { PgSqlClient } from './pg.sql-client.js';
 export { PgliteSqlClient } from './pglite.sql-client.js';
-export { PostgresEventStore } from './postgres-event-store.js';
+export {
+  PostgresEventStore,
+  type PostgresEventStoreOptions,
+} from './postgres-event-store.js';
+export type { GroupCommitOptions, GroupCommitStats } from './group-commit.js';
 export {
   isUniqueViolation,
   sqlStateOf,

@@ -14,8 +14,14 @@ import {
   type StoredEvent,
   type StreamAppend,
 } from '../event-store.js';
-import { appendToStreams, type AppendState } from './append-to-streams.js';
+import {
+  appendedTypes,
+  appendToStreams,
+  prepareAppend,
+  type AppendState,
+} from './append-to-streams.js';
 import { CommandLookups } from './command-lookups.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
 import { readStream, streamVersion } from './read-stream.js';
@@ -27,9 +33,21 @@ import type { SqlClient } from './sql-client.js';
 import { StoreSchema } from './store-schema.js';
 import { checkTransactionIds } from './transaction-ids.js';
 
+/** How a `PostgresEventStore` writes. */
+export interface PostgresEventStoreOptions {
+  /**
+   * Coalesce the appends of concurrent units of work outside transactions
+   * into one statement while another is in flight (see group-commit.ts).
+   * Default true; `false` sends one statement per unit of work.
+   */
+  readonly groupCommit?: boolean | GroupCommitOptions;
+}
+
 /** The event store on PostgreSQL (node-postgres or PGlite: the same SQL). */
 export class PostgresEventStore extends EventStore {
   readonly schema: StoreSchema;
+  /** Coalesces appends outside transactions; undefined when turned off or bound to a transaction. */
+  readonly groupCommit: GroupCommit | undefined;
 
   /** The event types this store, bound to a transaction, appended in it. */
   private readonly typesInTransaction = new Set<string>();
@@ -43,10 +61,21 @@ export class PostgresEventStore extends EventStore {
     schema: string | StoreSchema = 'chronicle',
     /** Signalled after each commit that appended events. */
     readonly signal?: AppendSignal,
+    options: PostgresEventStoreOptions = {},
   ) {
     super();
     this.schema = typeof schema === 'string' ? new StoreSchema(schema) : schema;
     this.commandLookups = new CommandLookups(client, this.schema);
+    const group = options.groupCommit ?? true;
+    this.groupCommit =
+      group === false || client.inTransaction
+        ? undefined
+        : new GroupCommit(
+            client,
+            this.schema,
+            group === true ? {} : group,
+            signal,
+          );
   }
 
   /**
@@ -104,6 +133,12 @@ export class PostgresEventStore extends EventStore {
     appends: readonly StreamAppend[],
     options?: AppendOptions,
   ): Promise<AppendResult[]> {
+    // A statement that joins a transaction opened elsewhere (PGlite) belongs
+    // to that transaction alone: it must not carry other units' writes.
+    if (this.groupCommit && this.client.joinsOpenTransaction !== true) {
+      // Signals once per statement, for all its units.
+      return this.groupCommit.submit(prepareAppend(appends, options));
+    }
     const results = await appendToStreams(
       this.client,
       this.schema,
@@ -146,17 +181,4 @@ export class PostgresEventStore extends EventStore {
     checkId(id, 'command id');
     return this.commandLookups.find(id);
   }
-}
-
-/** The types of the events actually written (an idempotent repeat writes none). */
-function appendedTypes(
-  appends: readonly StreamAppend[],
-  results: readonly AppendResult[],
-): Set<string> {
-  const types = new Set<string>();
-  appends.forEach((append, i) => {
-    if ((results[i]?.positions.length ?? 0) === 0) return;
-    for (const event of append.events) types.add(event.type);
-  });
-  return types;
 }
