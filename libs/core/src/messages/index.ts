@@ -78,7 +78,7 @@ export {
   type MessageKind,
   type MessageTypeInfo,
 } from './message-type.registry.js';
-export { fromPayload, toPayload } from './serialization.js';
+export { fromPayload, toPayload, type PayloadReader } from './serialization.js';
 export { checkDeclaredFields, validateMessage } from './validation.js';
 export { ValidationError, type FieldViolation } from './validation.error.js';
 export * from './upcasting/index.js';

@@ -18,7 +18,7 @@ import { appendToStreams, type AppendState } from './append-to-streams.js';
 import { findHandledCommand } from './handled-commands.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
-import { readStream, streamVersion } from './read-stream.js';
+import { StreamRead, streamVersion } from './read-stream.js';
 import {
   rebaseTransactionIds,
   type RebaseReport,
@@ -123,7 +123,7 @@ export class PostgresEventStore extends EventStore {
     options?: ReadStreamOptions,
   ): AsyncIterable<StoredEvent> {
     checkStreamId(streamId);
-    return readStream(this.client, this.schema, streamId, options);
+    return new StreamRead(this.client, this.schema, streamId, options);
   }
 
   async streamVersion(streamId: string): Promise<number> {
