@@ -18,24 +18,28 @@ export const EVENT_COLUMNS = `concat_ws(',', e.position, e.stream_version, e.rev
   trunc(extract(epoch FROM e.created_at) * 1000)::int8, e.transaction_id, e.id) AS head,
   e.stream_id, e.type, e.payload, e.metadata::text AS metadata`;
 
+/** EVENT_COLUMNS without the stream id, for reads of one stream (which know it). */
+export const STREAM_EVENT_COLUMNS = EVENT_COLUMNS.replace('e.stream_id, ', '');
+
+const EPOCH_MS = 'trunc(extract(epoch FROM e.created_at) * 1000)::int8';
+
 /**
- * The columns of a read of one stream (which knows its id). `$whole` (a
- * boolean) asks for every event whole; else only the events of the types in
- * `$types` (a text[] literal) come whole, the others without metadata,
- * transaction id, id, and without timestamp unless `$timed`: a replay needs
- * none of them, and the server's cost of sending them is most of a read's.
+ * The columns of a replay of one stream: no metadata, transaction id, id, nor
+ * (unless `timed`) timestamp, the server's cost of sending which is most of
+ * a read's; with `listed`, the events of the types in `$5` (a text[]
+ * literal, cast once per statement, not per row) come whole.
  */
-export const streamEventColumns = (
-  whole: string,
-  timed: string,
-  types: string,
-) => {
-  const wholeRow = `(${whole} OR e.type = ANY (${types}::text::text[]))`;
+export function replayColumns(listed: boolean, timed: boolean): string {
+  const time = timed ? `, ${EPOCH_MS}` : '';
+  if (!listed) {
+    return `concat_ws(',', e.position, e.stream_version, e.revision${time}) AS head, e.type, e.payload`;
+  }
+  const whole = 'e.type = ANY ((SELECT $5::text::text[])::text[])';
   return `concat_ws(',', e.position, e.stream_version, e.revision,
-  CASE WHEN ${wholeRow} OR ${timed} THEN trunc(extract(epoch FROM e.created_at) * 1000)::int8 END,
-  CASE WHEN ${wholeRow} THEN concat_ws(',', e.transaction_id, e.id) END) AS head,
-  e.type, e.payload, CASE WHEN ${wholeRow} THEN e.metadata::text END AS metadata`;
-};
+  CASE WHEN ${whole} THEN concat_ws(',', ${EPOCH_MS}, e.transaction_id, e.id)
+    ${timed ? `ELSE ${EPOCH_MS}::text ` : ''}END) AS head,
+  e.type, e.payload, CASE WHEN ${whole} THEN e.metadata::text END AS metadata`;
+}
 
 export interface EventRow {
   /** `position,stream_version,revision,epoch ms,transaction_id,id`. */
@@ -44,7 +48,7 @@ export interface EventRow {
   stream_id?: string;
   type: string;
   payload: Record<string, unknown>;
-  /** The metadata's JSON text (null when the row is not read whole). */
+  /** The metadata's JSON text (absent or null when the row is not read whole). */
   metadata: string;
 }
 

@@ -6,17 +6,24 @@ import type {
 } from '../stream-batches.js';
 import {
   EventDecoder,
-  streamEventColumns,
+  replayColumns,
+  STREAM_EVENT_COLUMNS,
   type EventRow,
 } from './event-row.js';
 import { textArray } from './read-all.js';
 import type { SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
-const readStreamSql = (s: StoreSchema) => `
-  SELECT ${streamEventColumns('$5::boolean', '$6::boolean', '$7')} FROM ${s.events} e
+const readStreamSql = (columns: string) => (s: StoreSchema) => `
+  SELECT ${columns} FROM ${s.events} e
   WHERE e.stream_id = $1::text AND e.stream_version >= $2::bigint AND e.stream_version <= $3::bigint
   ORDER BY e.stream_version LIMIT $4::int`;
+
+const wholeSql = readStreamSql(STREAM_EVENT_COLUMNS);
+/** By [some types read whole][timestamps read]. */
+const replaySql = [false, true].map((listed) =>
+  [false, true].map((timed) => readStreamSql(replayColumns(listed, timed))),
+);
 
 const streamVersionSql = (s: StoreSchema) => `
   SELECT coalesce(max(stream_version), 0)::text AS version FROM ${s.events} WHERE stream_id = $1::text`;
@@ -156,21 +163,23 @@ export class StreamRead
       return;
     }
     const limit = this.batchSize;
-    const rows = await this.client.query<EventRow>(
-      this.schema.sql(readStreamSql),
-      this.fields === WHOLE || this.fields === undefined
-        ? [this.streamId, this.from, this.last, limit, true, true, '{}']
-        : [
-            this.streamId,
-            this.from,
-            this.last,
-            limit,
-            false,
-            this.fields.timestamps,
-            textArray(this.fields.wholeTypes),
-          ],
-      { prepare: true },
-    );
+    const fields = this.fields;
+    const range = [this.streamId, this.from, this.last, limit];
+    let rows: EventRow[];
+    if (fields === WHOLE || fields === undefined) {
+      rows = await this.client.query<EventRow>(
+        this.schema.sql(wholeSql),
+        range,
+        { prepare: true },
+      );
+    } else {
+      const listed = fields.wholeTypes.length > 0;
+      rows = await this.client.query<EventRow>(
+        this.schema.sql(replaySql[Number(listed)][Number(fields.timestamps)]),
+        listed ? [...range, textArray(fields.wholeTypes)] : range,
+        { prepare: true },
+      );
+    }
     if (this.stopped) return;
     this.rows = rows;
     this.index = 0;
