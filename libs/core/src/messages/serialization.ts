@@ -166,6 +166,8 @@ function descriptorOf(
   return undefined;
 }
 
+const MAX_CACHED_KEYS = 256;
+
 /**
  * What plainToInstance does for an undecorated class: construct, then copy
  * fields. Whether the class lets a key be copied (no getter without setter,
@@ -186,7 +188,8 @@ function plainAssigner<T extends object>(
         key !== '__proto__' &&
         key !== 'constructor' &&
         !(descriptor && !descriptor.set);
-      copyable.set(key, can);
+      // Payloads keyed by data (ids as keys) must not grow the cache for ever.
+      if (copyable.size < MAX_CACHED_KEYS) copyable.set(key, can);
     }
     return can;
   };
