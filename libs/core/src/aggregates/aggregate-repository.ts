@@ -1,12 +1,23 @@
 import { Logger } from '@nestjs/common';
 import type { UnitOfWork } from '../handling/index.js';
-import { checkId, eventInstanceOf, EventUpcaster } from '../messages/index.js';
+import {
+  checkId,
+  eventInstanceOf,
+  EventUpcaster,
+  type PayloadReader,
+} from '../messages/index.js';
 import {
   ConcurrencyError,
+  replayBatchesOf,
+  type ReplayedEvent,
   type EventStore,
   type StoredEvent,
 } from '../store/index.js';
-import { aggregateInternals, type AggregateRoot } from './aggregate-root.js';
+import {
+  aggregateInternals,
+  type AggregateRoot,
+  type Evolve,
+} from './aggregate-root.js';
 import {
   aggregateDefinitionOf,
   type AggregateDefinition,
@@ -39,6 +50,12 @@ export interface AggregateRepositoryServices {
   readonly cache?: AggregateCache;
   /** Reads and writes snapshots. Default: none, whatever `snapshotEvery` says. */
   readonly snapshots?: SnapshotWriter;
+}
+
+/** How a load replays one stored type and revision that needs no upcasting. */
+interface ReplayPlan {
+  readonly read: PayloadReader;
+  readonly evolve: Evolve | undefined;
 }
 
 /** Where a load starts: a fresh aggregate, a cached state or a snapshot. */
@@ -149,21 +166,7 @@ export class AggregateRepository<T extends AggregateRoot> {
         fromVersion: aggregate.version + 1,
         toVersion: atVersion,
       });
-      for await (const stored of stream) {
-        // A stream's positions and timestamps grow with its versions: stop at the first one past.
-        if (
-          until instanceof Date
-            ? stored.timestamp > until
-            : until !== undefined && stored.position > BigInt(until)
-        )
-          break;
-        for (const event of this.upcaster.upcastOne(stored)) {
-          aggregateInternals.replay(aggregate, event.type, this.rebuild(event));
-        }
-        // The stream version, not a count: upcasters may split or drop events.
-        aggregateInternals.setVersion(aggregate, stored.streamVersion);
-        read++;
-      }
+      read = await this.replay(aggregate, stream, until);
     }
     if (aggregate.version === 0) return aggregate;
     this.snapshotVersions.set(aggregate, start.snapshotVersion);
@@ -171,6 +174,84 @@ export class AggregateRepository<T extends AggregateRoot> {
       this.remember(streamId, aggregate, start.snapshotVersion);
     }
     return aggregate;
+  }
+
+  /**
+   * Applies a stream's events to the aggregate, a batch at a time; returns
+   * how many stored events it read. How to rebuild and apply each type and
+   * revision is decided once per load: straight from the payload when no
+   * upcaster covers it, else through the upcaster, event by event.
+   */
+  private async replay(
+    aggregate: T,
+    stream: AsyncIterable<StoredEvent>,
+    until: LoadOptions['until'],
+  ): Promise<number> {
+    const plans = new Map<string, (ReplayPlan | null)[]>();
+    let untilPosition: bigint | undefined;
+    let read = 0;
+    // Only events an upcaster may see are read whole (with their metadata).
+    const fields = {
+      wholeTypes: this.upcaster.sourceTypes(),
+      timestamps: until instanceof Date,
+    };
+    for await (const batch of replayBatchesOf(stream, fields)) {
+      for (const stored of batch) {
+        // A stream's positions and timestamps grow with its versions: stop at the first one past.
+        if (
+          until instanceof Date
+            ? (stored.timestamp as Date) > until
+            : until !== undefined &&
+              stored.position > (untilPosition ??= BigInt(until))
+        ) {
+          return read;
+        }
+        const plan = this.planOf(plans, aggregate, stored);
+        if (plan) {
+          plan.evolve?.call(aggregate, plan.read(stored.payload));
+        } else if (stored.id === undefined) {
+          // Not read whole, so no upcaster covers it: it cannot be read as it is.
+          this.upcaster.checkReadable(stored);
+          throw new Error(
+            `Internal: ${stored.type} revision ${stored.revision} was read in part but needs upcasting`,
+          );
+        } else {
+          for (const event of this.upcaster.upcastOne(stored)) {
+            aggregateInternals.replay(
+              aggregate,
+              event.type,
+              this.rebuild(event),
+            );
+          }
+        }
+        // The stream version, not a count: upcasters may split or drop events.
+        aggregateInternals.setVersion(aggregate, stored.streamVersion);
+        read++;
+      }
+    }
+    return read;
+  }
+
+  /** The direct way to replay events of this type and revision, or `null`: through the upcaster. */
+  private planOf(
+    plans: Map<string, (ReplayPlan | null)[]>,
+    aggregate: T,
+    stored: ReplayedEvent,
+  ): ReplayPlan | null {
+    let byRevision = plans.get(stored.type);
+    if (!byRevision) {
+      byRevision = [];
+      plans.set(stored.type, byRevision);
+    }
+    let plan = byRevision[stored.revision];
+    if (plan === undefined) {
+      const read = this.upcaster.directReaderOf(stored.type, stored.revision);
+      plan = read
+        ? { read, evolve: aggregateInternals.evolverOf(aggregate, stored.type) }
+        : null;
+      byRevision[stored.revision] = plan;
+    }
+    return plan;
   }
 
   /** A new, empty aggregate with this id; saving it requires that its stream does not exist yet. */

@@ -6,7 +6,7 @@ import {
 } from '../messages/index.js';
 import { applyBindingsOf } from './aggregate.decorators.js';
 
-type Evolve = (this: AggregateRoot, event: object) => void;
+export type Evolve = (this: AggregateRoot, event: object) => void;
 
 /** Per aggregate class: event type name to the @Apply method that evolves state. */
 const evolversByClass = new WeakMap<object, Map<string, Evolve>>();
@@ -32,6 +32,10 @@ export const aggregateInternals = {
   /** Evolves state from a stored event, without recording it as new (nor counting it: see setVersion). */
   replay(aggregate: AggregateRoot, typeName: string, event: object): void {
     evolversOf(aggregate).get(typeName)?.call(aggregate, event);
+  },
+  /** The @Apply method of this event type, for a replay loop to look up once. */
+  evolverOf(aggregate: AggregateRoot, typeName: string): Evolve | undefined {
+    return evolversOf(aggregate).get(typeName);
   },
   /** The state to snapshot and cache, from the aggregate's `toSnapshot()`. */
   capture(aggregate: AggregateRoot): unknown {

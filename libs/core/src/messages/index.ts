@@ -85,7 +85,7 @@ export {
   type MessageKind,
   type MessageTypeInfo,
 } from './message-type.registry.js';
-export { fromPayload, toPayload } from './serialization.js';
+export { fromPayload, toPayload, type PayloadReader } from './serialization.js';
 export {
   checkDeclaredFields,
   checkMessage,

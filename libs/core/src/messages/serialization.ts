@@ -47,13 +47,38 @@ export function fromPayload<T extends object>(
   target: MessageClass<T>,
   payload: unknown,
 ): T {
-  if (isPlainRecord(payload) && withoutTransforms(target)) {
-    return assignLikeClassTransformer(target, payload);
+  return payloadReaderOf(target)(payload);
+}
+
+/** Builds instances of one message class from JSON payloads. */
+export type PayloadReader<T extends object = object> = (payload: unknown) => T;
+
+const readers = new WeakMap<object, PayloadReader>();
+
+/**
+ * `fromPayload` for one class, with the choice of path made once: readers
+ * that rebuild many events (aggregate loading) keep it per type.
+ */
+export function payloadReaderOf<T extends object>(
+  target: MessageClass<T>,
+): PayloadReader<T> {
+  let reader = readers.get(target) as PayloadReader<T> | undefined;
+  if (!reader) {
+    const slow: PayloadReader<T> = (payload) =>
+      plainToInstance(
+        target as unknown as new () => T,
+        payload as Record<string, unknown>,
+      );
+    if (withoutTransforms(target)) {
+      const assign = plainAssigner(target);
+      reader = (payload) =>
+        isPlainRecord(payload) ? assign(payload) : slow(payload);
+    } else {
+      reader = slow;
+    }
+    readers.set(target, reader as PayloadReader);
   }
-  return plainToInstance(
-    target as unknown as new () => T,
-    payload as Record<string, unknown>,
-  );
+  return reader;
 }
 
 /*
@@ -141,28 +166,44 @@ function descriptorOf(
   return undefined;
 }
 
-/** What plainToInstance does for an undecorated class: construct, then copy fields. */
-function assignLikeClassTransformer<T extends object>(
+const MAX_CACHED_KEYS = 256;
+
+/**
+ * What plainToInstance does for an undecorated class: construct, then copy
+ * fields. Whether the class lets a key be copied (no getter without setter,
+ * no method of that name on its prototypes) is decided once per key.
+ */
+function plainAssigner<T extends object>(
   target: MessageClass<T>,
-  payload: Record<string, unknown>,
-): T {
-  const instance = new (target as unknown as new () => T)() as Record<
-    string,
-    unknown
-  >;
+): (payload: Record<string, unknown>) => T {
   const prototype = (target as unknown as { prototype: object }).prototype;
-  for (const key of Object.keys(payload)) {
-    if (key === '__proto__' || key === 'constructor') continue;
-    // Like class-transformer: a getter without setter, or a method, is not
-    // overwritten (class-transformer throws for an inherited getter; we skip it).
-    const descriptor = descriptorOf(prototype, key);
-    if (
-      (descriptor && !descriptor.set) ||
-      typeof instance[key] === 'function'
-    ) {
-      continue;
+  const copyable = new Map<string, boolean>();
+  const canCopy = (key: string): boolean => {
+    let can = copyable.get(key);
+    if (can === undefined) {
+      // Like class-transformer: a getter without setter, or a method, is not
+      // overwritten (class-transformer throws for an inherited getter; we skip it).
+      const descriptor = descriptorOf(prototype, key);
+      can =
+        key !== '__proto__' &&
+        key !== 'constructor' &&
+        !(descriptor && !descriptor.set);
+      // Payloads keyed by data (ids as keys) must not grow the cache for ever.
+      if (copyable.size < MAX_CACHED_KEYS) copyable.set(key, can);
     }
-    instance[key] = payload[key];
-  }
-  return instance as T;
+    return can;
+  };
+  return (payload) => {
+    const instance = new (target as unknown as new () => T)() as Record<
+      string,
+      unknown
+    >;
+    for (const key of Object.keys(payload)) {
+      // A function-valued field the constructor set is not overwritten either.
+      if (canCopy(key) && typeof instance[key] !== 'function') {
+        instance[key] = payload[key];
+      }
+    }
+    return instance as T;
+  };
 }

@@ -68,6 +68,22 @@ describe('fromPayload', () => {
     ).toBeUndefined();
   });
 
+  it('copies every key of payloads keyed by data, however many, and still guards the class', () => {
+    class Keyed {
+      get label(): string {
+        return 'fixed';
+      }
+    }
+    for (let round = 0; round < 3; round++) {
+      const keys = Array.from({ length: 400 }, (_, i) => `k${round}-${i}`);
+      const data = Object.fromEntries(keys.map((k, i) => [k, i]));
+      const built = fromPayload(Keyed, { ...data, label: 'ignored' });
+      expect(built).toBeInstanceOf(Keyed);
+      expect({ ...built }).toEqual(plainToInstance(Keyed, data));
+      expect(built.label).toBe('fixed');
+    }
+  });
+
   it('leaves decorated classes, and their subclasses, to class-transformer', () => {
     const at = '2026-11-26T07:00:00.000Z';
     expect(fromPayload(WithDate, { at }).at).toEqual(new Date(at));

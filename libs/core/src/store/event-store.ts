@@ -72,7 +72,10 @@ export interface ReadStreamOptions {
   readonly fromVersion?: number;
   /** The last version to read (inclusive). Default: the end. */
   readonly toVersion?: number;
-  /** Rows fetched per round trip. Default 1000. */
+  /**
+   * Rows fetched per round trip. Default: 1000 on the first, then four times
+   * more on each next one, up to 8000 (a long stream in few round trips).
+   */
   readonly batchSize?: number;
 }
 

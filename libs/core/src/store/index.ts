@@ -21,6 +21,14 @@ export {
 } from './event-store.js';
 export * from './postgres/index.js';
 export {
+  batchesOf,
+  replayBatchesOf,
+  type BatchedStreamRead,
+  type PartStoredEvent,
+  type ReplayedEvent,
+  type ReplayFields,
+} from './stream-batches.js';
+export {
   AppendNotFirstWriteError,
   CommandAlreadyHandledError,
   DatabaseUnavailableError,

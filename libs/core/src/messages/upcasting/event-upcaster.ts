@@ -5,6 +5,7 @@ import {
   UnsupportedRevisionError,
 } from '../message-type.errors.js';
 import { MessageTypeRegistry } from '../message-type.registry.js';
+import { payloadReaderOf, type PayloadReader } from '../serialization.js';
 import {
   upcasterBindingsOf,
   type UpcastFunction,
@@ -131,6 +132,38 @@ export class EventUpcaster {
     return out;
   }
 
+  /**
+   * How to rebuild events stored as `type` at `revision` when nothing is to be
+   * done to them first: no upcaster covers that revision, and the type is a
+   * registered event class of that revision or newer. `undefined` otherwise:
+   * such events must go through `upcastOne` (which upcasts them, or raises the
+   * error that names them). Readers that rebuild many events (aggregate
+   * loading) ask once per type and revision of a read, not per event.
+   */
+  directReaderOf(type: string, revision: number): PayloadReader | undefined {
+    if (this.upcasters.size > 0 && this.upcasters.has(keyOf(type, revision))) {
+      return undefined;
+    }
+    const info = MessageTypeRegistry.forName(type);
+    if (!info || info.kind !== 'event' || revision > info.revision) {
+      return undefined;
+    }
+    return payloadReaderOf(info.target);
+  }
+
+  /**
+   * Raises the error `upcastOne` raises for an event no upcaster covers and
+   * that cannot be read as it is (unknown type, too new revision); does
+   * nothing for a readable one.
+   */
+  checkReadable(event: {
+    readonly type: string;
+    readonly revision: number;
+    readonly position: bigint;
+  }): void {
+    this.check(event, {});
+  }
+
   /** `upcast` for one event: what it became, in order. */
   upcastOne<E extends UpcastableEvent>(
     event: E,
@@ -225,7 +258,10 @@ export class EventUpcaster {
   }
 
   /** Whether a fully upcast event can be read; throws when it cannot and skipping is off. */
-  private check(event: UpcastableEvent, options: UpcastOptions): boolean {
+  private check(
+    event: Pick<UpcastableEvent, 'type' | 'revision' | 'position'>,
+    options: UpcastOptions,
+  ): boolean {
     const info = MessageTypeRegistry.forName(event.type);
     if (!info || info.kind !== 'event') {
       if (options.onUnknown === 'skip') return false;

@@ -24,7 +24,7 @@ import { CommandLookups } from './command-lookups.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
-import { readStream, streamVersion } from './read-stream.js';
+import { StreamRead, streamVersion } from './read-stream.js';
 import {
   rebaseTransactionIds,
   type RebaseReport,
@@ -161,7 +161,7 @@ export class PostgresEventStore extends EventStore {
     options?: ReadStreamOptions,
   ): AsyncIterable<StoredEvent> {
     checkStreamId(streamId);
-    return readStream(this.client, this.schema, streamId, options);
+    return new StreamRead(this.client, this.schema, streamId, options);
   }
 
   async streamVersion(streamId: string): Promise<number> {

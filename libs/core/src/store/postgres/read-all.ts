@@ -4,7 +4,7 @@ import type {
   ReadAllOptions,
 } from '../event-store.js';
 import { LOG_START } from '../event-store.js';
-import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-row.js';
+import { EVENT_COLUMNS, EventDecoder, type EventRow } from './event-row.js';
 import type { SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
@@ -59,7 +59,7 @@ const readAllSql = (s: StoreSchema) => `
   ORDER BY m.order_tx, m.order_position`;
 
 /** A text[] literal: each element quoted, its quotes and backslashes escaped. */
-function textArray(values: readonly string[]): string {
+export function textArray(values: readonly string[]): string {
   const quoted = values.map(
     (v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
   );
@@ -97,7 +97,10 @@ export async function readAll(
     ],
     { prepare: true },
   );
-  const events = rows.filter((r) => r.position !== null).map(toStoredEvent);
+  const decoder = new EventDecoder();
+  const events = rows
+    .filter((r) => r.head !== null)
+    .map((r) => decoder.decode(r));
   const window = rows[0];
   const scanned = window?.scanned_count ?? 0;
   const checkpoint =
