@@ -2,9 +2,7 @@ import { Logger } from '@nestjs/common';
 import {
   connect,
   createInbox,
-  headers as natsHeaders,
   type Msg,
-  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
@@ -28,6 +26,8 @@ import {
 import { redactUrl } from '../../redaction/index.js';
 import { messageIdOf } from '../wire-format.js';
 import { ConnectionMonitor } from './connection-monitor.js';
+import { EncodedHeaders } from './nats-headers.js';
+import { ReplyInbox, type NoReply } from './reply-inbox.js';
 import { toConnectionOptions } from './nats-connection-options.js';
 import { describeNatsAuth } from './nats-credentials.js';
 import type { NatsTransportOptions } from './nats-transport.options.js';
@@ -38,13 +38,6 @@ const decoder = new TextDecoder();
 interface RequestOptions {
   readonly timeoutMs: number;
   readonly messageType: string;
-}
-
-/** A request waiting for its reply; failed at once when the connection drops. */
-interface Waiting {
-  readonly messageType: string;
-  readonly messageId: string;
-  readonly fail: (error: Error) => void;
 }
 
 /**
@@ -60,7 +53,11 @@ export class NatsTransport extends Transport {
   private readonly queues: ServeQueue[] = [];
   private readonly presences: Subscription[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly waiting = new Set<Waiting>();
+  /** Requests waiting for their replies; failed at once when the connection drops. */
+  private readonly replies: ReplyInbox<{
+    readonly messageType: string;
+    readonly messageId: string;
+  }>;
   private readonly monitor: ConnectionMonitor;
   private presenceInbox?: {
     readonly subject: string;
@@ -74,8 +71,11 @@ export class NatsTransport extends Transport {
     logger: Pick<Logger, 'warn'>,
   ) {
     super();
+    this.replies = new ReplyInbox(nc);
     this.monitor = new ConnectionMonitor(nc, logger, () => this.failWaiting());
     void this.monitor.watch();
+    // A connection closed for good answers none of them either.
+    void nc.closed().then(() => this.failWaiting());
   }
 
   static async connect(
@@ -112,22 +112,20 @@ export class NatsTransport extends Transport {
     const messageId = messageIdOf(message);
     this.assertUsable(messageId);
     checkRequestFits(message, this.maxPayloadBytes(), options.messageType);
-    let fail: (error: Error) => void = () => undefined;
-    const dropped = new Promise<never>((_, reject) => (fail = reject));
-    const waiting = { messageType: options.messageType, messageId, fail };
-    this.waiting.add(waiting);
-    const reply = this.nc.request(subject, encoder.encode(message.body), {
-      timeout: options.timeoutMs,
-      headers: toHeaders(message.headers),
-    });
     try {
-      return fromMsg(await Promise.race([reply, dropped]));
+      return fromMsg(
+        await this.replies.request(
+          subject,
+          encoder.encode(message.body),
+          {
+            timeoutMs: options.timeoutMs,
+            headers: new EncodedHeaders(message.headers),
+          },
+          { messageType: options.messageType, messageId },
+        ),
+      );
     } catch (error) {
-      throw this.requestError(error, options, messageId);
-    } finally {
-      this.waiting.delete(waiting);
-      // A request failed as in doubt still times out inside the client later.
-      reply.catch(() => undefined);
+      throw this.requestError(error as NoReply | Error, options, messageId);
     }
   }
 
@@ -135,7 +133,7 @@ export class NatsTransport extends Transport {
     this.assertUsable(messageIdOf(message));
     checkRequestFits(message, this.maxPayloadBytes());
     this.nc.publish(subject, encoder.encode(message.body), {
-      headers: toHeaders(message.headers),
+      headers: new EncodedHeaders(message.headers),
     });
   }
 
@@ -258,7 +256,7 @@ export class NatsTransport extends Transport {
       .then((reply) => {
         if (msg.reply && !this.nc.isClosed()) {
           msg.respond(encoder.encode(reply.body), {
-            headers: toHeaders(reply.headers),
+            headers: new EncodedHeaders(reply.headers),
           });
         }
       });
@@ -270,10 +268,9 @@ export class NatsTransport extends Transport {
 
   /** Fails every request waiting for a reply: the connection it went out on is gone. */
   private failWaiting(): void {
-    for (const waiting of this.waiting) {
-      waiting.fail(new InDoubtError(waiting.messageType, waiting.messageId));
-    }
-    this.waiting.clear();
+    this.replies.failAll(
+      ({ messageType, messageId }) => new InDoubtError(messageType, messageId),
+    );
   }
 
   private ensurePresenceInbox() {
@@ -309,24 +306,15 @@ export class NatsTransport extends Transport {
   }
 
   private requestError(
-    error: unknown,
+    error: NoReply | Error,
     options: RequestOptions,
     messageId: string,
   ): Error {
     if (error instanceof InDoubtError) return error;
-    const e = error as Error & {
-      isNoResponders?: () => boolean;
-      cause?: unknown;
-    };
-    if (
-      e.isNoResponders?.() ||
-      e.cause?.constructor?.name === 'NoRespondersError'
-    ) {
+    if (error === 'no-responders') {
       return new NoHandlerError(options.messageType, messageId);
     }
-    const timedOut =
-      e.name === 'TimeoutError' ||
-      e.cause?.constructor?.name === 'TimeoutError';
+    const timedOut = error === 'timeout';
     if (timedOut && this.monitor.connected) {
       return new TimeoutError(
         options.messageType,
@@ -343,7 +331,7 @@ export class NatsTransport extends Transport {
       );
     }
     return new TransportError(
-      `NATS request for message ${messageId} failed: ${e.message}`,
+      `NATS request for message ${messageId} failed: ${(error as Error).message}`,
       { cause: error, messageId },
     );
   }
@@ -366,12 +354,6 @@ function presenceOf(msg: Msg): { app?: string; subject?: string } {
   } catch {
     return {};
   }
-}
-
-function toHeaders(values: Readonly<Record<string, string>>): MsgHdrs {
-  const h = natsHeaders();
-  for (const [key, value] of Object.entries(values)) h.set(key, value);
-  return h;
 }
 
 function fromMsg(msg: Msg): WireMessage {

@@ -1,0 +1,112 @@
+import {
+  headers as natsHeaders,
+  type Match,
+  type MsgHdrs,
+} from '@nats-io/transport-node';
+import { TransportError } from '../transport.errors.js';
+
+const encoder = new TextEncoder();
+
+/** Header names already checked: printable ASCII but the colon, as NATS (and MIME) allow. */
+const checkedKeys = new Set<string>();
+const HEADER_KEY = /^[!-9;-~]+$/;
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * A message's headers for the NATS client, written once as the bytes NATS
+ * sends (`NATS/1.0`, then `Key: value` lines): the client puts on the wire
+ * what `encode()` returns. Building the client's own `MsgHdrs` checks and
+ * copies every header one by one, which cost more than the rest of a
+ * request's encoding; the same checks are made here, once per header: a
+ * name of printable ASCII without a colon, a value without CR or LF (what
+ * would let a value forge another header). Every `MsgHdrs` method works
+ * (on a copy made when first asked), so the object is what the client's
+ * type says.
+ */
+export class EncodedHeaders implements MsgHdrs {
+  private readonly bytes: Uint8Array;
+  private copy?: MsgHdrs;
+
+  constructor(private readonly written: Readonly<Record<string, string>>) {
+    let text = 'NATS/1.0\r\n';
+    for (const key in written) {
+      const value = written[key];
+      if (!checkedKeys.has(key)) {
+        if (!HEADER_KEY.test(key)) throw invalid(`name ${JSON.stringify(key)}`);
+        checkedKeys.add(key);
+      }
+      if (LINE_BREAK.test(value))
+        throw invalid(`${key} value with a line break`);
+      text += `${key}: ${value}\r\n`;
+    }
+    this.bytes = encoder.encode(`${text}\r\n`);
+  }
+
+  /** What the client sends (and counts against `max_payload`). */
+  encode(): Uint8Array {
+    return this.bytes;
+  }
+
+  /** Its size on the wire, in bytes. */
+  get size(): number {
+    return this.bytes.length;
+  }
+
+  private headers(): MsgHdrs {
+    if (!this.copy) {
+      this.copy = natsHeaders();
+      for (const key in this.written) this.copy.append(key, this.written[key]);
+    }
+    return this.copy;
+  }
+
+  get hasError(): boolean {
+    return false;
+  }
+  get status(): string {
+    return '';
+  }
+  get code(): number {
+    return 0;
+  }
+  get description(): string {
+    return '';
+  }
+  get(k: string, match?: Match): string {
+    return this.headers().get(k, match);
+  }
+  set(k: string, v: string, match?: Match): void {
+    throw immutable(`set(${k}, ${v}, ${match})`);
+  }
+  append(k: string, v: string, match?: Match): void {
+    throw immutable(`append(${k}, ${v}, ${match})`);
+  }
+  delete(k: string, match?: Match): void {
+    throw immutable(`delete(${k}, ${match})`);
+  }
+  has(k: string, match?: Match): boolean {
+    return this.headers().has(k, match);
+  }
+  keys(): string[] {
+    return this.headers().keys();
+  }
+  values(k: string, match?: Match): string[] {
+    return this.headers().values(k, match);
+  }
+  last(k: string, match?: Match): string {
+    return this.headers().last(k, match);
+  }
+  [Symbol.iterator](): Iterator<[string, string[]]> {
+    return this.headers()[Symbol.iterator]();
+  }
+}
+
+function invalid(what: string): TransportError {
+  return new TransportError(`Invalid NATS header ${what}.`);
+}
+
+function immutable(call: string): Error {
+  return new TypeError(
+    `Chronicle's encoded NATS headers are sent as written: ${call} is not supported.`,
+  );
+}
