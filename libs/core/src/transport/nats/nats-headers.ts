@@ -1,11 +1,13 @@
 import {
   headers as natsHeaders,
   type Match,
+  type Msg,
   type MsgHdrs,
 } from '@nats-io/transport-node';
 import { TransportError } from '../transport.errors.js';
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Header names already checked: printable ASCII but the colon, as NATS (and MIME) allow. */
 const checkedKeys = new Set<string>();
@@ -109,4 +111,44 @@ function immutable(call: string): Error {
   return new TypeError(
     `Chronicle's encoded NATS headers are sent as written: ${call} is not supported.`,
   );
+}
+
+/** What the client's `Msg` keeps of a message as read off the socket (its own fields). */
+interface ReceivedMsg {
+  readonly _rdata?: unknown;
+  readonly _msg?: { readonly hdr?: unknown };
+}
+
+/**
+ * A received message's headers, the first value of each, as the sender
+ * wrote them. Read from the header bytes the client received: its `headers`
+ * getter builds a `MsgHdrs` checking and copying them one by one, which cost
+ * more than the rest of reading a request. A client whose message keeps
+ * them elsewhere (another version) is read through `headers`, as before.
+ */
+export function headersOf(msg: Msg): Record<string, string> {
+  const received = msg as unknown as ReceivedMsg;
+  const length = received._msg?.hdr;
+  const data = received._rdata;
+  if (typeof length !== 'number' || !(data instanceof Uint8Array))
+    return headersOfMsgHdrs(msg.headers);
+  const headers: Record<string, string> = {};
+  if (length <= 0) return headers;
+  const lines = decoder.decode(data.subarray(0, length)).split('\r\n');
+  // lines[0] is the version line (`NATS/1.0`, with a status when the server sends one).
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon);
+    if (!Object.hasOwn(headers, key))
+      headers[key] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+function headersOfMsgHdrs(h: MsgHdrs | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (h) for (const [key, values] of h) headers[key] = values[0];
+  return headers;
 }

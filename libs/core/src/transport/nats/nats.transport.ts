@@ -26,7 +26,7 @@ import {
 import { redactUrl } from '../../redaction/index.js';
 import { messageIdOf } from '../wire-format.js';
 import { ConnectionMonitor } from './connection-monitor.js';
-import { EncodedHeaders } from './nats-headers.js';
+import { EncodedHeaders, headersOf } from './nats-headers.js';
 import { ReplyInbox, type NoReply } from './reply-inbox.js';
 import { toConnectionOptions } from './nats-connection-options.js';
 import { describeNatsAuth } from './nats-credentials.js';
@@ -357,9 +357,5 @@ function presenceOf(msg: Msg): { app?: string; subject?: string } {
 }
 
 function fromMsg(msg: Msg): WireMessage {
-  const headers: Record<string, string> = {};
-  if (msg.headers) {
-    for (const [key, values] of msg.headers) headers[key] = values[0];
-  }
-  return { headers, body: decoder.decode(msg.data) };
+  return { headers: headersOf(msg), body: decoder.decode(msg.data) };
 }
