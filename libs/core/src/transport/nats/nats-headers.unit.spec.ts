@@ -1,4 +1,5 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import { wireSizeOf } from '../payload-size.js';
 import { TransportError } from '../transport.errors.js';
 import { EncodedHeaders } from './nats-headers.js';
 
@@ -17,6 +18,13 @@ describe('EncodedHeaders', () => {
     const ours = new EncodedHeaders(values);
     expect(decoder.decode(ours.encode())).toBe(theirs.toString());
     expect(ours.size).toBe(ours.encode().length);
+  });
+
+  it('is as large as wireSizeOf counts headers (the size checked against max_payload)', () => {
+    const body = JSON.stringify({ note: 'é€😀' });
+    expect(
+      new EncodedHeaders(values).size + new TextEncoder().encode(body).length,
+    ).toBe(wireSizeOf({ headers: values, body }));
   });
 
   it('reads as MsgHdrs', () => {

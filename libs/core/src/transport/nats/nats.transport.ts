@@ -6,7 +6,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import { checkRequestFits } from '../payload-size.js';
+import { checkEncodedRequestFits, checkRequestFits } from '../payload-size.js';
 import {
   InDoubtError,
   NoHandlerError,
@@ -111,16 +111,21 @@ export class NatsTransport extends Transport {
   ): Promise<WireMessage> {
     const messageId = messageIdOf(message);
     this.assertUsable(messageId);
-    checkRequestFits(message, this.maxPayloadBytes(), options.messageType);
+    const headers = new EncodedHeaders(message.headers);
+    const data = encoder.encode(message.body);
+    // The bytes NATS counts against max_payload, as wireSizeOf counts them.
+    checkEncodedRequestFits(
+      headers.size + data.length,
+      this.maxPayloadBytes(),
+      options.messageType,
+      messageId,
+    );
     try {
       return fromMsg(
         await this.replies.request(
           subject,
-          encoder.encode(message.body),
-          {
-            timeoutMs: options.timeoutMs,
-            headers: new EncodedHeaders(message.headers),
-          },
+          data,
+          { timeoutMs: options.timeoutMs, headers },
           { messageType: options.messageType, messageId },
         ),
       );
@@ -251,19 +256,23 @@ export class NatsTransport extends Transport {
   }
 
   private answer(msg: Msg, served: ServeQueue): void {
-    const work = served
-      .offer(fromMsg(msg), Boolean(msg.reply))
-      .then((reply) => {
-        if (msg.reply && !this.nc.isClosed()) {
-          msg.respond(encoder.encode(reply.body), {
-            headers: new EncodedHeaders(reply.headers),
-          });
-        }
-      });
+    const work = this.reply(msg, served);
     this.inFlight.add(work);
-    void work
-      .catch((e: unknown) => this.onError(e))
-      .finally(() => this.inFlight.delete(work));
+    void work.then(() => this.inFlight.delete(work));
+  }
+
+  /** Runs the request and sends its reply; never rejects (failures go to `onError`). */
+  private async reply(msg: Msg, served: ServeQueue): Promise<void> {
+    try {
+      const reply = await served.offer(fromMsg(msg), Boolean(msg.reply));
+      if (msg.reply && !this.nc.isClosed()) {
+        msg.respond(encoder.encode(reply.body), {
+          headers: new EncodedHeaders(reply.headers),
+        });
+      }
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   /** Fails every request waiting for a reply: the connection it went out on is gone. */
