@@ -41,6 +41,8 @@ const AIM_THROUGHPUT_RATIO = 0.7;
 const AIM_P50_MS = 1;
 /** Chronicle's query over NATS, 64 in flight, against plain @nestjs/microservices. */
 const AIM_NEST_RATIO = 1;
+/** Issue 14: the command with its idempotency record, 64 in flight, against the same 2 statements (needs group commit). */
+const AIM_COMMAND_PG_RATIO = 2;
 
 const CHRONICLE_QUERY = 'Chronicle QueryBus';
 const CHRONICLE_COMMAND = 'Chronicle CommandBus';
@@ -421,6 +423,9 @@ export const transportBenchmark: Benchmark = {
             command.inFlightRatios[1],
             BARE_PG,
           ),
+          `aim (issue 14): command with its idempotency record, ${IN_FLIGHT} in flight, at least ${ratioText(AIM_COMMAND_PG_RATIO)} ${BARE_PG}: ${verdict(
+            command.inFlightRatios[1] >= AIM_COMMAND_PG_RATIO,
+          )} (${ratioText(command.inFlightRatios[1])})`,
           latencyAim('command', command.p50),
           throughputAim(
             'command (deduplicate: false, no database work)',
