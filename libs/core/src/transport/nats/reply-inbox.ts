@@ -3,7 +3,6 @@ import {
   createInbox,
   type Msg,
   type NatsConnection,
-  type Subscription,
 } from '@nats-io/transport-node';
 
 /** Why a request got no reply. */
@@ -30,7 +29,6 @@ interface Pending<About> {
  */
 export class ReplyInbox<About> {
   private readonly prefix: string;
-  private readonly subscription: Subscription;
   private readonly pending = new Map<string, Pending<About>>();
   private next = 0;
   private timer?: NodeJS.Timeout;
@@ -39,7 +37,8 @@ export class ReplyInbox<About> {
 
   constructor(private readonly nc: NatsConnection) {
     this.prefix = `${createInbox()}.`;
-    this.subscription = nc.subscribe(`${this.prefix}*`, {
+    // Closed with the connection (which fails what still waits: `failAll`).
+    nc.subscribe(`${this.prefix}*`, {
       callback: (error, msg) => {
         if (!error) this.receive(msg);
       },
@@ -80,15 +79,6 @@ export class ReplyInbox<About> {
     this.pending.clear();
     this.disarm();
     for (const pending of waiting) pending.reject(failure(pending.about));
-  }
-
-  get waiting(): number {
-    return this.pending.size;
-  }
-
-  close(): void {
-    this.disarm();
-    this.subscription.unsubscribe();
   }
 
   private receive(msg: Msg): void {
