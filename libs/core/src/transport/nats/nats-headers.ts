@@ -134,15 +134,20 @@ export function headersOf(msg: Msg): Record<string, string> {
     return headersOfMsgHdrs(msg.headers);
   const headers: Record<string, string> = {};
   if (length <= 0) return headers;
-  const lines = decoder.decode(data.subarray(0, length)).split('\r\n');
-  // lines[0] is the version line (`NATS/1.0`, with a status when the server sends one).
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon);
-    if (!Object.hasOwn(headers, key))
-      headers[key] = line.slice(colon + 1).trim();
+  const text = decoder.decode(data.subarray(0, length));
+  // After the version line (`NATS/1.0`, with a status when the server sends one), `Key: value` lines.
+  let start = text.indexOf('\r\n');
+  if (start < 0) return headers;
+  for (start += 2; start < text.length;) {
+    let end = text.indexOf('\r\n', start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < end) {
+      const key = text.slice(start, colon);
+      if (!Object.hasOwn(headers, key))
+        headers[key] = text.slice(colon + 1, end).trim();
+    }
+    start = end + 2;
   }
   return headers;
 }
