@@ -31,6 +31,7 @@ import {
   createNatsApp,
   freshNamespace,
   NATS_URL,
+  NestMicroservicesPair,
 } from '../support/nats-apps.js';
 import { row, type Row, type Unit } from '../support/report.js';
 import type { Benchmark } from './benchmark.js';
@@ -38,12 +39,17 @@ import type { Benchmark } from './benchmark.js';
 const IN_FLIGHT = 64;
 const AIM_THROUGHPUT_RATIO = 0.7;
 const AIM_P50_MS = 1;
+/** Chronicle's query over NATS, 64 in flight, against plain @nestjs/microservices. */
+const AIM_NEST_RATIO = 1;
+/** Issue 14: the command with its idempotency record, 64 in flight, against the same 2 statements (needs group commit). */
+const AIM_COMMAND_PG_RATIO = 2;
 
 const CHRONICLE_QUERY = 'Chronicle QueryBus';
 const CHRONICLE_COMMAND = 'Chronicle CommandBus';
 const CHRONICLE_COMMAND_PLAIN = 'Chronicle CommandBus, deduplicate: false';
 const BARE = 'bare NATS request-reply';
 const BARE_PG = 'bare NATS + raw pg (select, insert)';
+const NEST = '@nestjs/microservices NATS (ClientProxy.send)';
 
 const QUOTE: QuoteRequest = { sku: 'SKU-1042', quantity: 3 };
 
@@ -94,7 +100,7 @@ function ratioText(value: number): string {
 
 export const transportBenchmark: Benchmark = {
   name: 'transport',
-  description: `query and command round trips between two Nest apps over NATS (loopback): Chronicle buses vs bare @nats-io/transport-node request-reply`,
+  description: `query and command round trips between two Nest apps over NATS (loopback): Chronicle buses vs bare @nats-io/transport-node request-reply and (queries) @nestjs/microservices over NATS`,
   async run(settings) {
     const loadAtStart = loadavg()[0];
     const db = new BenchDatabase();
@@ -106,6 +112,7 @@ export const transportBenchmark: Benchmark = {
     let plainHandlerApp: INestApplicationContext | undefined;
     let plainCallerApp: INestApplicationContext | undefined;
     let bare: BareNats | undefined;
+    let nest: NestMicroservicesPair | undefined;
     try {
       handlerApp = await createNatsApp({
         app: 'bench-handler',
@@ -160,6 +167,11 @@ export const transportBenchmark: Benchmark = {
         rawIdempotentReservation(db.pool, rawStore.schema.handledCommands),
       );
       const bareClient = bare;
+      nest = await NestMicroservicesPair.start(
+        `bench.${namespace}.nest.query`,
+        (data) => quoteFor(data as QuoteRequest),
+      );
+      const nestPair = nest;
 
       // Every side must cross the wire, and agree on the outcome, before timing.
       const check = {
@@ -167,6 +179,7 @@ export const transportBenchmark: Benchmark = {
           new GetQuote(QUOTE.sku, QUOTE.quantity),
         ),
         bareQuery: await bareClient.request(subject.query, GET_QUOTE, QUOTE),
+        nestQuery: await nestPair.send(QUOTE),
         chronicleCommand: await commands.execute(
           new ReserveStock(QUOTE.sku, QUOTE.quantity, 'check'),
         ),
@@ -184,6 +197,7 @@ export const transportBenchmark: Benchmark = {
         JSON.stringify(a) === JSON.stringify(b);
       if (
         !same(check.chronicleQuery, check.bareQuery) ||
+        !same(check.chronicleQuery, check.nestQuery) ||
         !same(check.chronicleCommand, check.bareCommand) ||
         !same(check.chronicleCommand, check.barePgCommand) ||
         served.queries !== 1 ||
@@ -210,6 +224,7 @@ export const transportBenchmark: Benchmark = {
           name: BARE,
           op: () => bareClient.request(subject.query, GET_QUOTE, QUOTE),
         },
+        { name: NEST, op: () => nestPair.send(QUOTE) },
       ];
       const commandContenders: Contender[] = [
         {
@@ -328,7 +343,7 @@ export const transportBenchmark: Benchmark = {
         querySeq,
         queryInFlight,
         CHRONICLE_QUERY,
-        [BARE],
+        [BARE, NEST],
       );
 
       const commandSeq = await compare(commandContenders, {
@@ -391,6 +406,10 @@ export const transportBenchmark: Benchmark = {
             query.inFlightRatios[0],
             BARE,
           ),
+          `aim: query throughput, ${IN_FLIGHT} in flight, at least ${ratioText(AIM_NEST_RATIO)} ${NEST}: ${verdict(
+            query.inFlightRatios[1] >= AIM_NEST_RATIO,
+          )} (${ratioText(query.inFlightRatios[1])}; sequential ${ratioText(query.seqRatios[1])})`,
+          `"${NEST}": a microservice app answering a @MessagePattern in a queue group and a ClientsModule NATS client app, Nest's own JSON envelope both ways, no validation; Chronicle validates on both sides and carries its envelope in headers`,
           latencyAim('query', query.p50),
           throughputAim(
             'command',
@@ -404,6 +423,9 @@ export const transportBenchmark: Benchmark = {
             command.inFlightRatios[1],
             BARE_PG,
           ),
+          `aim (issue 14): command with its idempotency record, ${IN_FLIGHT} in flight, at least ${ratioText(AIM_COMMAND_PG_RATIO)} ${BARE_PG}: ${verdict(
+            command.inFlightRatios[1] >= AIM_COMMAND_PG_RATIO,
+          )} (${ratioText(command.inFlightRatios[1])})`,
           latencyAim('command', command.p50),
           throughputAim(
             'command (deduplicate: false, no database work)',
@@ -416,6 +438,7 @@ export const transportBenchmark: Benchmark = {
       };
     } finally {
       await bare?.close();
+      await nest?.close();
       await plainCallerApp?.close();
       await plainHandlerApp?.close();
       await callerApp?.close();

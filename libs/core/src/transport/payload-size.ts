@@ -36,6 +36,20 @@ function sizeOver(message: WireMessage, limit: number): number | undefined {
   return size > limit ? size : undefined;
 }
 
+/**
+ * Throws `RequestTooLargeError` when a request already encoded for the wire,
+ * `size` bytes (as `wireSizeOf` counts), does not fit `limit` (none: no limit).
+ */
+export function checkEncodedRequestFits(
+  size: number,
+  limit: number | undefined,
+  messageType: string,
+  messageId: string,
+): void {
+  if (limit === undefined || size <= limit) return;
+  throw new RequestTooLargeError(messageType, messageId, size, limit);
+}
+
 /** Throws `RequestTooLargeError` when a request does not fit `limit` (none: no limit). */
 export function checkRequestFits(
   message: WireMessage,

@@ -43,13 +43,25 @@ export const HEADER = {
   refused: 'Chronicle-Refused',
 } as const;
 
+const OWN_HEADER_METADATA: ReadonlySet<string> = new Set([
+  'correlationId',
+  'causationId',
+  'traceparent',
+]);
+
 export function encodeRequest(
   envelope: Envelope,
   payload: unknown,
   options: { firstSend?: boolean } = {},
 ): WireMessage {
-  const { correlationId, causationId, traceparent, ...user } =
-    envelope.metadata;
+  const metadata = envelope.metadata;
+  const { correlationId, causationId, traceparent } = metadata;
+  // The user's own metadata: all but the three carried in headers of their own.
+  let user: Record<string, unknown> | undefined;
+  for (const key in metadata) {
+    if (OWN_HEADER_METADATA.has(key)) continue;
+    (user ??= {})[key] = metadata[key];
+  }
   const headers: Record<string, string> = {
     [HEADER.id]: envelope.id,
     [HEADER.type]: envelope.type,
@@ -60,8 +72,7 @@ export function encodeRequest(
   if (causationId) headers[HEADER.causationId] = causationId;
   if (typeof traceparent === 'string')
     headers[HEADER.traceparent] = traceparent;
-  if (Object.keys(user).length > 0)
-    headers[HEADER.metadata] = JSON.stringify(user);
+  if (user) headers[HEADER.metadata] = JSON.stringify(user);
   if (options.firstSend) headers[HEADER.firstSend] = '1';
   return { headers, body: JSON.stringify(payload) };
 }

@@ -96,6 +96,22 @@ describe('the wire format', () => {
     );
   });
 
+  it("carries the user's metadata whatever its keys, and no metadata header when there is none", () => {
+    const plain = createEnvelope(new ShipParcel('p-2', 1), 'command');
+    expect(encodeRequest(plain, payloadOf(plain)).headers).not.toHaveProperty(
+      HEADER.metadata,
+    );
+    const odd = createEnvelope(new ShipParcel('p-3', 1), 'command', {
+      metadata: { toString: 'x', constructor: 'y', correlationId: 'c-1' },
+    });
+    const wire = encodeRequest(odd, payloadOf(odd));
+    expect(JSON.parse(wire.headers[HEADER.metadata])).toEqual({
+      toString: 'x',
+      constructor: 'y',
+    });
+    expect(wire.headers[HEADER.correlationId]).toBe('c-1');
+  });
+
   it('refuses a malformed request, saying what is wrong', () => {
     const headers = { [HEADER.id]: 'm-1', [HEADER.type]: 'wire.ShipParcel' };
     expect(() =>

@@ -2,13 +2,11 @@ import { Logger } from '@nestjs/common';
 import {
   connect,
   createInbox,
-  headers as natsHeaders,
   type Msg,
-  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import { checkRequestFits } from '../payload-size.js';
+import { checkEncodedRequestFits, checkRequestFits } from '../payload-size.js';
 import {
   InDoubtError,
   NoHandlerError,
@@ -28,6 +26,8 @@ import {
 import { redactUrl } from '../../redaction/index.js';
 import { messageIdOf } from '../wire-format.js';
 import { ConnectionMonitor } from './connection-monitor.js';
+import { EncodedHeaders, headersOf } from './nats-headers.js';
+import { ReplyInbox, type NoReply } from './reply-inbox.js';
 import { toConnectionOptions } from './nats-connection-options.js';
 import { describeNatsAuth } from './nats-credentials.js';
 import type { NatsTransportOptions } from './nats-transport.options.js';
@@ -38,13 +38,6 @@ const decoder = new TextDecoder();
 interface RequestOptions {
   readonly timeoutMs: number;
   readonly messageType: string;
-}
-
-/** A request waiting for its reply; failed at once when the connection drops. */
-interface Waiting {
-  readonly messageType: string;
-  readonly messageId: string;
-  readonly fail: (error: Error) => void;
 }
 
 /**
@@ -60,7 +53,11 @@ export class NatsTransport extends Transport {
   private readonly queues: ServeQueue[] = [];
   private readonly presences: Subscription[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly waiting = new Set<Waiting>();
+  /** Requests waiting for their replies; failed at once when the connection drops. */
+  private readonly replies: ReplyInbox<{
+    readonly messageType: string;
+    readonly messageId: string;
+  }>;
   private readonly monitor: ConnectionMonitor;
   private presenceInbox?: {
     readonly subject: string;
@@ -74,8 +71,11 @@ export class NatsTransport extends Transport {
     logger: Pick<Logger, 'warn'>,
   ) {
     super();
+    this.replies = new ReplyInbox(nc);
     this.monitor = new ConnectionMonitor(nc, logger, () => this.failWaiting());
     void this.monitor.watch();
+    // A connection closed for good answers none of them either.
+    void nc.closed().then(() => this.failWaiting());
   }
 
   static async connect(
@@ -111,23 +111,26 @@ export class NatsTransport extends Transport {
   ): Promise<WireMessage> {
     const messageId = messageIdOf(message);
     this.assertUsable(messageId);
-    checkRequestFits(message, this.maxPayloadBytes(), options.messageType);
-    let fail: (error: Error) => void = () => undefined;
-    const dropped = new Promise<never>((_, reject) => (fail = reject));
-    const waiting = { messageType: options.messageType, messageId, fail };
-    this.waiting.add(waiting);
-    const reply = this.nc.request(subject, encoder.encode(message.body), {
-      timeout: options.timeoutMs,
-      headers: toHeaders(message.headers),
-    });
+    const headers = new EncodedHeaders(message.headers);
+    const data = encoder.encode(message.body);
+    // The bytes NATS counts against max_payload, as wireSizeOf counts them.
+    checkEncodedRequestFits(
+      headers.size + data.length,
+      this.maxPayloadBytes(),
+      options.messageType,
+      messageId,
+    );
     try {
-      return fromMsg(await Promise.race([reply, dropped]));
+      return fromMsg(
+        await this.replies.request(
+          subject,
+          data,
+          { timeoutMs: options.timeoutMs, headers },
+          { messageType: options.messageType, messageId },
+        ),
+      );
     } catch (error) {
-      throw this.requestError(error, options, messageId);
-    } finally {
-      this.waiting.delete(waiting);
-      // A request failed as in doubt still times out inside the client later.
-      reply.catch(() => undefined);
+      throw this.requestError(error as NoReply | Error, options, messageId);
     }
   }
 
@@ -135,7 +138,7 @@ export class NatsTransport extends Transport {
     this.assertUsable(messageIdOf(message));
     checkRequestFits(message, this.maxPayloadBytes());
     this.nc.publish(subject, encoder.encode(message.body), {
-      headers: toHeaders(message.headers),
+      headers: new EncodedHeaders(message.headers),
     });
   }
 
@@ -253,27 +256,30 @@ export class NatsTransport extends Transport {
   }
 
   private answer(msg: Msg, served: ServeQueue): void {
-    const work = served
-      .offer(fromMsg(msg), Boolean(msg.reply))
-      .then((reply) => {
-        if (msg.reply && !this.nc.isClosed()) {
-          msg.respond(encoder.encode(reply.body), {
-            headers: toHeaders(reply.headers),
-          });
-        }
-      });
+    const work = this.reply(msg, served);
     this.inFlight.add(work);
-    void work
-      .catch((e: unknown) => this.onError(e))
-      .finally(() => this.inFlight.delete(work));
+    void work.then(() => this.inFlight.delete(work));
+  }
+
+  /** Runs the request and sends its reply; never rejects (failures go to `onError`). */
+  private async reply(msg: Msg, served: ServeQueue): Promise<void> {
+    try {
+      const reply = await served.offer(fromMsg(msg), Boolean(msg.reply));
+      if (msg.reply && !this.nc.isClosed()) {
+        msg.respond(encoder.encode(reply.body), {
+          headers: new EncodedHeaders(reply.headers),
+        });
+      }
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   /** Fails every request waiting for a reply: the connection it went out on is gone. */
   private failWaiting(): void {
-    for (const waiting of this.waiting) {
-      waiting.fail(new InDoubtError(waiting.messageType, waiting.messageId));
-    }
-    this.waiting.clear();
+    this.replies.failAll(
+      ({ messageType, messageId }) => new InDoubtError(messageType, messageId),
+    );
   }
 
   private ensurePresenceInbox() {
@@ -309,24 +315,15 @@ export class NatsTransport extends Transport {
   }
 
   private requestError(
-    error: unknown,
+    error: NoReply | Error,
     options: RequestOptions,
     messageId: string,
   ): Error {
     if (error instanceof InDoubtError) return error;
-    const e = error as Error & {
-      isNoResponders?: () => boolean;
-      cause?: unknown;
-    };
-    if (
-      e.isNoResponders?.() ||
-      e.cause?.constructor?.name === 'NoRespondersError'
-    ) {
+    if (error === 'no-responders') {
       return new NoHandlerError(options.messageType, messageId);
     }
-    const timedOut =
-      e.name === 'TimeoutError' ||
-      e.cause?.constructor?.name === 'TimeoutError';
+    const timedOut = error === 'timeout';
     if (timedOut && this.monitor.connected) {
       return new TimeoutError(
         options.messageType,
@@ -343,7 +340,7 @@ export class NatsTransport extends Transport {
       );
     }
     return new TransportError(
-      `NATS request for message ${messageId} failed: ${e.message}`,
+      `NATS request for message ${messageId} failed: ${(error as Error).message}`,
       { cause: error, messageId },
     );
   }
@@ -368,16 +365,6 @@ function presenceOf(msg: Msg): { app?: string; subject?: string } {
   }
 }
 
-function toHeaders(values: Readonly<Record<string, string>>): MsgHdrs {
-  const h = natsHeaders();
-  for (const [key, value] of Object.entries(values)) h.set(key, value);
-  return h;
-}
-
 function fromMsg(msg: Msg): WireMessage {
-  const headers: Record<string, string> = {};
-  if (msg.headers) {
-    for (const [key, values] of msg.headers) headers[key] = values[0];
-  }
-  return { headers, body: decoder.decode(msg.data) };
+  return { headers: headersOf(msg), body: decoder.decode(msg.data) };
 }
