@@ -39,15 +39,18 @@ interface PendingAppend {
 /** A write that must commit with a command's events (a schedule, an outbox row...). */
 export type EnlistedWrite = (tx: SqlClient) => Promise<void>;
 
-/** What one command handler loaded and wrote: appended together when it returns. */
+/**
+ * What one command handler loaded and wrote: appended together when it
+ * returns. Its collections are made on first use: most commands stage one
+ * stream or none, and a command that stages nothing should cost nothing.
+ */
 class Scope implements LockOwner {
-  readonly appends = new Map<string, PendingAppend>();
-  readonly writes: EnlistedWrite[] = [];
-  readonly committed: (() => void)[] = [];
-  readonly failed: ((error: unknown) => void)[] = [];
-  /** The identity map: each stream's aggregate, loaded once per unit of work. */
-  readonly loaded = new Map<string, Promise<object>>();
-  readonly held = new Set<string>();
+  private appendsMade?: Map<string, PendingAppend>;
+  private writesMade?: EnlistedWrite[];
+  private committedMade?: (() => void)[];
+  private failedMade?: ((error: unknown) => void)[];
+  private loadedMade?: Map<string, Promise<object>>;
+  private heldMade?: Set<string>;
 
   constructor(
     readonly parent: Scope | undefined,
@@ -57,6 +60,46 @@ class Scope implements LockOwner {
     /** The handling to open with the unit of work (one frame for both), if any. */
     readonly handling: HandlingStart | undefined,
   ) {}
+
+  get appends(): Map<string, PendingAppend> {
+    return (this.appendsMade ??= new Map());
+  }
+  get writes(): EnlistedWrite[] {
+    return (this.writesMade ??= []);
+  }
+  get committed(): (() => void)[] {
+    return (this.committedMade ??= []);
+  }
+  get failed(): ((error: unknown) => void)[] {
+    return (this.failedMade ??= []);
+  }
+  /** The identity map: each stream's aggregate, loaded once per unit of work. */
+  get loaded(): Map<string, Promise<object>> {
+    return (this.loadedMade ??= new Map());
+  }
+  get held(): Set<string> {
+    return (this.heldMade ??= new Set());
+  }
+
+  /** Whether the handler staged no events and enlisted no writes. */
+  get untouched(): boolean {
+    return (
+      (this.appendsMade === undefined || this.appendsMade.size === 0) &&
+      (this.writesMade === undefined || this.writesMade.length === 0)
+    );
+  }
+  get hasWrites(): boolean {
+    return this.writesMade !== undefined && this.writesMade.length > 0;
+  }
+  get hasCommitted(): boolean {
+    return this.committedMade !== undefined && this.committedMade.length > 0;
+  }
+  get hasFailed(): boolean {
+    return this.failedMade !== undefined && this.failedMade.length > 0;
+  }
+  get holdsLocks(): boolean {
+    return this.heldMade !== undefined && this.heldMade.size > 0;
+  }
 }
 
 /** How long a command waits for an aggregate another command of this process holds, by default. */
@@ -206,12 +249,16 @@ export class UnitOfWork {
       handling,
     );
     try {
-      return await this.commit(scope, work, handledCommand);
+      const result = await this.scopes.run(scope, work, scope.handling);
+      // Nothing staged, nothing enlisted, nothing to record: nothing to write.
+      if (scope.untouched && !handledCommand) return result;
+      await this.commit(scope, result, handledCommand);
+      return result;
     } catch (error) {
-      this.settle(scope.failed, error);
+      if (scope.hasFailed) this.settle(scope.failed, error);
       throw error;
     } finally {
-      this.locks.release(scope);
+      if (scope.holdsLocks) this.locks.release(scope);
     }
   }
 
@@ -227,32 +274,24 @@ export class UnitOfWork {
     );
   }
 
+  /** Appends what the handler staged, with its record and enlisted writes, then publishes. */
   private async commit<R>(
     scope: Scope,
-    work: () => Promise<R>,
+    result: R,
     handledCommand?: Omit<HandledCommand, 'result'>,
-  ): Promise<R> {
-    const result = await this.scopes.run(scope, work, scope.handling);
-    // Nothing staged, nothing enlisted, nothing to record: nothing to write.
-    if (
-      scope.appends.size === 0 &&
-      scope.writes.length === 0 &&
-      !handledCommand
-    ) {
-      return result;
-    }
+  ): Promise<void> {
     const appends = [...scope.appends.values()].filter(
       (a) => a.events.length > 0,
     );
     const record = handledCommand && { ...handledCommand, result };
-    if (scope.writes.length === 0) {
-      if (appends.length === 0 && !record) return result;
+    if (!scope.hasWrites) {
+      if (appends.length === 0 && !record) return;
       const results = await this.store.appendToStreams(this.toStore(appends), {
         handledCommand: record,
       });
-      this.settle(scope.committed, undefined);
+      if (scope.hasCommitted) this.settle(scope.committed, undefined);
       this.publish(appends, results, scope.asyncContext);
-      return result;
+      return;
     }
     const results = await this.store.transaction(async (store, tx) => {
       // Events first: the events insert must be the transaction's first write.
@@ -265,9 +304,8 @@ export class UnitOfWork {
       for (const write of scope.writes) await write(tx);
       return appended;
     });
-    this.settle(scope.committed, undefined);
+    if (scope.hasCommitted) this.settle(scope.committed, undefined);
     this.publish(appends, results, scope.asyncContext);
-    return result;
   }
 
   /** Calls commit or rollback callbacks; one failing never stops the others nor the command. */
