@@ -88,9 +88,10 @@ export class SchedulePoller {
     this.unsubscribe?.();
     await this.unlisten?.();
     this.unlisten = undefined;
-    if (this.inFlight.size > 0) {
+    if (this.inFlight.size > 0 || this.removals.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
+        // Then the rows they delivered are removed (or re-armed).
         Promise.allSettled([...this.inFlight.values()].map((d) => d.done)).then(
           () => this.removals.drain(),
         ),
@@ -100,9 +101,10 @@ export class SchedulePoller {
         }),
       ]);
       clearTimeout(timer);
-    } else await this.removals.drain();
-    // Still running after the timeout: their claims run out, and another
-    // instance delivers them again.
+    }
+    // Still running, or not recorded, after the timeout: their claims run
+    // out, and another instance delivers them again (to no further effect
+    // for those already delivered).
     this.inFlight.clear();
     this.heartbeat?.();
     this.heartbeat = undefined;
