@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   Command,
+  CommandBus,
   CommandHandler,
   CommandType,
   HandleSchedule,
@@ -39,6 +40,12 @@ export class Flaky {
   constructor(readonly failures: number) {}
 }
 
+/** Its handler sends an ExpireOrder through the command bus, and writes nothing itself. */
+@ScheduleType('test.ExpireVia')
+export class ExpireVia {
+  constructor(readonly orderId: string) {}
+}
+
 @CommandType('test.ExpireOrder')
 export class ExpireOrder extends Command<string> {
   constructor(readonly orderId: string) {
@@ -69,8 +76,13 @@ export interface Delivery {
 export class ScheduleRecorder {
   readonly deliveries: Delivery[] = [];
   failCleanup = false;
+  /** Runs in each ExpireOrder's handler, before it returns (a test's stand-in for what may happen meanwhile). */
+  onExpire: ((command: ExpireOrder) => Promise<void>) | undefined;
 
-  constructor(private readonly unitOfWork: UnitOfWork) {}
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly commands: CommandBus,
+  ) {}
 
   of(type: string): Delivery[] {
     return this.deliveries.filter((d) => d.type === type);
@@ -84,6 +96,12 @@ export class ScheduleRecorder {
       context,
       metadata: MessageContext.current()?.metadata,
     });
+  }
+
+  @HandleSchedule(ExpireVia)
+  async onExpireVia(via: ExpireVia): Promise<void> {
+    this.deliveries.push({ type: 'ExpireVia', payload: via });
+    await this.commands.execute(new ExpireOrder(via.orderId));
   }
 
   @HandleSchedule(Probe)
@@ -128,6 +146,7 @@ export class ExpireOrderHandler implements ICommandHandler<ExpireOrder> {
       payload: command,
       metadata: envelope?.metadata,
     });
+    await this.recorder.onExpire?.(command);
     return `expired ${command.orderId} as ${envelope?.id}`;
   }
 }

@@ -139,6 +139,20 @@ export class UnitOfWork {
   }
 
   /**
+   * Whether the running unit of work has anything to commit: staged events,
+   * enlisted writes, or after-commit callbacks. A schedule delivery whose
+   * handler staged none needs no transaction of its own.
+   */
+  get staged(): boolean {
+    const scope = this.scopes.getStore();
+    if (!scope) return false;
+    if (scope.writes.length > 0 || scope.committed.length > 0) return true;
+    for (const append of scope.appends.values())
+      if (append.events.length > 0) return true;
+    return false;
+  }
+
+  /**
    * The unit of work's instance of the aggregate in `streamId`: the first call
    * takes this process's lock on the stream (held until the unit of work
    * commits or rolls back) and runs `load`; later calls in the same unit of

@@ -15,7 +15,11 @@ import type { Clock } from './clock.js';
 import { nextOccurrence } from './periodic.js';
 import type { ScheduleContext } from './scheduled-message.js';
 import type { ScheduleHandlers } from './schedule-handlers.js';
-import type { ClaimedSchedule, ScheduleStore } from './schedule-store.js';
+import type {
+  ClaimedSchedule,
+  Delivered,
+  ScheduleStore,
+} from './schedule-store.js';
 import type { ResolvedSchedulingOptions } from './scheduling.options.js';
 import { ScheduleHandlerNotFoundError } from './scheduling.errors.js';
 
@@ -29,17 +33,30 @@ function errorText(error: unknown): string {
 }
 
 /**
+ * What became of one delivery. `delivered`: it ran and wrote nothing of its
+ * own, so its row is still to be removed (or re-armed), together with others
+ * (see `ScheduleRemovals`). Else its outcome is recorded already, and it is
+ * due again at `dueAgainMs` (a retry, the next occurrence) if at all.
+ */
+export type DeliveryOutcome =
+  | { readonly delivered: Delivered }
+  | { readonly delivered?: undefined; readonly dueAgainMs?: number };
+
+/**
  * Delivers one claimed schedule and records the outcome: removed (or, for a
  * periodic one, re-armed for its next occurrence) when delivered; released
  * for a retry with exponential back-off when it failed; recorded as dead with
  * its error after the last try. Nothing is dropped.
  *
- * Once: a `@HandleSchedule`/`@Periodic` method runs in a unit of work whose
- * transaction also removes the schedule, checked against this instance's claim,
- * so its writes commit only if the claim still held. A command is sent with
- * the occurrence's delivery id as its command id, so a second delivery of the
- * same occurrence (after a crash before the removal) returns the first result
- * and changes nothing.
+ * Once: a `@HandleSchedule`/`@Periodic` method runs in a unit of work; when
+ * it staged anything (events, enlisted writes, after-commit callbacks), that
+ * unit of work's transaction also removes the schedule, checked against this
+ * instance's claim, so its writes commit only if the claim still held. When it
+ * staged nothing, and for a command (sent with the occurrence's delivery id as
+ * its command id, recorded in the command's own transaction), the removal is
+ * left to the caller, to be made with other deliveries' in one statement: a
+ * second delivery of the same occurrence (after a crash before the removal)
+ * writes nothing again, and its commands return their first results.
  */
 export class ScheduleDelivery {
   constructor(
@@ -53,11 +70,8 @@ export class ScheduleDelivery {
     private readonly unknownFields: UnknownFieldsPolicy = 'strip',
   ) {}
 
-  /**
-   * Delivers and records the outcome. Resolves to the time the schedule is due
-   * again (a retry, the next occurrence), so the poller can wake for it.
-   */
-  async deliver(claimed: ClaimedSchedule): Promise<number | undefined> {
+  /** Delivers, and records the outcome unless it is left to a batch (see `DeliveryOutcome`). */
+  async deliver(claimed: ClaimedSchedule): Promise<DeliveryOutcome> {
     try {
       if (claimed.attempts > this.options.maxAttempts) {
         // Claimed that often without an outcome: its instances died delivering it.
@@ -66,25 +80,27 @@ export class ScheduleDelivery {
         );
       }
       const nextMs = claimed.periodic ? this.nextOf(claimed) : undefined;
-      if (claimed.kind === 'command' || claimed.kind === 'send')
-        await this.sendCommand(claimed, nextMs);
-      else await this.invokeHandler(claimed, nextMs);
-      return nextMs;
+      const recorded =
+        claimed.kind === 'command' || claimed.kind === 'send'
+          ? await this.sendCommand(claimed)
+          : await this.invokeHandler(claimed, nextMs);
+      if (recorded) return { dueAgainMs: nextMs };
+      return {
+        delivered: { claimed, nextMs, nextDeliveryId: newMessageId() },
+      };
     } catch (error) {
       if (error instanceof ClaimLostError) {
         this.logger.warn(
           `Schedule ${claimed.id}: claim lost during delivery (replaced, cancelled, or its claim timed out); its effects were rolled back`,
         );
-        return undefined;
+        return {};
       }
-      return this.failed(claimed, error);
+      return { dueAgainMs: await this.failed(claimed, error) };
     }
   }
 
-  private async sendCommand(
-    claimed: ClaimedSchedule,
-    nextMs: number | undefined,
-  ): Promise<void> {
+  /** Sends the command; its row is left to the batch (false: not recorded here). */
+  private async sendCommand(claimed: ClaimedSchedule): Promise<false> {
     const info = MessageTypeRegistry.forName(claimed.type);
     if (!info || info.kind !== 'command') {
       throw new UnknownMessageTypeError(claimed.type);
@@ -94,13 +110,18 @@ export class ScheduleDelivery {
       id: claimed.deliveryId,
       metadata: claimed.metadata,
     });
-    await this.finish(this.store.client, claimed, nextMs);
+    return false;
   }
 
+  /**
+   * Runs the handler in a unit of work. Returns true when its transaction
+   * also recorded the outcome (it staged writes), false when it staged
+   * nothing and the row is left to the batch.
+   */
   private async invokeHandler(
     claimed: ClaimedSchedule,
     nextMs: number | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const handler = this.handlers.get(claimed.type);
     if (!handler) throw new ScheduleHandlerNotFoundError(claimed.type);
     const payload = handler.payload
@@ -122,11 +143,15 @@ export class ScheduleDelivery {
       metadata: claimed.metadata,
       timestamp: this.clock.now(),
     };
+    let recorded = false;
     await this.unitOfWork.run(() =>
       MessageContext.run(
         envelope,
         async () => {
           await handler.invoke(payload, context);
+          // Nothing staged: no transaction at all; the batch removes the row.
+          if (!this.unitOfWork.staged) return;
+          recorded = true;
           await this.unitOfWork.enlist(async (tx) => {
             if (!(await this.finish(tx, claimed, nextMs))) {
               throw new ClaimLostError();
@@ -136,6 +161,7 @@ export class ScheduleDelivery {
         `schedule:${claimed.type}`,
       ),
     );
+    return recorded;
   }
 
   /** Removes a one-off schedule, or arms a periodic one's next occurrence. */

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { newMessageId } from '../messages/index.js';
 import type { Clock, CancelTimer } from './clock.js';
 import type { ScheduleDelivery } from './schedule-delivery.js';
+import { ScheduleRemovals } from './schedule-removals.js';
 import type { ScheduleSignal } from './schedule-signal.js';
 import type {
   ClaimedSchedule,
@@ -23,6 +24,9 @@ interface InFlight {
  * The loop of one instance: claim due schedules (`FOR UPDATE SKIP LOCKED`, so
  * instances never claim the same row), as many as it has free delivery slots,
  * and start them at once; while they run, a heartbeat renews their claims.
+ * A delivery that wrote nothing of its own frees its slot when it returns;
+ * its row is removed (or re-armed) with others' in one statement, and stays
+ * claimed, renewed and excluded here until then (`ScheduleRemovals`).
  * When nothing is due, sleep until the next due time, at most `pollInterval`,
  * or until a wake-up says a sooner schedule was written (this process's
  * signal, or the database's NOTIFY from any process). Times are the store's:
@@ -43,6 +47,8 @@ export class SchedulePoller {
   private unlisten: (() => Promise<void>) | undefined;
   private listenRetryAt = 0;
   private heartbeat: CancelTimer | undefined;
+  /** Rows delivered without writes of their own, waiting to be removed or re-armed. */
+  private readonly removals: ScheduleRemovals;
 
   constructor(
     private readonly store: ScheduleStore,
@@ -53,7 +59,11 @@ export class SchedulePoller {
     private readonly logger: Logger,
     /** What this instance can deliver: its schedule types and periodic ids, the command types it knows, and those it handles. */
     private readonly types: Deliverable,
-  ) {}
+  ) {
+    this.removals = new ScheduleRemovals(store, logger, (dueMs) =>
+      this.onSignal(dueMs),
+    );
+  }
 
   /** Whether a NOTIFY connection is up (else only polling finds others' schedules). */
   get listening(): boolean {
@@ -78,10 +88,13 @@ export class SchedulePoller {
     this.unsubscribe?.();
     await this.unlisten?.();
     this.unlisten = undefined;
-    if (this.inFlight.size > 0) {
+    if (this.inFlight.size > 0 || this.removals.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...this.inFlight.values()].map((d) => d.done)),
+        // Then the rows they delivered are removed (or re-armed).
+        Promise.allSettled([...this.inFlight.values()].map((d) => d.done)).then(
+          () => this.removals.drain(),
+        ),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, this.options.shutdownTimeoutMs);
           timer.unref();
@@ -89,8 +102,9 @@ export class SchedulePoller {
       ]);
       clearTimeout(timer);
     }
-    // Still running after the timeout: their claims run out, and another
-    // instance delivers them again.
+    // Still running, or not recorded, after the timeout: their claims run
+    // out, and another instance delivers them again (to no further effect
+    // for those already delivered).
     this.inFlight.clear();
     this.heartbeat?.();
     this.heartbeat = undefined;
@@ -144,7 +158,7 @@ export class SchedulePoller {
           token: newMessageId(),
           leaseMs: this.options.claimTimeoutMs,
           limit: room,
-          excluding: [...this.inFlight.keys()],
+          excluding: this.held(),
         });
         for (const schedule of claimed) this.begin(schedule);
         if (claimed.length === room) continue; // more may be due right now
@@ -163,9 +177,12 @@ export class SchedulePoller {
   private begin(claimed: ClaimedSchedule): void {
     const done = this.delivery
       .deliver(claimed)
-      // Due again (a retry, the next occurrence): sooner than planned, maybe.
-      .then((dueAgainMs) => {
-        if (dueAgainMs !== undefined) this.onSignal(dueAgainMs);
+      .then((outcome) => {
+        // Still held (renewed, excluded) until the batch records it.
+        if (outcome.delivered) this.removals.add(outcome.delivered);
+        // Due again (a retry, the next occurrence): sooner than planned, maybe.
+        else if (outcome.dueAgainMs !== undefined)
+          this.onSignal(outcome.dueAgainMs);
       })
       .catch((error: unknown) => {
         // Recording the outcome failed (database gone?): the claim runs out
@@ -182,9 +199,17 @@ export class SchedulePoller {
     this.armHeartbeat();
   }
 
-  /** Renews the claims under way a few times per lease, while there are any. */
+  /** The rows this instance holds: deliveries under way, and delivered rows not yet recorded. */
+  private held(): string[] {
+    const ids = [...this.inFlight.keys()];
+    for (const claimed of this.removals.held) ids.push(claimed.id);
+    return ids;
+  }
+
+  /** Renews the claims held a few times per lease, while there are any. */
   private armHeartbeat(): void {
-    if (this.heartbeat || this.inFlight.size === 0) return;
+    if (this.heartbeat) return;
+    if (this.inFlight.size === 0 && this.removals.size === 0) return;
     const every = Math.max(1, Math.floor(this.options.claimTimeoutMs / 3));
     this.heartbeat = this.clock.setTimer(
       new Date(this.clock.nowMs() + every),
@@ -193,7 +218,10 @@ export class SchedulePoller {
   }
 
   private async beat(): Promise<void> {
-    const claims = [...this.inFlight.values()].map((d) => d.claimed);
+    const claims = [
+      ...[...this.inFlight.values()].map((d) => d.claimed),
+      ...this.removals.held,
+    ];
     try {
       await this.store.renew(claims, this.options.claimTimeoutMs);
     } catch (error) {
@@ -221,9 +249,10 @@ export class SchedulePoller {
     // The wait is measured from when the query looked: a clock moved (by a
     // test) while it ran must not push the wake-up further away.
     const lookedAt = this.clock.nowMs();
-    const { waitMs, nowMs } = await this.store.nextWake(this.types, [
-      ...this.inFlight.keys(),
-    ]);
+    const { waitMs, nowMs } = await this.store.nextWake(
+      this.types,
+      this.held(),
+    );
     if (waitMs !== undefined && waitMs <= 0) {
       // Due now, yet not ours: another instance is claiming it at this very
       // moment. Look again in a (real) moment, rather than spin.

@@ -145,6 +145,31 @@ export const REARM = (s: StoreSchema) => `
    WHERE id = $1::text AND claim_token = $2::uuid
   RETURNING id`;
 
+// The outcome of a batch of deliveries that wrote nothing of their own ($1:
+// [id, claim token, next occurrence ms or null, next delivery id or null]),
+// in one statement: one-off rows removed, periodic rows re-armed, each only
+// while this instance's claim on it holds. Returns the ids it recorded.
+export const FINISH_ALL = (s: StoreSchema) => `
+  WITH done AS (
+    SELECT d->>0 AS id, (d->>1)::uuid AS token, (d->>2)::float8 AS next_ms, d->>3 AS delivery_id
+      FROM jsonb_array_elements($1::jsonb) AS d
+  ),
+  removed AS (
+    DELETE FROM ${s.table('schedules')} AS sch USING done
+     WHERE done.next_ms IS NULL AND sch.id = done.id AND sch.claim_token = done.token
+    RETURNING sch.id
+  ),
+  rearmed AS (
+    UPDATE ${s.table('schedules')} AS sch
+       SET due_at = ${at('done.next_ms')}, occurrence_at = ${at('done.next_ms')},
+           delivery_id = done.delivery_id, attempts = 0, last_error = NULL,
+           claim_token = NULL, claimed_until = NULL
+      FROM done
+     WHERE done.next_ms IS NOT NULL AND sch.id = done.id AND sch.claim_token = done.token
+    RETURNING sch.id
+  )
+  SELECT id FROM removed UNION ALL SELECT id FROM rearmed`;
+
 export const RETRY = (s: StoreSchema) => `
   UPDATE ${s.table('schedules')}
      SET due_at = ${now('$5')} + ${ms('$3')}, last_error = $4::text,

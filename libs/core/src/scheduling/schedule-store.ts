@@ -11,6 +11,7 @@ import {
   NEXT_WAKE,
   COMPLETE,
   REARM,
+  FINISH_ALL,
   RETRY,
   NOW,
   BURY,
@@ -48,6 +49,16 @@ export interface ClaimedSchedule extends ScheduledMessage {
   readonly claimToken: string;
   /** "Now" when it was claimed, by the store's clock (the database's, or a manual one). */
   readonly claimedAtMs: number;
+}
+
+/**
+ * A schedule delivered without writes of its own: its row is still to be
+ * removed, or (periodic) re-armed for `nextMs` under `nextDeliveryId`.
+ */
+export interface Delivered {
+  readonly claimed: ClaimedSchedule;
+  readonly nextMs?: number;
+  readonly nextDeliveryId: string;
 }
 
 interface ScheduleRow {
@@ -268,6 +279,31 @@ export class ScheduleStore {
       { prepare: true },
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Records the outcome of deliveries that wrote nothing of their own, in one
+   * statement: one-off rows removed, periodic ones re-armed for `nextMs` under
+   * a new delivery id; each only if this instance's claim still holds.
+   * Returns the ids recorded (the others' claims were lost).
+   */
+  async finishAll(delivered: readonly Delivered[]): Promise<Set<string>> {
+    if (delivered.length === 0) return new Set();
+    const rows = await this.client.query<{ id: string }>(
+      this.schema.sql(FINISH_ALL),
+      [
+        JSON.stringify(
+          delivered.map((d) => [
+            d.claimed.id,
+            d.claimed.claimToken,
+            d.nextMs ?? null,
+            d.nextMs === undefined ? null : d.nextDeliveryId,
+          ]),
+        ),
+      ],
+      { prepare: true },
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   /**
