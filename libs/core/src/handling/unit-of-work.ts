@@ -146,7 +146,8 @@ export class UnitOfWork {
   get staged(): boolean {
     const scope = this.scopes.getStore();
     if (!scope) return false;
-    if (scope.writes.length > 0 || scope.committed.length > 0) return true;
+    if (scope.hasWrites || scope.hasCommitted) return true;
+    if (scope.untouched) return false;
     for (const append of scope.appends.values())
       if (append.events.length > 0) return true;
     return false;
