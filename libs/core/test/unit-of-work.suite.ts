@@ -5,6 +5,9 @@ import {
   CommandBus,
   ConcurrencyError,
   EventStore,
+  MessageGateway,
+  newMessageId,
+  PostgresEventStore,
   type StoredEvent,
 } from '../src/index.js';
 import {
@@ -197,6 +200,49 @@ export function unitOfWorkSuite(database: () => TestDatabase): void {
       expect(await commands.execute(new Deposit('u-2', 1))).toBe(2);
       release();
       expect(await blocked).toBe(2);
+    });
+  });
+
+  describe('commands committed together (group commit)', () => {
+    it('50 concurrent deposits, ten of them sent twice at once with one id: each id takes effect once and both sends get its result', async () => {
+      const accounts = Array.from({ length: 25 }, (_, i) => `gc-${i}`);
+      for (const id of accounts)
+        await commands.execute(new OpenAccount(id, [0]));
+      const gateway = app.get(MessageGateway);
+      // Two deposits per account, each of its own amount; the first ten also sent again with their ids.
+      const sends = accounts.flatMap((account, i) => [
+        { account, amount: 1 + i, id: newMessageId() },
+        { account, amount: 100 + i, id: newMessageId() },
+      ]);
+      const repeated = sends.slice(0, 10);
+      const before = accountHooks.depositRuns;
+
+      const results = await Promise.all(
+        [...sends, ...repeated].map(({ account, amount, id }) =>
+          gateway.send(new Deposit(account, amount), { id }),
+        ),
+      );
+
+      // A repeat answers with what its first send returned.
+      repeated.forEach((_, i) =>
+        expect(results[sends.length + i]).toBe(results[i]),
+      );
+      for (const [i, account] of accounts.entries()) {
+        const events = await stream(account);
+        expect(events.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+        expect(balanceOf(events)).toBe(1 + i + 100 + i);
+      }
+      expect(accountHooks.depositRuns - before).toBeLessThanOrEqual(
+        sends.length + repeated.length,
+      );
+      for (const { id } of sends) {
+        expect(await store.findHandledCommand(id)).toMatchObject({
+          type: 'test.Deposit',
+        });
+      }
+      // They went through shared statements, or this test proves nothing.
+      const stats = (store as PostgresEventStore).groupCommit?.stats;
+      expect(stats?.largestBatch).toBeGreaterThan(1);
     });
   });
 }
