@@ -303,6 +303,10 @@ export function consumerEdgesSuite(database: () => TestDatabase): void {
     // Type names travel as an array literal: quotes, commas and backslashes survive.
     const odd = 'edges.Odd"{type},\\x';
     await store.append('odd', [newEvent(odd, {})]);
+    await waitUntil(
+      async () => (await store.readAll()).events.length === 3,
+      'the third event readable',
+    );
     const read = await store.readAll({ types: [odd, 'edges.Rare'] });
     expect(read.events.map((e) => e.type)).toEqual([odd]);
     await client.query(`DROP SCHEMA IF EXISTS "${store.schema.name}" CASCADE`);

@@ -311,6 +311,8 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       for (const streamId of streams) {
         await store.append(streamId, [event('t.A'), event('t.B')]);
       }
+      // Another suite's open transaction on the server can hold the log back.
+      await visible(store, streams.length * 2);
       const count = 3;
       const bySegment = await Promise.all(
         Array.from({ length: count }, (_, index) =>

@@ -247,6 +247,12 @@ export function trackingSuite(database: () => TestDatabase): void {
       deposited('acct-1', 1),
       deposited('acct-1', 2),
     ]);
+    // "Now" is the safe horizon: while another suite holds a transaction open on
+    // the server, it is still before these two. Start once they are history.
+    await waitFor(
+      async () => (await bootstrap.store.readAll()).events.length === 2,
+      'the history readable',
+    );
     const { store } = await start([Latecomer]);
     await store.append('acct-1', [deposited('acct-1', 3)]);
     await store.append('acct-2', [deposited('acct-2', 4)]);
