@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { StatementBatches } from '../batching/index.js';
 import type {
   ClaimedSchedule,
   Delivered,
@@ -22,9 +23,7 @@ const MAX_BATCH = 1_000;
  * nothing of its own and its commands are sent under the same ids.
  */
 export class ScheduleRemovals {
-  private queued: Delivered[] = [];
-  private writing: readonly Delivered[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly batches: StatementBatches<Delivered>;
 
   constructor(
     private readonly store: ScheduleStore,
@@ -34,41 +33,30 @@ export class ScheduleRemovals {
      * it is due), or a row whose claim was lost (now: its lease may have run out).
      */
     private readonly dueAgain: (dueMs?: number) => void,
-  ) {}
+  ) {
+    this.batches = new StatementBatches(
+      (batch) => this.record(batch),
+      MAX_BATCH,
+    );
+  }
 
   /** The claims still held for rows waiting to be recorded. */
   get held(): ClaimedSchedule[] {
-    return [...this.writing, ...this.queued].map((d) => d.claimed);
+    return this.batches.pending.map((d) => d.claimed);
   }
 
   /** How many rows wait to be recorded. */
   get size(): number {
-    return this.writing.length + this.queued.length;
+    return this.batches.size;
   }
 
   add(delivered: Delivered): void {
-    this.queued.push(delivered);
-    this.flushing ??= this.flush();
+    this.batches.add(delivered);
   }
 
   /** Resolves once every row added so far is recorded (or given up). */
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      while (this.queued.length > 0) {
-        const batch = this.queued.slice(0, MAX_BATCH);
-        this.queued = this.queued.slice(batch.length);
-        this.writing = batch;
-        await this.record(batch);
-        this.writing = [];
-      }
-    } finally {
-      this.writing = [];
-      this.flushing = undefined;
-    }
+  drain(): Promise<void> {
+    return this.batches.drain();
   }
 
   private async record(batch: readonly Delivered[]): Promise<void> {

@@ -1,0 +1,1 @@
+export { StatementBatches } from './statement-batches.js';
