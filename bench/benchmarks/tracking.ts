@@ -48,6 +48,20 @@ class NoopConsumer {
   }
 }
 
+/** What both projections do per event: one row, in the consumer's transaction. */
+async function insertRow(
+  table: string,
+  envelope: StoredEvent<object>,
+  context: ConsumerContext,
+): Promise<void> {
+  await (
+    await context.sql()
+  ).query(
+    `INSERT INTO ${table} (position, stream_id) VALUES ($1::bigint, $2::text)`,
+    [envelope.position.toString(), envelope.streamId],
+  );
+}
+
 @Consumer('bench-projection', { batchSize: BATCH })
 class RowPerEventProjection {
   @HandleEvent(AccountOpened, Deposited, Withdrawn)
@@ -56,11 +70,7 @@ class RowPerEventProjection {
     envelope: StoredEvent<object>,
     context: ConsumerContext,
   ): Promise<void> {
-    const sql = await context.sql();
-    await sql.query(
-      `INSERT INTO ${counters.table} (position, stream_id) VALUES ($1::bigint, $2::text)`,
-      [envelope.position.toString(), envelope.streamId],
-    );
+    await insertRow(counters.table, envelope, context);
     counters.projection++;
   }
 
@@ -83,11 +93,7 @@ class IsolatedRowPerEventProjection {
     envelope: StoredEvent<object>,
     context: ConsumerContext,
   ): Promise<void> {
-    const sql = await context.sql();
-    await sql.query(
-      `INSERT INTO ${counters.isolatedTable} (position, stream_id) VALUES ($1::bigint, $2::text)`,
-      [envelope.position.toString(), envelope.streamId],
-    );
+    await insertRow(counters.isolatedTable, envelope, context);
     counters.isolated++;
   }
 
