@@ -34,7 +34,11 @@ import {
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
-import { ChronicleHealthIndicator } from './observability/index.js';
+import {
+  ChronicleHealthIndicator,
+  MetricsEndpoint,
+} from './observability/index.js';
+import { Telemetry } from './telemetry/index.js';
 import { MESSAGE_OPTIONS, UpcastingModule } from './messages/index.js';
 import {
   SCHEDULING_OPTIONS,
@@ -151,6 +155,13 @@ function asyncOptionsProviders(
 
 const coreProviders: Provider[] = [
   {
+    provide: Telemetry,
+    useFactory: (options: ChronicleModuleOptions) =>
+      Telemetry.from(options.metrics),
+    inject: [CHRONICLE_OPTIONS],
+  },
+  MetricsEndpoint,
+  {
     provide: SQL_CLIENT,
     useFactory: (options: ChronicleModuleOptions) =>
       openSqlClient({
@@ -258,6 +269,7 @@ const coreProviders: Provider[] = [
 ];
 
 const coreExports = [
+  Telemetry,
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,
   MESSAGE_OPTIONS,

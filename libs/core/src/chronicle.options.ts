@@ -6,6 +6,7 @@ import type { MessageOptions } from './messages/index.js';
 import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
+import type { MetricsOption } from './telemetry/index.js';
 import type { TrackingOptions } from './tracking/index.js';
 
 /** Where the event store lives. */
@@ -61,6 +62,13 @@ export interface ChronicleModuleOptions {
   readonly tracking?: TrackingOptions;
   /** The scheduler: its clock, polling, claims and retries (see docs/guides/scheduling.md). */
   readonly scheduling?: SchedulingOptions;
+  /**
+   * Prometheus metrics: `true` registers Chronicle's instruments on
+   * prom-client's default registry and serves it at `/metrics` on the app's
+   * HTTP server; see `MetricsOptions` and docs/guides/observability.md.
+   * Default off. Tracing needs no option: it follows the app's OpenTelemetry SDK.
+   */
+  readonly metrics?: MetricsOption;
 }
 
 /** A class that makes Chronicle's options, for `forRootAsync({ useClass | useExisting })`. */

@@ -33,5 +33,6 @@ export * from './observability/index.js';
 export * from './redaction/index.js';
 export * from './scheduling/index.js';
 export * from './store/index.js';
+export * from './telemetry/index.js';
 export * from './transport/index.js';
 export * from './tracking/index.js';

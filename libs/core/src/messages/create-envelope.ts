@@ -1,3 +1,4 @@
+import { activeTraceMetadata } from '../telemetry/index.js';
 import type { Envelope, MessageMetadata } from './envelope.js';
 import { checkId, checkMetadata } from './input-checks.js';
 import { MessageContext } from './message-context.js';
@@ -145,12 +146,19 @@ export function makeEnvelope<T extends object>(
   const id = known ?? newMessageId();
   if (kind !== 'event' && assigned === undefined) assignId(message, id);
   const parent = MessageContext.current();
-  const metadata: MessageMetadata =
+  let metadata: MessageMetadata =
     parent === undefined && options.metadata === undefined
       ? // A send from outside any handling with no metadata of its own: the
         // usual case of a command or query sent by app code, and the cheapest.
         { correlationId: id }
       : metadataOf(id, parent, options.metadata);
+  // The span active now (a send, a handling) is the one a receiver or a
+  // later reader of a stored event continues: W3C trace context in metadata.
+  // Given metadata (a message off the wire, a schedule) keeps its own.
+  const traced = options.metadata?.traceparent
+    ? undefined
+    : activeTraceMetadata();
+  if (traced !== undefined) metadata = { ...metadata, ...traced };
   const envelope: Envelope<T> = {
     id,
     type: name,

@@ -14,6 +14,7 @@ export {
   rebuildError,
   type ErrorFields,
 } from './error-serialization.js';
+export { outcomeOf } from './error-outcome.js';
 export { ErrorType } from './error-type.decorator.js';
 export { DuplicateErrorTypeError } from './error-type.errors.js';
 export {

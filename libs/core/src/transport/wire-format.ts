@@ -33,7 +33,9 @@ export const HEADER = {
   timestamp: 'Chronicle-Timestamp',
   correlationId: 'Chronicle-Correlation-Id',
   causationId: 'Chronicle-Causation-Id',
+  /** W3C trace context of the sending span (and its vendor state): see docs/guides/observability.md. */
   traceparent: 'traceparent',
+  tracestate: 'tracestate',
   metadata: 'Chronicle-Metadata',
   status: 'Chronicle-Status',
   firstSend: 'Chronicle-First-Send',
@@ -47,6 +49,7 @@ const OWN_HEADER_METADATA: ReadonlySet<string> = new Set([
   'correlationId',
   'causationId',
   'traceparent',
+  'tracestate',
 ]);
 
 export function encodeRequest(
@@ -55,8 +58,8 @@ export function encodeRequest(
   options: { firstSend?: boolean } = {},
 ): WireMessage {
   const metadata = envelope.metadata;
-  const { correlationId, causationId, traceparent } = metadata;
-  // The user's own metadata: all but the three carried in headers of their own.
+  const { correlationId, causationId, traceparent, tracestate } = metadata;
+  // The user's own metadata: all but the keys carried in headers of their own.
   let user: Record<string, unknown> | undefined;
   for (const key in metadata) {
     if (OWN_HEADER_METADATA.has(key)) continue;
@@ -72,6 +75,7 @@ export function encodeRequest(
   if (causationId) headers[HEADER.causationId] = causationId;
   if (typeof traceparent === 'string')
     headers[HEADER.traceparent] = traceparent;
+  if (typeof tracestate === 'string') headers[HEADER.tracestate] = tracestate;
   if (user) headers[HEADER.metadata] = JSON.stringify(user);
   if (options.firstSend) headers[HEADER.firstSend] = '1';
   return { headers, body: JSON.stringify(payload) };
@@ -171,6 +175,14 @@ function checkRequestHeaders(
     if (h[header] !== undefined)
       metadata[key] = checkId(h[header], `${header} header`);
   }
+  // W3C allows up to 32 list members: longer than an id.
+  if (h[HEADER.tracestate] !== undefined) {
+    metadata.tracestate = checkId(
+      h[HEADER.tracestate],
+      `${HEADER.tracestate} header`,
+      MAX_TRACESTATE_LENGTH,
+    );
+  }
   return {
     id,
     type,
@@ -195,6 +207,8 @@ function userMetadataOf(
   }
   return checkMetadata(parsed, `${HEADER.metadata} header`);
 }
+
+const MAX_TRACESTATE_LENGTH = 512;
 
 const REVISION = /^[1-9][0-9]{0,9}$/;
 

@@ -1,0 +1,24 @@
+export {
+  ChronicleMetrics,
+  type HandledKind,
+  type Outcome,
+  type ScrapeSnapshot,
+  type ScrapeSource,
+} from './chronicle-metrics.js';
+export {
+  resolveMetricsOptions,
+  type MetricsOption,
+  type MetricsOptions,
+} from './metrics.options.js';
+export { secondsSince, Telemetry } from './telemetry.js';
+export {
+  activeTraceMetadata,
+  ATTR,
+  failSpan,
+  inSpan,
+  traceContextOf,
+  traceLinkOf,
+  tracer,
+  TRACE_KEYS,
+  type TraceMetadata,
+} from './tracing.js';
