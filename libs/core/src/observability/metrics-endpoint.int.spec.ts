@@ -1,4 +1,8 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
+import {
+  Module,
+  type INestApplicationContext,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { register as defaultRegistry, Registry } from 'prom-client';
 import {
@@ -18,7 +22,7 @@ afterEach(async () => {
 });
 afterAll(() => database.close());
 
-function rootModule(metrics: MetricsOptions | false): unknown {
+function rootModule(metrics: MetricsOptions | false): Type {
   @Module({
     imports: [
       ChronicleModule.forRoot({

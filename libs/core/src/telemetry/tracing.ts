@@ -10,6 +10,8 @@ import {
   type Link,
   type Span,
   type SpanOptions,
+  type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 
 /*
@@ -18,8 +20,32 @@ import {
  * records nothing is never made the active one.
  */
 
-/** The tracer Chronicle's spans come from (a proxy: an SDK registered later is used). */
-export const tracer = trace.getTracer('@chronicle/core');
+let provider: TracerProvider | undefined;
+let current: Tracer | undefined;
+
+/**
+ * The global provider's tracer, asked again whenever the global provider
+ * changes: an SDK registered after start, or removed (`trace.disable()`), is
+ * followed, which a tracer taken once at import would not do.
+ */
+function currentTracer(): Tracer {
+  const global = trace.getTracerProvider();
+  if (global !== provider || current === undefined) {
+    provider = global;
+    current = global.getTracer('@chronicle/core');
+  }
+  return current;
+}
+
+/** The tracer Chronicle's spans come from: always the global provider's. */
+export const tracer: Tracer = {
+  startSpan: (name, options, parent) =>
+    currentTracer().startSpan(name, options, parent),
+  startActiveSpan: ((...args: Parameters<Tracer['startActiveSpan']>) =>
+    (currentTracer().startActiveSpan as (...a: unknown[]) => unknown)(
+      ...args,
+    )) as Tracer['startActiveSpan'],
+};
 
 /** The keys of W3C trace context, as they travel in metadata and headers. */
 export const TRACE_KEYS = ['traceparent', 'tracestate'] as const;
