@@ -36,6 +36,7 @@ import {
 } from './handling/index.js';
 import {
   ChronicleHealthIndicator,
+  HEALTH_OPTIONS,
   MetricsEndpoint,
 } from './observability/index.js';
 import { Telemetry } from './telemetry/index.js';
@@ -259,6 +260,11 @@ const coreProviders: Provider[] = [
   MessageGateway,
   EnabledModules,
   { provide: MalformedMessageLog, useFactory: () => new MalformedMessageLog() },
+  {
+    provide: HEALTH_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.health ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
   ChronicleHealthIndicator,
   {
     provide: SCHEDULING_OPTIONS,

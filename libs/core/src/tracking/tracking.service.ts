@@ -27,6 +27,7 @@ import {
 import { BatchTransaction } from './consumer-context.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
 import { ConsumerExplorer } from './consumer-explorer.js';
+import { countDeadLetters } from './dead-letters.js';
 import type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
 import type {
   ResolvedTrackingOptions,
@@ -34,7 +35,7 @@ import type {
 } from './consumer.options.js';
 import { ConsumerTracker } from './consumer-tracker.js';
 import { logHold } from './log-hold.js';
-import { eventsBehind, readSegments, takeReset } from './positions.js';
+import { segmentLags, takeReset } from './positions.js';
 import {
   askedTarget,
   rewind,
@@ -133,7 +134,11 @@ export class TrackingService
     await this.resetTo(definition, askedTarget(options.to), false);
   }
 
-  /** Per consumer and segment: position against the head, owner, last error. */
+  /**
+   * Per consumer and segment: position against the head, lag in events and
+   * in seconds, owner, last error; per consumer its dead letters; and what
+   * holds the log back. Three statements, and two per consumer.
+   */
   async health(consumer?: string): Promise<ConsumerHealth[]> {
     const env = this.env();
     const names = consumer ? [this.definition(consumer).name] : this.consumers;
@@ -143,10 +148,14 @@ export class TrackingService
     for (const name of names) {
       const definition = this.definition(name);
       const tracker = this.trackers.get(name);
-      const rows = await readSegments(this.client, env.schema, name);
+      const rows = await segmentLags(
+        this.client,
+        env.schema,
+        name,
+        definition.types,
+      );
       const now = Date.now();
-      const segments: SegmentHealth[] = [];
-      for (const row of rows) {
+      const segments = rows.map((row): SegmentHealth => {
         const local = tracker?.workers.get(row.segment);
         const held =
           row.owner !== null &&
@@ -154,16 +163,15 @@ export class TrackingService
           row.leaseExpiresAt.getTime() > now;
         const stopped = local ? local.status === 'stopped' : row.stopped;
         const localError = local?.lastError;
-        segments.push({
+        return {
           segment: row.segment,
-          checkpoint: local?.checkpoint ?? row.checkpoint,
-          behind: await eventsBehind(
-            this.client,
-            env.schema,
-            local?.checkpoint ?? row.checkpoint,
-            definition.types,
-            { index: row.segment, count: definition.options.segments },
-          ),
+          // The row: what `behind` counts from (a worker's copy follows it after commit).
+          checkpoint: row.checkpoint,
+          behind: row.behind,
+          readableBehind: row.readableBehind,
+          lagSeconds: row.lagSeconds,
+          checkpointMovedAt: row.checkpointMovedAt,
+          checkpointIdleSeconds: row.checkpointIdleSeconds,
           owner: row.owner,
           leaseExpiresAt: row.leaseExpiresAt,
           heldHere: row.owner === this.options.instanceId,
@@ -173,13 +181,14 @@ export class TrackingService
             : row.lastError && row.lastErrorAt
               ? { message: row.lastError, at: row.lastErrorAt }
               : null,
-        });
-      }
+        };
+      });
       report.push({
         consumer: name,
         head,
         healthy: segments.every((s) => s.status !== 'stopped'),
         segments,
+        deadLetters: await countDeadLetters(this.client, env.schema, name),
         heldBack,
       });
     }
