@@ -204,6 +204,10 @@ export function consumerHealthSuite(database: () => TestDatabase): void {
     ]);
     // Never on liveness: a restart would hang on the same handler.
     expect(indicator.checkLiveness().liveness.status).toBe('up');
+    // Another instance of the app, which does not hold the segment, serves on.
+    const other = await start([GatedConsumer], { staleCheckpointMs: 100 });
+    expect((await segment(other.tracking)).heldHere).toBe(false);
+    expect((await other.consumers()).status).toBe('up');
     gate.open();
     await waitUntil(
       async () => (await consumers()).status === 'up',

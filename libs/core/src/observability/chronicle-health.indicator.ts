@@ -251,7 +251,10 @@ function consumerFailures(
     // Both ages, so that an event that just arrived after a long quiet spell
     // (the checkpoint idle, rightly) does not count before it has waited too.
     const idleMs = s.checkpointIdleSeconds * 1000;
+    // Only the instance that holds the segment is the one stuck: the others
+    // serve, and must not all leave the load balancer for one hung handler.
     if (
+      s.heldHere &&
       s.status === 'running' &&
       s.readableBehind > 0 &&
       idleMs >= staleMs &&
