@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { INVALID_TRACEID, trace } from '@opentelemetry/api';
 import { ErrorTypeRegistry } from '../messages/index.js';
 import {
   classifyError,
@@ -23,12 +24,48 @@ export function logServedFailure(
   messageType: string,
   wantedReply: boolean,
 ): void {
-  const id = printable(request.headers[HEADER.id] ?? '(no id)');
   const correlation = request.headers[HEADER.correlationId];
+  logHandlingFailure(logger, error, {
+    messageType,
+    messageId: request.headers[HEADER.id] ?? '(no id)',
+    correlationId: correlation,
+    sentWithoutWaiting: !wantedReply,
+  });
+}
+
+/** The message whose handling failed, as a failure's log line names it. */
+export interface FailedMessage {
+  readonly messageType: string;
+  readonly messageId: string;
+  readonly correlationId?: string;
+  readonly sentWithoutWaiting?: boolean;
+}
+
+// Errors already logged: a failure that several handlings rethrow (a command
+// sent inside another's handler) is told once, where it happened.
+const logged = new WeakSet<object>();
+
+/**
+ * Logs the failure of one handling (served, or run in this process) once,
+ * at the levels `logServedFailure` describes, with the trace id when a span
+ * is active (so a log line leads to its trace).
+ */
+export function logHandlingFailure(
+  logger: Logger,
+  error: unknown,
+  message: FailedMessage,
+): void {
+  if (typeof error === 'object' && error !== null) {
+    if (logged.has(error)) return;
+    logged.add(error);
+  }
+  const { messageType, messageId, correlationId } = message;
+  const traceId = trace.getActiveSpan()?.spanContext().traceId;
   const what =
-    `${messageType} message ${id}` +
-    (correlation ? ` (correlation ${printable(correlation)})` : '') +
-    (wantedReply ? '' : ', sent without waiting,');
+    `${messageType} message ${printable(messageId)}` +
+    (correlationId ? ` (correlation ${printable(correlationId)})` : '') +
+    (traceId && traceId !== INVALID_TRACEID ? ` [trace ${traceId}]` : '') +
+    (message.sentWithoutWaiting ? ', sent without waiting,' : '');
   const err = error instanceof Error ? error : new Error(String(error));
   switch (classifyError(err)) {
     case 'declared': {
