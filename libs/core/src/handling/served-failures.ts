@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { INVALID_TRACEID, trace } from '@opentelemetry/api';
 import { ErrorTypeRegistry } from '../messages/index.js';
 import {
@@ -18,7 +18,7 @@ import {
  * caller does not get (its reply names the message id to look for here).
  */
 export function logServedFailure(
-  logger: Logger,
+  logger: LoggerService,
   error: unknown,
   request: WireMessage,
   messageType: string,
@@ -51,7 +51,7 @@ const logged = new WeakSet<object>();
  * is active (so a log line leads to its trace).
  */
 export function logHandlingFailure(
-  logger: Logger,
+  logger: LoggerService,
   error: unknown,
   message: FailedMessage,
 ): void {
