@@ -32,6 +32,7 @@ import {
   HandleEvent,
   InjectAggregateRepository,
   type AggregateRepository,
+  type ChronicleModuleOptions,
   type ICommandHandler,
   type SqlClient,
   type StoredEvent,
@@ -112,13 +113,17 @@ export async function traceApp(
   schema: string,
   namespace: string,
   features: Type[] = [],
+  transport: ChronicleModuleOptions['transport'] = {
+    nats: { servers: NATS_URL },
+    namespace,
+  },
 ): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       ChronicleModule.forRoot({
         app,
         database: { client, schema },
-        transport: { nats: { servers: NATS_URL }, namespace },
+        transport,
         tracking: FAST_TRACKING,
       }),
       ...features,

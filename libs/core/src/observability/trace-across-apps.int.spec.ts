@@ -121,4 +121,27 @@ describe('one trace across apps', () => {
     expect(handling.spanContext().traceId).toBe(send.spanContext().traceId);
     expect(handling.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
   });
+
+  it('over the in-process transport (routing remote) the send span says messaging.system chronicle, and the handling is its child', async () => {
+    const namespace = freshNamespace();
+    const app = await traceApp(
+      'solo',
+      database.client(),
+      schema,
+      namespace,
+      [ShippingModule],
+      { routing: 'remote', namespace },
+    );
+    apps.push(app);
+    tracing.exporter.reset();
+
+    await app.get(CommandBus).execute(new ShipCrate(`crate-${randomUUID()}`));
+
+    const spans = tracing.spans();
+    const send = theSpan(spans, 'send trace.ShipCrate');
+    const handling = theSpan(spans, 'process trace.ShipCrate');
+    expect(send.attributes['messaging.system']).toBe('chronicle');
+    expect(handling.kind).toBe(SpanKind.SERVER);
+    expect(handling.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+  });
 });
