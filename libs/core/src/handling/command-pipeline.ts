@@ -4,11 +4,9 @@ import type {
   ICommandHandler,
   IQueryHandler,
 } from '@nestjs/cqrs';
-import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import {
   makeEnvelope,
   MESSAGE_OPTIONS,
-  outcomeOf,
   checkMessage,
   MessageContext,
   type Envelope,
@@ -21,7 +19,7 @@ import {
   EventStore,
   type HandledCommand,
 } from '../store/index.js';
-import { ATTR, inSpan, secondsSince, Telemetry } from '../telemetry/index.js';
+import { Telemetry } from '../telemetry/index.js';
 import {
   TRANSPORT_OPTIONS,
   type ResolvedTransportOptions,
@@ -31,6 +29,7 @@ import {
   type CommandHandlingOptions,
 } from './command-handling.options.js';
 import { CommandIdReusedError } from './handling.errors.js';
+import { observeHandling } from './observe-handling.js';
 import { asRecorded } from './recorded-result.js';
 import { sendOptionsOf } from './send-options.js';
 import { UnitOfWork } from './unit-of-work.js';
@@ -83,8 +82,13 @@ export class CommandPipeline {
   ): Promise<unknown> {
     const sent = sendOptionsOf(command);
     const made = makeEnvelope(command, 'command', sent);
-    return this.observed('command', handler, made.envelope, () =>
-      this.runCommand(handler, command, asyncContext, sent.firstSend, made),
+    return observeHandling(
+      this.telemetry,
+      'command',
+      handler,
+      made.envelope,
+      () =>
+        this.runCommand(handler, command, asyncContext, sent.firstSend, made),
     );
   }
 
@@ -139,54 +143,19 @@ export class CommandPipeline {
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
     const { envelope } = makeEnvelope(query, 'query', sendOptionsOf(query));
-    return this.observed('query', handler, envelope, async () => {
-      const checking = checkMessage(query, envelope.type, this.unknownFields);
-      if (checking !== undefined) await checking;
-      return MessageContext.run(
-        envelope,
-        () => handler.execute(query),
-        handlingName('query', handler),
-      );
-    });
-  }
-
-  /**
-   * One handling of one message, retries included: its span (a child of the
-   * sender's span, which a request off the wire brings as the active
-   * context) and, with metrics on, its count and duration by outcome.
-   */
-  private observed(
-    kind: 'command' | 'query',
-    handler: object,
-    envelope: Envelope,
-    run: () => Promise<unknown>,
-  ): Promise<unknown> {
-    const metrics = this.telemetry.metrics;
-    const start = metrics === undefined ? 0 : performance.now();
-    const remote = trace.getSpanContext(context.active())?.isRemote === true;
-    const handling = inSpan(
-      `process ${envelope.type}`,
-      { kind: remote ? SpanKind.SERVER : SpanKind.INTERNAL },
-      (span) =>
-        span.isRecording() ? traced(span, kind, handler, envelope, run) : run(),
-    );
-    if (metrics === undefined) return handling;
-    const type = envelope.type;
-    const name = handlerClassName(handler);
-    return handling.then(
-      (result) => {
-        metrics.handled(kind, type, name, secondsSince(start), 'ok');
-        return result;
-      },
-      (error: unknown) => {
-        metrics.handled(
-          kind,
-          type,
-          name,
-          secondsSince(start),
-          outcomeOf(error),
+    return observeHandling(
+      this.telemetry,
+      'query',
+      handler,
+      envelope,
+      async () => {
+        const checking = checkMessage(query, envelope.type, this.unknownFields);
+        if (checking !== undefined) await checking;
+        return MessageContext.run(
+          envelope,
+          () => handler.execute(query),
+          handlingName('query', handler),
         );
-        throw error;
       },
     );
   }
@@ -205,37 +174,6 @@ export class CommandPipeline {
       setTimeout(resolve, Math.random() * ceiling),
     );
   }
-}
-
-/** Runs a handling in its recording span, with the attributes a trace viewer shows. */
-async function traced(
-  span: Span,
-  kind: 'command' | 'query',
-  handler: object,
-  envelope: Envelope,
-  run: () => Promise<unknown>,
-): Promise<unknown> {
-  span.setAttributes({
-    [ATTR.operationType]: 'process',
-    [ATTR.operationName]: `handle ${kind}`,
-    [ATTR.messageId]: envelope.id,
-    [ATTR.conversationId]: envelope.metadata.correlationId,
-    [ATTR.messageType]: envelope.type,
-    [ATTR.handler]: handlerClassName(handler),
-  });
-  try {
-    const result = await run();
-    span.setAttribute(ATTR.outcome, 'ok');
-    return result;
-  } catch (error) {
-    span.setAttribute(ATTR.outcome, outcomeOf(error));
-    throw error;
-  }
-}
-
-/** The handler label of metrics: its class's name. */
-function handlerClassName(handler: object): string {
-  return handler.constructor?.name ?? 'handler';
 }
 
 const handlingNames = {
