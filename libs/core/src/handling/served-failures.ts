@@ -25,7 +25,9 @@ export function logServedFailure(
   wantedReply: boolean,
 ): void {
   const correlation = request.headers[HEADER.correlationId];
-  logHandlingFailure(logger, error, {
+  // Always told: the caller's error names this message id to look for here,
+  // even when a command it sent failed with the same error and was told first.
+  writeFailure(logger, error, {
     messageType,
     messageId: request.headers[HEADER.id] ?? '(no id)',
     correlationId: correlation,
@@ -41,24 +43,31 @@ export interface FailedMessage {
   readonly sentWithoutWaiting?: boolean;
 }
 
-// Errors already logged: a failure that several handlings rethrow (a command
-// sent inside another's handler) is told once, where it happened.
+// Errors already logged: a failure that several handlings in this process
+// rethrow (a command sent inside another's handler) is told once, where it
+// happened.
 const logged = new WeakSet<object>();
 
 /**
- * Logs the failure of one handling (served, or run in this process) once,
- * at the levels `logServedFailure` describes, with the trace id when a span
- * is active (so a log line leads to its trace).
+ * Logs the failure of a handling run in this process once, at the levels
+ * `logServedFailure` describes, with the trace id when a span is active (so
+ * a log line leads to its trace); an error already logged is not told again.
  */
 export function logHandlingFailure(
   logger: LoggerService,
   error: unknown,
   message: FailedMessage,
 ): void {
-  if (typeof error === 'object' && error !== null) {
-    if (logged.has(error)) return;
-    logged.add(error);
-  }
+  if (typeof error === 'object' && error !== null && logged.has(error)) return;
+  writeFailure(logger, error, message);
+}
+
+function writeFailure(
+  logger: LoggerService,
+  error: unknown,
+  message: FailedMessage,
+): void {
+  if (typeof error === 'object' && error !== null) logged.add(error);
   const { messageType, messageId, correlationId } = message;
   const traceId = trace.getActiveSpan()?.spanContext().traceId;
   const what =

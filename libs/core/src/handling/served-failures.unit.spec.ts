@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
 import { ConsoleLogger } from '@nestjs/common';
 import { ChronicleError, ErrorType } from '../messages/index.js';
-import { logHandlingFailure } from './served-failures.js';
+import { HEADER } from '../transport/index.js';
+import { logHandlingFailure, logServedFailure } from './served-failures.js';
 
 @ErrorType('logs.CrateLost')
 class CrateLost extends ChronicleError {
@@ -62,5 +63,30 @@ describe('failed handlings in a JSON log', () => {
       message:
         'logs.ShipCrate message m-2 (correlation c-2) was refused: logs.CrateLost: crate 7 is lost',
     });
+  });
+
+  it('tell a served failure even when a command its handler sent failed with the same error and was told first', () => {
+    const written = captured();
+    const logger = new ConsoleLogger('Chronicle', { json: true });
+    const crash = new Error('down');
+    logHandlingFailure(logger, crash, {
+      messageType: 'logs.Inner',
+      messageId: 'm-inner',
+    });
+    logServedFailure(
+      logger,
+      crash,
+      { headers: { [HEADER.id]: 'm-outer' }, body: '{}' },
+      'logs.Outer',
+      true,
+    );
+    const messages = written
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toContain('logs.Inner message m-inner');
+    expect(messages[1]).toContain('logs.Outer message m-outer');
   });
 });
