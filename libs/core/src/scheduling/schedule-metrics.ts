@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   Optional,
   type OnModuleDestroy,
   type OnModuleInit,
@@ -25,9 +26,16 @@ export class ScheduleMetrics implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     const metrics = this.telemetry?.metrics;
     if (!metrics) return;
+    const logger = new Logger('Scheduler');
     this.remove = metrics.addScrapeSource(async () => {
-      const { due, dead } = await this.store.counts();
-      return { schedulesDue: due, schedulesDead: dead };
+      try {
+        const { due, dead } = await this.store.counts();
+        return { schedulesDue: due, schedulesDead: dead };
+      } catch (error) {
+        // The database away must not fail the whole scrape: left out of it.
+        logger.warn(`Cannot read the schedules' gauges: ${String(error)}`);
+        return {};
+      }
     });
   }
 

@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   Optional,
   type OnModuleDestroy,
   type OnModuleInit,
@@ -127,8 +128,18 @@ export class ConsumerMetrics implements OnModuleInit, OnModuleDestroy {
     const metrics = this.telemetry?.metrics;
     const store = this.store;
     if (!metrics || !(store instanceof PostgresEventStore)) return;
+    const logger = new Logger('ChronicleTracking');
+    // The database away must not fail the whole scrape (the counters still
+    // tell): these gauges are left out of it instead.
     this.remove = metrics.addScrapeSource(() =>
-      readConsumerGauges(this.client, store.schema, this.tracking.reads()),
+      readConsumerGauges(
+        this.client,
+        store.schema,
+        this.tracking.reads(),
+      ).catch((error: unknown) => {
+        logger.warn(`Cannot read the consumers' gauges: ${String(error)}`);
+        return {};
+      }),
     );
   }
 
