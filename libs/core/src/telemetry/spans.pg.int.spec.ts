@@ -18,7 +18,6 @@ import { freshSchema, postgresDatabase } from '../../test/databases.js';
 import {
   Add,
   createObservedApp,
-  observed,
   Remind,
   resetObserved,
 } from '../../test/observed.fixture.js';
@@ -63,6 +62,9 @@ describe('Spans of appends, loads, consumers and schedule deliveries', () => {
   const byId = (id: string | undefined) =>
     spans().find((s) => s.spanContext().spanId === id);
 
+  /** The tally consumer's batch span ended, and its event span before it. */
+  const tallyDone = () => named('consumer obs-tally').length === 1;
+
   /** Whether `span` descends from the span `ancestor`, through finished spans. */
   function descends(span: ReadableSpan, ancestor: SpanContext): boolean {
     let parent = span.parentSpanContext;
@@ -106,11 +108,7 @@ describe('Spans of appends, loads, consumers and schedule deliveries', () => {
     const { sender } = await inTestSpan(() =>
       app.get(CommandBus).execute(new Add('traced-1', 5)),
     );
-    await waitUntil(
-      () =>
-        observed.tally.length === 1 && named('process obs.Added').length >= 3,
-      'the consumers handled the event',
-    );
+    await waitUntil(tallyDone, 'the tally consumer handled the event');
 
     const [load] = named('load obs.Counter');
     expect(load.spanContext().traceId).toBe(sender.traceId);
@@ -146,10 +144,7 @@ describe('Spans of appends, loads, consumers and schedule deliveries', () => {
     const app = await start();
     // No span active: the command and its event carry no trace context.
     await app.get(CommandBus).execute(new Add('untraced-1', 5));
-    await waitUntil(
-      () => named('process obs.Added').length >= 3,
-      'the consumers handled the event',
-    );
+    await waitUntil(tallyDone, 'the tally consumer handled the event');
     const batch = named('consumer obs-tally')[0];
     expect(batch.links).toEqual([]);
     const processed = named('process obs.Added').find(
