@@ -207,15 +207,17 @@ const coreProviders: Provider[] = [
       client: SqlClient,
       options: ChronicleModuleOptions,
       signal: AppendSignal,
+      telemetry: Telemetry,
     ) => {
       const schema = options.database?.schema ?? process.env.CHRONICLE_SCHEMA;
       const store = new PostgresEventStore(client, schema, signal, {
         groupCommit: options.database?.groupCommit ?? true,
+        telemetry,
       });
       await store.migrate();
       return store;
     },
-    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, AppendSignal],
+    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, AppendSignal, Telemetry],
   },
   {
     provide: COMMAND_HANDLING_OPTIONS,

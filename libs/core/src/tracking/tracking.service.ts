@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -24,9 +25,11 @@ import {
   sqlStateOf,
   type SqlClient,
 } from '../store/index.js';
+import { Telemetry } from '../telemetry/index.js';
 import { BatchTransaction } from './consumer-context.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
 import { ConsumerExplorer } from './consumer-explorer.js';
+import type { ConsumerReads } from './consumer-metrics.js';
 import { countDeadLetters } from './dead-letters.js';
 import type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
 import type {
@@ -73,6 +76,7 @@ export class TrackingService
     private readonly unitOfWork: UnitOfWork,
     private readonly upcaster: EventUpcaster,
     @Inject(TRACKING_OPTIONS) options: TrackingOptions,
+    @Optional() private readonly telemetry?: Telemetry,
   ) {
     this.options = {
       enabled: options.enabled ?? true,
@@ -93,6 +97,14 @@ export class TrackingService
   /** The consumers this app declares. */
   get consumers(): readonly string[] {
     return [...this.definitions.keys()];
+  }
+
+  /** What each consumer reads (for its lag gauges). */
+  reads(): ConsumerReads[] {
+    return [...this.definitions.values()].map((d) => ({
+      consumer: d.name,
+      types: d.types,
+    }));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -292,6 +304,7 @@ export class TrackingService
       owner: this.options.instanceId,
       options: this.options,
       logger: this.logger,
+      telemetry: this.telemetry,
     };
     return this.environment;
   }
