@@ -17,12 +17,14 @@ import {
 import { freshSchema, postgresDatabase } from '../../test/databases.js';
 import {
   Add,
+  Added,
   createObservedApp,
   Remind,
   resetObserved,
 } from '../../test/observed.fixture.js';
 import { waitUntil } from '../../test/wait-until.js';
 import { Scheduler } from '../scheduling/index.js';
+import { createEnvelope, toPayload } from '../messages/index.js';
 import { EventStore, type StoredEvent } from '../store/index.js';
 
 describe('Spans of appends, loads, consumers and schedule deliveries', () => {
@@ -142,8 +144,15 @@ describe('Spans of appends, loads, consumers and schedule deliveries', () => {
 
   it('makes an event stored without a trace a child of its consumer batch', async () => {
     const app = await start();
-    // No span active: the command and its event carry no trace context.
-    await app.get(CommandBus).execute(new Add('untraced-1', 5));
+    // An event made outside any span (a command's handling is one) and
+    // appended straight to the store carries no trace context.
+    const made = createEnvelope(new Added('untraced-1', 5), 'event');
+    expect(made.metadata.traceparent).toBeUndefined();
+    await app
+      .get(EventStore)
+      .append('obs.Counter-untraced-1', [
+        { ...made, payload: toPayload(made.payload) },
+      ]);
     await waitUntil(tallyDone, 'the tally consumer handled the event');
     const batch = named('consumer obs-tally')[0];
     expect(batch.links).toEqual([]);
