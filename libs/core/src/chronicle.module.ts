@@ -36,6 +36,7 @@ import {
 } from './handling/index.js';
 import {
   ChronicleHealthIndicator,
+  HEALTH_OPTIONS,
   MetricsEndpoint,
 } from './observability/index.js';
 import { Telemetry } from './telemetry/index.js';
@@ -206,15 +207,17 @@ const coreProviders: Provider[] = [
       client: SqlClient,
       options: ChronicleModuleOptions,
       signal: AppendSignal,
+      telemetry: Telemetry,
     ) => {
       const schema = options.database?.schema ?? process.env.CHRONICLE_SCHEMA;
       const store = new PostgresEventStore(client, schema, signal, {
         groupCommit: options.database?.groupCommit ?? true,
+        telemetry,
       });
       await store.migrate();
       return store;
     },
-    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, AppendSignal],
+    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, AppendSignal, Telemetry],
   },
   {
     provide: COMMAND_HANDLING_OPTIONS,
@@ -259,6 +262,11 @@ const coreProviders: Provider[] = [
   MessageGateway,
   EnabledModules,
   { provide: MalformedMessageLog, useFactory: () => new MalformedMessageLog() },
+  {
+    provide: HEALTH_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.health ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
   ChronicleHealthIndicator,
   {
     provide: SCHEDULING_OPTIONS,

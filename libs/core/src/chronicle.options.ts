@@ -3,6 +3,7 @@ import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
 import { ChronicleError } from './messages/index.js';
 import type { MessageOptions } from './messages/index.js';
+import type { HealthOptions } from './observability/index.js';
 import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
@@ -69,6 +70,8 @@ export interface ChronicleModuleOptions {
    * Default off. Tracing needs no option: it follows the app's OpenTelemetry SDK.
    */
   readonly metrics?: MetricsOption;
+  /** When readiness turns down for consumers' lag (see docs/guides/operations.md). */
+  readonly health?: HealthOptions;
 }
 
 /** A class that makes Chronicle's options, for `forRootAsync({ useClass | useExisting })`. */

@@ -33,6 +33,15 @@ export * from './observability/index.js';
 export * from './redaction/index.js';
 export * from './scheduling/index.js';
 export * from './store/index.js';
-export * from './telemetry/index.js';
+// Spans and instruments are Chronicle's own business; the app sees the options
+// and the registry's instruments (to read them in tests).
+export {
+  ChronicleMetrics,
+  Telemetry,
+  TRACE_KEYS,
+  type MetricsOption,
+  type MetricsOptions,
+  type TraceMetadata,
+} from './telemetry/index.js';
 export * from './transport/index.js';
 export * from './tracking/index.js';

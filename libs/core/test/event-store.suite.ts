@@ -11,6 +11,8 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '../src/index.js';
+import { migrate } from '../src/store/postgres/migrations/index.js';
+import { StoreSchema } from '../src/store/postgres/store-schema.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 
 export function event(
@@ -490,6 +492,24 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       await one.append('s', [event()]);
       expect(await two.streamVersion('s')).toBe(1);
       await db.client().exec(`DROP SCHEMA "${schema}" CASCADE`);
+    });
+
+    it('adds checkpoint_moved_at to an existing schema, each row starting from its updated_at', async () => {
+      const schema = new StoreSchema(freshSchema('m'));
+      const client = database().client();
+      const before = MIGRATIONS.filter((m) => m.version < 9);
+      await migrate(client, schema, before);
+      await client.query(
+        `INSERT INTO ${schema.table('consumer_positions')} (consumer, segment, segment_count, updated_at)
+         VALUES ('old', 0, 1, '2020-01-02T03:04:05Z')`,
+      );
+      expect(await migrate(client, schema, MIGRATIONS)).toEqual([9]);
+      const [row] = await client.query<{ moved: string }>(
+        `SELECT to_char(checkpoint_moved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS moved
+         FROM ${schema.table('consumer_positions')} WHERE consumer = 'old'`,
+      );
+      expect(row.moved).toBe('2020-01-02 03:04:05');
+      await client.exec(`DROP SCHEMA ${schema.quoted} CASCADE`);
     });
 
     it('refuses a schema name that is not a plain identifier', () => {

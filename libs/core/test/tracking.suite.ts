@@ -193,6 +193,8 @@ export function trackingSuite(database: () => TestDatabase): void {
         degraded: true,
         stopped: ['strict'],
         lag: { strict: 2 },
+        lagSeconds: { strict: expect.any(Number) },
+        deadLetters: { strict: 0 },
       },
     });
     expect(indicator.checkLiveness().liveness.status).toBe('up');

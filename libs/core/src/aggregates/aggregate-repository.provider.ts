@@ -2,6 +2,7 @@ import { Inject, type Provider } from '@nestjs/common';
 import { UnitOfWork } from '../handling/index.js';
 import { EventUpcaster } from '../messages/index.js';
 import { EventStore } from '../store/index.js';
+import { Telemetry } from '../telemetry/index.js';
 import type { AggregateRoot } from './aggregate-root.js';
 import {
   AggregateRepository,
@@ -44,11 +45,13 @@ export function aggregateRepositoryProvider(
       upcaster: EventUpcaster,
       cache: AggregateCache,
       snapshots: SnapshotWriter,
+      telemetry: Telemetry,
     ) =>
       new AggregateRepository(target, store, unitOfWork, {
         upcaster,
         cache,
         snapshots,
+        telemetry,
       }),
     inject: [
       EventStore,
@@ -56,6 +59,7 @@ export function aggregateRepositoryProvider(
       EventUpcaster,
       AggregateCache,
       SnapshotWriter,
+      Telemetry,
     ],
   };
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import type { UnitOfWork } from '../handling/index.js';
 import {
   checkId,
@@ -13,6 +14,7 @@ import {
   type EventStore,
   type StoredEvent,
 } from '../store/index.js';
+import { ATTR, inSpan, secondsSince, Telemetry } from '../telemetry/index.js';
 import {
   aggregateInternals,
   type AggregateRoot,
@@ -50,6 +52,8 @@ export interface AggregateRepositoryServices {
   readonly cache?: AggregateCache;
   /** Reads and writes snapshots. Default: none, whatever `snapshotEvery` says. */
   readonly snapshots?: SnapshotWriter;
+  /** Metrics of loads. Default: off. */
+  readonly telemetry?: Telemetry;
 }
 
 /** How a load replays one stored type and revision that needs no upcasting. */
@@ -58,10 +62,15 @@ interface ReplayPlan {
   readonly evolve: Evolve | undefined;
 }
 
+/** Span attribute: where a load's state started (cache, snapshot, events). */
+const SOURCE = 'chronicle.aggregate.load_source';
+
 /** Where a load starts: a fresh aggregate, a cached state or a snapshot. */
 interface Start<T> {
   readonly aggregate: T;
   readonly snapshotVersion: number;
+  /** For `chronicle_aggregate_loads_total`. */
+  readonly source: 'cache' | 'snapshot' | 'events';
 }
 
 /**
@@ -81,6 +90,7 @@ export class AggregateRepository<T extends AggregateRoot> {
   private readonly upcaster: EventUpcaster;
   private readonly cache: AggregateCache;
   private readonly snapshots?: SnapshotWriter;
+  private readonly telemetry: Telemetry;
   private readonly logger = new Logger('Chronicle aggregates');
   /** The snapshot version each loaded instance started from (for the policy). */
   private readonly snapshotVersions = new WeakMap<T, number>();
@@ -98,6 +108,7 @@ export class AggregateRepository<T extends AggregateRoot> {
     this.aggregateType = definition.type;
     this.upcaster = services.upcaster ?? new EventUpcaster();
     this.cache = services.cache ?? new AggregateCache({ maxEntries: 0 });
+    this.telemetry = services.telemetry ?? Telemetry.off;
     this.snapshots =
       definition.snapshotPolicy && services.snapshots?.enabled
         ? services.snapshots
@@ -149,17 +160,57 @@ export class AggregateRepository<T extends AggregateRoot> {
     return this.unitOfWork.track(this.streamId(id), () => this.read(id, {}));
   }
 
-  /** Rebuilds an aggregate from its stream: at version 0 when it has none. */
-  private async read(id: string, options: LoadOptions): Promise<T> {
+  /** A load from the store, in a span `load <Aggregate>`, counted and timed. */
+  private read(id: string, options: LoadOptions): Promise<T> {
     const streamId = this.streamId(id);
+    const attributes = {
+      [ATTR.aggregate]: this.aggregateType,
+      [ATTR.streamId]: streamId,
+      [ATTR.dbSystem]: 'postgresql',
+      [ATTR.dbOperation]: 'load',
+    };
+    return inSpan(
+      `load ${this.aggregateType}`,
+      { kind: SpanKind.INTERNAL, attributes },
+      async (span) => {
+        const start = performance.now();
+        const loaded = await this.readStream(streamId, id, options);
+        span.setAttribute(ATTR.eventsRead, loaded.read);
+        span.setAttribute(SOURCE, loaded.source);
+        const metrics = this.telemetry.metrics;
+        if (metrics) {
+          const aggregate = this.aggregateType;
+          metrics.aggregateLoads.inc({ aggregate, source: loaded.source });
+          metrics.aggregateLoadEvents.observe({ aggregate }, loaded.read);
+          metrics.aggregateLoadDuration.observe(
+            { aggregate },
+            secondsSince(start),
+          );
+        }
+        return loaded.aggregate;
+      },
+    );
+  }
+
+  /** Rebuilds an aggregate from its stream: at version 0 when it has none. */
+  private async readStream(
+    streamId: string,
+    id: string,
+    options: LoadOptions,
+  ): Promise<{ aggregate: T; read: number; source: Start<T>['source'] }> {
     const atVersion = options.atVersion;
     const until = options.until;
     // Time travel by position or date cannot trust a cache or snapshot from later on.
     const start =
       until === undefined
         ? await this.start(id, streamId, atVersion)
-        : { aggregate: this.create(id), snapshotVersion: 0 };
+        : {
+            aggregate: this.create(id),
+            snapshotVersion: 0,
+            source: 'events' as const,
+          };
     const aggregate = start.aggregate;
+    const source = start.source;
     let read = 0;
     if (atVersion === undefined || aggregate.version < atVersion) {
       const stream = this.store.readStream(streamId, {
@@ -168,12 +219,12 @@ export class AggregateRepository<T extends AggregateRoot> {
       });
       read = await this.replay(aggregate, stream, until);
     }
-    if (aggregate.version === 0) return aggregate;
+    if (aggregate.version === 0) return { aggregate, read, source };
     this.snapshotVersions.set(aggregate, start.snapshotVersion);
     if (read > 0 && atVersion === undefined) {
       this.remember(streamId, aggregate, start.snapshotVersion);
     }
-    return aggregate;
+    return { aggregate, read, source };
   }
 
   /**
@@ -351,7 +402,11 @@ export class AggregateRepository<T extends AggregateRoot> {
         'cached state',
       );
       if (aggregate) {
-        return { aggregate, snapshotVersion: cached.snapshotVersion };
+        return {
+          aggregate,
+          snapshotVersion: cached.snapshotVersion,
+          source: 'cache',
+        };
       }
       this.cache.delete(streamId);
     }
@@ -372,10 +427,16 @@ export class AggregateRepository<T extends AggregateRoot> {
           snapshot.version,
           'snapshot',
         );
-        if (aggregate) return { aggregate, snapshotVersion: snapshot.version };
+        if (aggregate) {
+          return {
+            aggregate,
+            snapshotVersion: snapshot.version,
+            source: 'snapshot',
+          };
+        }
       }
     }
-    return { aggregate: this.create(id), snapshotVersion: 0 };
+    return { aggregate: this.create(id), snapshotVersion: 0, source: 'events' };
   }
 
   /** A new aggregate with a saved state, or `undefined` (logged) when that state does not fit the class. */

@@ -10,6 +10,7 @@ import {
   checkMessage,
   MessageContext,
   type Envelope,
+  type MadeEnvelope,
   type MessageOptions,
   type UnknownFieldsPolicy,
 } from '../messages/index.js';
@@ -18,6 +19,7 @@ import {
   EventStore,
   type HandledCommand,
 } from '../store/index.js';
+import { Telemetry } from '../telemetry/index.js';
 import {
   TRANSPORT_OPTIONS,
   type ResolvedTransportOptions,
@@ -27,6 +29,7 @@ import {
   type CommandHandlingOptions,
 } from './command-handling.options.js';
 import { CommandIdReusedError } from './handling.errors.js';
+import { observeHandling } from './observe-handling.js';
 import { asRecorded } from './recorded-result.js';
 import { sendOptionsOf } from './send-options.js';
 import { UnitOfWork } from './unit-of-work.js';
@@ -57,6 +60,8 @@ export class CommandPipeline {
     @Optional()
     @Inject(MESSAGE_OPTIONS)
     messages: MessageOptions = {},
+    @Optional()
+    private readonly telemetry: Telemetry = Telemetry.off,
   ) {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 10;
@@ -77,6 +82,23 @@ export class CommandPipeline {
   ): Promise<unknown> {
     const sent = sendOptionsOf(command);
     const made = makeEnvelope(command, 'command', sent);
+    return observeHandling(
+      this.telemetry,
+      'command',
+      handler,
+      made.envelope,
+      () =>
+        this.runCommand(handler, command, asyncContext, sent.firstSend, made),
+    );
+  }
+
+  private async runCommand(
+    handler: ICommandHandler,
+    command: object,
+    asyncContext: AsyncContext | undefined,
+    sentFirst: boolean | undefined,
+    made: MadeEnvelope<object>,
+  ): Promise<unknown> {
     const envelope = made.envelope;
     const checking = checkMessage(command, envelope.type, this.unknownFields);
     if (checking !== undefined) await checking;
@@ -87,7 +109,7 @@ export class CommandPipeline {
       ? { id: envelope.id, type: envelope.type, app: this.app }
       : undefined;
     // An id made for this very send has no earlier outcome to look for.
-    const firstSend = sent.firstSend === true || made.firstSend;
+    const firstSend = sentFirst === true || made.firstSend;
     const name = handlingName('command', handler);
     if (record && !firstSend) {
       const handled = await this.store.findHandledCommand(record.id);
@@ -121,12 +143,20 @@ export class CommandPipeline {
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
     const { envelope } = makeEnvelope(query, 'query', sendOptionsOf(query));
-    const checking = checkMessage(query, envelope.type, this.unknownFields);
-    if (checking !== undefined) await checking;
-    return MessageContext.run(
+    return observeHandling(
+      this.telemetry,
+      'query',
+      handler,
       envelope,
-      () => handler.execute(query),
-      handlingName('query', handler),
+      async () => {
+        const checking = checkMessage(query, envelope.type, this.unknownFields);
+        if (checking !== undefined) await checking;
+        return MessageContext.run(
+          envelope,
+          () => handler.execute(query),
+          handlingName('query', handler),
+        );
+      },
     );
   }
 

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -15,8 +16,16 @@ import {
   type IQueryHandler,
 } from '@nestjs/cqrs';
 import {
+  context as traceContext,
+  ROOT_CONTEXT,
+  SpanKind,
+  type Span,
+} from '@opentelemetry/api';
+import {
+  assignedIdOf,
   fromPayload,
   makeEnvelope,
+  MessageContext,
   MESSAGE_OPTIONS,
   MessageTypeRegistry,
   payloadOf,
@@ -25,6 +34,13 @@ import {
   type MessageOptions,
   type MessageTypeInfo,
 } from '../messages/index.js';
+import {
+  ATTR,
+  inSpan,
+  secondsSince,
+  Telemetry,
+  traceContextOf,
+} from '../telemetry/index.js';
 import {
   decodeReply,
   decodeRequest,
@@ -37,6 +53,7 @@ import {
   presenceSubject,
   Transport,
   TRANSPORT_OPTIONS,
+  transportErrorKind,
   type DecodedRequest,
   type RequestListener,
   type ResolvedTransportOptions,
@@ -49,8 +66,12 @@ import {
   RequestScopedDispatch,
   ScopedHandlers,
 } from './request-scoped-dispatch.js';
-import { attachSendOptions, sendOptionsOf } from './send-options.js';
-import { logServedFailure } from './served-failures.js';
+import {
+  attachSendOptions,
+  sendOptionsOf,
+  type InternalSendOptions,
+} from './send-options.js';
+import { logHandlingFailure, logServedFailure } from './served-failures.js';
 
 /*
  * @nestjs/cqrs's own metadata keys: the handled class of a handler, and the id
@@ -98,6 +119,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly enabledModules: EnabledModules,
     private readonly malformed: MalformedMessageLog,
     @Inject(MESSAGE_OPTIONS) private readonly messages: MessageOptions,
+    @Optional() private readonly telemetry: Telemetry = Telemetry.off,
   ) {
     enabledModules.countAsWork('command and query handlers', (type) =>
       Object.values(CQRS_KEYS).some(({ handler }) =>
@@ -119,13 +141,18 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
           id: string;
         };
         const local = this.localExecute(wrapper, kind);
-        const runHere = (): void =>
-          wrapper.isDependencyTreeStatic()
-            ? this.bind(kind, id, local)
-            : this.bindScoped(kind, id, handled, local);
         const info = MessageTypeRegistry.forClass(
           handled as MessageTypeInfo['target'],
         );
+        // Served requests are logged by the listener; these by `logged`.
+        const runLocally = this.logged(
+          info?.name ?? (handled as { name: string }).name,
+          local,
+        );
+        const runHere = (): void =>
+          wrapper.isDependencyTreeStatic()
+            ? this.bind(kind, id, runLocally)
+            : this.bindScoped(kind, id, handled, runLocally);
         if (!info) {
           // A plain cqrs message without a stable name can only run here.
           runHere();
@@ -246,6 +273,29 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
     return execute;
   }
 
+  /**
+   * Logs the failure of a command or query run in this process (routing
+   * `local`) once, as the listener logs a served one: the caller hears of it,
+   * but the log is where an operator looks.
+   */
+  private logged(messageType: string, local: Execute): Execute {
+    return (message, given) =>
+      local(message, given).catch((error: unknown) => {
+        const sent: InternalSendOptions = sendOptionsOf(message);
+        const messageId = assignedIdOf(message) ?? sent.id ?? '(no id)';
+        const correlation = sent.metadata?.correlationId;
+        logHandlingFailure(this.logger, error, {
+          messageType,
+          messageId,
+          correlationId:
+            typeof correlation === 'string'
+              ? correlation
+              : (MessageContext.current()?.metadata.correlationId ?? messageId),
+        });
+        throw error;
+      });
+  }
+
   /** The context a request-scoped handler runs in: given, attached to the message, or new. */
   private contextOf(message: object, given?: AsyncContext): AsyncContext {
     let context = given ?? AsyncContext.of(message);
@@ -270,17 +320,61 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       info.kind,
       info.name,
     );
+    // The in-process transport is Chronicle's own, not a messaging system's.
+    const system =
+      this.transport.status().kind === 'nats' ? 'nats' : 'chronicle';
+    const spanName = `send ${info.name}`;
+    const kind = info.kind === 'command' ? 'command' : 'query';
+    const send = (message: object, span: Span): Promise<unknown> => {
+      const sent = sendOptionsOf(message);
+      // Made inside the send span: the receiver continues this span.
+      const { envelope, firstSend } = makeEnvelope(message, info.kind, sent);
+      if (span.isRecording()) {
+        span.setAttributes({
+          [ATTR.messagingSystem]: system,
+          [ATTR.destination]: subject,
+          [ATTR.operationType]: 'send',
+          [ATTR.operationName]: `send ${kind}`,
+          [ATTR.messageId]: envelope.id,
+          [ATTR.conversationId]: envelope.metadata.correlationId,
+          [ATTR.messageType]: info.name,
+        });
+      }
+      const wire = encodeRequest(envelope, payloadOf(envelope), { firstSend });
+      return this.transport
+        .request(subject, wire, {
+          timeoutMs: sent.timeoutMs ?? this.options.timeoutMs,
+          messageType: info.name,
+        })
+        .then((reply) => decodeReply(reply, info.name, envelope.id));
+    };
     return async (message) => {
       // The sender has the class: its undeclared fields never leave this process.
       await validateMessage(message, info.name, this.messages.unknownFields);
-      const sent = sendOptionsOf(message);
-      const { envelope, firstSend } = makeEnvelope(message, info.kind, sent);
-      const wire = encodeRequest(envelope, payloadOf(envelope), { firstSend });
-      const reply = await this.transport.request(subject, wire, {
-        timeoutMs: sent.timeoutMs ?? this.options.timeoutMs,
-        messageType: info.name,
-      });
-      return decodeReply(reply, info.name, envelope.id);
+      const metrics = this.telemetry.metrics;
+      const sending = inSpan(spanName, { kind: SpanKind.CLIENT }, (span) =>
+        send(message, span),
+      );
+      if (metrics === undefined) return sending;
+      const start = performance.now();
+      try {
+        const result = await sending;
+        metrics.requestDuration.observe(
+          { kind, type: info.name, outcome: 'ok' },
+          secondsSince(start),
+        );
+        return result;
+      } catch (error) {
+        metrics.requestDuration.observe(
+          { kind, type: info.name, outcome: 'error' },
+          secondsSince(start),
+        );
+        const failed = transportErrorKind(error);
+        if (failed !== undefined) {
+          metrics.transportErrors.inc({ kind, type: info.name, error: failed });
+        }
+        throw error;
+      }
     };
   }
 
@@ -329,7 +423,12 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       });
       let reply: WireMessage;
       try {
-        reply = encodeResult(await local(message));
+        // The caller's span, from the headers, is the parent of the handling:
+        // never whatever context this callback happened to run in.
+        const parent = traceContextOf(decoded.metadata) ?? ROOT_CONTEXT;
+        reply = encodeResult(
+          await traceContext.with(parent, local, undefined, message),
+        );
       } catch (error) {
         logServedFailure(this.logger, error, request, info.name, wantsReply);
         return encodeError(error, context);

@@ -1,8 +1,17 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SQL_CLIENT, type SqlClient } from '../store/index.js';
-import { TrackingService } from '../tracking/index.js';
+import {
+  TrackingService,
+  type ConsumerHealth,
+  type LogHold,
+} from '../tracking/index.js';
 import { Transport } from '../transport/index.js';
+import {
+  DEFAULT_STALE_CHECKPOINT_MS,
+  HEALTH_OPTIONS,
+  type HealthOptions,
+} from './health.options.js';
 
 /** A health result in the shape @nestjs/terminus expects: `{ [key]: { status, ...details } }`. */
 export type HealthResult = Record<
@@ -20,8 +29,9 @@ export type HealthResult = Record<
  *   not fix those, and a liveness probe would restart the app for ever.
  * - readiness (`checkReadiness`): can it serve now? The transport connected,
  *   the database answering (migrations ran before the app started), and the
- *   consumers' state in the details; a stopped segment makes the consumers
- *   `degraded`, never `down`: the app still serves commands and queries.
+ *   consumers neither past the lag limits of the `health` options nor stale;
+ *   a stopped segment makes the consumers `degraded`, never `down`: the app
+ *   still serves commands and queries, and no other instance would fix it.
  *
  * The results are plain objects in @nestjs/terminus's shape, so each check
  * plugs into `HealthCheckService.check` without Chronicle depending on it.
@@ -34,6 +44,7 @@ export class ChronicleHealthIndicator implements OnModuleDestroy {
     private readonly transport: Transport,
     @Inject(SQL_CLIENT) private readonly client: SqlClient,
     private readonly tracking: TrackingService,
+    @Inject(HEALTH_OPTIONS) private readonly options: HealthOptions,
   ) {}
 
   /**
@@ -60,7 +71,8 @@ export class ChronicleHealthIndicator implements OnModuleDestroy {
   /**
    * Whether the app can serve: `checkTransport`, `checkDatabase` and
    * `checkConsumers` under their default keys. Down when the transport or the
-   * database is; a stopped consumer segment only marks `consumers` degraded.
+   * database is, or consumers pass a limit of the `health` options or are
+   * stale; a stopped consumer segment only marks `consumers` degraded.
    */
   async checkReadiness(): Promise<HealthResult> {
     return {
@@ -97,15 +109,18 @@ export class ChronicleHealthIndicator implements OnModuleDestroy {
   }
 
   /**
-   * Always `up`: consumers fall behind or stop without stopping the app from
-   * serving. `degraded` is true when a consumer has a stopped segment (an
-   * event failed every retry; `stopped` names them) or their state could not
-   * be read (`error`); the details give each consumer's lag (held-back events
-   * included) and, when an open transaction holds the log back, since when
-   * and which one.
+   * `down` while a consumer passes a limit of the `health` options
+   * (`maxLagEvents`, `maxLagSeconds`, `maxHeldBackSeconds`) or a running
+   * segment is stale (events it can read have waited `staleCheckpointMs` and
+   * its checkpoint has not moved for as long); `failures` says which consumer
+   * and segment, and how far. A stopped segment (an event failed every retry;
+   * `stopped` names the consumers) only makes it `degraded`, as does state
+   * that could not be read (`error`). The details give each consumer's lag in
+   * events (`lag`, held-back events included) and seconds (`lagSeconds`), its
+   * dead letters, and what holds the log back.
    */
   async checkConsumers(key = 'consumers'): Promise<HealthResult> {
-    let consumers: Awaited<ReturnType<TrackingService['health']>>;
+    let consumers: ConsumerHealth[];
     try {
       consumers = await this.tracking.health();
     } catch (error) {
@@ -118,32 +133,25 @@ export class ChronicleHealthIndicator implements OnModuleDestroy {
       };
     }
     const stopped = consumers.filter((c) => !c.healthy).map((c) => c.consumer);
-    const hold = consumers[0]?.heldBack;
+    const hold = consumers[0]?.heldBack ?? null;
+    const failures = [
+      ...consumers.flatMap((c) => consumerFailures(c, this.options)),
+      ...holdFailures(hold, this.options),
+    ];
     return {
       [key]: {
-        status: 'up',
+        status: failures.length > 0 ? 'down' : 'up',
         degraded: stopped.length > 0,
+        ...(failures.length > 0 ? { failures } : {}),
         ...(stopped.length > 0 ? { stopped } : {}),
-        ...(hold
-          ? {
-              heldBack: {
-                since: hold.since.toISOString(),
-                eventsWaiting: hold.eventsWaiting,
-                transactionIds: hold.transactions.map((t) =>
-                  t.transactionId.toString(),
-                ),
-                pids: hold.transactions.flatMap((t) =>
-                  t.pid === null ? [] : [t.pid],
-                ),
-              },
-            }
-          : {}),
-        lag: Object.fromEntries(
-          consumers.map((c) => [
-            c.consumer,
-            c.segments.reduce((sum, s) => sum + s.behind, 0),
-          ]),
+        ...(hold ? { heldBack: holdDetails(hold) } : {}),
+        lag: perConsumer(consumers, (c) =>
+          c.segments.reduce((sum, s) => sum + s.behind, 0),
         ),
+        lagSeconds: perConsumer(consumers, (c) =>
+          Math.max(0, ...c.segments.map((s) => s.lagSeconds)),
+        ),
+        deadLetters: perConsumer(consumers, (c) => c.deadLetters),
       },
     };
   }
@@ -194,4 +202,110 @@ function servedDetails(transport: Transport): Record<string, unknown> {
       ]),
     ),
   };
+}
+
+/** One reason readiness is down. */
+interface ConsumerFailure {
+  readonly consumer?: string;
+  readonly segment?: number;
+  /** The option passed: `maxLagEvents`, `maxLagSeconds`, `staleCheckpointMs` or `maxHeldBackSeconds`. */
+  readonly limit: keyof HealthOptions;
+  readonly value: number;
+  readonly max: number;
+  readonly message: string;
+}
+
+/**
+ * A consumer's segments past a limit. Stopped segments are left out: they
+ * stay down whatever any instance does, so they are `degraded`, not unready.
+ */
+function consumerFailures(
+  health: ConsumerHealth,
+  options: HealthOptions,
+): ConsumerFailure[] {
+  const { maxLagEvents, maxLagSeconds } = options;
+  const staleMs = options.staleCheckpointMs ?? DEFAULT_STALE_CHECKPOINT_MS;
+  const failures: ConsumerFailure[] = [];
+  for (const s of health.segments) {
+    if (s.status === 'stopped') continue;
+    const where = `Consumer "${health.consumer}" segment ${s.segment}`;
+    const at = { consumer: health.consumer, segment: s.segment };
+    if (maxLagEvents !== undefined && s.behind > maxLagEvents) {
+      failures.push({
+        ...at,
+        limit: 'maxLagEvents',
+        value: s.behind,
+        max: maxLagEvents,
+        message: `${where} is ${s.behind} events behind (maxLagEvents ${maxLagEvents}).`,
+      });
+    }
+    if (maxLagSeconds !== undefined && s.lagSeconds > maxLagSeconds) {
+      failures.push({
+        ...at,
+        limit: 'maxLagSeconds',
+        value: s.lagSeconds,
+        max: maxLagSeconds,
+        message: `${where} has an event waiting for ${s.lagSeconds.toFixed(1)} s (maxLagSeconds ${maxLagSeconds}).`,
+      });
+    }
+    // Both ages, so that an event that just arrived after a long quiet spell
+    // (the checkpoint idle, rightly) does not count before it has waited too.
+    const idleMs = s.checkpointIdleSeconds * 1000;
+    // Only the instance that holds the segment is the one stuck: the others
+    // serve, and must not all leave the load balancer for one hung handler.
+    if (
+      s.heldHere &&
+      s.status === 'running' &&
+      s.readableBehind > 0 &&
+      idleMs >= staleMs &&
+      s.lagSeconds * 1000 >= staleMs
+    ) {
+      failures.push({
+        ...at,
+        limit: 'staleCheckpointMs',
+        value: Math.round(idleMs),
+        max: staleMs,
+        message:
+          `${where} is stale: ${s.readableBehind} events wait and its checkpoint ` +
+          `has not moved for ${Math.round(idleMs)} ms (staleCheckpointMs ${staleMs}); ` +
+          `a handler may hang (owner ${s.owner ?? 'none'}).`,
+      });
+    }
+  }
+  return failures;
+}
+
+function holdFailures(
+  hold: LogHold | null,
+  options: HealthOptions,
+): ConsumerFailure[] {
+  const max = options.maxHeldBackSeconds;
+  if (!hold || max === undefined || hold.ageSeconds <= max) return [];
+  return [
+    {
+      limit: 'maxHeldBackSeconds',
+      value: hold.ageSeconds,
+      max,
+      message:
+        `The log is held back for ${hold.ageSeconds.toFixed(1)} s by open transactions ` +
+        `(${hold.transactions.map((t) => t.transactionId).join(', ') || 'unknown'}; maxHeldBackSeconds ${max}).`,
+    },
+  ];
+}
+
+function holdDetails(hold: LogHold): Record<string, unknown> {
+  return {
+    since: hold.since.toISOString(),
+    ageSeconds: hold.ageSeconds,
+    eventsWaiting: hold.eventsWaiting,
+    transactionIds: hold.transactions.map((t) => t.transactionId.toString()),
+    pids: hold.transactions.flatMap((t) => (t.pid === null ? [] : [t.pid])),
+  };
+}
+
+function perConsumer(
+  consumers: readonly ConsumerHealth[],
+  value: (c: ConsumerHealth) => number,
+): Record<string, number> {
+  return Object.fromEntries(consumers.map((c) => [c.consumer, value(c)]));
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import type { MessageGateway, UnitOfWork } from '../handling/index.js';
 import {
   checkDeclaredFields,
@@ -6,11 +7,20 @@ import {
   MessageContext,
   MessageTypeRegistry,
   newMessageId,
+  outcomeOf,
   UnknownMessageTypeError,
   type Envelope,
   type UnknownFieldsPolicy,
 } from '../messages/index.js';
 import type { SqlClient } from '../store/index.js';
+import {
+  ATTR,
+  failSpan,
+  inSpan,
+  secondsSince,
+  Telemetry,
+  traceContextOf,
+} from '../telemetry/index.js';
 import type { Clock } from './clock.js';
 import { nextOccurrence } from './periodic.js';
 import type { ScheduleContext } from './scheduled-message.js';
@@ -22,6 +32,9 @@ import type {
 } from './schedule-store.js';
 import type { ResolvedSchedulingOptions } from './scheduling.options.js';
 import { ScheduleHandlerNotFoundError } from './scheduling.errors.js';
+
+/** Span attribute: which try of this occurrence a delivery is. */
+const SCHEDULE_ATTEMPT = 'chronicle.schedule.attempt';
 
 /** The claim on a schedule ran out (or it was replaced or cancelled) while it was being delivered. */
 class ClaimLostError extends Error {}
@@ -68,10 +81,65 @@ export class ScheduleDelivery {
     private readonly options: ResolvedSchedulingOptions,
     private readonly logger: Logger,
     private readonly unknownFields: UnknownFieldsPolicy = 'strip',
+    private readonly telemetry: Telemetry = Telemetry.off,
   ) {}
 
-  /** Delivers, and records the outcome unless it is left to a batch (see `DeliveryOutcome`). */
-  async deliver(claimed: ClaimedSchedule): Promise<DeliveryOutcome> {
+  /**
+   * Delivers, and records the outcome unless it is left to a batch (see
+   * `DeliveryOutcome`), in a span `deliver <type>` that continues the trace
+   * the schedule was made in; counted, timed, and its lateness measured.
+   */
+  deliver(claimed: ClaimedSchedule): Promise<DeliveryOutcome> {
+    const metrics = this.telemetry.metrics;
+    if (metrics) {
+      // The claim's "now" and the due time come from the same clock (the store's).
+      const startMs = claimed.claimedAtMs || this.clock.nowMs();
+      metrics.scheduleLateness.observe(
+        { type: claimed.type },
+        Math.max(0, startMs - claimed.dueAt.getTime()) / 1000,
+      );
+    }
+    const handler =
+      claimed.kind === 'command' || claimed.kind === 'send'
+        ? 'send'
+        : (this.handlers.get(claimed.type)?.owner ?? claimed.type);
+    const start = performance.now();
+    return inSpan(
+      `deliver ${claimed.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [ATTR.operationType]: 'process',
+          [ATTR.operationName]: 'deliver',
+          [ATTR.messageType]: claimed.type,
+          [ATTR.messageId]: claimed.deliveryId,
+          [ATTR.handler]: handler,
+          [ATTR.dbSystem]: 'postgresql',
+          [SCHEDULE_ATTEMPT]: claimed.attempts,
+        },
+      },
+      async (span) => {
+        const { outcome, error } = await this.deliverAndRecord(claimed);
+        const result = error === undefined ? 'ok' : outcomeOf(error);
+        if (error !== undefined) failSpan(span, error);
+        span.setAttribute(ATTR.outcome, result);
+        metrics?.handled(
+          'schedule',
+          claimed.type,
+          handler,
+          secondsSince(start),
+          result,
+        );
+        return outcome;
+      },
+      traceContextOf(claimed.metadata),
+    );
+  }
+
+  /** The delivery and its recorded outcome; `error` when the delivery failed. */
+  private async deliverAndRecord(
+    claimed: ClaimedSchedule,
+  ): Promise<{ outcome: DeliveryOutcome; error?: unknown }> {
     try {
       if (claimed.attempts > this.options.maxAttempts) {
         // Claimed that often without an outcome: its instances died delivering it.
@@ -84,18 +152,24 @@ export class ScheduleDelivery {
         claimed.kind === 'command' || claimed.kind === 'send'
           ? await this.sendCommand(claimed)
           : await this.invokeHandler(claimed, nextMs);
-      if (recorded) return { dueAgainMs: nextMs };
+      if (recorded) return { outcome: { dueAgainMs: nextMs } };
       return {
-        delivered: { claimed, nextMs, nextDeliveryId: newMessageId() },
+        outcome: {
+          delivered: { claimed, nextMs, nextDeliveryId: newMessageId() },
+        },
       };
     } catch (error) {
       if (error instanceof ClaimLostError) {
         this.logger.warn(
           `Schedule ${claimed.id}: claim lost during delivery (replaced, cancelled, or its claim timed out); its effects were rolled back`,
         );
-        return {};
+        return { outcome: {}, error };
       }
-      return { dueAgainMs: await this.failed(claimed, error) };
+      this.telemetry.metrics?.scheduleFailures.inc({ type: claimed.type });
+      return {
+        outcome: { dueAgainMs: await this.failed(claimed, error) },
+        error,
+      };
     }
   }
 

@@ -192,3 +192,9 @@ export const BURY_OCCURRENCE = (s: StoreSchema) => `
   SELECT $3::text, kind, type, revision, payload, metadata, due_at, occurrence_at, delivery_id, 'dead', attempts, $4::text
     FROM ${s.table('schedules')} WHERE id = $1::text AND claim_token = $2::uuid
   ON CONFLICT (id) DO NOTHING`;
+
+// The scrape-time gauges: schedules due now by the store's clock ($1), and dead ones.
+export const COUNTS = (s: StoreSchema) => `
+  SELECT count(*) FILTER (WHERE status = 'scheduled' AND due_at <= ${now('$1')})::int AS due,
+         count(*) FILTER (WHERE status = 'dead')::int AS dead
+    FROM ${s.table('schedules')}`;

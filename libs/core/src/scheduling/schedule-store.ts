@@ -17,6 +17,7 @@ import {
   BURY,
   BURY_OCCURRENCE,
   SEND,
+  COUNTS,
 } from './schedule-sql.js';
 import type { StoredPeriodic } from './periodic.js';
 import type { ScheduleKind, ScheduledMessage } from './scheduled-message.js';
@@ -353,6 +354,15 @@ export class ScheduleStore {
       ]);
       await this.rearm(tx, claimed, nextMs, deliveryId);
     });
+  }
+
+  /** How many schedules are due now (not delivered yet) and how many are dead: one statement. */
+  async counts(): Promise<{ due: number; dead: number }> {
+    const [row] = await this.client.query<{ due: number; dead: number }>(
+      this.schema.sql(COUNTS),
+      [this.clock.sqlNowMs() ?? null],
+    );
+    return { due: Number(row?.due ?? 0), dead: Number(row?.dead ?? 0) };
   }
 
   private params(schedule: NewSchedule) {

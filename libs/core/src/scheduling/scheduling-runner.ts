@@ -24,6 +24,7 @@ import {
   type MessageClass,
   type MessageOptions,
 } from '../messages/index.js';
+import { Telemetry } from '../telemetry/index.js';
 import { Clock } from './clock.js';
 import { nextOccurrence, storedPeriodic } from './periodic.js';
 import {
@@ -75,6 +76,7 @@ export class SchedulingRunner
     @Optional()
     @Inject(MESSAGE_OPTIONS)
     private readonly messages: MessageOptions = {},
+    @Optional() private readonly telemetry: Telemetry = Telemetry.off,
   ) {
     enabledModules.countAsWork('schedule handlers', (type) => {
       const prototype = type.prototype as object | undefined;
@@ -108,6 +110,7 @@ export class SchedulingRunner
       options,
       this.logger,
       this.messages.unknownFields,
+      this.telemetry,
     );
     this.poller = new SchedulePoller(
       this.store,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ChronicleInternalModule, HandlingModule } from '../handling/index.js';
 import { HandledCommandsCleanup } from './handled-commands-cleanup.js';
+import { ScheduleMetrics } from './schedule-metrics.js';
 import { SchedulingRunner } from './scheduling-runner.js';
 
 /**
@@ -12,6 +13,6 @@ import { SchedulingRunner } from './scheduling-runner.js';
 @ChronicleInternalModule()
 @Module({
   imports: [DiscoveryModule, HandlingModule],
-  providers: [SchedulingRunner, HandledCommandsCleanup],
+  providers: [SchedulingRunner, HandledCommandsCleanup, ScheduleMetrics],
 })
 export class SchedulingModule {}

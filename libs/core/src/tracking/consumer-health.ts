@@ -11,6 +11,20 @@ export interface SegmentHealth {
    * transaction (counted up to 1,000,000).
    */
   readonly behind: number;
+  /**
+   * Of `behind`, the events below the safe horizon: those the segment could
+   * read now (the rest wait for an open transaction, see `heldBack`).
+   */
+  readonly readableBehind: number;
+  /**
+   * How long the oldest of those events has waited: now minus its
+   * `created_at`, in seconds, by the database's clock; 0 when none waits.
+   */
+  readonly lagSeconds: number;
+  /** When the checkpoint last moved (reading, a reset, a replay), by the database's clock. */
+  readonly checkpointMovedAt: Date;
+  /** Seconds since then, by the database's clock. */
+  readonly checkpointIdleSeconds: number;
   /** The instance holding it, or null. */
   readonly owner: string | null;
   readonly leaseExpiresAt: Date | null;
@@ -29,6 +43,8 @@ export interface ConsumerHealth {
   /** No segment is stopped. */
   readonly healthy: boolean;
   readonly segments: readonly SegmentHealth[];
+  /** Events it skipped under the `skip` policy: its rows in `dead_letters`. */
+  readonly deadLetters: number;
   /** Committed events wait behind the safe horizon: since when, and for which transactions. */
   readonly heldBack: LogHold | null;
 }
@@ -41,6 +57,8 @@ export interface ConsumerHealth {
 export interface LogHold {
   /** When the oldest holding transaction started (else when the oldest waiting event was stored). */
   readonly since: Date;
+  /** Seconds since `since`, by the database's clock. */
+  readonly ageSeconds: number;
   /** Committed events of the whole log behind the horizon (counted up to 1,000,000). */
   readonly eventsWaiting: number;
   /** The running transactions older than the waiting events, oldest first (up to 10). */

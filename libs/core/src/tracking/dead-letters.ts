@@ -32,3 +32,16 @@ export async function recordDeadLetter(
     ],
   );
 }
+
+/** How many events a consumer skipped (rows of `dead_letters`, which nothing removes but you). */
+export async function countDeadLetters(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+): Promise<number> {
+  const rows = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${s.table('dead_letters')} WHERE consumer = $1::text`,
+    [consumer],
+  );
+  return Number(rows[0].n);
+}

@@ -11,7 +11,8 @@ import type { HoldingTransaction, LogHold } from './consumer-health.js';
 const waitingSql = (s: StoreSchema) => `
   WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
   SELECT count(*)::int AS events, max(w.transaction_id)::text AS newest,
-         (extract(epoch FROM min(w.created_at)) * 1000)::float8 AS oldest_ms
+         (extract(epoch FROM min(w.created_at)) * 1000)::float8 AS oldest_ms,
+         (extract(epoch FROM now()) * 1000)::float8 AS now_ms
   FROM (SELECT e.transaction_id, e.created_at FROM ${s.events} e, horizon h
         WHERE e.transaction_id >= h.xmin LIMIT 1000000) w`;
 
@@ -34,6 +35,7 @@ export async function logHold(
     events: number;
     newest: string | null;
     oldest_ms: number | null;
+    now_ms: number;
   }>(schema.sql(waitingSql));
   if (!waiting || Number(waiting.events) === 0 || waiting.newest === null)
     return null;
@@ -41,9 +43,11 @@ export async function logHold(
   const starts = transactions
     .map((t) => t.since?.getTime())
     .filter((ms): ms is number => ms !== undefined);
-  const since = Math.min(...starts, Number(waiting.oldest_ms ?? Date.now()));
+  const now = Number(waiting.now_ms);
+  const since = Math.min(...starts, Number(waiting.oldest_ms ?? now));
   return {
     since: new Date(since),
+    ageSeconds: Math.round(Math.max(0, now - since)) / 1000,
     eventsWaiting: Number(waiting.events),
     transactions,
   };

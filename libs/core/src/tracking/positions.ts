@@ -175,8 +175,12 @@ export async function releaseSegments(
   );
 }
 
+// checkpoint_moved_at by the statement's clock, not the transaction's start:
+// a long batch moves the checkpoint when it ends, and health must see it so.
 const savePositionSql = (s: StoreSchema) => `
-  UPDATE ${positions(s)} SET transaction_id = $6::text::xid8, position = $7::bigint, stopped = false, updated_at = now()
+  UPDATE ${positions(s)} SET transaction_id = $6::text::xid8, position = $7::bigint, stopped = false, updated_at = now(),
+    checkpoint_moved_at = CASE WHEN ($4::text::xid8, $5::bigint) = ($6::text::xid8, $7::bigint)
+      THEN checkpoint_moved_at ELSE clock_timestamp() END
   WHERE consumer = $1::text AND segment = $2::int AND owner = $3::text
     AND transaction_id = $4::text::xid8 AND position = $5::bigint
   RETURNING segment`;
@@ -314,31 +318,69 @@ export async function takeReset(
   return rows.length === 0 ? undefined : toAskedTarget(rows[0]);
 }
 
-/**
- * How many committed events a segment still has to handle, held back by the
- * horizon or not: held-back events are lag too (capped: for health, not accounting).
+/** A segment's row with its lag, for health. */
+export interface SegmentLagRow extends SegmentRow {
+  /** Events of the consumer's types past the checkpoint, held back or not (capped). */
+  readonly behind: number;
+  /** Of those, the ones below the safe horizon: a running segment can read them now. */
+  readonly readableBehind: number;
+  /** Age of the oldest of them, by the database's clock; 0 when none waits. */
+  readonly lagSeconds: number;
+  readonly checkpointMovedAt: Date;
+  /** Seconds since the checkpoint last moved, by the database's clock. */
+  readonly checkpointIdleSeconds: number;
+}
+
+/*
+ * Every segment of a consumer with what waits past its checkpoint, in one
+ * statement. Held-back events are lag too; the scan per segment is capped
+ * (for health, not accounting), so past 1,000,000 waiting events the count
+ * stops and the age is that of the oldest event scanned.
  */
-export async function eventsBehind(
+const segmentLagSql = (s: StoreSchema) => `
+  SELECT ${segmentColumns('p.')},
+    (extract(epoch FROM p.checkpoint_moved_at) * 1000)::float8 AS moved_ms,
+    greatest(extract(epoch FROM now() - p.checkpoint_moved_at), 0)::float8 AS idle_s,
+    w.behind AS behind, w.readable AS readable,
+    coalesce(greatest(extract(epoch FROM now() - w.oldest), 0), 0)::float8 AS lag_s
+  FROM ${positions(s)} p
+  CROSS JOIN LATERAL (
+    SELECT count(*)::int AS behind, min(x.created_at) AS oldest,
+      (count(*) FILTER (WHERE x.transaction_id < pg_snapshot_xmin(pg_current_snapshot())))::int AS readable
+    FROM (
+      SELECT e.transaction_id, e.created_at FROM ${s.events} e
+      WHERE (e.transaction_id, e.position) > (p.transaction_id, p.position)
+        AND e.type IN (SELECT jsonb_array_elements_text($2::text::jsonb))
+        AND ${segmentOf('e.stream_id', 'p.segment_count')} = p.segment
+      LIMIT 1000000) x) w
+  WHERE p.consumer = $1::text ORDER BY p.segment`;
+
+/** Per segment: its row, how far behind it is in events and in time, and when its checkpoint moved. */
+export async function segmentLags(
   client: SqlClient,
   s: StoreSchema,
-  from: Checkpoint,
+  consumer: string,
   types: readonly string[],
-  segment: { index: number; count: number },
-): Promise<number> {
-  const rows = await client.query<{ behind: number }>(
-    `SELECT count(*)::int AS behind FROM (
-       SELECT 1 FROM ${s.events} e
-       WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
-         AND e.type IN (SELECT jsonb_array_elements_text($3::text::jsonb))
-         AND ${segmentOf('e.stream_id', '$4::int')} = $5::int
-       LIMIT 1000000) x`,
-    [
-      from.transactionId.toString(),
-      from.position.toString(),
-      JSON.stringify(types),
-      segment.count,
-      segment.index,
-    ],
-  );
-  return Number(rows[0].behind);
+): Promise<SegmentLagRow[]> {
+  const rows = await client.query<
+    RawSegmentRow & {
+      moved_ms: number;
+      idle_s: number;
+      behind: number;
+      readable: number;
+      lag_s: number;
+    }
+  >(s.sql(segmentLagSql), [consumer, JSON.stringify(types)]);
+  return rows.map((row) => ({
+    ...toSegmentRow(row),
+    behind: Number(row.behind),
+    readableBehind: Number(row.readable),
+    lagSeconds: milliRound(Number(row.lag_s)),
+    checkpointMovedAt: new Date(Number(row.moved_ms)),
+    checkpointIdleSeconds: milliRound(Number(row.idle_s)),
+  }));
 }
+
+/** Seconds to the millisecond: what a probe or a gauge can use. */
+export const milliRound = (seconds: number): number =>
+  Math.round(seconds * 1000) / 1000;

@@ -96,7 +96,8 @@ const rewindSql = (s: StoreSchema) => `
     ORDER BY transaction_id, position LIMIT 1)
   UPDATE ${s.table('consumer_positions')} p
   SET transaction_id = t.transaction_id, position = t.position, stopped = false,
-      last_error = NULL, last_error_at = NULL, updated_at = now()
+      last_error = NULL, last_error_at = NULL, updated_at = now(),
+      checkpoint_moved_at = clock_timestamp()
   FROM target t WHERE p.consumer = $1::text
   RETURNING t.transaction_id::text AS transaction_id, t.position::text AS position`;
 

@@ -1,5 +1,14 @@
 import { Logger } from '@nestjs/common';
 import {
+  context,
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Link,
+} from '@opentelemetry/api';
+import {
+  outcomeOf,
   UnknownMessageTypeError,
   UnsupportedRevisionError,
   type EventUpcaster,
@@ -15,6 +24,14 @@ import {
   type StoredEvent,
   type StoreSchema,
 } from '../store/index.js';
+import {
+  ATTR,
+  inSpan,
+  secondsSince,
+  traceContextOf,
+  traceLinkOf,
+  type Telemetry,
+} from '../telemetry/index.js';
 import { BatchTransaction } from './consumer-context.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
 import type { ResolvedTrackingOptions } from './consumer.options.js';
@@ -32,6 +49,8 @@ export interface TrackingEnvironment {
   readonly owner: string;
   readonly options: ResolvedTrackingOptions;
   readonly logger: Logger;
+  /** Metrics of batches and handlings; none when absent. */
+  readonly telemetry?: Telemetry;
 }
 
 /** The position moved under us (a reset) or the segment has another owner now. */
@@ -124,6 +143,7 @@ export class SegmentWorker {
           await this.pause(maxPollIntervalMs);
           continue;
         }
+        const readAt = performance.now();
         const batch = await this.env.store.readAll({
           after: this.checkpoint,
           limit: this.definition.options.batchSize,
@@ -150,7 +170,11 @@ export class SegmentWorker {
           continue;
         }
         idle = 0;
-        await this.handleBatch(batch);
+        await this.handleInSpan(batch);
+        this.env.telemetry?.metrics?.consumerBatchDuration.observe(
+          { consumer: this.name },
+          secondsSince(readAt),
+        );
       } catch (error) {
         if (error instanceof Stopping) return;
         if (error instanceof PositionMoved) {
@@ -205,6 +229,40 @@ export class SegmentWorker {
       this.wakeRequested = false;
     }
     return woken;
+  }
+
+  /**
+   * The batch in a root span `consumer <name>` (a batch mixes events of many
+   * traces), linked to the trace each event carries from its sender.
+   */
+  private handleInSpan(batch: ReadAllBatch): Promise<void> {
+    const links: Link[] = [];
+    const seen = new Set<unknown>();
+    for (const event of batch.events) {
+      const traceparent = event.metadata?.traceparent;
+      if (seen.has(traceparent)) continue;
+      seen.add(traceparent);
+      const link = traceLinkOf(event.metadata);
+      if (link) links.push(link);
+    }
+    return inSpan(
+      `consumer ${this.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        root: true,
+        links,
+        attributes: {
+          [ATTR.operationType]: 'receive',
+          [ATTR.operationName]: 'consume',
+          [ATTR.consumerGroup]: this.name,
+          [ATTR.consumer]: this.name,
+          [ATTR.segment]: this.segment,
+          [ATTR.batchSize]: batch.events.length,
+        },
+      },
+      () => this.handleBatch(batch),
+      ROOT_CONTEXT,
+    );
   }
 
   /**
@@ -406,11 +464,66 @@ export class SegmentWorker {
       // The store's statements may join the batch's transaction. Each handler
       // runs in its own message context (ConsumerExplorer wraps it), so what
       // it sends is caused by this event and gets ids derived from it.
-      await runInAmbientTransaction(tx, async () => {
-        for (const handler of handlers) {
-          await handler(payload, envelope, context);
-        }
-      });
+      await this.process(stored, event.type, () =>
+        runInAmbientTransaction(tx, async () => {
+          for (const handler of handlers) {
+            await handler(payload, envelope, context);
+          }
+        }),
+      );
+    }
+  }
+
+  /**
+   * One handling of an event, counted and timed, in a span `process <type>`
+   * that continues the trace the event was stored with (so a trace runs from
+   * the command's sender to this consumer, however much later), linked to
+   * the batch span; an event stored without one is a child of the batch.
+   */
+  private async process(
+    stored: StoredEvent,
+    type: string,
+    fn: () => Promise<void>,
+  ): Promise<void> {
+    const batch = context.active();
+    const batchSpan = trace.getSpanContext(batch);
+    const storedParent = traceContextOf(stored.metadata);
+    const links =
+      storedParent && batchSpan && isSpanContextValid(batchSpan)
+        ? [{ context: batchSpan }]
+        : [];
+    const metrics = this.env.telemetry?.metrics;
+    const start = performance.now();
+    try {
+      await inSpan(
+        `process ${type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          links,
+          attributes: {
+            [ATTR.operationType]: 'process',
+            [ATTR.operationName]: 'process',
+            [ATTR.consumerGroup]: this.name,
+            [ATTR.messageType]: type,
+            [ATTR.messageId]: stored.id,
+            [ATTR.handler]: this.name,
+            [ATTR.streamId]: stored.streamId,
+            [ATTR.segment]: this.segment,
+          },
+        },
+        fn,
+        storedParent ?? batch,
+      );
+      metrics?.handled('event', type, this.name, secondsSince(start), 'ok');
+    } catch (error) {
+      metrics?.handled(
+        'event',
+        type,
+        this.name,
+        secondsSince(start),
+        outcomeOf(error),
+      );
+      throw error;
     }
   }
 

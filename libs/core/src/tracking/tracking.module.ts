@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ConsumerExplorer } from './consumer-explorer.js';
+import { ConsumerMetrics } from './consumer-metrics.js';
 import { TrackingService } from './tracking.service.js';
 
 /** Consumers of the event log; imported (and re-exported) by ChronicleModule. */
 @Module({
   imports: [DiscoveryModule],
-  providers: [ConsumerExplorer, TrackingService],
+  providers: [ConsumerExplorer, TrackingService, ConsumerMetrics],
   exports: [TrackingService],
 })
 export class TrackingModule {}

@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -24,9 +25,12 @@ import {
   sqlStateOf,
   type SqlClient,
 } from '../store/index.js';
+import { Telemetry } from '../telemetry/index.js';
 import { BatchTransaction } from './consumer-context.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
 import { ConsumerExplorer } from './consumer-explorer.js';
+import type { ConsumerReads } from './consumer-metrics.js';
+import { countDeadLetters } from './dead-letters.js';
 import type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
 import type {
   ResolvedTrackingOptions,
@@ -34,7 +38,7 @@ import type {
 } from './consumer.options.js';
 import { ConsumerTracker } from './consumer-tracker.js';
 import { logHold } from './log-hold.js';
-import { eventsBehind, readSegments, takeReset } from './positions.js';
+import { segmentLags, takeReset } from './positions.js';
 import {
   askedTarget,
   rewind,
@@ -72,6 +76,7 @@ export class TrackingService
     private readonly unitOfWork: UnitOfWork,
     private readonly upcaster: EventUpcaster,
     @Inject(TRACKING_OPTIONS) options: TrackingOptions,
+    @Optional() private readonly telemetry?: Telemetry,
   ) {
     this.options = {
       enabled: options.enabled ?? true,
@@ -92,6 +97,14 @@ export class TrackingService
   /** The consumers this app declares. */
   get consumers(): readonly string[] {
     return [...this.definitions.keys()];
+  }
+
+  /** What each consumer reads (for its lag gauges). */
+  reads(): ConsumerReads[] {
+    return [...this.definitions.values()].map((d) => ({
+      consumer: d.name,
+      types: d.types,
+    }));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -133,7 +146,11 @@ export class TrackingService
     await this.resetTo(definition, askedTarget(options.to), false);
   }
 
-  /** Per consumer and segment: position against the head, owner, last error. */
+  /**
+   * Per consumer and segment: position against the head, lag in events and
+   * in seconds, owner, last error; per consumer its dead letters; and what
+   * holds the log back. Three statements, and two per consumer.
+   */
   async health(consumer?: string): Promise<ConsumerHealth[]> {
     const env = this.env();
     const names = consumer ? [this.definition(consumer).name] : this.consumers;
@@ -143,10 +160,14 @@ export class TrackingService
     for (const name of names) {
       const definition = this.definition(name);
       const tracker = this.trackers.get(name);
-      const rows = await readSegments(this.client, env.schema, name);
+      const rows = await segmentLags(
+        this.client,
+        env.schema,
+        name,
+        definition.types,
+      );
       const now = Date.now();
-      const segments: SegmentHealth[] = [];
-      for (const row of rows) {
+      const segments = rows.map((row): SegmentHealth => {
         const local = tracker?.workers.get(row.segment);
         const held =
           row.owner !== null &&
@@ -154,16 +175,15 @@ export class TrackingService
           row.leaseExpiresAt.getTime() > now;
         const stopped = local ? local.status === 'stopped' : row.stopped;
         const localError = local?.lastError;
-        segments.push({
+        return {
           segment: row.segment,
-          checkpoint: local?.checkpoint ?? row.checkpoint,
-          behind: await eventsBehind(
-            this.client,
-            env.schema,
-            local?.checkpoint ?? row.checkpoint,
-            definition.types,
-            { index: row.segment, count: definition.options.segments },
-          ),
+          // The row: what `behind` counts from (a worker's copy follows it after commit).
+          checkpoint: row.checkpoint,
+          behind: row.behind,
+          readableBehind: row.readableBehind,
+          lagSeconds: row.lagSeconds,
+          checkpointMovedAt: row.checkpointMovedAt,
+          checkpointIdleSeconds: row.checkpointIdleSeconds,
           owner: row.owner,
           leaseExpiresAt: row.leaseExpiresAt,
           heldHere: row.owner === this.options.instanceId,
@@ -173,13 +193,14 @@ export class TrackingService
             : row.lastError && row.lastErrorAt
               ? { message: row.lastError, at: row.lastErrorAt }
               : null,
-        });
-      }
+        };
+      });
       report.push({
         consumer: name,
         head,
         healthy: segments.every((s) => s.status !== 'stopped'),
         segments,
+        deadLetters: await countDeadLetters(this.client, env.schema, name),
         heldBack,
       });
     }
@@ -283,6 +304,7 @@ export class TrackingService
       owner: this.options.instanceId,
       options: this.options,
       logger: this.logger,
+      telemetry: this.telemetry,
     };
     return this.environment;
   }

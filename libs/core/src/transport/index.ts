@@ -25,6 +25,8 @@ export {
   TimeoutError,
   type RemoteErrorDetails,
   TransportError,
+  transportErrorKind,
+  type TransportErrorKind,
 } from './transport.errors.js';
 export {
   Transport,

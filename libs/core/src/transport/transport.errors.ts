@@ -218,3 +218,28 @@ export class ReplyTooLargeError extends ChronicleError {
 export class NatsConfigurationError extends ChronicleError {
   readonly code = 'NATS_CONFIGURATION';
 }
+
+/** How a request failed in transport, as metrics count it (`chronicle_transport_errors_total{error}`). */
+export type TransportErrorKind =
+  'timeout' | 'no_handler' | 'busy' | 'in_doubt' | 'not_sent' | 'too_large';
+
+/**
+ * The transport failure an error of `Transport.request` (or a decoded reply)
+ * stands for; undefined for anything else, a remote handler's own error
+ * included: that is an outcome of the handler, not of the transport.
+ */
+export function transportErrorKind(
+  error: unknown,
+): TransportErrorKind | undefined {
+  if (error instanceof TimeoutError) return 'timeout';
+  if (error instanceof NoHandlerError) return 'no_handler';
+  if (error instanceof HandlersBusyError) return 'busy';
+  if (error instanceof InDoubtError) return 'in_doubt';
+  if (error instanceof TransportError) return 'not_sent';
+  if (
+    error instanceof RequestTooLargeError ||
+    error instanceof ReplyTooLargeError
+  )
+    return 'too_large';
+  return undefined;
+}

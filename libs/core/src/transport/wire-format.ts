@@ -170,10 +170,12 @@ function checkRequestHeaders(
   for (const [key, header] of [
     ['correlationId', HEADER.correlationId],
     ['causationId', HEADER.causationId],
-    ['traceparent', HEADER.traceparent],
   ] as const) {
     if (h[header] !== undefined)
       metadata[key] = checkId(h[header], `${header} header`);
+  }
+  if (h[HEADER.traceparent] !== undefined) {
+    metadata.traceparent = traceparentOf(h[HEADER.traceparent], where);
   }
   // W3C allows up to 32 list members: longer than an id.
   if (h[HEADER.tracestate] !== undefined) {
@@ -209,6 +211,26 @@ function userMetadataOf(
 }
 
 const MAX_TRACESTATE_LENGTH = 512;
+
+// W3C Trace Context: version-traceid-parentid-flags, lowercase hex; a
+// future version may append fields after a dash.
+const TRACEPARENT =
+  /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(-[\x21-\x7e]*)?$/;
+
+/**
+ * A `traceparent` header as W3C Trace Context writes it. Anything else is
+ * refused like any unreadable header: a receiver would otherwise store it in
+ * its events' metadata, where every later reader would try to continue it.
+ */
+function traceparentOf(header: string, where: string): string {
+  if (header.length > 256 || !TRACEPARENT.test(header)) {
+    throw new MalformedMessageError(
+      `${where}: its ${HEADER.traceparent} header is not W3C trace context ` +
+        `(00-<32 hex trace id>-<16 hex span id>-<2 hex flags>), got ${previewForError(header)}.`,
+    );
+  }
+  return header;
+}
 
 const REVISION = /^[1-9][0-9]{0,9}$/;
 

@@ -58,10 +58,13 @@ class NoRoute extends Error {
   }
 }
 
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+const STATE = 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7';
+
 describe('the wire format', () => {
   it('carries an envelope in headers and its payload as JSON, and reads it back', () => {
     const parent = createEnvelope(new ShipParcel('p-0', 1), 'command', {
-      metadata: { userId: 'u-1', traceparent: '00-abc-def-01' },
+      metadata: { userId: 'u-1', traceparent: TRACEPARENT, tracestate: STATE },
     });
     const envelope = MessageContext.run(parent, () =>
       createEnvelope(new ShipParcel('p-1', 2.5), 'command'),
@@ -73,7 +76,8 @@ describe('the wire format', () => {
       [HEADER.revision]: '1',
       [HEADER.correlationId]: parent.id,
       [HEADER.causationId]: parent.id,
-      [HEADER.traceparent]: '00-abc-def-01',
+      [HEADER.traceparent]: TRACEPARENT,
+      [HEADER.tracestate]: STATE,
       [HEADER.metadata]: JSON.stringify({ userId: 'u-1' }),
     });
     expect(JSON.parse(wire.body)).toEqual({ parcelId: 'p-1', weightKg: 2.5 });
@@ -88,7 +92,8 @@ describe('the wire format', () => {
         userId: 'u-1',
         correlationId: parent.id,
         causationId: parent.id,
-        traceparent: '00-abc-def-01',
+        traceparent: TRACEPARENT,
+        tracestate: STATE,
       },
     });
     expect(decoded.timestamp.toISOString()).toBe(
@@ -110,6 +115,35 @@ describe('the wire format', () => {
       constructor: 'y',
     });
     expect(wire.headers[HEADER.correlationId]).toBe('c-1');
+  });
+
+  it('refuses a traceparent header that is not W3C trace context, typed, naming the header', () => {
+    const headers = { [HEADER.id]: 'm-1', [HEADER.type]: 'wire.ShipParcel' };
+    for (const traceparent of [
+      'garbage',
+      '00-abc-def-01',
+      '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      `${TRACEPARENT}\r\nX-Evil: 1`,
+    ]) {
+      expect(() =>
+        decodeRequest(
+          {
+            headers: { ...headers, [HEADER.traceparent]: traceparent },
+            body: '{}',
+          },
+          'wire.ShipParcel',
+        ),
+      ).toThrow(MalformedMessageError);
+    }
+    expect(() =>
+      decodeRequest(
+        { headers: { ...headers, [HEADER.traceparent]: 'x' }, body: '{}' },
+        'wire.ShipParcel',
+      ),
+    ).toThrow(/traceparent header is not W3C trace context/);
   });
 
   it('refuses a malformed request, saying what is wrong', () => {

@@ -18,6 +18,7 @@ import {
   checkNewEvent,
   checkStorableJson,
 } from './append-checks.js';
+import { secondsSince, type ChronicleMetrics } from '../../telemetry/index.js';
 import { appendSql, type AppendRow } from './append-sql.js';
 import { isUniqueViolation, type SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
@@ -63,12 +64,13 @@ export async function appendToStreams(
   appends: readonly StreamAppend[],
   options: AppendOptions = {},
   state: AppendState = { appendedBefore: false },
+  metrics?: ChronicleMetrics,
 ): Promise<AppendResult[]> {
   const prepared = prepareAppend(appends, options);
   if (client.inTransaction) {
-    return appendInTransaction(client, schema, prepared, state);
+    return appendInTransaction(client, schema, prepared, state, metrics);
   }
-  return appendAlone(client, schema, prepared);
+  return appendAlone(client, schema, prepared, metrics);
 }
 
 /** Appends one unit of work in its own statement, outside any transaction. */
@@ -76,10 +78,14 @@ export async function appendAlone(
   client: SqlClient,
   schema: StoreSchema,
   prepared: Prepared,
+  metrics?: ChronicleMetrics,
 ): Promise<AppendResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return toResults(prepared, await run(client, schema, prepared, false));
+      return toResults(
+        prepared,
+        await run(client, schema, prepared, false, metrics),
+      );
     } catch (error) {
       if (!lostRace(error)) throw translate(error, prepared);
       if (attempt >= RACE_ATTEMPTS) {
@@ -94,6 +100,7 @@ async function appendInTransaction(
   schema: StoreSchema,
   prepared: Prepared,
   state: AppendState,
+  metrics: ChronicleMetrics | undefined,
 ): Promise<AppendResult[]> {
   await tx.exec(
     `${lockStreams(schema, prepared.appends)} SAVEPOINT ${SAVEPOINT};`,
@@ -101,7 +108,7 @@ async function appendInTransaction(
   for (let attempt = 1; ; attempt++) {
     let rows: AppendRow[];
     try {
-      rows = await run(tx, schema, prepared, state.appendedBefore);
+      rows = await run(tx, schema, prepared, state.appendedBefore, metrics);
     } catch (error) {
       // The savepoint is undone, but the transaction keeps the id its failed
       // insert took: that write was this store's own.
@@ -192,18 +199,20 @@ export function prepareAppend(
   };
 }
 
-function run(
+async function run(
   client: SqlClient,
   schema: StoreSchema,
   prepared: Prepared,
   afterOwnWrites: boolean,
+  metrics: ChronicleMetrics | undefined,
 ): Promise<AppendRow[]> {
   // On PGlite a command sent from a consumer joins the consumer's open batch
   // transaction (one session), after the handler's writes. PGlite runs one
   // transaction at a time, so ids commit in the order taken: nothing to protect.
   const exempt = afterOwnWrites || client.joinsOpenTransaction === true;
   const command = prepared.command;
-  return client.query<AppendRow>(
+  const start = performance.now();
+  const sent = client.query<AppendRow>(
     schema.sql(appendSql),
     [
       prepared.eventsJson,
@@ -216,6 +225,24 @@ function run(
     ],
     { prepare: true },
   );
+  if (!metrics) return sent;
+  try {
+    return await sent;
+  } finally {
+    observeStatement(metrics, start, prepared.eventCount, 1);
+  }
+}
+
+/** One append statement, timed, with the events and units of work it carried. */
+export function observeStatement(
+  metrics: ChronicleMetrics,
+  start: number,
+  events: number,
+  units: number,
+): void {
+  metrics.appendDuration.observe(secondsSince(start));
+  metrics.appendEventsPerStatement.observe(events);
+  metrics.appendUnitsPerStatement.observe(units);
 }
 
 export function lostRace(error: unknown): boolean {

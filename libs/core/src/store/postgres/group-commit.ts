@@ -5,8 +5,10 @@ import {
   CommandAlreadyHandledError,
   DatabaseUnavailableError,
 } from '../store.errors.js';
+import type { ChronicleMetrics } from '../../telemetry/index.js';
 import {
   appendAlone,
+  observeStatement,
   appendedTypes,
   lostRace,
   parseExpected,
@@ -81,6 +83,8 @@ export class GroupCommit {
     options: GroupCommitOptions = {},
     /** Signalled once per statement with the types its units appended. */
     private readonly signal?: AppendSignal,
+    /** Times each statement, with the events and units it carried. */
+    private readonly metrics?: ChronicleMetrics,
   ) {
     this.maxUnits = atLeastOne(options.maxUnits ?? 256, 'maxUnits');
     this.maxEvents = atLeastOne(options.maxEvents ?? 4096, 'maxEvents');
@@ -151,13 +155,16 @@ export class GroupCommit {
   /** What each unit of the batch gets: its results or its own error. */
   private async outcomes(batch: readonly Waiting[]): Promise<Outcome[]> {
     const alone = (waiting: Waiting) =>
-      outcomeOf(() => appendAlone(this.client, this.schema, waiting.prepared));
+      outcomeOf(() =>
+        appendAlone(this.client, this.schema, waiting.prepared, this.metrics),
+      );
     if (batch.length === 1) {
       this.stats.statements++;
       return [await alone(batch[0])];
     }
     for (let attempt = 1; ; attempt++) {
       let rows: GroupAppendRow[];
+      const start = performance.now();
       try {
         this.stats.statements++;
         rows = await this.client.query<GroupAppendRow>(
@@ -166,6 +173,7 @@ export class GroupCommit {
           { prepare: true },
         );
       } catch (error) {
+        this.observe(start, batch);
         // The database is away: every unit would fail alike, and a re-run
         // could not tell whether the lost statement committed.
         if (error instanceof DatabaseUnavailableError) {
@@ -176,6 +184,7 @@ export class GroupCommit {
         this.stats.statements += batch.length;
         return Promise.all(batch.map(alone));
       }
+      this.observe(start, batch);
       const byUnit = new Map<number, GroupAppendRow[]>();
       for (const row of rows) {
         const list = byUnit.get(row.unit);
@@ -190,6 +199,13 @@ export class GroupCommit {
         ),
       );
     }
+  }
+
+  private observe(start: number, batch: readonly Waiting[]): void {
+    if (!this.metrics) return;
+    let events = 0;
+    for (const waiting of batch) events += waiting.prepared.eventCount;
+    observeStatement(this.metrics, start, events, batch.length);
   }
 
   /** One wake-up for everything the statement committed, then every caller's answer. */

@@ -1,5 +1,8 @@
+import { SpanKind } from '@opentelemetry/api';
 import { checkId, checkStreamId } from '../../messages/index.js';
+import { ATTR, inSpan, Telemetry } from '../../telemetry/index.js';
 import type { AppendSignal } from '../append-signal.js';
+import { ConcurrencyError } from '../concurrency.error.js';
 import {
   EventStore,
   type AppendOptions,
@@ -21,6 +24,7 @@ import {
   type AppendState,
 } from './append-to-streams.js';
 import { CommandLookups } from './command-lookups.js';
+import { CommandAlreadyHandledError } from '../store.errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import { headCheckpoint, readAll } from './read-all.js';
@@ -33,6 +37,9 @@ import type { SqlClient } from './sql-client.js';
 import { StoreSchema } from './store-schema.js';
 import { checkTransactionIds } from './transaction-ids.js';
 
+/** Span attribute: how many streams one unit of work appended to. */
+const STREAMS = 'chronicle.streams.count';
+
 /** How a `PostgresEventStore` writes. */
 export interface PostgresEventStoreOptions {
   /**
@@ -41,6 +48,15 @@ export interface PostgresEventStoreOptions {
    * Default true; `false` sends one statement per unit of work.
    */
   readonly groupCommit?: boolean | GroupCommitOptions;
+  /** Metrics of appends (`ChronicleModule` passes its own). Default: off. */
+  readonly telemetry?: Telemetry;
+}
+
+/** How a unit of work's append ended, for `chronicle_appends_total`. */
+function appendOutcome(error: unknown): 'conflict' | 'duplicate' | 'failed' {
+  if (error instanceof ConcurrencyError) return 'conflict';
+  if (error instanceof CommandAlreadyHandledError) return 'duplicate';
+  return 'failed';
 }
 
 /** The event store on PostgreSQL (node-postgres or PGlite: the same SQL). */
@@ -55,6 +71,7 @@ export class PostgresEventStore extends EventStore {
   private readonly appendState: AppendState = { appendedBefore: false };
   /** Concurrent lookups of command records share a statement. */
   private readonly commandLookups: CommandLookups;
+  private readonly telemetry: Telemetry;
 
   constructor(
     readonly client: SqlClient,
@@ -66,6 +83,7 @@ export class PostgresEventStore extends EventStore {
     super();
     this.schema = typeof schema === 'string' ? new StoreSchema(schema) : schema;
     this.commandLookups = new CommandLookups(client, this.schema);
+    this.telemetry = options.telemetry ?? Telemetry.off;
     const group = options.groupCommit ?? true;
     this.groupCommit =
       group === false || client.inTransaction
@@ -75,6 +93,7 @@ export class PostgresEventStore extends EventStore {
             this.schema,
             group === true ? {} : group,
             signal,
+            this.telemetry.metrics,
           );
   }
 
@@ -109,7 +128,9 @@ export class PostgresEventStore extends EventStore {
     if (this.client.inTransaction) return fn(this, this.client);
     let bound: PostgresEventStore | undefined;
     const result = await this.client.transaction((tx) => {
-      bound = new PostgresEventStore(tx, this.schema, this.signal);
+      bound = new PostgresEventStore(tx, this.schema, this.signal, {
+        telemetry: this.telemetry,
+      });
       return fn(bound, tx);
     });
     if (bound && bound.typesInTransaction.size > 0) {
@@ -129,7 +150,34 @@ export class PostgresEventStore extends EventStore {
     return result;
   }
 
-  async appendToStreams(
+  /** One unit of work: a span `append`, and its outcome counted. */
+  appendToStreams(
+    appends: readonly StreamAppend[],
+    options?: AppendOptions,
+  ): Promise<AppendResult[]> {
+    let events = 0;
+    for (const append of appends) events += append.events.length;
+    const attributes = {
+      [ATTR.dbSystem]: 'postgresql',
+      [ATTR.dbOperation]: 'append',
+      [ATTR.eventsAppended]: events,
+      [STREAMS]: appends.length,
+      ...(appends.length === 1 ? { [ATTR.streamId]: appends[0].streamId } : {}),
+    };
+    const metrics = this.telemetry.metrics;
+    return inSpan('append', { kind: SpanKind.CLIENT, attributes }, async () => {
+      try {
+        const results = await this.appendUnit(appends, options);
+        metrics?.appends.inc({ outcome: 'ok' });
+        return results;
+      } catch (error) {
+        metrics?.appends.inc({ outcome: appendOutcome(error) });
+        throw error;
+      }
+    });
+  }
+
+  private async appendUnit(
     appends: readonly StreamAppend[],
     options?: AppendOptions,
   ): Promise<AppendResult[]> {
@@ -145,6 +193,7 @@ export class PostgresEventStore extends EventStore {
       appends,
       options,
       this.appendState,
+      this.telemetry.metrics,
     );
     const types = appendedTypes(appends, results);
     if (types.size > 0) {

@@ -6,6 +6,7 @@ import { consumerReadsMigration } from './0005-consumer-reads.js';
 import { handledCommandsAppMigration } from './0006-handled-commands-app.js';
 import { dropTypeIndexMigration } from './0007-drop-type-index.js';
 import { sendsMigration } from './0008-sends.js';
+import { checkpointMovedMigration } from './0009-checkpoint-moved.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   handledCommandsAppMigration,
   dropTypeIndexMigration,
   sendsMigration,
+  checkpointMovedMigration,
 ];
 
 export { migrate } from './migrate.js';

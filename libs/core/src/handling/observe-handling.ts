@@ -1,0 +1,75 @@
+import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
+import { outcomeOf, type Envelope } from '../messages/index.js';
+import {
+  ATTR,
+  inSpan,
+  secondsSince,
+  type Telemetry,
+} from '../telemetry/index.js';
+
+/**
+ * One handling of one message, retries included: its span (a child of the
+ * sender's span, which a request off the wire brings as the active
+ * context) and, with metrics on, its count and duration by outcome.
+ */
+export function observeHandling(
+  telemetry: Telemetry,
+  kind: 'command' | 'query',
+  handler: object,
+  envelope: Envelope,
+  run: () => Promise<unknown>,
+): Promise<unknown> {
+  const metrics = telemetry.metrics;
+  const start = metrics === undefined ? 0 : performance.now();
+  const remote = trace.getSpanContext(context.active())?.isRemote === true;
+  const handling = inSpan(
+    `process ${envelope.type}`,
+    { kind: remote ? SpanKind.SERVER : SpanKind.INTERNAL },
+    (span) =>
+      span.isRecording() ? traced(span, kind, handler, envelope, run) : run(),
+  );
+  if (metrics === undefined) return handling;
+  const type = envelope.type;
+  const name = handlerClassName(handler);
+  return handling.then(
+    (result) => {
+      metrics.handled(kind, type, name, secondsSince(start), 'ok');
+      return result;
+    },
+    (error: unknown) => {
+      metrics.handled(kind, type, name, secondsSince(start), outcomeOf(error));
+      throw error;
+    },
+  );
+}
+
+/** Runs a handling in its recording span, with the attributes a trace viewer shows. */
+async function traced(
+  span: Span,
+  kind: 'command' | 'query',
+  handler: object,
+  envelope: Envelope,
+  run: () => Promise<unknown>,
+): Promise<unknown> {
+  span.setAttributes({
+    [ATTR.operationType]: 'process',
+    [ATTR.operationName]: `handle ${kind}`,
+    [ATTR.messageId]: envelope.id,
+    [ATTR.conversationId]: envelope.metadata.correlationId,
+    [ATTR.messageType]: envelope.type,
+    [ATTR.handler]: handlerClassName(handler),
+  });
+  try {
+    const result = await run();
+    span.setAttribute(ATTR.outcome, 'ok');
+    return result;
+  } catch (error) {
+    span.setAttribute(ATTR.outcome, outcomeOf(error));
+    throw error;
+  }
+}
+
+/** The handler label of metrics: its class's name. */
+function handlerClassName(handler: object): string {
+  return handler.constructor?.name ?? 'handler';
+}

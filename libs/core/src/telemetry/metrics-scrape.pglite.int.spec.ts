@@ -1,0 +1,4 @@
+import { pgliteDatabase } from '../../test/databases.js';
+import { metricsScrapeSuite } from '../../test/metrics-scrape.suite.js';
+
+metricsScrapeSuite(pgliteDatabase());
