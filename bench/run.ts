@@ -4,6 +4,7 @@ import { appendBenchmark } from './benchmarks/append.js';
 import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
 import { dispatchBenchmark } from './benchmarks/dispatch.js';
+import { observabilityBenchmark } from './benchmarks/observability.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
 import { transportBenchmark } from './benchmarks/transport.js';
 import { snapshotsBenchmark } from './benchmarks/snapshots.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   snapshotsBenchmark,
   trackingBenchmark,
   schedulesBenchmark,
+  observabilityBenchmark,
 ];
 
 const SETTINGS: Settings = {

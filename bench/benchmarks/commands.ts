@@ -27,25 +27,25 @@ import { row, type Row, type Unit } from '../support/report.js';
 import type { Benchmark } from './benchmark.js';
 
 /** Events each account starts with: "a handful". */
-const SEED_EVENTS = 5;
+export const SEED_EVENTS = 5;
 /** Accounts per contender: enough that streams stay short over the whole run. */
-const ACCOUNTS = 4000;
+export const ACCOUNTS = 4000;
 
 const CHRONICLE = 'Chronicle CommandBus';
 const RAW = 'raw pg (select, fold, insert)';
 const CQRS = '@nestjs/cqrs CommandBus + raw pg';
 
 /** Each contender works on its own accounts, round robin, all seeded alike. */
-function accountIds(prefix: string): string[] {
+export function accountIds(prefix: string): string[] {
   return Array.from({ length: ACCOUNTS }, (_, i) => `${prefix}-${i}`);
 }
 
-function roundRobin(ids: readonly string[]): () => string {
+export function roundRobin(ids: readonly string[]): () => string {
   let i = 0;
   return () => ids[i++ % ids.length];
 }
 
-async function seed(
+export async function seed(
   store: PostgresEventStore,
   ids: readonly string[],
 ): Promise<void> {

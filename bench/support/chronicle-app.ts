@@ -4,6 +4,7 @@ import {
   type AggregatesOptions,
   type AggregateRoot,
   type CommandHandlingOptions,
+  type MetricsOption,
   type SqlClient,
   type TransportOptions,
 } from '@chronicle/core';
@@ -30,6 +31,8 @@ export async function createChronicleApp(options: {
   transport?: TransportOptions;
   /** How commands are handled; default: Chronicle's defaults (deduplicated). */
   commands?: CommandHandlingOptions;
+  /** Prometheus metrics; default: off. */
+  metrics?: MetricsOption;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [ChronicleModule.forFeature(options.aggregates)],
@@ -45,6 +48,7 @@ export async function createChronicleApp(options: {
         aggregates: options.aggregatesOptions,
         transport: options.transport ?? { local: true },
         ...(options.commands ? { commands: options.commands } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       }),
       BenchFeatureModule,
     ],

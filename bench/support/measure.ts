@@ -8,6 +8,12 @@ export type Operation = () => Promise<unknown>;
 export interface Contender {
   readonly name: string;
   readonly op: Operation;
+  /**
+   * Sets up process-wide state this contender runs under (a global
+   * OpenTelemetry SDK registered or removed), before its warm-up and before
+   * each of its rounds, since the contenders take turns in one process.
+   */
+  readonly before?: () => void;
 }
 
 /** What one round of one contender measured. */
@@ -17,6 +23,11 @@ export interface RoundResult {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /**
+   * This process's CPU time (user + system, every thread) per operation:
+   * steadier than throughput when other processes share the cores.
+   */
+  readonly cpuMsPerOp: number;
 }
 
 /** The medians over the rounds of one contender. */
@@ -24,6 +35,7 @@ export interface Summary {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly cpuMsPerOp: number;
   readonly rounds: readonly RoundResult[];
 }
 
@@ -61,9 +73,12 @@ async function runOps(
     }
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   return {
+    cpuMsPerOp: (cpu.user + cpu.system) / 1000 / latencies.length,
     ops: latencies.length,
     elapsedMs,
     opsPerSecond: (latencies.length / elapsedMs) * 1000,
@@ -84,6 +99,7 @@ export async function compare(
 ): Promise<Map<string, Summary>> {
   let slowest = Infinity;
   for (const contender of contenders) {
+    contender.before?.();
     const warm = await runOps(contender.op, options.concurrency, {
       untilMs: performance.now() + options.warmupSeconds * 1000,
     });
@@ -100,6 +116,7 @@ export async function compare(
   for (let round = 0; round < options.rounds; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const contender = contenders[(round + k) % contenders.length];
+      contender.before?.();
       const result = await runOps(contender.op, options.concurrency, {
         count,
       });
@@ -112,6 +129,7 @@ export async function compare(
       opsPerSecond: median(results.map((r) => r.opsPerSecond)),
       p50Ms: median(results.map((r) => r.p50Ms)),
       p99Ms: median(results.map((r) => r.p99Ms)),
+      cpuMsPerOp: median(results.map((r) => r.cpuMsPerOp)),
       rounds: results,
     });
   }

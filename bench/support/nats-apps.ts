@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   ChronicleModule,
   type CommandHandlingOptions,
+  type MetricsOption,
   type SqlClient,
 } from '@chronicle/core';
 import {
@@ -42,6 +43,8 @@ export async function createNatsApp(options: {
   schema: string;
   providers?: Provider[];
   commands?: CommandHandlingOptions;
+  /** Prometheus metrics; default: off. */
+  metrics?: MetricsOption;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [
@@ -49,6 +52,7 @@ export async function createNatsApp(options: {
         app: options.app,
         database: { client: options.client, schema: options.schema },
         commands: options.commands,
+        metrics: options.metrics,
         transport: {
           nats: { servers: NATS_URL, name: options.app },
           namespace: options.namespace,
