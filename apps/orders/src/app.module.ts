@@ -2,8 +2,18 @@ import { ChronicleModule } from '@chronicle/core';
 import { Module } from '@nestjs/common';
 import { OrdersModule } from './orders/index.js';
 
+// Metrics on a port of their own (no HTTP server here): METRICS_PORT, else the
+// app's port in apps/microclients.env; off when neither is set.
+const metricsPort = process.env.METRICS_PORT ?? process.env.ORDERS_METRICS_PORT;
+
 /** The orders microclient: configured from DATABASE_URL and NATS_URL (embedded without them). */
 @Module({
-  imports: [ChronicleModule.forRoot({ app: 'orders' }), OrdersModule],
+  imports: [
+    ChronicleModule.forRoot({
+      app: 'orders',
+      metrics: metricsPort ? { port: Number(metricsPort) } : false,
+    }),
+    OrdersModule,
+  ],
 })
 export class AppModule {}

@@ -4,6 +4,10 @@ import { InventoryModule, inventoryTypeOrm } from '@shop/inventory';
 import { OrdersModule } from '@shop/orders';
 import { PaymentsModule } from '@shop/payments';
 
+// Metrics on a port of their own (no HTTP server here): METRICS_PORT, else the
+// app's port in apps/microclients.env; off when neither is set.
+const metricsPort = process.env.METRICS_PORT ?? process.env.SHOP_METRICS_PORT;
+
 /**
  * The whole shop as one app: the three microclients' modules, unchanged, in
  * one process. Every command and query is then handled in process; events,
@@ -11,7 +15,10 @@ import { PaymentsModule } from '@shop/payments';
  */
 @Module({
   imports: [
-    ChronicleModule.forRoot({ app: 'shop' }),
+    ChronicleModule.forRoot({
+      app: 'shop',
+      metrics: metricsPort ? { port: Number(metricsPort) } : false,
+    }),
     inventoryTypeOrm(),
     OrdersModule,
     PaymentsModule,
