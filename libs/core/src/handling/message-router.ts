@@ -40,6 +40,7 @@ import {
   secondsSince,
   Telemetry,
   traceContextOf,
+  OFF_THE_WIRE,
 } from '../telemetry/index.js';
 import {
   decodeReply,
@@ -425,7 +426,9 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         // The caller's span, from the headers, is the parent of the handling:
         // never whatever context this callback happened to run in.
-        const parent = traceContextOf(decoded.metadata) ?? ROOT_CONTEXT;
+        const parent = (
+          traceContextOf(decoded.metadata) ?? ROOT_CONTEXT
+        ).setValue(OFF_THE_WIRE, true);
         reply = encodeResult(
           await traceContext.with(parent, local, undefined, message),
         );

@@ -3,6 +3,7 @@ import { outcomeOf, type Envelope } from '../messages/index.js';
 import {
   ATTR,
   inSpan,
+  OFF_THE_WIRE,
   secondsSince,
   type Telemetry,
 } from '../telemetry/index.js';
@@ -21,7 +22,15 @@ export function observeHandling(
 ): Promise<unknown> {
   const metrics = telemetry.metrics;
   const start = metrics === undefined ? 0 : performance.now();
-  const remote = trace.getSpanContext(context.active())?.isRemote === true;
+  // SERVER when the message came off the wire: its parent is the remote
+  // sender's span, or none when the sender sent no trace context (a nested
+  // local handling has its handler's span active, and is INTERNAL).
+  const active = context.active();
+  const parentSpan = trace.getSpanContext(active);
+  const remote =
+    parentSpan === undefined
+      ? active.getValue(OFF_THE_WIRE) === true
+      : parentSpan.isRemote === true;
   const handling = inSpan(
     `process ${envelope.type}`,
     { kind: remote ? SpanKind.SERVER : SpanKind.INTERNAL },

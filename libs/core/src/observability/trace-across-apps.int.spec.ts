@@ -1,7 +1,14 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import { CommandBus } from '../index.js';
+import {
+  CommandBus,
+  createEnvelope,
+  encodeRequest,
+  messageSubject,
+  payloadOf,
+  Transport,
+} from '../index.js';
 import { freshSchema, postgresDatabase } from '../../test/databases.js';
 import { eventually, freshNamespace } from '../../test/nats.js';
 import {
@@ -120,6 +127,38 @@ describe('one trace across apps', () => {
     expect(send.parentSpanContext).toBeUndefined();
     expect(handling.spanContext().traceId).toBe(send.spanContext().traceId);
     expect(handling.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+  });
+
+  it('a request off the wire without trace context is handled in a SERVER span of its own', async () => {
+    const namespace = freshNamespace();
+    const client = database.client();
+    const b = await traceApp('b', client, schema, namespace, [ShippingModule]);
+    apps.push(b);
+    const a = await traceApp('a', client, schema, namespace);
+    apps.push(a);
+    tracing.exporter.reset();
+
+    // As a sender without Chronicle's spans would send it: no traceparent.
+    const envelope = createEnvelope(
+      new ShipCrate(`crate-${randomUUID()}`),
+      'command',
+    );
+    expect(envelope.metadata.traceparent).toBeUndefined();
+    await a
+      .get(Transport)
+      .request(
+        messageSubject(namespace, 'command', 'trace.ShipCrate'),
+        encodeRequest(envelope, payloadOf(envelope)),
+        { timeoutMs: 5000, messageType: 'trace.ShipCrate' },
+      );
+
+    await eventually(
+      () => tracing.spans().some((s) => s.name === 'process trace.ShipCrate'),
+      "B's handling span ended",
+    );
+    const handling = theSpan(tracing.spans(), 'process trace.ShipCrate');
+    expect(handling.kind).toBe(SpanKind.SERVER);
+    expect(handling.parentSpanContext).toBeUndefined();
   });
 
   it('over the in-process transport (routing remote) the send span says messaging.system chronicle, and the handling is its child', async () => {

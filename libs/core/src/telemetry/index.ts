@@ -16,6 +16,7 @@ export {
   ATTR,
   failSpan,
   inSpan,
+  OFF_THE_WIRE,
   traceContextOf,
   traceLinkOf,
   tracer,

@@ -1,5 +1,6 @@
 import {
   context,
+  createContextKey,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
@@ -46,6 +47,12 @@ export const tracer: Tracer = {
       ...args,
     )) as Tracer['startActiveSpan'],
 };
+
+/**
+ * Marks the context a request off the wire is handled in: its handling is a
+ * SERVER span even when the sender sent no trace context to continue.
+ */
+export const OFF_THE_WIRE = createContextKey('chronicle.off-the-wire');
 
 /** The keys of W3C trace context, as they travel in metadata and headers. */
 export const TRACE_KEYS = ['traceparent', 'tracestate'] as const;
