@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import type { Envelope } from './envelope.js';
 import { deriveMessageId } from './message-id.js';
 
@@ -40,6 +40,29 @@ interface Ordinals {
 const storage = new AsyncLocalStorage<Handling>();
 
 /**
+ * `storage.run(handling, fn)`, entering one frame instead of two: `run` makes
+ * a frame to enter and another to restore the caller's store (a copy of the
+ * first), which showed in every local command. An AsyncResource's scope
+ * restores the caller's own frame on exit, unchanged: `enterWith` inside it
+ * holds for `fn` and what it awaits, and ends with the scope.
+ */
+function enter<R>(handling: Handling, fn: () => R): R {
+  return new AsyncResource(RESOURCE_TYPE).runInAsyncScope(
+    enterAndCall,
+    undefined,
+    handling,
+    fn,
+  ) as R;
+}
+
+const RESOURCE_TYPE = 'chronicle.handling';
+
+function enterAndCall<R>(handling: Handling, fn: () => R): R {
+  storage.enterWith(handling);
+  return fn();
+}
+
+/**
  * The message being handled right now, carried across awaits. Envelopes made
  * while it is set take their correlation from it and name it as their cause.
  */
@@ -55,7 +78,7 @@ export const MessageContext = {
    * Each call starts the ordinals afresh: call it once per attempt.
    */
   run<R>(envelope: Envelope, fn: () => R, handler = 'handler'): R {
-    return storage.run(
+    return enter(
       {
         envelope,
         handler,
@@ -116,7 +139,7 @@ export function unitOfWorkContext<S extends object>(): UnitOfWorkContext<S> {
     run: (scope, fn, handling) => {
       const current = storage.getStore();
       const unitOfWork = { owner, scope, outer: current?.unitOfWork };
-      return storage.run(
+      return enter(
         handling
           ? {
               envelope: handling.envelope,
