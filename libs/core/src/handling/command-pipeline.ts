@@ -30,7 +30,6 @@ import {
 } from './command-handling.options.js';
 import { CommandIdReusedError } from './handling.errors.js';
 import { observeHandling } from './observe-handling.js';
-import { asRecorded } from './recorded-result.js';
 import { sendOptionsOf } from './send-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -121,10 +120,11 @@ export class CommandPipeline {
         // ids for what it sends as the attempt that lost the race.
         // The handling and its unit of work open in one frame (see UnitOfWork.run).
         return await this.unitOfWork.run(
-          async () => asRecorded(await handler.execute(command), envelope.type),
+          () => handler.execute(command),
           record,
           asyncContext,
           { envelope, handler: name },
+          envelope.type,
         );
       } catch (error) {
         // A concurrent send of the same id may have won meanwhile (and made this

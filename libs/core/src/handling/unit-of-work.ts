@@ -23,6 +23,7 @@ import {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
 } from './command-handling.options.js';
+import { asRecorded } from './recorded-result.js';
 import { StreamLocks, type LockOwner } from './stream-locks.js';
 
 interface PendingEvent {
@@ -249,13 +250,16 @@ export class UnitOfWork {
    * transaction (recording `handledCommand`'s result with it), then publishes.
    * With `handling`, `work` also runs as that handling (what
    * `MessageContext.run(envelope, work, handler)` around it would do, entered
-   * once); commit, publishing and callbacks run outside it.
+   * once); commit, publishing and callbacks run outside it. With `resultOf`,
+   * the result (returned and recorded) is what JSON makes of it (`asRecorded`),
+   * for commands of that type.
    */
   async run<R>(
     work: () => Promise<R>,
     handledCommand?: Omit<HandledCommand, 'result'>,
     asyncContext?: AsyncContext,
     handling?: HandlingStart,
+    resultOf?: string,
   ): Promise<R> {
     const scope = new Scope(
       this.scopes.getStore(),
@@ -264,7 +268,10 @@ export class UnitOfWork {
       handling,
     );
     try {
-      const result = await this.scopes.run(scope, work, scope.handling);
+      // `work` is awaited here, not wrapped: one promise layer fewer per command.
+      const done: R = await this.scopes.run(scope, work, scope.handling);
+      const result =
+        resultOf === undefined ? done : (asRecorded(done, resultOf) as R);
       // Nothing staged, nothing enlisted, nothing to record: nothing to write.
       if (scope.untouched && !handledCommand) return result;
       await this.commit(scope, result, handledCommand);
