@@ -2,7 +2,7 @@ import { activeTraceMetadata } from '../telemetry/index.js';
 import type { Envelope, MessageMetadata } from './envelope.js';
 import { checkId, checkMetadata } from './input-checks.js';
 import { MessageContext } from './message-context.js';
-import { newMessageId } from './message-id.js';
+import { messageIdAt } from './message-id.js';
 import { UnregisteredMessageError } from './message-type.errors.js';
 import {
   MessageTypeRegistry,
@@ -143,7 +143,10 @@ export function makeEnvelope<T extends object>(
     kind === 'event'
       ? options.id
       : (options.id ?? assigned ?? MessageContext.nextDerivedId(name));
-  const id = known ?? newMessageId();
+  // One clock read for a new id and the timestamp: it showed in every send.
+  const nowMs =
+    known === undefined || options.timestamp === undefined ? Date.now() : 0;
+  const id = known ?? messageIdAt(nowMs);
   if (kind !== 'event' && assigned === undefined) assignId(message, id);
   const parent = MessageContext.current();
   let metadata: MessageMetadata =
@@ -165,7 +168,7 @@ export function makeEnvelope<T extends object>(
     revision,
     payload: message,
     metadata,
-    timestamp: options.timestamp ?? new Date(),
+    timestamp: options.timestamp ?? new Date(nowMs),
   };
   return { envelope, firstSend: known === undefined };
 }
