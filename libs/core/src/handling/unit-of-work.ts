@@ -7,6 +7,7 @@ import {
   payloadOf,
   unitOfWorkContext,
   type Envelope,
+  type EnvelopeSource,
   type HandlingStart,
 } from '../messages/index.js';
 import {
@@ -55,12 +56,18 @@ class Scope implements LockOwner {
 
   constructor(
     readonly parent: Scope | undefined,
-    readonly correlationId: string | undefined,
+    /** The message whose conversation it belongs to: the handling's, else the one running where it opened. */
+    private readonly source: EnvelopeSource | undefined,
     /** The @nestjs/cqrs context the command was executed in, handed on to its events. */
     readonly asyncContext: AsyncContext | undefined,
     /** The handling to open with the unit of work (one frame for both), if any. */
     readonly handling: HandlingStart | undefined,
   ) {}
+
+  /** Read when locks are compared, not on every command: a command's envelope is made when first read. */
+  get correlationId(): string | undefined {
+    return this.source?.envelope.metadata.correlationId;
+  }
 
   get appends(): Map<string, PendingAppend> {
     return (this.appendsMade ??= new Map());
@@ -261,9 +268,10 @@ export class UnitOfWork {
     handling?: HandlingStart,
     resultOf?: string,
   ): Promise<R> {
+    const outer = handling ? undefined : MessageContext.current();
     const scope = new Scope(
       this.scopes.getStore(),
-      (handling?.envelope ?? MessageContext.current())?.metadata.correlationId,
+      handling ? handling.source : outer && { envelope: outer },
       asyncContext,
       handling,
     );

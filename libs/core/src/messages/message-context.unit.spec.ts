@@ -66,7 +66,7 @@ describe('the unit of work carried with the message context', () => {
         MessageContext.nextDerivedId('context.Sent'),
         scopes.getStore(),
       ],
-      { envelope: parent, handler: 'command:H' },
+      { source: { envelope: parent }, handler: 'command:H' },
     );
     const expected = MessageContext.run(
       parent,
@@ -104,7 +104,7 @@ describe('the unit of work carried with the message context', () => {
             scopes.getStore(),
           ];
         },
-        { envelope: parent, handler: 'command:H' },
+        { source: { envelope: parent }, handler: 'command:H' },
       );
       // The caller goes on outside the handling while it runs.
       const outside = [
