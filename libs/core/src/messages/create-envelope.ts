@@ -175,9 +175,9 @@ export function makeEnvelope<T extends object>(
 
 /**
  * A command or query's envelope, made when first read unless something at
- * send time decides its id or metadata (an id given or kept from an earlier
- * send of the instance, one derived from the running handling, metadata
- * given): then it is made at once, by `makeEnvelope`. A command sent from
+ * send time decides its id or metadata (an id given, one derived from the
+ * running handling, metadata given): then it is made at once, by
+ * `makeEnvelope`. A command sent from
  * outside any handling whose id nothing reads (it records nothing, sends
  * nothing, and no one asks) never makes one, which showed in every local
  * send. Its time is read at send time; its id, once made, is the instance's,
@@ -188,11 +188,11 @@ export function deferEnvelope<T extends object>(
   kind: 'command' | 'query',
   options: EnvelopeOptions = {},
 ): DeferredEnvelope<T> {
+  // An id kept from an earlier send is found when the envelope is made.
   if (
     options.id !== undefined ||
     options.metadata !== undefined ||
-    inHandling() ||
-    assignedIdOf(message) !== undefined
+    inHandling()
   ) {
     const made = makeEnvelope(message, kind, options);
     return new DeferredEnvelope(
@@ -243,7 +243,7 @@ export class DeferredEnvelope<T extends object> implements MadeEnvelope<T> {
   /** A root message's envelope (no handling ran where it was sent, no metadata given). */
   private make(): MadeEnvelope<T> {
     const message = this.message;
-    // Another send of the instance may have made its id meanwhile: the same message.
+    // An earlier send of the instance, or another one meanwhile, made its id: the same message.
     const assigned = assignedIdOf(message);
     const id = assigned ?? messageIdAt(this.sentMs);
     if (assigned === undefined) assignId(message, id);
