@@ -97,6 +97,17 @@ export const race = {
   interfere: async (_checkoutId: string): Promise<void> => undefined,
 };
 
+@CommandType('ids.Refuse')
+class Refuse extends Command<void> {}
+
+/** Fails at once, reading nothing of its command's envelope. */
+@CommandHandler(Refuse)
+class RefuseHandler implements ICommandHandler<Refuse> {
+  execute(): Promise<void> {
+    return Promise.reject(new Error('refused'));
+  }
+}
+
 /** The envelopes the handlers saw themselves run in (`MessageContext.current()`). */
 const seen: Envelope[] = [];
 
@@ -238,7 +249,7 @@ export function derivedIdsSuite(database: () => TestDatabase): void {
       seen.length = 0;
       @Module({
         imports: [ChronicleModule.forFeature([Account, Checkout])],
-        providers: [ChargeHandler, CompleteCheckoutHandler],
+        providers: [ChargeHandler, CompleteCheckoutHandler, RefuseHandler],
       })
       class LeanPaymentsModule {}
       const moduleRef = await Test.createTestingModule({
@@ -284,6 +295,14 @@ export function derivedIdsSuite(database: () => TestDatabase): void {
       expect(seen.map((e) => [e.id, e.metadata])).toEqual([
         [chargeId, { correlationId: id, causationId: id }],
       ]);
+    });
+
+    it('gives a command that fails the id its failure is logged under', async () => {
+      const refuse = new Refuse();
+      await expect(lean.get(CommandBus).execute(refuse)).rejects.toThrow(
+        'refused',
+      );
+      expect(assignedIdOf(refuse)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
     });
 
     it('shows a handler the id its instance keeps, the same on every send of it', async () => {

@@ -94,57 +94,67 @@ export class CommandPipeline {
     sentFirst: boolean | undefined,
     made: DeferredEnvelope<object>,
   ): Promise<unknown> {
-    const type = made.type;
-    const checking = checkMessage(command, type, this.unknownFields);
-    if (checking !== undefined) await checking;
-    // Every command's outcome is kept with its effects, so that sending it
-    // again with its id (after a timeout, a crash, a re-run of the code that
-    // sent it) returns the first result and changes nothing.
-    const record = this.deduplicate
-      ? { id: made.envelope.id, type, app: this.app }
-      : undefined;
-    const name = handlingName('command', handler);
-    // An id made for this very send has no earlier outcome to look for.
-    if (record && !(sentFirst === true || made.firstSend)) {
-      const handled = await this.store.findHandledCommand(record.id);
-      if (handled) return this.replay(handled, made.envelope);
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // A fresh handling context per attempt: a re-run derives the same
-        // ids for what it sends as the attempt that lost the race.
-        // The handling and its unit of work open in one frame (see UnitOfWork.run).
-        return await this.unitOfWork.run(
-          () => handler.execute(command),
-          record,
-          asyncContext,
-          { source: made, handler: name },
-          type,
-        );
-      } catch (error) {
-        // A concurrent send of the same id may have won meanwhile (and made this
-        // run fail, or collide on the record): then its outcome is the answer.
-        if (record) {
-          const handled = await this.store.findHandledCommand(record.id);
-          if (handled) return this.replay(handled, made.envelope);
-        }
-        if (!(error instanceof ConcurrencyError) || attempt >= this.retries) {
-          throw error;
-        }
-        await this.pause(attempt);
+    try {
+      const type = made.type;
+      const checking = checkMessage(command, type, this.unknownFields);
+      if (checking !== undefined) await checking;
+      // Every command's outcome is kept with its effects, so that sending it
+      // again with its id (after a timeout, a crash, a re-run of the code that
+      // sent it) returns the first result and changes nothing.
+      const record = this.deduplicate
+        ? { id: made.envelope.id, type, app: this.app }
+        : undefined;
+      const name = handlingName('command', handler);
+      // An id made for this very send has no earlier outcome to look for.
+      if (record && !(sentFirst === true || made.firstSend)) {
+        const handled = await this.store.findHandledCommand(record.id);
+        if (handled) return this.replay(handled, made.envelope);
       }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          // A fresh handling context per attempt: a re-run derives the same
+          // ids for what it sends as the attempt that lost the race.
+          // The handling and its unit of work open in one frame (see UnitOfWork.run).
+          return await this.unitOfWork.run(
+            () => handler.execute(command),
+            record,
+            asyncContext,
+            { source: made, handler: name },
+            type,
+          );
+        } catch (error) {
+          // A concurrent send of the same id may have won meanwhile (and made this
+          // run fail, or collide on the record): then its outcome is the answer.
+          if (record) {
+            const handled = await this.store.findHandledCommand(record.id);
+            if (handled) return this.replay(handled, made.envelope);
+          }
+          if (!(error instanceof ConcurrencyError) || attempt >= this.retries) {
+            throw error;
+          }
+          await this.pause(attempt);
+        }
+      }
+    } catch (error) {
+      failed(made);
+      throw error;
     }
   }
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
     const made = deferEnvelope(query, 'query', sendOptionsOf(query));
     return observeHandling(this.telemetry, 'query', handler, made, async () => {
-      const checking = checkMessage(query, made.type, this.unknownFields);
-      if (checking !== undefined) await checking;
-      return runHandling(
-        { source: made, handler: handlingName('query', handler) },
-        () => handler.execute(query),
-      );
+      try {
+        const checking = checkMessage(query, made.type, this.unknownFields);
+        if (checking !== undefined) await checking;
+        return await runHandling(
+          { source: made, handler: handlingName('query', handler) },
+          () => handler.execute(query),
+        );
+      } catch (error) {
+        failed(made);
+        throw error;
+      }
     });
   }
 
@@ -162,6 +172,11 @@ export class CommandPipeline {
       setTimeout(resolve, Math.random() * ceiling),
     );
   }
+}
+
+/** A failed message gets its id (its envelope is made), so its failure is logged and reported under it. */
+function failed(made: DeferredEnvelope<object>): void {
+  void made.envelope;
 }
 
 const handlingNames = {
