@@ -17,7 +17,12 @@ import {
   EventStore,
   EventType,
   InjectAggregateRepository,
+  MessageContext,
+  assignedIdOf,
+  deriveMessageId,
+  type Envelope,
   type ICommandHandler,
+  type StoredEvent,
 } from '../src/index.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 
@@ -92,6 +97,20 @@ export const race = {
   interfere: async (_checkoutId: string): Promise<void> => undefined,
 };
 
+@CommandType('ids.Refuse')
+class Refuse extends Command<void> {}
+
+/** Fails at once, reading nothing of its command's envelope. */
+@CommandHandler(Refuse)
+class RefuseHandler implements ICommandHandler<Refuse> {
+  execute(): Promise<void> {
+    return Promise.reject(new Error('refused'));
+  }
+}
+
+/** The envelopes the handlers saw themselves run in (`MessageContext.current()`). */
+const seen: Envelope[] = [];
+
 @CommandHandler(Charge)
 class ChargeHandler implements ICommandHandler<Charge> {
   constructor(
@@ -99,6 +118,8 @@ class ChargeHandler implements ICommandHandler<Charge> {
     private readonly accounts: AggregateRepository<Account>,
   ) {}
   async execute({ accountId, amount }: Charge): Promise<number> {
+    const current = MessageContext.current();
+    if (current) seen.push(current);
     const account = await this.accounts.loadOrCreate(accountId);
     account.charge(amount);
     await this.accounts.save(account);
@@ -123,6 +144,15 @@ class CompleteCheckoutHandler implements ICommandHandler<CompleteCheckout> {
     checkout.complete();
     await this.checkouts.save(checkout);
   }
+}
+
+async function eventsIn(
+  store: EventStore,
+  streamId: string,
+): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const event of store.readStream(streamId)) events.push(event);
+  return events;
 }
 
 async function typesIn(store: EventStore, streamId: string): Promise<string[]> {
@@ -210,5 +240,86 @@ export function derivedIdsSuite(database: () => TestDatabase): void {
       'ids.Charged',
       'ids.Charged',
     ]);
+  });
+
+  describe('with deduplication off', () => {
+    let lean: INestApplicationContext;
+
+    beforeEach(async () => {
+      seen.length = 0;
+      @Module({
+        imports: [ChronicleModule.forFeature([Account, Checkout])],
+        providers: [ChargeHandler, CompleteCheckoutHandler, RefuseHandler],
+      })
+      class LeanPaymentsModule {}
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          ChronicleModule.forRoot({
+            database: {
+              client: database().client(),
+              schema: freshSchema('ids_lean'),
+            },
+            commands: { deduplicate: false },
+          }),
+          LeanPaymentsModule,
+        ],
+      }).compile();
+      lean = await moduleRef.init();
+    });
+
+    afterEach(() => lean.close());
+
+    it("gives a command's events and what it sends the id its instance keeps", async () => {
+      const leanStore = lean.get(EventStore);
+      const complete = new CompleteCheckout('c4', 'a4');
+      await lean.get(CommandBus).execute(complete);
+
+      const id = assignedIdOf(complete);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+      const [completed] = await eventsIn(leanStore, 'ids.Checkout-c4');
+      expect(completed.metadata).toEqual({
+        correlationId: id,
+        causationId: id,
+      });
+      const chargeId = deriveMessageId(
+        id as string,
+        'command:CompleteCheckoutHandler',
+        'ids.Charge',
+        0,
+      );
+      const [charged] = await eventsIn(leanStore, 'ids.Account-a4');
+      expect(charged.metadata).toEqual({
+        correlationId: id,
+        causationId: chargeId,
+      });
+      expect(seen.map((e) => [e.id, e.metadata])).toEqual([
+        [chargeId, { correlationId: id, causationId: id }],
+      ]);
+    });
+
+    it('gives a command that fails the id its failure is logged under', async () => {
+      const refuse = new Refuse();
+      await expect(lean.get(CommandBus).execute(refuse)).rejects.toThrow(
+        'refused',
+      );
+      expect(assignedIdOf(refuse)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    });
+
+    it('shows a handler the id its instance keeps, the same on every send of it', async () => {
+      const charge = new Charge('a5', 7);
+      const before = Date.now();
+      await lean.get(CommandBus).execute(charge);
+      await lean.get(CommandBus).execute(charge);
+
+      const id = assignedIdOf(charge);
+      expect(seen.map((e) => e.id)).toEqual([id, id]);
+      expect(seen[0].metadata).toEqual({ correlationId: id });
+      expect(seen[0].timestamp.getTime()).toBeGreaterThanOrEqual(before);
+      // Not recorded: each send runs.
+      expect(await typesIn(lean.get(EventStore), 'ids.Account-a5')).toEqual([
+        'ids.Charged',
+        'ids.Charged',
+      ]);
+    });
   });
 }

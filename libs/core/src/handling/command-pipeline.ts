@@ -5,12 +5,12 @@ import type {
   IQueryHandler,
 } from '@nestjs/cqrs';
 import {
-  makeEnvelope,
+  deferEnvelope,
   MESSAGE_OPTIONS,
   checkMessage,
-  MessageContext,
+  runHandling,
+  type DeferredEnvelope,
   type Envelope,
-  type MadeEnvelope,
   type MessageOptions,
   type UnknownFieldsPolicy,
 } from '../messages/index.js';
@@ -30,7 +30,6 @@ import {
 } from './command-handling.options.js';
 import { CommandIdReusedError } from './handling.errors.js';
 import { observeHandling } from './observe-handling.js';
-import { asRecorded } from './recorded-result.js';
 import { sendOptionsOf } from './send-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -81,14 +80,10 @@ export class CommandPipeline {
     asyncContext?: AsyncContext,
   ): Promise<unknown> {
     const sent = sendOptionsOf(command);
-    const made = makeEnvelope(command, 'command', sent);
-    return observeHandling(
-      this.telemetry,
-      'command',
-      handler,
-      made.envelope,
-      () =>
-        this.runCommand(handler, command, asyncContext, sent.firstSend, made),
+    // Made when first read: a command that records, sends and reads nothing needs no id.
+    const made = deferEnvelope(command, 'command', sent);
+    return observeHandling(this.telemetry, 'command', handler, made, () =>
+      this.runCommand(handler, command, asyncContext, sent.firstSend, made),
     );
   }
 
@@ -97,67 +92,70 @@ export class CommandPipeline {
     command: object,
     asyncContext: AsyncContext | undefined,
     sentFirst: boolean | undefined,
-    made: MadeEnvelope<object>,
+    made: DeferredEnvelope<object>,
   ): Promise<unknown> {
-    const envelope = made.envelope;
-    const checking = checkMessage(command, envelope.type, this.unknownFields);
-    if (checking !== undefined) await checking;
-    // Every command's outcome is kept with its effects, so that sending it
-    // again with its id (after a timeout, a crash, a re-run of the code that
-    // sent it) returns the first result and changes nothing.
-    const record = this.deduplicate
-      ? { id: envelope.id, type: envelope.type, app: this.app }
-      : undefined;
-    // An id made for this very send has no earlier outcome to look for.
-    const firstSend = sentFirst === true || made.firstSend;
-    const name = handlingName('command', handler);
-    if (record && !firstSend) {
-      const handled = await this.store.findHandledCommand(record.id);
-      if (handled) return this.replay(handled, envelope);
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // A fresh handling context per attempt: a re-run derives the same
-        // ids for what it sends as the attempt that lost the race.
-        // The handling and its unit of work open in one frame (see UnitOfWork.run).
-        return await this.unitOfWork.run(
-          async () => asRecorded(await handler.execute(command), envelope.type),
-          record,
-          asyncContext,
-          { envelope, handler: name },
-        );
-      } catch (error) {
-        // A concurrent send of the same id may have won meanwhile (and made this
-        // run fail, or collide on the record): then its outcome is the answer.
-        if (record) {
-          const handled = await this.store.findHandledCommand(record.id);
-          if (handled) return this.replay(handled, envelope);
-        }
-        if (!(error instanceof ConcurrencyError) || attempt >= this.retries) {
-          throw error;
-        }
-        await this.pause(attempt);
+    try {
+      const type = made.type;
+      const checking = checkMessage(command, type, this.unknownFields);
+      if (checking !== undefined) await checking;
+      // Every command's outcome is kept with its effects, so that sending it
+      // again with its id (after a timeout, a crash, a re-run of the code that
+      // sent it) returns the first result and changes nothing.
+      const record = this.deduplicate
+        ? { id: made.envelope.id, type, app: this.app }
+        : undefined;
+      const name = handlingName('command', handler);
+      // An id made for this very send has no earlier outcome to look for.
+      if (record && !(sentFirst === true || made.firstSend)) {
+        const handled = await this.store.findHandledCommand(record.id);
+        if (handled) return this.replay(handled, made.envelope);
       }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          // A fresh handling context per attempt: a re-run derives the same
+          // ids for what it sends as the attempt that lost the race.
+          // The handling and its unit of work open in one frame (see UnitOfWork.run).
+          return await this.unitOfWork.run(
+            () => handler.execute(command),
+            record,
+            asyncContext,
+            { source: made, handler: name },
+            type,
+          );
+        } catch (error) {
+          // A concurrent send of the same id may have won meanwhile (and made this
+          // run fail, or collide on the record): then its outcome is the answer.
+          if (record) {
+            const handled = await this.store.findHandledCommand(record.id);
+            if (handled) return this.replay(handled, made.envelope);
+          }
+          if (!(error instanceof ConcurrencyError) || attempt >= this.retries) {
+            throw error;
+          }
+          await this.pause(attempt);
+        }
+      }
+    } catch (error) {
+      failed(made);
+      throw error;
     }
   }
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
-    const { envelope } = makeEnvelope(query, 'query', sendOptionsOf(query));
-    return observeHandling(
-      this.telemetry,
-      'query',
-      handler,
-      envelope,
-      async () => {
-        const checking = checkMessage(query, envelope.type, this.unknownFields);
+    const made = deferEnvelope(query, 'query', sendOptionsOf(query));
+    return observeHandling(this.telemetry, 'query', handler, made, async () => {
+      try {
+        const checking = checkMessage(query, made.type, this.unknownFields);
         if (checking !== undefined) await checking;
-        return MessageContext.run(
-          envelope,
+        return await runHandling(
+          { source: made, handler: handlingName('query', handler) },
           () => handler.execute(query),
-          handlingName('query', handler),
         );
-      },
-    );
+      } catch (error) {
+        failed(made);
+        throw error;
+      }
+    });
   }
 
   private replay(handled: HandledCommand, envelope: Envelope): unknown {
@@ -174,6 +172,11 @@ export class CommandPipeline {
       setTimeout(resolve, Math.random() * ceiling),
     );
   }
+}
+
+/** A failed message gets its id (its envelope is made), so its failure is logged and reported under it. */
+function failed(made: DeferredEnvelope<object>): void {
+  void made.envelope;
 }
 
 const handlingNames = {

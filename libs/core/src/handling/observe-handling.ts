@@ -9,6 +9,15 @@ import {
 } from '../telemetry/index.js';
 
 /**
+ * The message handled: its type at once, its envelope (made when first read,
+ * see `deferEnvelope`) only for a recording span.
+ */
+export interface HandledMessage {
+  readonly type: string;
+  readonly envelope: Envelope;
+}
+
+/**
  * One handling of one message, retries included: its span (a child of the
  * sender's span, which a request off the wire brings as the active
  * context) and, with metrics on, its count and duration by outcome.
@@ -17,7 +26,7 @@ export function observeHandling(
   telemetry: Telemetry,
   kind: 'command' | 'query',
   handler: object,
-  envelope: Envelope,
+  message: HandledMessage,
   run: () => Promise<unknown>,
 ): Promise<unknown> {
   const metrics = telemetry.metrics;
@@ -32,13 +41,15 @@ export function observeHandling(
       ? active.getValue(OFF_THE_WIRE) === true
       : parentSpan.isRemote === true;
   const handling = inSpan(
-    `process ${envelope.type}`,
+    `process ${message.type}`,
     { kind: remote ? SpanKind.SERVER : SpanKind.INTERNAL },
     (span) =>
-      span.isRecording() ? traced(span, kind, handler, envelope, run) : run(),
+      span.isRecording()
+        ? traced(span, kind, handler, message.envelope, run)
+        : run(),
   );
   if (metrics === undefined) return handling;
-  const type = envelope.type;
+  const type = message.type;
   const name = handlerClassName(handler);
   return handling.then(
     (result) => {

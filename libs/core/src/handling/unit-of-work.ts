@@ -7,6 +7,7 @@ import {
   payloadOf,
   unitOfWorkContext,
   type Envelope,
+  type EnvelopeSource,
   type HandlingStart,
 } from '../messages/index.js';
 import {
@@ -23,6 +24,7 @@ import {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
 } from './command-handling.options.js';
+import { asRecorded } from './recorded-result.js';
 import { StreamLocks, type LockOwner } from './stream-locks.js';
 
 interface PendingEvent {
@@ -54,12 +56,18 @@ class Scope implements LockOwner {
 
   constructor(
     readonly parent: Scope | undefined,
-    readonly correlationId: string | undefined,
+    /** The message whose conversation it belongs to: the handling's, else the one running where it opened. */
+    private readonly source: EnvelopeSource | undefined,
     /** The @nestjs/cqrs context the command was executed in, handed on to its events. */
     readonly asyncContext: AsyncContext | undefined,
     /** The handling to open with the unit of work (one frame for both), if any. */
     readonly handling: HandlingStart | undefined,
   ) {}
+
+  /** Read when locks are compared, not on every command: a command's envelope is made when first read. */
+  get correlationId(): string | undefined {
+    return this.source?.envelope.metadata.correlationId;
+  }
 
   get appends(): Map<string, PendingAppend> {
     return (this.appendsMade ??= new Map());
@@ -249,22 +257,29 @@ export class UnitOfWork {
    * transaction (recording `handledCommand`'s result with it), then publishes.
    * With `handling`, `work` also runs as that handling (what
    * `MessageContext.run(envelope, work, handler)` around it would do, entered
-   * once); commit, publishing and callbacks run outside it.
+   * once); commit, publishing and callbacks run outside it. With `resultOf`,
+   * the result (returned and recorded) is what JSON makes of it (`asRecorded`),
+   * for commands of that type.
    */
   async run<R>(
     work: () => Promise<R>,
     handledCommand?: Omit<HandledCommand, 'result'>,
     asyncContext?: AsyncContext,
     handling?: HandlingStart,
+    resultOf?: string,
   ): Promise<R> {
+    const outer = handling ? undefined : MessageContext.current();
     const scope = new Scope(
       this.scopes.getStore(),
-      (handling?.envelope ?? MessageContext.current())?.metadata.correlationId,
+      handling ? handling.source : outer && { envelope: outer },
       asyncContext,
       handling,
     );
     try {
-      const result = await this.scopes.run(scope, work, scope.handling);
+      // `work` is awaited here, not wrapped: one promise layer fewer per command.
+      const done: R = await this.scopes.run(scope, work, scope.handling);
+      const result =
+        resultOf === undefined ? done : (asRecorded(done, resultOf) as R);
       // Nothing staged, nothing enlisted, nothing to record: nothing to write.
       if (scope.untouched && !handledCommand) return result;
       await this.commit(scope, result, handledCommand);

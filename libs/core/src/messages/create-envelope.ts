@@ -1,8 +1,8 @@
 import { activeTraceMetadata } from '../telemetry/index.js';
 import type { Envelope, MessageMetadata } from './envelope.js';
 import { checkId, checkMetadata } from './input-checks.js';
-import { MessageContext } from './message-context.js';
-import { newMessageId } from './message-id.js';
+import { inHandling, MessageContext } from './message-context.js';
+import { messageIdAt } from './message-id.js';
 import { UnregisteredMessageError } from './message-type.errors.js';
 import {
   MessageTypeRegistry,
@@ -143,7 +143,10 @@ export function makeEnvelope<T extends object>(
     kind === 'event'
       ? options.id
       : (options.id ?? assigned ?? MessageContext.nextDerivedId(name));
-  const id = known ?? newMessageId();
+  // One clock read for a new id and the timestamp: it showed in every send.
+  const nowMs =
+    known === undefined || options.timestamp === undefined ? Date.now() : 0;
+  const id = known ?? messageIdAt(nowMs);
   if (kind !== 'event' && assigned === undefined) assignId(message, id);
   const parent = MessageContext.current();
   let metadata: MessageMetadata =
@@ -165,9 +168,95 @@ export function makeEnvelope<T extends object>(
     revision,
     payload: message,
     metadata,
-    timestamp: options.timestamp ?? new Date(),
+    timestamp: options.timestamp ?? new Date(nowMs),
   };
   return { envelope, firstSend: known === undefined };
+}
+
+/**
+ * A command or query's envelope, made when first read unless something at
+ * send time decides its id or metadata (an id given, one derived from the
+ * running handling, metadata given): then it is made at once, by
+ * `makeEnvelope`. A command sent from
+ * outside any handling whose id nothing reads (it records nothing, sends
+ * nothing, and no one asks) never makes one, which showed in every local
+ * send. Its time is read at send time; its id, once made, is the instance's,
+ * as `makeEnvelope` would have kept it.
+ */
+export function deferEnvelope<T extends object>(
+  message: T,
+  kind: 'command' | 'query',
+  options: EnvelopeOptions = {},
+): DeferredEnvelope<T> {
+  // An id kept from an earlier send is found when the envelope is made.
+  if (
+    options.id !== undefined ||
+    options.metadata !== undefined ||
+    inHandling()
+  ) {
+    const made = makeEnvelope(message, kind, options);
+    return new DeferredEnvelope(
+      made.envelope.type,
+      made.envelope.revision,
+      message,
+      undefined,
+      0,
+      made,
+    );
+  }
+  const { name, revision } = messageTypeOf(message, kind);
+  return new DeferredEnvelope(
+    name,
+    revision,
+    message,
+    options.timestamp,
+    Date.now(),
+    undefined,
+  );
+}
+
+/** What `deferEnvelope` gives: the type at once, the envelope when first read. */
+export class DeferredEnvelope<T extends object> implements MadeEnvelope<T> {
+  #made: MadeEnvelope<T> | undefined;
+
+  constructor(
+    readonly type: string,
+    private readonly revision: number,
+    private readonly message: T,
+    /** The timestamp the sender gave, if any. */
+    private readonly timestamp: Date | undefined,
+    /** When it was sent (a new id's time, and the timestamp unless given). */
+    private readonly sentMs: number,
+    made: MadeEnvelope<T> | undefined,
+  ) {
+    this.#made = made;
+  }
+
+  get envelope(): Envelope<T> {
+    return (this.#made ??= this.make()).envelope;
+  }
+
+  get firstSend(): boolean {
+    return (this.#made ??= this.make()).firstSend;
+  }
+
+  /** A root message's envelope (no handling ran where it was sent, no metadata given). */
+  private make(): MadeEnvelope<T> {
+    const message = this.message;
+    // An earlier send of the instance, or another one meanwhile, made its id: the same message.
+    const assigned = assignedIdOf(message);
+    const id = assigned ?? messageIdAt(this.sentMs);
+    if (assigned === undefined) assignId(message, id);
+    const envelope: Envelope<T> = {
+      id,
+      type: this.type,
+      revision: this.revision,
+      payload: message,
+      metadata: { correlationId: id },
+      timestamp: this.timestamp ?? new Date(this.sentMs),
+    };
+    return { envelope, firstSend: assigned === undefined };
+  }
 }
 
 /**

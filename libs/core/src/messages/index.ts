@@ -2,6 +2,8 @@ export { ChronicleError } from './chronicle.error.js';
 export {
   assignedIdOf,
   createEnvelope,
+  deferEnvelope,
+  DeferredEnvelope,
   isFirstSend,
   makeEnvelope,
   messageTypeOf,
@@ -58,7 +60,9 @@ export {
 } from './known-fields.js';
 export {
   MessageContext,
+  runHandling,
   unitOfWorkContext,
+  type EnvelopeSource,
   type HandlingStart,
   type UnitOfWorkContext,
 } from './message-context.js';

@@ -72,6 +72,22 @@ export function undeclaredFieldsOf(message: object): UndeclaredField[] {
   return found;
 }
 
+/**
+ * Whether `undeclaredFieldsOf(message)` would find nothing, told without
+ * listing: every field declared, none holding an object. Most messages are
+ * flat; one with objects in it takes the full walk.
+ */
+export function onlyDeclaredFields(message: object): boolean {
+  const declared = declaredFieldsOf(message.constructor);
+  if (declared === null) return true;
+  for (const key of Object.keys(message)) {
+    if (!declared.has(key)) return false;
+    const field = (message as Record<string, unknown>)[key];
+    if (field !== null && typeof field === 'object') return false;
+  }
+  return true;
+}
+
 function collect(
   value: object,
   steps: readonly (string | number)[],

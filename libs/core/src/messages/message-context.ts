@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import type { Envelope } from './envelope.js';
 import { deriveMessageId } from './message-id.js';
 
@@ -13,8 +13,8 @@ import { deriveMessageId } from './message-id.js';
  * one costs more than the rest of a local command's dispatch.
  */
 interface Handling {
-  /** Undefined in a unit of work opened outside any handling. */
-  readonly envelope: Envelope | undefined;
+  /** The message's envelope; undefined in a unit of work opened outside any handling. */
+  readonly source: EnvelopeSource | undefined;
   readonly handler: string;
   /** Shared by every frame of one handling, so ordinals never restart within it. */
   readonly ordinals: Ordinals;
@@ -40,12 +40,35 @@ interface Ordinals {
 const storage = new AsyncLocalStorage<Handling>();
 
 /**
+ * `storage.run(handling, fn)`, entering one frame instead of two: `run` makes
+ * a frame to enter and another to restore the caller's store (a copy of the
+ * first), which showed in every local command. An AsyncResource's scope
+ * restores the caller's own frame on exit, unchanged: `enterWith` inside it
+ * holds for `fn` and what it awaits, and ends with the scope.
+ */
+function enter<R>(handling: Handling, fn: () => R): R {
+  return new AsyncResource(RESOURCE_TYPE).runInAsyncScope(
+    enterAndCall,
+    undefined,
+    handling,
+    fn,
+  ) as R;
+}
+
+const RESOURCE_TYPE = 'chronicle.handling';
+
+function enterAndCall<R>(handling: Handling, fn: () => R): R {
+  storage.enterWith(handling);
+  return fn();
+}
+
+/**
  * The message being handled right now, carried across awaits. Envelopes made
  * while it is set take their correlation from it and name it as their cause.
  */
 export const MessageContext = {
   current(): Envelope | undefined {
-    return storage.getStore()?.envelope;
+    return storage.getStore()?.source?.envelope;
   },
 
   /**
@@ -55,15 +78,7 @@ export const MessageContext = {
    * Each call starts the ordinals afresh: call it once per attempt.
    */
   run<R>(envelope: Envelope, fn: () => R, handler = 'handler'): R {
-    return storage.run(
-      {
-        envelope,
-        handler,
-        ordinals: { sent: undefined },
-        unitOfWork: storage.getStore()?.unitOfWork,
-      },
-      fn,
-    );
+    return runHandling({ source: { envelope }, handler }, fn);
   },
 
   /**
@@ -72,12 +87,12 @@ export const MessageContext = {
    */
   nextDerivedId(type: string): string | undefined {
     const handling = storage.getStore();
-    if (handling?.envelope === undefined) return undefined;
+    if (handling?.source === undefined) return undefined;
     const sent = (handling.ordinals.sent ??= new Map());
     const ordinal = sent.get(type) ?? 0;
     sent.set(type, ordinal + 1);
     return deriveMessageId(
-      handling.envelope.id,
+      handling.source.envelope.id,
       handling.handler,
       type,
       ordinal,
@@ -85,9 +100,36 @@ export const MessageContext = {
   },
 };
 
-/** A handling to open together with a unit of work: `MessageContext.run`'s arguments. */
-export interface HandlingStart {
+/**
+ * Where a handling's envelope comes from: an envelope made already
+ * (`{ envelope }`), or one made when first read (see `deferEnvelope`), so
+ * that a handling that never reads it never makes it.
+ */
+export interface EnvelopeSource {
   readonly envelope: Envelope;
+}
+
+/** Whether a handling is running here (its envelope is not made for asking). */
+export function inHandling(): boolean {
+  return storage.getStore()?.source !== undefined;
+}
+
+/** `MessageContext.run` for a handling whose envelope may be made later. Not for application code. */
+export function runHandling<R>(start: HandlingStart, fn: () => R): R {
+  return enter(
+    {
+      source: start.source,
+      handler: start.handler,
+      ordinals: { sent: undefined },
+      unitOfWork: storage.getStore()?.unitOfWork,
+    },
+    fn,
+  );
+}
+
+/** A handling to open, alone or with a unit of work: `MessageContext.run`'s arguments. */
+export interface HandlingStart {
+  readonly source: EnvelopeSource;
   readonly handler: string;
 }
 
@@ -116,16 +158,16 @@ export function unitOfWorkContext<S extends object>(): UnitOfWorkContext<S> {
     run: (scope, fn, handling) => {
       const current = storage.getStore();
       const unitOfWork = { owner, scope, outer: current?.unitOfWork };
-      return storage.run(
+      return enter(
         handling
           ? {
-              envelope: handling.envelope,
+              source: handling.source,
               handler: handling.handler,
               ordinals: { sent: undefined },
               unitOfWork,
             }
           : {
-              envelope: current?.envelope,
+              source: current?.source,
               handler: current?.handler ?? 'handler',
               ordinals: current?.ordinals ?? { sent: undefined },
               unitOfWork,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Envelope } from './envelope.js';
 import { MessageContext, unitOfWorkContext } from './message-context.js';
 
@@ -65,7 +66,7 @@ describe('the unit of work carried with the message context', () => {
         MessageContext.nextDerivedId('context.Sent'),
         scopes.getStore(),
       ],
-      { envelope: parent, handler: 'command:H' },
+      { source: { envelope: parent }, handler: 'command:H' },
     );
     const expected = MessageContext.run(
       parent,
@@ -84,5 +85,63 @@ describe('the unit of work carried with the message context', () => {
       MessageContext.run(parent, () => scopes.getStore(), 'events-handler'),
     ]);
     expect(seen).toEqual([undefined, undefined, scope]);
+  });
+
+  it("keeps the caller's other async-local stores, inside and across awaits, and ends with the handling", async () => {
+    const theirs = new AsyncLocalStorage<string>();
+    const scopes = unitOfWorkContext<object>();
+    const scope = {};
+    const seen = await theirs.run('request-1', async () => {
+      const handled = scopes.run(
+        scope,
+        async () => {
+          const before = [theirs.getStore(), MessageContext.current()];
+          await new Promise((resolve) => setImmediate(resolve));
+          return [
+            ...before,
+            theirs.getStore(),
+            MessageContext.current(),
+            scopes.getStore(),
+          ];
+        },
+        { source: { envelope: parent }, handler: 'command:H' },
+      );
+      // The caller goes on outside the handling while it runs.
+      const outside = [
+        theirs.getStore(),
+        MessageContext.current(),
+        scopes.getStore(),
+      ];
+      return [...(await handled), ...outside, theirs.getStore()];
+    });
+    expect(seen).toEqual([
+      'request-1',
+      parent,
+      'request-1',
+      parent,
+      scope,
+      'request-1',
+      undefined,
+      undefined,
+      'request-1',
+    ]);
+    expect([theirs.getStore(), MessageContext.current()]).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('ends a handling that throws, leaving the caller as it was', () => {
+    expect(() =>
+      MessageContext.run(
+        parent,
+        () => {
+          throw new Error('handler failed');
+        },
+        'command:H',
+      ),
+    ).toThrow('handler failed');
+    expect(MessageContext.current()).toBeUndefined();
+    expect(MessageContext.nextDerivedId('context.Sent')).toBeUndefined();
   });
 });
