@@ -20,6 +20,7 @@ export {
   traceContextOf,
   traceLinkOf,
   tracer,
+  tracingOn,
   TRACE_KEYS,
   type TraceMetadata,
 } from './tracing.js';

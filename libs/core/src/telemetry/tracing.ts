@@ -1,7 +1,9 @@
 import {
   context,
   createContextKey,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   SpanStatusCode,
@@ -36,6 +38,22 @@ function currentTracer(): Tracer {
     current = global.getTracer('@chronicle/core');
   }
   return current;
+}
+
+// What the API's global provider delegates to while no SDK is registered.
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether an OpenTelemetry SDK is registered: without one, Chronicle makes no
+ * span at all rather than the API's no-op ones (a few hundred ns a message).
+ * A provider the API does not know as its own proxy counts as an SDK.
+ */
+export function tracingOn(): boolean {
+  const global = trace.getTracerProvider();
+  return (
+    !(global instanceof ProxyTracerProvider) || global.getDelegate() !== NO_SDK
+  );
 }
 
 /** The tracer Chronicle's spans come from: always the global provider's. */
@@ -117,8 +135,10 @@ export function inSpan<T>(
   name: string,
   options: SpanOptions,
   fn: (span: Span) => Promise<T>,
-  parent: Context = context.active(),
+  parent?: Context,
 ): Promise<T> {
+  if (!tracingOn()) return fn(NO_SPAN);
+  parent ??= context.active();
   const span = tracer.startSpan(name, options, parent);
   if (!span.isRecording() && !isSpanContextValid(span.spanContext())) {
     return fn(span);
