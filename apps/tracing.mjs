@@ -25,18 +25,31 @@ if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
   });
   sdk.start();
 
-  // Send the last spans before the process ends. Nest's shutdown hooks
-  // re-raise the signal once the app is closed; if nothing else listens,
-  // re-raise it here so the process still ends.
-  for (const signal of ['SIGTERM', 'SIGINT']) {
-    process.once(signal, () => {
+  // Send the last spans before the process ends. The SDK's shutdown does not
+  // hold the event loop open by itself (a script that ends, or is killed,
+  // early would exit before the export), so a timer holds it until it is done.
+  let shutdown;
+  const flush = () =>
+    (shutdown ??= new Promise((done) => {
+      const hold = setInterval(() => {}, 1000);
       sdk
         .shutdown()
         .catch(() => {})
         .finally(() => {
-          if (process.listenerCount(signal) === 0)
-            process.kill(process.pid, signal);
+          clearInterval(hold);
+          done();
         });
+    }));
+  // A script that simply ends (scripts/shop-traffic.mjs).
+  process.once('beforeExit', () => void flush());
+  // Nest's shutdown hooks re-raise the signal once the app is closed; if
+  // nothing else listens, re-raise it here so the process still ends.
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => {
+      void flush().then(() => {
+        if (process.listenerCount(signal) === 0)
+          process.kill(process.pid, signal);
+      });
     });
   }
 }

@@ -10,11 +10,15 @@
 //
 // --rate: orders started per second; --seconds: stop after that long (default:
 // until Ctrl+C). It is a Chronicle app itself (no handlers), so it sends over
-// the NATS and PostgreSQL in DATABASE_URL and NATS_URL.
+// the NATS and PostgreSQL in DATABASE_URL and NATS_URL. Preloaded with
+// `--import ./apps/tracing.mjs` (and OTEL_SERVICE_NAME=shop-traffic), each
+// customer is one trace: a `customer` span, as an HTTP request's would be,
+// holds their PlaceOrder, AuthorizePayment and GetOrder and all they set off.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ChronicleModule } from '@chronicle/core';
 import {
@@ -63,8 +67,11 @@ const count = (what) => (counts[what] = (counts[what] ?? 0) + 1);
 let inFlight = 0;
 let stopping = false;
 
-async function customer(n) {
+const tracer = trace.getTracer('shop-traffic');
+
+async function customer(n, span) {
   const orderId = `traffic-${run}-${n}`;
+  span.setAttribute('shop.order_id', orderId);
   const sku = skus[n % skus.length];
   const dice = Math.random();
   try {
@@ -90,6 +97,7 @@ async function customer(n) {
     if (n % 10 === 0) await queries.execute(new GetStockLevels());
     count('placed and paid');
   } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error?.code });
     count([error?.constructor?.name, error?.code].filter(Boolean).join(' '));
   }
 }
@@ -102,7 +110,12 @@ const timer = setInterval(() => {
   // Do not pile up when the apps fall behind (or are down).
   if (inFlight >= rate * 10) return count('skipped, too many in flight');
   inFlight++;
-  void customer(++n).finally(() => inFlight--);
+  const next = ++n;
+  void tracer
+    .startActiveSpan('customer', (span) =>
+      customer(next, span).finally(() => span.end()),
+    )
+    .finally(() => inFlight--);
 }, 1000 / rate);
 const report = setInterval(() => console.log(JSON.stringify(counts)), 10_000);
 

@@ -1,6 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { CommandBus } from '@chronicle/core';
 import { OrderLine, PlaceOrder } from '@shop/contracts';
 import { freshSchema } from '../../libs/core/test/databases.js';
@@ -121,5 +123,62 @@ describe('the example shop observed', () => {
     expect(traces.body).toContain(
       '{"key":"service.name","value":{"stringValue":"orders"}}',
     );
+  });
+});
+
+describe('the tracing preload in a script that ends soon after it starts', () => {
+  const collector = new OtlpCollector();
+  let endpoint: string;
+
+  beforeAll(async () => {
+    endpoint = await collector.start();
+  });
+  afterAll(() => collector.stop());
+
+  /** Runs `code` with the preload, as `node --import ./apps/tracing.mjs` would (scripts/shop-traffic.mjs). */
+  const runScript = (service: string, code: string) =>
+    promisify(execFile)(
+      process.execPath,
+      ['--import', './apps/tracing.mjs', '--input-type=module', '-e', code],
+      {
+        env: {
+          ...process.env,
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_SERVICE_NAME: service,
+        },
+      },
+    ).catch((error: { signal?: string }) => error);
+
+  const spanMade = `
+    import { trace } from '@opentelemetry/api';
+    trace.getTracer('script').startSpan('the last span').end();`;
+
+  it('sends its last spans when it simply ends', async () => {
+    await runScript('ends', spanMade);
+    // The process has ended: whatever it sent has been received.
+    expect(
+      collector.received.some(
+        (r) =>
+          r.body.includes('"stringValue":"ends"') &&
+          r.body.includes('the last span'),
+      ),
+    ).toBe(true);
+  });
+
+  it('sends its last spans when it is stopped, and still ends by the signal', async () => {
+    const result = await runScript(
+      'stopped',
+      // Once the SDK has settled (its resource detection keeps the
+      // process up by itself while it runs), as a Ctrl+C would come.
+      `${spanMade}\n    setTimeout(() => process.kill(process.pid, 'SIGTERM'), 500);`,
+    );
+    expect((result as { signal?: string }).signal).toBe('SIGTERM');
+    expect(
+      collector.received.some(
+        (r) =>
+          r.body.includes('"stringValue":"stopped"') &&
+          r.body.includes('the last span'),
+      ),
+    ).toBe(true);
   });
 });
