@@ -353,11 +353,12 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       // The sender has the class: its undeclared fields never leave this process.
       await validateMessage(message, info.name, this.messages.unknownFields);
       const metrics = this.telemetry.metrics;
+      // The round trip from before the envelope is made and encoded.
+      const start = metrics === undefined ? 0 : performance.now();
       const sending = inSpan(spanName, { kind: SpanKind.CLIENT }, (span) =>
         send(message, span),
       );
       if (metrics === undefined) return sending;
-      const start = performance.now();
       try {
         const result = await sending;
         metrics.requestDuration.observe(

@@ -232,30 +232,14 @@ export class ChronicleMetrics {
       'chronicle_consumer_lag_events',
       'Events of a consumer segment committed past its checkpoint.',
       ['consumer', 'segment'],
-      async function () {
-        this.reset();
-        for (const c of (await read()).consumers)
-          for (const s of c.segments)
-            this.set(
-              { consumer: c.consumer, segment: String(s.segment) },
-              s.lagEvents,
-            );
-      },
+      perSegment(read, (s) => s.lagEvents),
     );
     gauge(
       r,
       'chronicle_consumer_lag_seconds',
       'Age of the oldest event a consumer segment has not handled yet (0 when none waits).',
       ['consumer', 'segment'],
-      async function () {
-        this.reset();
-        for (const c of (await read()).consumers)
-          for (const s of c.segments)
-            this.set(
-              { consumer: c.consumer, segment: String(s.segment) },
-              s.lagSeconds,
-            );
-      },
+      perSegment(read, (s) => s.lagSeconds),
     );
     gauge(
       r,
@@ -319,6 +303,24 @@ export class ChronicleMetrics {
       },
     );
   }
+}
+
+type SegmentGauges = ScrapeSnapshot['consumers'][number]['segments'][number];
+
+/** A gauge's collect that sets one value per consumer and segment. */
+function perSegment(
+  read: () => Promise<ScrapeSnapshot>,
+  value: (segment: SegmentGauges) => number,
+): (this: Gauge<'consumer' | 'segment'>) => Promise<void> {
+  return async function () {
+    this.reset();
+    for (const c of (await read()).consumers)
+      for (const s of c.segments)
+        this.set(
+          { consumer: c.consumer, segment: String(s.segment) },
+          value(s),
+        );
+  };
 }
 
 function mergeSnapshots(parts: Partial<ScrapeSnapshot>[]): ScrapeSnapshot {

@@ -1,19 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  context,
-  propagation,
-  trace,
-  type SpanContext,
-} from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace';
+import { trace, type SpanContext } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { freshSchema, postgresDatabase } from '../../test/databases.js';
 import {
   Add,
@@ -22,6 +10,10 @@ import {
   Remind,
   resetObserved,
 } from '../../test/observed.fixture.js';
+import {
+  registerTracing,
+  type TestTracing,
+} from '../../test/trace-apps.fixture.js';
 import { waitUntil } from '../../test/wait-until.js';
 import { Scheduler } from '../scheduling/index.js';
 import { createEnvelope, toPayload } from '../messages/index.js';
@@ -29,37 +21,27 @@ import { EventStore, type StoredEvent } from '../store/index.js';
 
 describe('Spans of appends, loads, consumers and schedule deliveries', () => {
   const database = postgresDatabase();
-  const exporter = new InMemorySpanExporter();
+  let tracing: TestTracing;
   const tracer = () => trace.getTracer('test');
   let app: INestApplicationContext | undefined;
 
   beforeAll(() => {
-    context.setGlobalContextManager(
-      new AsyncLocalStorageContextManager().enable(),
-    );
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(
-      new TracerProvider({
-        spanProcessors: [new SimpleSpanProcessor({ exporter })],
-      }),
-    );
+    tracing = registerTracing();
   });
   beforeEach(() => {
     resetObserved();
-    exporter.reset();
+    tracing.exporter.reset();
   });
   afterEach(async () => {
     await app?.close();
     app = undefined;
   });
   afterAll(async () => {
-    trace.disable();
-    propagation.disable();
-    context.disable();
+    await tracing.stop();
     await database.close();
   });
 
-  const spans = () => exporter.getFinishedSpans();
+  const spans = () => tracing.spans();
   const named = (name: string) => spans().filter((s) => s.name === name);
   const byId = (id: string | undefined) =>
     spans().find((s) => s.spanContext().spanId === id);
