@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   Inject,
   Injectable,
@@ -40,6 +41,13 @@ import {
   MetricsEndpoint,
 } from './observability/index.js';
 import { Telemetry } from './telemetry/index.js';
+import {
+  HandlingLog,
+  MESSAGE_LOG_OPTIONS,
+  MessageLogWriter,
+  resolveMessageLogOptions,
+  type ResolvedMessageLogOptions,
+} from './message-log/index.js';
 import { MESSAGE_OPTIONS, UpcastingModule } from './messages/index.js';
 import {
   SCHEDULING_OPTIONS,
@@ -154,6 +162,9 @@ function asyncOptionsProviders(
   ];
 }
 
+/** This process, in the message log: host and pid, unless `tracking.instanceId` names it. */
+const INSTANCE = `${hostname()}:${process.pid}`;
+
 const coreProviders: Provider[] = [
   {
     provide: Telemetry,
@@ -257,6 +268,37 @@ const coreProviders: Provider[] = [
     useFactory: (options: ChronicleModuleOptions) => options.tracking ?? {},
     inject: [CHRONICLE_OPTIONS],
   },
+  {
+    provide: MESSAGE_LOG_OPTIONS,
+    useFactory: (
+      options: ChronicleModuleOptions,
+      transport: ResolvedTransportOptions,
+    ) => resolveMessageLogOptions(options.messageLog, transport.debug),
+    inject: [CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
+  },
+  {
+    // The store's migrations made the message_log table before this runs.
+    provide: MessageLogWriter,
+    useFactory: (
+      store: PostgresEventStore,
+      options: ResolvedMessageLogOptions,
+      telemetry: Telemetry,
+    ) => new MessageLogWriter(store.client, store.schema, options, telemetry),
+    inject: [EventStore, MESSAGE_LOG_OPTIONS, Telemetry],
+  },
+  {
+    provide: HandlingLog,
+    useFactory: (
+      writer: MessageLogWriter,
+      options: ChronicleModuleOptions,
+      transport: ResolvedTransportOptions,
+    ) =>
+      new HandlingLog(writer, {
+        app: options.app ?? transport.app,
+        instance: options.tracking?.instanceId ?? INSTANCE,
+      }),
+    inject: [MessageLogWriter, CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
+  },
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
@@ -278,6 +320,9 @@ const coreProviders: Provider[] = [
 
 const coreExports = [
   Telemetry,
+  MESSAGE_LOG_OPTIONS,
+  MessageLogWriter,
+  HandlingLog,
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,
   MESSAGE_OPTIONS,

@@ -3,6 +3,7 @@ import type { AggregatesOptions } from './aggregates/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
 import { ChronicleError } from './messages/index.js';
 import type { MessageOptions } from './messages/index.js';
+import type { MessageLogOptions } from './message-log/index.js';
 import type { HealthOptions } from './observability/index.js';
 import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
@@ -72,6 +73,12 @@ export interface ChronicleModuleOptions {
   readonly metrics?: MetricsOption;
   /** When readiness turns down for consumers' lag (see docs/guides/operations.md). */
   readonly health?: HealthOptions;
+  /**
+   * The message log of every command, schedule delivery and error (and, when
+   * asked, query): on by default; `false` turns it off. See
+   * docs/guides/message-log.md.
+   */
+  readonly messageLog?: MessageLogOptions | boolean;
 }
 
 /** A class that makes Chronicle's options, for `forRootAsync({ useClass | useExisting })`. */

@@ -29,6 +29,16 @@ export {
 export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
+export {
+  MessageLogOptionsError,
+  MessageLogWriter,
+  PersonalData,
+  Secret,
+  type LoggedError,
+  type LoggedKind,
+  type LoggedOutcome,
+  type MessageLogOptions,
+} from './message-log/index.js';
 export * from './observability/index.js';
 export * from './redaction/index.js';
 export * from './scheduling/index.js';

@@ -8,12 +8,14 @@ import {
   deferEnvelope,
   MESSAGE_OPTIONS,
   checkMessage,
+  payloadOf,
   runHandling,
   type DeferredEnvelope,
   type Envelope,
   type MessageOptions,
   type UnknownFieldsPolicy,
 } from '../messages/index.js';
+import { HandlingLog } from '../message-log/index.js';
 import {
   ConcurrencyError,
   EventStore,
@@ -61,6 +63,8 @@ export class CommandPipeline {
     messages: MessageOptions = {},
     @Optional()
     private readonly telemetry: Telemetry = Telemetry.off,
+    @Optional()
+    private readonly log?: HandlingLog,
   ) {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 10;
@@ -94,6 +98,13 @@ export class CommandPipeline {
     sentFirst: boolean | undefined,
     made: DeferredEnvelope<object>,
   ): Promise<unknown> {
+    const logged = this.log?.start(
+      'command',
+      () => made.envelope,
+      () => payloadOf(made.envelope),
+      command,
+      sendOptionsOf(command).senderApp,
+    );
     try {
       const type = made.type;
       const checking = checkMessage(command, type, this.unknownFields);
@@ -115,13 +126,16 @@ export class CommandPipeline {
           // A fresh handling context per attempt: a re-run derives the same
           // ids for what it sends as the attempt that lost the race.
           // The handling and its unit of work open in one frame (see UnitOfWork.run).
-          return await this.unitOfWork.run(
+          const result = await this.unitOfWork.run(
             () => handler.execute(command),
             record,
             asyncContext,
             { source: made, handler: name },
             type,
+            logged,
           );
+          logged?.ok(result);
+          return result;
         } catch (error) {
           // A concurrent send of the same id may have won meanwhile (and made this
           // run fail, or collide on the record): then its outcome is the answer.
@@ -137,6 +151,7 @@ export class CommandPipeline {
       }
     } catch (error) {
       failed(made);
+      logged?.failed(error);
       throw error;
     }
   }
@@ -144,15 +159,25 @@ export class CommandPipeline {
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
     const made = deferEnvelope(query, 'query', sendOptionsOf(query));
     return observeHandling(this.telemetry, 'query', handler, made, async () => {
+      const logged = this.log?.start(
+        'query',
+        () => made.envelope,
+        () => payloadOf(made.envelope),
+        query,
+        sendOptionsOf(query).senderApp,
+      );
       try {
         const checking = checkMessage(query, made.type, this.unknownFields);
         if (checking !== undefined) await checking;
-        return await runHandling(
+        const result: unknown = await runHandling(
           { source: made, handler: handlingName('query', handler) },
           () => handler.execute(query),
         );
+        logged?.ok(result);
+        return result;
       } catch (error) {
         failed(made);
+        logged?.failed(error);
         throw error;
       }
     });

@@ -341,7 +341,10 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
           [ATTR.messageType]: info.name,
         });
       }
-      const wire = encodeRequest(envelope, payloadOf(envelope), { firstSend });
+      const wire = encodeRequest(envelope, payloadOf(envelope), {
+        firstSend,
+        app: this.options.app,
+      });
       return this.transport
         .request(subject, wire, {
           timeoutMs: sent.timeoutMs ?? this.options.timeoutMs,
@@ -422,6 +425,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
         metadata: decoded.metadata,
         timestamp: decoded.timestamp,
         firstSend: decoded.firstSend,
+        senderApp: decoded.senderApp,
       });
       let reply: WireMessage;
       try {

@@ -11,6 +11,8 @@ export interface InternalSendOptions extends SendOptions {
   readonly timestamp?: Date;
   /** The sender made the id for this send: there is no earlier outcome to look up. */
   readonly firstSend?: boolean;
+  /** The app that sent it over the transport (for the message log). */
+  readonly senderApp?: string;
 }
 
 const pending = new WeakMap<object, InternalSendOptions>();

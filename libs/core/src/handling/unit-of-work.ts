@@ -20,6 +20,7 @@ import {
   type SqlClient,
   type StoredEvent,
 } from '../store/index.js';
+import type { LoggedHandling } from '../message-log/index.js';
 import {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
@@ -259,7 +260,8 @@ export class UnitOfWork {
    * `MessageContext.run(envelope, work, handler)` around it would do, entered
    * once); commit, publishing and callbacks run outside it. With `resultOf`,
    * the result (returned and recorded) is what JSON makes of it (`asRecorded`),
-   * for commands of that type.
+   * for commands of that type. With `logged`, the handling's message log row
+   * goes into the append, if there is one (then `logged.written`).
    */
   async run<R>(
     work: () => Promise<R>,
@@ -267,6 +269,7 @@ export class UnitOfWork {
     asyncContext?: AsyncContext,
     handling?: HandlingStart,
     resultOf?: string,
+    logged?: LoggedHandling,
   ): Promise<R> {
     const outer = handling ? undefined : MessageContext.current();
     const scope = new Scope(
@@ -282,7 +285,7 @@ export class UnitOfWork {
         resultOf === undefined ? done : (asRecorded(done, resultOf) as R);
       // Nothing staged, nothing enlisted, nothing to record: nothing to write.
       if (scope.untouched && !handledCommand) return result;
-      await this.commit(scope, result, handledCommand);
+      await this.commit(scope, result, handledCommand, logged);
       return result;
     } catch (error) {
       if (scope.hasFailed) this.settle(scope.failed, error);
@@ -309,6 +312,7 @@ export class UnitOfWork {
     scope: Scope,
     result: R,
     handledCommand?: Omit<HandledCommand, 'result'>,
+    logged?: LoggedHandling,
   ): Promise<void> {
     const appends = [...scope.appends.values()].filter(
       (a) => a.events.length > 0,
@@ -316,24 +320,29 @@ export class UnitOfWork {
     const record = handledCommand && { ...handledCommand, result };
     if (!scope.hasWrites) {
       if (appends.length === 0 && !record) return;
+      // The log row rides in the append: it commits with the events or not at all.
       const results = await this.store.appendToStreams(this.toStore(appends), {
         handledCommand: record,
+        logRecord: logged?.rowFor(result),
       });
+      if (logged) logged.written = true;
       if (scope.hasCommitted) this.settle(scope.committed, undefined);
       this.publish(appends, results, scope.asyncContext);
       return;
     }
+    const carried = appends.length > 0 || record !== undefined;
     const results = await this.store.transaction(async (store, tx) => {
       // Events first: the events insert must be the transaction's first write.
-      const appended =
-        appends.length > 0 || record
-          ? await store.appendToStreams(this.toStore(appends), {
-              handledCommand: record,
-            })
-          : [];
+      const appended = carried
+        ? await store.appendToStreams(this.toStore(appends), {
+            handledCommand: record,
+            logRecord: logged?.rowFor(result),
+          })
+        : [];
       for (const write of scope.writes) await write(tx);
       return appended;
     });
+    if (logged && carried) logged.written = true;
     if (scope.hasCommitted) this.settle(scope.committed, undefined);
     this.publish(appends, results, scope.asyncContext);
   }

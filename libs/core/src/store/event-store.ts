@@ -62,9 +62,44 @@ export interface HandledCommand {
   readonly app?: string;
 }
 
+/**
+ * One row of the message log as its columns (see message-log/): what a
+ * handling was, by whom, and how it ended. Written with the events of the
+ * command it describes (`AppendOptions.logRecord`) or behind, in batches.
+ * `streams` and `positions` are filled by the append that carries it.
+ */
+export interface MessageLogRecord {
+  readonly kind: string;
+  /** When the handling began (ISO 8601); the partition key with `kind`. */
+  readonly logged_at: string;
+  readonly id: string;
+  readonly type: string;
+  readonly revision?: number | null;
+  readonly payload?: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly correlation_id?: string | null;
+  readonly causation_id?: string | null;
+  readonly app?: string | null;
+  readonly instance?: string | null;
+  readonly sender_app?: string | null;
+  readonly finished_at?: string | null;
+  readonly duration_ms?: number | null;
+  readonly outcome: string;
+  readonly result?: unknown;
+  readonly error?: unknown;
+  readonly error_code?: string | null;
+  readonly streams?: readonly string[] | null;
+  readonly positions?: readonly string[] | null;
+}
+
 export interface AppendOptions {
   /** Record this command as handled in the same transaction (idempotency). */
   readonly handledCommand?: HandledCommand;
+  /**
+   * Log the handling in the same statement: written only if the events are,
+   * with the streams and positions they got.
+   */
+  readonly logRecord?: MessageLogRecord;
 }
 
 export interface ReadStreamOptions {

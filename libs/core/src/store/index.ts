@@ -12,6 +12,7 @@ export {
   type Checkpoint,
   type ExpectedVersion,
   type HandledCommand,
+  type MessageLogRecord,
   type NewEvent,
   type ReadAllBatch,
   type ReadAllOptions,

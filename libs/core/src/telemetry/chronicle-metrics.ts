@@ -68,6 +68,8 @@ export class ChronicleMetrics {
   readonly consumerBatchDuration: Histogram<'consumer'>;
   readonly scheduleLateness: Histogram<'type'>;
   readonly scheduleFailures: Counter<'type'>;
+  readonly messageLogWritten: Counter<'kind'>;
+  readonly messageLogDropped: Counter<'kind' | 'reason'>;
 
   private readonly sources = new Set<ScrapeSource>();
   private snapshot?: { at: number; value: Promise<ScrapeSnapshot> };
@@ -186,6 +188,18 @@ export class ChronicleMetrics {
       'chronicle_schedule_failures_total',
       'Schedule deliveries that failed (each attempt).',
       ['type'],
+    );
+    this.messageLogWritten = counter(
+      r,
+      'chronicle_message_log_written_total',
+      'Message log rows written behind (failures, queries, commands without events), by kind.',
+      ['kind'],
+    );
+    this.messageLogDropped = counter(
+      r,
+      'chronicle_message_log_dropped_total',
+      'Message log rows lost: overflow (the write-behind buffer was full) or failed (the database refused the batch).',
+      ['kind', 'reason'],
     );
     this.scrapeGauges(r);
   }

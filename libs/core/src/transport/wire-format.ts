@@ -39,6 +39,8 @@ export const HEADER = {
   metadata: 'Chronicle-Metadata',
   status: 'Chronicle-Status',
   firstSend: 'Chronicle-First-Send',
+  /** The sending app's name, for the serving app's message log. */
+  app: 'Chronicle-App',
   /** How long the caller still waits, in ms, when this try was sent (the receiver counts from arrival). */
   timeoutMs: 'Chronicle-Timeout-Ms',
   /** On a reply: the request was not started (`busy`: try again; `deadline`: the caller gave up). */
@@ -55,7 +57,7 @@ const OWN_HEADER_METADATA: ReadonlySet<string> = new Set([
 export function encodeRequest(
   envelope: Envelope,
   payload: unknown,
-  options: { firstSend?: boolean } = {},
+  options: { firstSend?: boolean; app?: string } = {},
 ): WireMessage {
   const metadata = envelope.metadata;
   const { correlationId, causationId, traceparent, tracestate } = metadata;
@@ -78,6 +80,7 @@ export function encodeRequest(
   if (typeof tracestate === 'string') headers[HEADER.tracestate] = tracestate;
   if (user) headers[HEADER.metadata] = JSON.stringify(user);
   if (options.firstSend) headers[HEADER.firstSend] = '1';
+  if (options.app !== undefined) headers[HEADER.app] = options.app;
   return { headers, body: JSON.stringify(payload) };
 }
 
@@ -95,6 +98,8 @@ export interface DecodedRequest {
   readonly payload: unknown;
   /** The sender made this id for this send: no earlier outcome can exist. */
   readonly firstSend: boolean;
+  /** The app that says it sent it (a name, for the log; never trusted for anything else). */
+  readonly senderApp?: string;
 }
 
 /** Reads a request off the wire, or throws saying what is wrong (see `checkRequestHeaders`). */
@@ -128,6 +133,7 @@ export function decodeRequest(
     metadata,
     payload,
     firstSend: h[HEADER.firstSend] === '1',
+    senderApp: senderAppOf(h[HEADER.app]),
   };
 }
 
@@ -466,4 +472,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function throwing(error: Error): never {
   throw error;
+}
+
+/** A sender's app name as the log keeps it: a short subject token, else nothing. */
+function senderAppOf(value: string | undefined): string | undefined {
+  return value !== undefined && /^[A-Za-z0-9_-]{1,64}$/.test(value)
+    ? value
+    : undefined;
 }

@@ -1,5 +1,19 @@
 import type { StoreSchema } from './store-schema.js';
 
+/** The message log's columns an append fills from its JSON row (all but `positions`). */
+export const LOG_COLUMNS =
+  'kind, logged_at, id, type, revision, payload, metadata, correlation_id, ' +
+  'causation_id, app, instance, sender_app, finished_at, duration_ms, outcome, ' +
+  'result, error, error_code, streams';
+
+/** The same columns read from a record `r` made by `jsonb_populate_record`. */
+export const logValues = (r: string): string =>
+  LOG_COLUMNS.split(', ')
+    .map((c) =>
+      c === 'metadata' ? `coalesce(${r}.metadata, '{}')` : `${r}.${c}`,
+    )
+    .join(', ');
+
 /**
  * Appends to any number of streams in ONE statement, so one round trip:
  * - every stream's version is checked against its expectation inside the
@@ -11,7 +25,8 @@ import type { StoreSchema } from './store-schema.js';
  *   once the store has appended in this transaction ($7), a further append is
  *   accepted as long as no stream it writes holds a row of a later transaction;
  * - the handled command, if any, is recorded in the same statement, so its
- *   result and the events commit together or not at all.
+ *   result and the events commit together or not at all; so is its message
+ *   log row ($8), with the positions the events got.
  * A race lost between check and insert surfaces as a unique violation on
  * (stream_id, stream_version); the caller runs the statement again.
  */
@@ -63,6 +78,13 @@ handled AS (
   SELECT $3::text, $4::text, $5::text::json, $6::text
   WHERE $3::text IS NOT NULL AND (SELECT yes FROM accepted)
   RETURNING command_id
+),
+logged AS (
+  INSERT INTO ${s.messageLog} (${LOG_COLUMNS}, positions)
+  SELECT ${logValues('r')},
+         (SELECT array_agg(a.position ORDER BY a.position) FROM appended a)
+  FROM jsonb_populate_record(NULL::${s.messageLog}, $8::text::jsonb) r
+  WHERE $8::text IS NOT NULL AND (SELECT yes FROM accepted)
 )
 SELECT v.ok, v.first_write, v.in_order, (SELECT xid FROM tx)::text AS xid,
        (SELECT count(*) FROM handled)::int AS handled,

@@ -6,6 +6,7 @@ import type {
   AppendResult,
   ExpectedVersion,
   HandledCommand,
+  MessageLogRecord,
   StreamAppend,
 } from '../event-store.js';
 import {
@@ -46,6 +47,8 @@ export interface Prepared {
   readonly command: HandledCommand | undefined;
   /** The command's result as JSON text (null without a command). */
   readonly resultJson: string | null;
+  /** The message log row to write with the events, as JSON (null without one). */
+  readonly logJson: string | null;
   readonly eventCount: number;
 }
 
@@ -195,8 +198,27 @@ export function prepareAppend(
     expectationsJson: JSON.stringify(expectations),
     command,
     resultJson,
+    logJson: logJsonOf(appends, options.logRecord),
     eventCount: events.length,
   };
+}
+
+/**
+ * The log row as JSON, naming the streams the append writes. An unstorable
+ * payload (a NUL character) is the log's loss, not the command's: it is
+ * logged without its payload rather than failing the append.
+ */
+function logJsonOf(
+  appends: readonly StreamAppend[],
+  record: MessageLogRecord | undefined,
+): string | null {
+  if (record === undefined) return null;
+  const written = appends.filter((a) => a.events.length > 0);
+  const streams = written.length > 0 ? written.map((a) => a.streamId) : null;
+  const json = JSON.stringify({ ...record, streams });
+  return json.includes('\\u0000')
+    ? JSON.stringify({ ...record, streams, payload: null, result: null })
+    : json;
 }
 
 async function run(
@@ -222,6 +244,7 @@ async function run(
       prepared.resultJson,
       command?.app ?? null,
       exempt,
+      prepared.logJson,
     ],
     { prepare: true },
   );

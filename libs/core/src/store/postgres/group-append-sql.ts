@@ -1,3 +1,4 @@
+import { LOG_COLUMNS, logValues } from './append-sql.js';
 import type { StoreSchema } from './store-schema.js';
 
 /**
@@ -12,6 +13,8 @@ import type { StoreSchema } from './store-schema.js';
  * - a unit's command record is inserted `ON CONFLICT DO NOTHING`, and its
  *   events only if the record went in (or it has none): a unit whose id was
  *   taken writes nothing, so it can get `CommandAlreadyHandledError`;
+ * - $4 holds one message log row (or null) per unit, written only for an
+ *   accepted unit, with the positions its events got;
  * - a batch holds at most one unit per stream and per command id (see
  *   group-commit.ts), so each stream's versions continue its current one.
  * A race lost to another process fails the whole statement with a unique
@@ -71,6 +74,17 @@ appended AS (
   WHERE u.ord IN (SELECT unit FROM accepted)
   ORDER BY u.ord, j.ord
   RETURNING position, stream_id, stream_version, transaction_id
+),
+logged AS (
+  INSERT INTO ${s.messageLog} (${LOG_COLUMNS}, positions)
+  SELECT ${logValues('r')},
+         (SELECT array_agg(a.position ORDER BY a.position)
+            FROM appended a JOIN expectation x ON x.stream_id = a.stream_id
+           WHERE x.unit = l.ord)
+  FROM jsonb_array_elements($4::text::jsonb) WITH ORDINALITY AS l(row, ord)
+  CROSS JOIN LATERAL jsonb_populate_record(NULL::${s.messageLog}, l.row) r
+  WHERE jsonb_typeof(l.row) = 'object'
+    AND l.ord IN (SELECT unit FROM accepted)
 )
 SELECT v.unit, v.ok, (a.unit IS NOT NULL) AS accepted,
        x.stream_id, x.expected, x.current_version::text AS current_version,

@@ -257,7 +257,9 @@ function paramsOf(batch: readonly Waiting[]): string[] {
   const events: string[] = [];
   const expectations: string[] = [];
   const commands: string[] = [];
+  const logs: string[] = [];
   for (const { prepared } of batch) {
+    logs.push(prepared.logJson ?? 'null');
     events.push(prepared.eventsJson);
     expectations.push(prepared.expectationsJson);
     const command = prepared.command;
@@ -277,6 +279,7 @@ function paramsOf(batch: readonly Waiting[]): string[] {
     `[${events.join(',')}]`,
     `[${expectations.join(',')}]`,
     `[${commands.join(',')}]`,
+    `[${logs.join(',')}]`,
   ];
 }
 

@@ -10,7 +10,9 @@ export {
   type PostgresEventStoreOptions,
 } from './postgres-event-store.js';
 export type { GroupCommitOptions, GroupCommitStats } from './group-commit.js';
+export { LOG_COLUMNS, logValues } from './append-sql.js';
 export {
+  isConnectionFailure,
   isUniqueViolation,
   sqlStateOf,
   type SqlClient,

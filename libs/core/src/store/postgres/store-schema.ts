@@ -20,6 +20,7 @@ export class StoreSchema {
   readonly quoted: string;
   readonly events: string;
   readonly handledCommands: string;
+  readonly messageLog: string;
   readonly migrations: string;
 
   constructor(readonly name: string = 'chronicle') {
@@ -27,6 +28,7 @@ export class StoreSchema {
     this.quoted = `"${name}"`;
     this.events = this.table('events');
     this.handledCommands = this.table('handled_commands');
+    this.messageLog = this.table('message_log');
     this.migrations = this.table('migrations');
   }
 

@@ -7,6 +7,7 @@ import { handledCommandsAppMigration } from './0006-handled-commands-app.js';
 import { dropTypeIndexMigration } from './0007-drop-type-index.js';
 import { sendsMigration } from './0008-sends.js';
 import { checkpointMovedMigration } from './0009-checkpoint-moved.js';
+import { messageLogMigration } from './0010-message-log.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   dropTypeIndexMigration,
   sendsMigration,
   checkpointMovedMigration,
+  messageLogMigration,
 ];
 
 export { migrate } from './migrate.js';

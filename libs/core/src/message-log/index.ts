@@ -1,0 +1,26 @@
+export {
+  LOGGED_KINDS,
+  toLogRecord,
+  type LogEntry,
+  type LoggedError,
+  type LoggedKind,
+  type LoggedOutcome,
+} from './log-entry.js';
+export { MessageLogWriter } from './log-writer.js';
+export {
+  MASK,
+  maskedFieldsOf,
+  maskPayload,
+  PersonalData,
+  Secret,
+  type MaskReason,
+} from './masking.js';
+export {
+  MESSAGE_LOG_OPTIONS,
+  MessageLogOptionsError,
+  resolveMessageLogOptions,
+  type MessageLogOptions,
+  type ResolvedMessageLogOptions,
+} from './message-log.options.js';
+export { HandlingLog, LoggedHandling, type LogSource } from './handling-log.js';
+export { loggedErrorOf, loggedOutcomeOf } from './logged-error.js';
