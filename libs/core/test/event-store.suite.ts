@@ -480,7 +480,9 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       const one = new PostgresEventStore(db.client(), schema);
       const two = new PostgresEventStore(db.otherClient(), schema);
       const [a, b] = await Promise.all([one.migrate(), two.migrate()]);
-      expect([...a, ...b].sort()).toEqual(MIGRATIONS.map((m) => m.version));
+      expect([...a, ...b].sort((x, y) => x - y)).toEqual(
+        MIGRATIONS.map((m) => m.version),
+      );
       const applied = await db
         .client()
         .query<{ version: number }>(
@@ -503,7 +505,13 @@ export function eventStoreSuite(database: () => TestDatabase): void {
         `INSERT INTO ${schema.table('consumer_positions')} (consumer, segment, segment_count, updated_at)
          VALUES ('old', 0, 1, '2020-01-02T03:04:05Z')`,
       );
-      expect(await migrate(client, schema, MIGRATIONS)).toEqual([9]);
+      expect(
+        await migrate(
+          client,
+          schema,
+          MIGRATIONS.filter((m) => m.version <= 9),
+        ),
+      ).toEqual([9]);
       const [row] = await client.query<{ moved: string }>(
         `SELECT to_char(checkpoint_moved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS moved
          FROM ${schema.table('consumer_positions')} WHERE consumer = 'old'`,
