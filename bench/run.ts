@@ -5,6 +5,7 @@ import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
 import { dispatchBenchmark } from './benchmarks/dispatch.js';
 import { observabilityBenchmark } from './benchmarks/observability.js';
+import { messageLogBenchmark } from './benchmarks/message-log.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
 import { transportBenchmark } from './benchmarks/transport.js';
 import { snapshotsBenchmark } from './benchmarks/snapshots.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   trackingBenchmark,
   schedulesBenchmark,
   observabilityBenchmark,
+  messageLogBenchmark,
 ];
 
 const SETTINGS: Settings = {

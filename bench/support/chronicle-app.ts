@@ -4,6 +4,7 @@ import {
   type AggregatesOptions,
   type AggregateRoot,
   type CommandHandlingOptions,
+  type MessageLogOptions,
   type MetricsOption,
   type SqlClient,
   type TransportOptions,
@@ -33,6 +34,8 @@ export async function createChronicleApp(options: {
   commands?: CommandHandlingOptions;
   /** Prometheus metrics; default: off. */
   metrics?: MetricsOption;
+  /** The message log; default: Chronicle's (on, queries off). */
+  messageLog?: MessageLogOptions | boolean;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [ChronicleModule.forFeature(options.aggregates)],
@@ -49,6 +52,9 @@ export async function createChronicleApp(options: {
         transport: options.transport ?? { local: true },
         ...(options.commands ? { commands: options.commands } : {}),
         ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.messageLog !== undefined
+          ? { messageLog: options.messageLog }
+          : {}),
       }),
       BenchFeatureModule,
     ],

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   ChronicleModule,
   type CommandHandlingOptions,
+  type MessageLogOptions,
   type MetricsOption,
   type SqlClient,
 } from '@chronicle/core';
@@ -45,6 +46,8 @@ export async function createNatsApp(options: {
   commands?: CommandHandlingOptions;
   /** Prometheus metrics; default: off. */
   metrics?: MetricsOption;
+  /** The message log; default: Chronicle's (on, queries off). */
+  messageLog?: MessageLogOptions | boolean;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [
@@ -53,6 +56,9 @@ export async function createNatsApp(options: {
         database: { client: options.client, schema: options.schema },
         commands: options.commands,
         metrics: options.metrics,
+        ...(options.messageLog !== undefined
+          ? { messageLog: options.messageLog }
+          : {}),
         transport: {
           nats: { servers: NATS_URL, name: options.app },
           namespace: options.namespace,

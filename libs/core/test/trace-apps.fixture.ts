@@ -39,6 +39,7 @@ import {
 } from '../src/index.js';
 import { NATS_URL } from './nats.js';
 import { FAST_TRACKING } from './tracking.fixture.js';
+import { waitUntil } from './wait-until.js';
 
 // Three apps of the trace tests, each with its own NATS connection, on one
 // store: A sends a command, B handles it and stores an event, C's consumer
@@ -188,17 +189,26 @@ export function isWithin(
   return false;
 }
 
-/** The `trace.CrateShipped` events of a crate, read from the store. */
+/**
+ * The `trace.CrateShipped` events of a crate, read from the store once
+ * readable: `readAll` returns only what is below the safe horizon, which any
+ * open transaction on the database (another suite's) holds back for a while.
+ */
 export async function shippedEvents(
   app: INestApplicationContext,
   crateId: string,
 ): Promise<StoredEvent[]> {
-  const { events } = await app
-    .get(EventStore)
-    .readAll({ types: ['trace.CrateShipped'] });
-  return events.filter(
-    (e) => (e.payload as { crateId?: string }).crateId === crateId,
-  );
+  let found: StoredEvent[] = [];
+  await waitUntil(async () => {
+    const { events } = await app
+      .get(EventStore)
+      .readAll({ types: ['trace.CrateShipped'] });
+    found = events.filter(
+      (e) => (e.payload as { crateId?: string }).crateId === crateId,
+    );
+    return found.length > 0;
+  }, `the CrateShipped event of ${crateId} readable`);
+  return found;
 }
 
 /** The one finished span of this name, failing clearly when there are none or several. */
