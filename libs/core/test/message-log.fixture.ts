@@ -2,7 +2,11 @@ import { Injectable, Module } from '@nestjs/common';
 import {
   Command,
   CommandHandler,
+  Query,
+  QueryHandler,
+  QueryType,
   type ICommandHandler,
+  type IQueryHandler,
   CommandType,
   EventType,
   PersonalData,
@@ -90,6 +94,20 @@ export class Flaky extends Command<number> {
   }
 }
 
+@QueryType('ledger.Balance')
+export class Balance extends Query<number> {
+  constructor(readonly account: string) {
+    super();
+  }
+}
+
+@QueryHandler(Balance)
+export class BalanceHandler implements IQueryHandler<Balance> {
+  execute(query: Balance): Promise<number> {
+    return Promise.resolve(query.account.length);
+  }
+}
+
 @Injectable()
 export class Attempts {
   readonly byAccount = new Map<string, number>();
@@ -164,6 +182,7 @@ export class FlakyHandler implements ICommandHandler<Flaky> {
     WithdrawHandler,
     DepositThenFailHandler,
     FlakyHandler,
+    BalanceHandler,
   ],
 })
 export class LedgerModule {}
