@@ -101,6 +101,21 @@ describe('the wire format', () => {
     );
   });
 
+  it("names the sending app for the serving app's log, and drops a name that is not a plain token", () => {
+    const envelope = createEnvelope(new ShipParcel('p-2', 1), 'command');
+    const wire = encodeRequest(envelope, payloadOf(envelope), { app: 'shop' });
+    expect(wire.headers[HEADER.app]).toBe('shop');
+    expect(decodeRequest(wire, 'wire.ShipParcel').senderApp).toBe('shop');
+    const odd = {
+      ...wire,
+      headers: { ...wire.headers, [HEADER.app]: 'shop; DROP TABLE x' },
+    };
+    expect(decodeRequest(odd, 'wire.ShipParcel').senderApp).toBeUndefined();
+    const none = encodeRequest(envelope, payloadOf(envelope));
+    expect(none.headers[HEADER.app]).toBeUndefined();
+    expect(decodeRequest(none, 'wire.ShipParcel').senderApp).toBeUndefined();
+  });
+
   it("carries the user's metadata whatever its keys, and no metadata header when there is none", () => {
     const plain = createEnvelope(new ShipParcel('p-2', 1), 'command');
     expect(encodeRequest(plain, payloadOf(plain)).headers).not.toHaveProperty(
