@@ -44,6 +44,7 @@ import { Telemetry } from './telemetry/index.js';
 import {
   HandlingLog,
   MESSAGE_LOG_OPTIONS,
+  MessageLogPartitions,
   MessageLogWriter,
   resolveMessageLogOptions,
   type ResolvedMessageLogOptions,
@@ -287,6 +288,24 @@ const coreProviders: Provider[] = [
     inject: [EventStore, MESSAGE_LOG_OPTIONS, Telemetry],
   },
   {
+    // Today's partitions exist before any provider's init hook can send a
+    // command: the first run is awaited here, the hourly ones start on bootstrap.
+    provide: MessageLogPartitions,
+    useFactory: async (
+      store: PostgresEventStore,
+      options: ResolvedMessageLogOptions,
+    ) => {
+      const partitions = new MessageLogPartitions(
+        store.client,
+        store.schema,
+        options,
+      );
+      if (options.enabled) await partitions.maintain();
+      return partitions;
+    },
+    inject: [EventStore, MESSAGE_LOG_OPTIONS],
+  },
+  {
     provide: HandlingLog,
     useFactory: (
       writer: MessageLogWriter,
@@ -322,6 +341,7 @@ const coreExports = [
   Telemetry,
   MESSAGE_LOG_OPTIONS,
   MessageLogWriter,
+  MessageLogPartitions,
   HandlingLog,
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,

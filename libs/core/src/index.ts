@@ -31,9 +31,11 @@ export * from './handling/index.js';
 export * from './messages/index.js';
 export {
   MessageLogOptionsError,
+  MessageLogPartitions,
   MessageLogWriter,
   PersonalData,
   Secret,
+  type LogMaintenanceReport,
   type LoggedError,
   type LoggedKind,
   type LoggedOutcome,

@@ -8,6 +8,11 @@ export {
 } from './log-entry.js';
 export { MessageLogWriter } from './log-writer.js';
 export {
+  MessageLogPartitions,
+  type LogMaintenanceReport,
+  type LogPartitionsSettings,
+} from './log-partitions.js';
+export {
   MASK,
   maskedFieldsOf,
   maskPayload,
