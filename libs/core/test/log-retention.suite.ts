@@ -1,9 +1,16 @@
 import { Test } from '@nestjs/testing';
-import type { INestApplicationContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type INestApplicationContext,
+  type OnModuleInit,
+} from '@nestjs/common';
 import {
   ChronicleModule,
   MessageGateway,
   MessageLogPartitions,
+  SQL_CLIENT,
   StoreSchema,
   type MessageLogOptions,
   type SqlClient,
@@ -22,6 +29,26 @@ import { Deposit, LedgerModule } from './message-log.fixture.js';
 import { waitUntil } from './wait-until.js';
 
 const DAY_MS = 86_400_000;
+
+/** What the earliest of the app's init hooks finds: today's command partition, or not. */
+@Injectable()
+class EarlyLooker implements OnModuleInit {
+  static found: boolean | undefined;
+  static table = '';
+
+  constructor(@Inject(SQL_CLIENT) private readonly client: SqlClient) {}
+
+  async onModuleInit(): Promise<void> {
+    const [row] = await this.client.query<{ found: boolean }>(
+      'SELECT to_regclass($1::text) IS NOT NULL AS found',
+      [EarlyLooker.table],
+    );
+    EarlyLooker.found = row.found;
+  }
+}
+
+@Module({ providers: [EarlyLooker] })
+class EarlyModule {}
 
 /**
  * The message log's day partitions and retention, on either driver: made
@@ -56,8 +83,10 @@ export function logRetentionSuite(database: () => TestDatabase): void {
     schema = onSchema;
     client = on;
     schemas.add(onSchema);
+    EarlyLooker.table = `"${onSchema}".${partitionName('command', dayOf(new Date()))}`;
     const moduleRef = await Test.createTestingModule({
       imports: [
+        EarlyModule,
         ChronicleModule.forRoot({
           app: 'ledger',
           database: { client: on, schema: onSchema },
@@ -124,6 +153,12 @@ export function logRetentionSuite(database: () => TestDatabase): void {
     const names = await partitionNames();
     expect(names).toContain(partitionName('command', dayOf(before)));
     expect(names.filter((name) => name.includes('_query_'))).toEqual([]);
+  });
+
+  it("has today's partitions before any module's init hook runs (a hook may send a command)", async () => {
+    EarlyLooker.found = undefined;
+    await start();
+    expect(EarlyLooker.found).toBe(true);
   });
 
   it("writes a command logged now into its day's partition, not the default one", async () => {
