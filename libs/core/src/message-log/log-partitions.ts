@@ -269,7 +269,13 @@ export class MessageLogPartitions
     name: string,
     report: { dropped: string[] },
   ): Promise<void> {
-    await tx.exec(`DROP TABLE IF EXISTS ${this.schema.table(name)}`);
+    const table = this.schema.table(name);
+    const [found] = await tx.query<{ made: boolean }>(
+      'SELECT to_regclass($1::text) IS NOT NULL AS made',
+      [table],
+    );
+    if (!found.made) return; // another instance dropped it meanwhile
+    await tx.exec(`DROP TABLE ${table}`);
     report.dropped.push(name);
   }
 
