@@ -16,6 +16,7 @@ import {
   type SqlClient,
 } from '../src/index.js';
 import {
+  DAYS_AHEAD,
   LOGGED_KINDS,
   resolveMessageLogOptions,
 } from '../src/message-log/index.js';
@@ -133,12 +134,12 @@ export function logRetentionSuite(database: () => TestDatabase): void {
   const later = (at: Date, days: number) =>
     new Date(at.getTime() + days * DAY_MS);
 
-  it("has today's and the next three days' partitions of every kind once started", async () => {
+  it("has today's and the next days' partitions (DAYS_AHEAD) of every kind once started", async () => {
     const before = new Date();
     await start({ queries: true });
     const names = await partitionNames();
     for (const kind of LOGGED_KINDS) {
-      for (let ahead = 0; ahead <= 3; ahead++) {
+      for (let ahead = 0; ahead <= DAYS_AHEAD; ahead++) {
         expect(names).toContain(
           partitionName(kind, addDays(dayOf(before), ahead)),
         );
@@ -194,7 +195,9 @@ export function logRetentionSuite(database: () => TestDatabase): void {
     const names = await partitionNames();
     expect(names).not.toContain(partitionName('command', today));
     expect(names).toContain(partitionName('command', addDays(today, 1)));
-    expect(names).toContain(partitionName('command', addDays(today, 34)));
+    expect(names).toContain(
+      partitionName('command', addDays(today, 31 + DAYS_AHEAD)),
+    );
     expect(Object.keys(await placeOfRows())).toEqual(['in-two-days']);
   });
 
@@ -286,11 +289,12 @@ export function logRetentionSuite(database: () => TestDatabase): void {
     const days = (kinds: readonly string[], from: Date) =>
       kinds
         .flatMap((kind) =>
-          [0, 1, 2, 3].map((ahead) =>
-            partitionName(
-              kind as (typeof LOGGED_KINDS)[number],
-              addDays(dayOf(from), ahead),
-            ),
+          Array.from({ length: DAYS_AHEAD + 1 }, (_, ahead) => ahead).map(
+            (ahead) =>
+              partitionName(
+                kind as (typeof LOGGED_KINDS)[number],
+                addDays(dayOf(from), ahead),
+              ),
           ),
         )
         .sort();

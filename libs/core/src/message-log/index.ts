@@ -11,6 +11,7 @@ export {
   MessageLogPartitions,
   type LogMaintenanceReport,
   type LogPartitionsSettings,
+  DAYS_AHEAD,
 } from './log-partitions.js';
 export {
   MASK,

@@ -20,11 +20,18 @@ import {
   type PartitionDay,
 } from './partition-days.js';
 
+/**
+ * Days made ahead of today: tomorrow's partitions exist a day before the
+ * hourly runs need them. Each partition costs an app's first start on a new
+ * schema its tables and indexes, so no more than that.
+ */
+export const DAYS_AHEAD = 1;
+
 /** First key of the advisory lock that makes maintenance runs on one schema take turns. */
 const PARTITIONS_LOCK = 0x4d_4c_4f_47; // "MLOG"
 
 export interface LogPartitionsSettings {
-  /** Days after today whose partitions are made ahead. Default 3. */
+  /** Days after today whose partitions are made ahead. Default `DAYS_AHEAD`. */
   readonly daysAhead?: number;
   /** Between two runs, in ms. Default one hour. */
   readonly intervalMs?: number;
@@ -100,7 +107,7 @@ export class MessageLogPartitions
     private readonly options: ResolvedMessageLogOptions,
     settings: LogPartitionsSettings = {},
   ) {
-    this.daysAhead = settings.daysAhead ?? 3;
+    this.daysAhead = settings.daysAhead ?? DAYS_AHEAD;
     this.intervalMs = settings.intervalMs ?? 3_600_000;
     this.lockTimeoutMs = Math.max(
       1,
