@@ -44,6 +44,7 @@ import { Telemetry } from './telemetry/index.js';
 import {
   HandlingLog,
   MESSAGE_LOG_OPTIONS,
+  MessageLog,
   MessageLogWriter,
   resolveMessageLogOptions,
   type ResolvedMessageLogOptions,
@@ -287,6 +288,12 @@ const coreProviders: Provider[] = [
     inject: [EventStore, MESSAGE_LOG_OPTIONS, Telemetry],
   },
   {
+    provide: MessageLog,
+    useFactory: (store: PostgresEventStore) =>
+      new MessageLog(store.client, store.schema),
+    inject: [EventStore],
+  },
+  {
     provide: HandlingLog,
     useFactory: (
       writer: MessageLogWriter,
@@ -322,6 +329,7 @@ const coreExports = [
   Telemetry,
   MESSAGE_LOG_OPTIONS,
   MessageLogWriter,
+  MessageLog,
   HandlingLog,
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,

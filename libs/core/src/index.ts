@@ -30,14 +30,23 @@ export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
 export {
+  MessageLog,
   MessageLogOptionsError,
+  MessageLogSearchError,
   MessageLogWriter,
   PersonalData,
   Secret,
   type LoggedError,
   type LoggedKind,
   type LoggedOutcome,
+  type ConsumerPassage,
+  type LoggedMessage,
+  type MessageLogFilter,
   type MessageLogOptions,
+  type MessageLogPage,
+  type MessageLogSearchPage,
+  type MessageTrace,
+  type TraceNode,
 } from './message-log/index.js';
 export * from './observability/index.js';
 export * from './redaction/index.js';
