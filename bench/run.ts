@@ -4,6 +4,7 @@ import { appendBenchmark } from './benchmarks/append.js';
 import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
 import { dispatchBenchmark } from './benchmarks/dispatch.js';
+import { messageLogSearchBenchmark } from './benchmarks/message-log-search.js';
 import { observabilityBenchmark } from './benchmarks/observability.js';
 import { messageLogBenchmark } from './benchmarks/message-log.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   schedulesBenchmark,
   observabilityBenchmark,
   messageLogBenchmark,
+  messageLogSearchBenchmark,
 ];
 
 const SETTINGS: Settings = {
