@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Test } from '@nestjs/testing';
@@ -31,7 +34,9 @@ const bin = fileURLToPath(
 async function chronicle(...args: string[]) {
   try {
     const { stdout, stderr } = await execute(process.execPath, [bin, ...args], {
-      env: { ...process.env, DATABASE_URL },
+      env: args.includes('--data-dir')
+        ? { ...process.env, DATABASE_URL: '' }
+        : { ...process.env, DATABASE_URL },
       timeout: 60_000,
     });
     return { code: 0, stdout, stderr };
@@ -244,5 +249,62 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
     const missing = await chronicle('trace', 'no-such-id', '--schema', schema);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('"no-such-id"');
+  });
+});
+
+describe('chronicle log and chronicle trace on an embedded (PGlite) store', () => {
+  let parent: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    parent = mkdtempSync(join(tmpdir(), 'chronicle-cli-log-'));
+    dataDir = join(parent, 'ledger');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ChronicleModule.forRoot({
+          app: 'ledger',
+          database: { dataDir },
+          tracking: { ...FAST_TRACKING, instanceId: 'ledger-1' },
+        }),
+        MirrorModule,
+      ],
+    }).compile();
+    const app = await moduleRef.init();
+    try {
+      mirrored.done.length = 0;
+      await app
+        .get(MessageGateway)
+        .send(new Deposit('a-2', 7), { id: 'deposit-2' });
+      await waitUntil(() => mirrored.done.length === 1, 'the mirror ran');
+      await app.get(MessageLogWriter).flush();
+    } finally {
+      await app.close();
+    }
+  });
+
+  afterAll(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('lists the failures and prints the tree from the data directory', async () => {
+    const listed = await chronicle('log', '--failed', '--data-dir', dataDir);
+    expect(listed.stderr).toBe('');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(
+      /^\S+Z {2}command {3}ledger\.Withdraw {2}✗ rejected {2}ledger {2}.*correlation deposit-2 {2}OVERDRAWN/,
+    );
+    const traced = await chronicle(
+      'trace',
+      'deposit-2',
+      '--json',
+      '--data-dir',
+      dataDir,
+    );
+    expect(traced.code).toBe(0);
+    const tree = JSON.parse(traced.stdout) as MessageTrace;
+    expect(tree.root.id).toBe('deposit-2');
+    expect(tree.root.children.map((c) => c.type)).toEqual(['ledger.Deposited']);
+    expect(tree.root.children[0].children.map((c) => c.type)).toEqual([
+      'ledger.Deposit',
+      'ledger.Withdraw',
+    ]);
   });
 });
