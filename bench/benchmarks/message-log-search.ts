@@ -21,6 +21,8 @@ const RUNS = 25;
 const BASELINE = 'same search, unpartitioned copy with only a primary key (id)';
 
 const KINDS = ['command', 'query', 'schedule', 'error'] as const;
+/** A conversation of the fill: rows m-617280 to m-617284, each caused by the one before. */
+const TRACED = 'corr-123456';
 
 /**
  * 1,000,000 rows in one statement, spread evenly over the last DAYS days:
@@ -267,6 +269,30 @@ export const messageLogSearchBenchmark: Benchmark = {
             `${shape.name}: ${a.rows.length} rows; plan reads ${await indexesOf(db, schema, statement)}`,
           );
         }
+        // A conversation's tree: no baseline (the copy has no events to walk).
+        const trace = await ours.trace(TRACED);
+        if (trace?.messages !== 5) {
+          throw new Error(
+            `message-log-search: the trace of ${TRACED} has ${trace?.messages} messages, expected 5`,
+          );
+        }
+        for (let i = 0; i < WARMUP; i++) await ours.trace(TRACED);
+        const traceMs: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          traceMs.push(await timed(() => ours.trace(TRACED)));
+        }
+        rows.push(
+          row(
+            'trace a conversation (5 messages), p50',
+            'ms',
+            percentile(traceMs, 50),
+          ),
+          row(
+            'trace a conversation (5 messages), p95',
+            'ms',
+            percentile(traceMs, 95),
+          ),
+        );
       } finally {
         await db.pool.query(`DROP SCHEMA IF EXISTS "${baseSchema}" CASCADE`);
       }
