@@ -6,6 +6,7 @@ import { commandsBenchmark } from './benchmarks/commands.js';
 import { dispatchBenchmark } from './benchmarks/dispatch.js';
 import { observabilityBenchmark } from './benchmarks/observability.js';
 import { messageLogBenchmark } from './benchmarks/message-log.js';
+import { messageLogSearchBenchmark } from './benchmarks/message-log-search.js';
 import { rehydrateBenchmark } from './benchmarks/rehydrate.js';
 import { transportBenchmark } from './benchmarks/transport.js';
 import { snapshotsBenchmark } from './benchmarks/snapshots.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   schedulesBenchmark,
   observabilityBenchmark,
   messageLogBenchmark,
+  messageLogSearchBenchmark,
 ];
 
 const SETTINGS: Settings = {

@@ -38,7 +38,9 @@ describe('migrations from several processes', () => {
     const applied = outputs.flatMap(
       ({ stdout }) => JSON.parse(stdout) as number[],
     );
-    expect(applied.sort()).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(applied.sort((a, b) => a - b)).toEqual(
+      MIGRATIONS.map((m) => m.version),
+    );
 
     const { rows } = await pool.query<{ version: number }>(
       `SELECT version FROM "${schema}".migrations ORDER BY version`,

@@ -45,6 +45,7 @@ import {
   HandlingLog,
   MESSAGE_LOG_OPTIONS,
   MessageLogPartitions,
+  MessageLog,
   MessageLogWriter,
   resolveMessageLogOptions,
   type ResolvedMessageLogOptions,
@@ -306,6 +307,12 @@ const coreProviders: Provider[] = [
     inject: [EventStore, MESSAGE_LOG_OPTIONS],
   },
   {
+    provide: MessageLog,
+    useFactory: (store: PostgresEventStore) =>
+      new MessageLog(store.client, store.schema),
+    inject: [EventStore],
+  },
+  {
     provide: HandlingLog,
     useFactory: (
       writer: MessageLogWriter,
@@ -342,6 +349,7 @@ const coreExports = [
   MESSAGE_LOG_OPTIONS,
   MessageLogWriter,
   MessageLogPartitions,
+  MessageLog,
   HandlingLog,
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,

@@ -30,8 +30,10 @@ export { ChronicleModule } from './chronicle.module.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
 export {
+  MessageLog,
   MessageLogOptionsError,
   MessageLogPartitions,
+  MessageLogSearchError,
   MessageLogWriter,
   PersonalData,
   Secret,
@@ -39,7 +41,14 @@ export {
   type LoggedError,
   type LoggedKind,
   type LoggedOutcome,
+  type ConsumerPassage,
+  type LoggedMessage,
+  type MessageLogFilter,
   type MessageLogOptions,
+  type MessageLogPage,
+  type MessageLogSearchPage,
+  type MessageTrace,
+  type TraceNode,
 } from './message-log/index.js';
 export * from './observability/index.js';
 export * from './redaction/index.js';

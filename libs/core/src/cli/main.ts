@@ -43,6 +43,22 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  log: async () => {
+    const { run } = await import('./log.command.js');
+    return {
+      summary:
+        'list the message log (--type, --failed, --since 1h, --where field=value, ...)',
+      run: (args) => run([...args]),
+    };
+  },
+  trace: async () => {
+    const { run } = await import('./trace.command.js');
+    return {
+      summary:
+        'print the tree of what caused what from a message or correlation id',
+      run: (args) => run([...args]),
+    };
+  },
   streams: async () => {
     const { run } = await import('./streams.command.js');
     return { summary: 'list streams', run: (args) => run([...args]) };

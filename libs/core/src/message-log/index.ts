@@ -30,3 +30,22 @@ export {
 } from './message-log.options.js';
 export { HandlingLog, LoggedHandling, type LogSource } from './handling-log.js';
 export { loggedErrorOf, loggedOutcomeOf } from './logged-error.js';
+export {
+  MessageLog,
+  TRACE_ROW_LIMIT,
+  type MessageLogSearchPage,
+} from './message-log.js';
+export { type LoggedMessage } from './logged-message.js';
+export {
+  type ConsumerPassage,
+  type MessageTrace,
+  type TraceNode,
+} from './message-trace.js';
+export {
+  DEFAULT_SEARCH_LIMIT,
+  MAX_SEARCH_LIMIT,
+  MessageLogSearchError,
+  type JsonValue,
+  type MessageLogFilter,
+  type MessageLogPage,
+} from './search-filter.js';

@@ -8,6 +8,7 @@ import { dropTypeIndexMigration } from './0007-drop-type-index.js';
 import { sendsMigration } from './0008-sends.js';
 import { checkpointMovedMigration } from './0009-checkpoint-moved.js';
 import { messageLogMigration } from './0010-message-log.js';
+import { messageLogAppMigration } from './0011-message-log-app.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   sendsMigration,
   checkpointMovedMigration,
   messageLogMigration,
+  messageLogAppMigration,
 ];
 
 export { migrate } from './migrate.js';

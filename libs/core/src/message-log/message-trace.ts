@@ -1,0 +1,290 @@
+import type { LoggedError, LoggedKind, LoggedOutcome } from './log-entry.js';
+import { isoOf, loggedMessageOf, type LogRow } from './logged-message.js';
+
+/**
+ * A conversation as a tree of what caused what: the JSON form of
+ * `MessageLog.trace` and of `chronicle trace --json`, meant for consoles.
+ * Every field is plain JSON: instants are ISO 8601 strings, positions strings.
+ */
+export interface MessageTrace {
+  /** The correlation id every message of the conversation carries. */
+  readonly correlationId: string;
+  /** The first message of the conversation, with everything it caused below it. */
+  readonly root: TraceNode;
+  /**
+   * Parts whose cause is not in the log (a message sent outside any logged
+   * handling, a query when queries are not logged, a row past its retention),
+   * oldest first, each with what it caused.
+   */
+  readonly detached: readonly TraceNode[];
+  /** Nodes in the tree (root and detached parts). */
+  readonly messages: number;
+  /** Nodes whose outcome is not `ok`, and error messages. */
+  readonly failures: number;
+  /** True when the conversation has more log rows than the trace reads (the oldest are kept). */
+  readonly truncated: boolean;
+}
+
+/** A consumer's progress past one event. */
+export interface ConsumerPassage {
+  readonly consumer: string;
+  /**
+   * Its checkpoint (for the event's segment) is at or past the event: the
+   * consumer handled it, or skipped it as a type it does not handle.
+   */
+  readonly passed: boolean;
+  /** A segment of the consumer that would handle the event is stopped. */
+  readonly stopped: boolean;
+  /** An error message of this conversation names the consumer and this event. */
+  readonly failed: boolean;
+}
+
+/** One message of a conversation, and what it caused. */
+export interface TraceNode {
+  /** The log's kinds, and `event` for events of the store. */
+  readonly kind: LoggedKind | 'event';
+  readonly id: string;
+  readonly type: string;
+  /** The app (and instance) that handled it; for an event, that of the command that appended it. */
+  readonly app: string | null;
+  readonly instance: string | null;
+  /** When its handling started; an event's own timestamp. */
+  readonly at: string;
+  /** Milliseconds from the root's `at` to this one's. */
+  readonly offsetMs: number;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  /** `null` for events (they happened). */
+  readonly outcome: LoggedOutcome | null;
+  readonly error: LoggedError | null;
+  /** An event's stream and global position. */
+  readonly streamId?: string;
+  readonly position?: string;
+  /** An event's consumers, by name. */
+  readonly consumers?: readonly ConsumerPassage[];
+  /** An error message's consumer, when it names one. */
+  readonly consumer?: string;
+  /** What it caused, in order of time. */
+  readonly children: readonly TraceNode[];
+}
+
+/** An event as the trace reads it from the store. */
+export interface TracedEventRow {
+  position: string;
+  id: string;
+  stream_id: string;
+  type: string;
+  created_at: Date | string;
+  causation_id: string | null;
+}
+
+/** One consumer's state against one event (grouped over its segments). */
+export interface PassageRow {
+  position: string;
+  consumer: string;
+  passed: boolean;
+  stopped: boolean;
+}
+
+interface Draft {
+  readonly node: Omit<TraceNode, 'children' | 'offsetMs' | 'consumers'>;
+  readonly atMs: number;
+  readonly causationId: string | null;
+  readonly positions: readonly string[];
+  readonly children: Draft[];
+  consumers?: ConsumerPassage[];
+  parent?: Draft;
+}
+
+/**
+ * Builds the tree from what was read: log rows, their events, and the
+ * consumers' positions. An event's parent is the row whose positions hold it
+ * (else its causation id); a row's parent is its causation id's message; two
+ * rows of one id (a schedule and the command it delivered) nest in time order.
+ * The root is the message the conversation is named after, else the oldest
+ * without a cause.
+ */
+export function buildTrace(
+  correlationId: string,
+  rows: readonly LogRow[],
+  events: readonly TracedEventRow[],
+  passages: readonly PassageRow[],
+  truncated: boolean,
+): MessageTrace | undefined {
+  const drafts: Draft[] = [];
+  const byId = new Map<string, Draft>();
+  const byPosition = new Map<string, Draft>();
+  const add = (draft: Draft) => {
+    drafts.push(draft);
+    const same = byId.get(draft.node.id);
+    if (same) draft.parent = same;
+    else byId.set(draft.node.id, draft);
+  };
+
+  for (const row of [...rows].sort(compareRows)) {
+    const m = loggedMessageOf(row);
+    add({
+      node: {
+        kind: m.kind,
+        id: m.id,
+        type: m.type,
+        app: m.app,
+        instance: m.instance,
+        at: m.loggedAt,
+        finishedAt: m.finishedAt,
+        durationMs: m.durationMs,
+        outcome: m.outcome,
+        error: m.error,
+        ...(m.kind === 'error' && consumerOf(m) !== undefined
+          ? { consumer: consumerOf(m) }
+          : {}),
+      },
+      atMs: Date.parse(m.loggedAt),
+      causationId: m.causationId,
+      positions: m.positions,
+      children: [],
+    });
+  }
+  const appenders = new Map<string, Draft>();
+  for (const draft of drafts) {
+    for (const position of draft.positions) appenders.set(position, draft);
+  }
+  for (const event of [...events].sort(
+    (a, b) => Number(a.position) - Number(b.position),
+  )) {
+    if (byPosition.has(event.position)) continue;
+    const appender = appenders.get(event.position);
+    const at = isoOf(event.created_at);
+    const draft: Draft = {
+      node: {
+        kind: 'event',
+        id: event.id,
+        type: event.type,
+        app: appender?.node.app ?? null,
+        instance: appender?.node.instance ?? null,
+        at,
+        finishedAt: null,
+        durationMs: null,
+        outcome: null,
+        error: null,
+        streamId: event.stream_id,
+        position: event.position,
+      },
+      atMs: Date.parse(at),
+      causationId: event.causation_id,
+      positions: [],
+      children: [],
+      parent: appender,
+    };
+    byPosition.set(event.position, draft);
+    add(draft);
+  }
+
+  for (const draft of drafts) {
+    if (draft.parent === undefined && draft.causationId !== null) {
+      const cause = byId.get(draft.causationId);
+      if (cause !== draft) draft.parent = cause;
+    }
+  }
+  for (const passage of passages) {
+    const event = byPosition.get(passage.position);
+    if (!event) continue;
+    const failed = drafts.some(
+      (d) =>
+        d.node.kind === 'error' &&
+        d.causationId === event.node.id &&
+        d.node.consumer === passage.consumer,
+    );
+    (event.consumers ??= []).push({
+      consumer: passage.consumer,
+      passed: passage.passed,
+      stopped: passage.stopped,
+      failed,
+    });
+  }
+
+  // Children by parent; whatever a cycle of bad causation ids leaves unreached is detached.
+  for (const draft of drafts) draft.parent?.children.push(draft);
+  const tops = drafts.filter((d) => d.parent === undefined).sort(byTime);
+  const reached = new Set<Draft>();
+  const visit = (draft: Draft) => {
+    if (reached.has(draft)) return;
+    reached.add(draft);
+    draft.children.sort(byTime).forEach(visit);
+  };
+  tops.forEach(visit);
+  for (const draft of drafts) {
+    if (!reached.has(draft)) {
+      draft.parent?.children.splice(draft.parent.children.indexOf(draft), 1);
+      draft.parent = undefined;
+      tops.push(draft);
+      visit(draft);
+    }
+  }
+  if (tops.length === 0) return undefined;
+
+  const named = tops.find((d) => d.node.id === correlationId);
+  const rootDraft = named ?? tops[0];
+  const origin = rootDraft.atMs;
+  let failures = 0;
+  const finish = (draft: Draft, seen: Set<Draft>): TraceNode => {
+    seen.add(draft);
+    if (
+      draft.node.kind === 'error' ||
+      (draft.node.outcome !== null && draft.node.outcome !== 'ok')
+    )
+      failures++;
+    return {
+      ...draft.node,
+      offsetMs: draft.atMs - origin,
+      ...(draft.consumers && {
+        consumers: [...draft.consumers].sort((a, b) =>
+          a.consumer.localeCompare(b.consumer),
+        ),
+      }),
+      children: draft.children
+        .filter((c) => !seen.has(c))
+        .map((c) => finish(c, seen)),
+    };
+  };
+  const seen = new Set<Draft>();
+  const root = finish(rootDraft, seen);
+  const detached = tops
+    .filter((d) => d !== rootDraft)
+    .map((d) => finish(d, seen));
+  return {
+    correlationId,
+    root,
+    detached,
+    messages: seen.size,
+    failures,
+    truncated,
+  };
+}
+
+/** An error message's consumer, if its metadata or payload names one. */
+function consumerOf(message: {
+  metadata: Readonly<Record<string, unknown>>;
+  payload: unknown;
+}): string | undefined {
+  const fromMetadata = message.metadata.consumer;
+  if (typeof fromMetadata === 'string') return fromMetadata;
+  const payload = message.payload;
+  if (payload !== null && typeof payload === 'object') {
+    const consumer = (payload as Record<string, unknown>).consumer;
+    if (typeof consumer === 'string') return consumer;
+  }
+  return undefined;
+}
+
+function compareRows(a: LogRow, b: LogRow): number {
+  const at =
+    Date.parse(isoOf(a.logged_at_text)) - Date.parse(isoOf(b.logged_at_text));
+  return at !== 0 ? at : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function byTime(a: Draft, b: Draft): number {
+  if (a.atMs !== b.atMs) return a.atMs - b.atMs;
+  // A cause before what it caused at the same millisecond: events after their command.
+  return (a.node.kind === 'event' ? 1 : 0) - (b.node.kind === 'event' ? 1 : 0);
+}
