@@ -30,11 +30,13 @@ import {
   CommandPipeline,
   EnabledModules,
   enabledModulesFrom,
+  FailureReporter,
   HandlingModule,
   MalformedMessageLog,
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
+import { ErrorMessages, ErrorMessagesModule } from './error-messages/index.js';
 import {
   ChronicleHealthIndicator,
   HEALTH_OPTIONS,
@@ -299,6 +301,22 @@ const coreProviders: Provider[] = [
       }),
     inject: [MessageLogWriter, CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
   },
+  {
+    // Every failed handling of this process becomes an error message.
+    provide: FailureReporter,
+    useFactory: (
+      transport: Transport,
+      writer: MessageLogWriter,
+      options: ChronicleModuleOptions,
+      resolved: ResolvedTransportOptions,
+    ) =>
+      new ErrorMessages(transport, writer, {
+        app: resolved.app,
+        instance: options.tracking?.instanceId ?? INSTANCE,
+        namespace: resolved.namespace,
+      }),
+    inject: [Transport, MessageLogWriter, CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
+  },
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
@@ -323,6 +341,7 @@ const coreExports = [
   MESSAGE_LOG_OPTIONS,
   MessageLogWriter,
   HandlingLog,
+  FailureReporter,
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,
   MESSAGE_OPTIONS,
@@ -393,6 +412,7 @@ export class ChronicleModule {
         UpcastingModule,
         TrackingModule,
         SchedulingModule,
+        ErrorMessagesModule,
         ...imports,
       ],
       providers: [...optionsProviders, ...coreProviders],
