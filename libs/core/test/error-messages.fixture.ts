@@ -1,6 +1,10 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
 import {
   Consumer,
+  Query,
+  QueryHandler,
+  QueryType,
+  type IQueryHandler,
   HandleError,
   HandleEvent,
   HandleSchedule,
@@ -112,6 +116,20 @@ export class StoppingConsumer {
   }
 }
 
+@QueryType('ledger.Balance')
+export class Balance extends Query<number> {
+  constructor(readonly account: string) {
+    super();
+  }
+}
+
+@QueryHandler(Balance)
+export class BalanceHandler implements IQueryHandler<Balance> {
+  execute(query: Balance): Promise<number> {
+    return Promise.reject(new Error(`no balance for ${query.account}`));
+  }
+}
+
 @ScheduleType('ledger.Reminder')
 export class Reminder {
   constructor(readonly account: string) {}
@@ -132,6 +150,7 @@ export class Reminders {
     SkippingConsumer,
     StoppingConsumer,
     Reminders,
+    BalanceHandler,
   ],
 })
 export class FailingWorkModule {}

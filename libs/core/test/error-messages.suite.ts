@@ -5,6 +5,7 @@ import {
   deriveMessageId,
   MessageGateway,
   MessageLogWriter,
+  QueryBus,
   Scheduler,
   type HandlingFailed,
   type SqlClient,
@@ -12,6 +13,7 @@ import {
 } from '../src/index.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 import {
+  Balance,
   ErrorHandlersModule,
   ErrorWitness,
   FailingWorkModule,
@@ -162,6 +164,33 @@ export function errorMessagesSuite(database: () => TestDatabase): void {
     const commands = await rows(`kind = 'command' AND id = 'withdraw-1'`);
     expect(commands).toEqual([
       expect.objectContaining({ outcome: 'rejected' }),
+    ]);
+  });
+
+  it('a failed query is an error message too, and logged as kind error while queries are not logged', async () => {
+    await expect(app.get(QueryBus).execute(new Balance('b-1'))).rejects.toThrow(
+      'no balance for b-1',
+    );
+    await waitUntil(
+      () => witness.of('all').some((f) => f.messageKind === 'query'),
+      'the error message of the query',
+    );
+    const failed = witness
+      .of('all')
+      .find((f) => f.messageKind === 'query') as HandlingFailed;
+    expect(failed).toMatchObject({
+      messageType: 'ledger.Balance',
+      handler: 'query:BalanceHandler',
+      outcome: 'failed',
+      attempt: 1,
+      next: 'returned',
+      error: { name: 'Error', message: 'no balance for b-1' },
+    });
+    expect(await rows(`kind = 'query'`)).toHaveLength(0);
+    expect(
+      await rows(`kind = 'error' AND causation_id = $1`, [failed.messageId]),
+    ).toEqual([
+      expect.objectContaining({ id: failed.id, type: 'ledger.Balance' }),
     ]);
   });
 
