@@ -116,17 +116,17 @@ export class StoppingConsumer {
   }
 }
 
-@QueryType('ledger.Balance')
-export class Balance extends Query<number> {
+@QueryType('ledger.Statement')
+export class Statement extends Query<number> {
   constructor(readonly account: string) {
     super();
   }
 }
 
-@QueryHandler(Balance)
-export class BalanceHandler implements IQueryHandler<Balance> {
-  execute(query: Balance): Promise<number> {
-    return Promise.reject(new Error(`no balance for ${query.account}`));
+@QueryHandler(Statement)
+export class StatementHandler implements IQueryHandler<Statement> {
+  execute(query: Statement): Promise<number> {
+    return Promise.reject(new Error(`no statement for ${query.account}`));
   }
 }
 
@@ -150,7 +150,7 @@ export class Reminders {
     SkippingConsumer,
     StoppingConsumer,
     Reminders,
-    BalanceHandler,
+    StatementHandler,
   ],
 })
 export class FailingWorkModule {}

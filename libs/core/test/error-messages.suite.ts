@@ -13,7 +13,7 @@ import {
 } from '../src/index.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 import {
-  Balance,
+  Statement,
   ErrorHandlersModule,
   ErrorWitness,
   FailingWorkModule,
@@ -168,9 +168,9 @@ export function errorMessagesSuite(database: () => TestDatabase): void {
   });
 
   it('a failed query is an error message too, and logged as kind error while queries are not logged', async () => {
-    await expect(app.get(QueryBus).execute(new Balance('b-1'))).rejects.toThrow(
-      'no balance for b-1',
-    );
+    await expect(
+      app.get(QueryBus).execute(new Statement('b-1')),
+    ).rejects.toThrow('no statement for b-1');
     await waitUntil(
       () => witness.of('all').some((f) => f.messageKind === 'query'),
       'the error message of the query',
@@ -179,18 +179,18 @@ export function errorMessagesSuite(database: () => TestDatabase): void {
       .of('all')
       .find((f) => f.messageKind === 'query') as HandlingFailed;
     expect(failed).toMatchObject({
-      messageType: 'ledger.Balance',
-      handler: 'query:BalanceHandler',
+      messageType: 'ledger.Statement',
+      handler: 'query:StatementHandler',
       outcome: 'failed',
       attempt: 1,
       next: 'returned',
-      error: { name: 'Error', message: 'no balance for b-1' },
+      error: { name: 'Error', message: 'no statement for b-1' },
     });
     expect(await rows(`kind = 'query'`)).toHaveLength(0);
     expect(
       await rows(`kind = 'error' AND causation_id = $1`, [failed.messageId]),
     ).toEqual([
-      expect.objectContaining({ id: failed.id, type: 'ledger.Balance' }),
+      expect.objectContaining({ id: failed.id, type: 'ledger.Statement' }),
     ]);
   });
 
