@@ -30,11 +30,13 @@ import {
   CommandPipeline,
   EnabledModules,
   enabledModulesFrom,
+  FailureReporter,
   HandlingModule,
   MalformedMessageLog,
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
+import { ErrorMessages, ErrorMessagesModule } from './error-messages/index.js';
 import {
   ChronicleHealthIndicator,
   HEALTH_OPTIONS,
@@ -325,6 +327,22 @@ const coreProviders: Provider[] = [
       }),
     inject: [MessageLogWriter, CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
   },
+  {
+    // Every failed handling of this process becomes an error message.
+    provide: FailureReporter,
+    useFactory: (
+      transport: Transport,
+      writer: MessageLogWriter,
+      options: ChronicleModuleOptions,
+      resolved: ResolvedTransportOptions,
+    ) =>
+      new ErrorMessages(transport, writer, {
+        app: resolved.app,
+        instance: options.tracking?.instanceId ?? INSTANCE,
+        namespace: resolved.namespace,
+      }),
+    inject: [Transport, MessageLogWriter, CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
+  },
   UnitOfWork,
   CommandPipeline,
   MessageGateway,
@@ -351,6 +369,7 @@ const coreExports = [
   MessageLogPartitions,
   MessageLog,
   HandlingLog,
+  FailureReporter,
   CHRONICLE_OPTIONS,
   COMMAND_HANDLING_OPTIONS,
   MESSAGE_OPTIONS,
@@ -421,6 +440,7 @@ export class ChronicleModule {
         UpcastingModule,
         TrackingModule,
         SchedulingModule,
+        ErrorMessagesModule,
         ...imports,
       ],
       providers: [...optionsProviders, ...coreProviders],

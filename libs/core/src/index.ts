@@ -27,6 +27,15 @@ export {
   type DatabaseOptions,
 } from './chronicle.options.js';
 export { ChronicleModule } from './chronicle.module.js';
+export {
+  ERROR_MESSAGE_TYPE,
+  ErrorHandlerDefinitionError,
+  HandleError,
+  HandlingFailed,
+  UnknownErrorSourceError,
+  type ErrorSourceType,
+  type HandlingFailedFields,
+} from './error-messages/index.js';
 export * from './handling/index.js';
 export * from './messages/index.js';
 export {

@@ -30,6 +30,7 @@ import {
   COMMAND_HANDLING_OPTIONS,
   type CommandHandlingOptions,
 } from './command-handling.options.js';
+import { FailureReporter } from './failure-reporter.js';
 import { CommandIdReusedError } from './handling.errors.js';
 import { observeHandling } from './observe-handling.js';
 import { sendOptionsOf } from './send-options.js';
@@ -65,6 +66,8 @@ export class CommandPipeline {
     private readonly telemetry: Telemetry = Telemetry.off,
     @Optional()
     private readonly log?: HandlingLog,
+    @Optional()
+    private readonly failures?: FailureReporter,
   ) {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 10;
@@ -105,6 +108,8 @@ export class CommandPipeline {
       command,
       sendOptionsOf(command).senderApp,
     );
+    const name = handlingName('command', handler);
+    let attempts = 0;
     try {
       const type = made.type;
       const checking = checkMessage(command, type, this.unknownFields);
@@ -115,13 +120,13 @@ export class CommandPipeline {
       const record = this.deduplicate
         ? { id: made.envelope.id, type, app: this.app }
         : undefined;
-      const name = handlingName('command', handler);
       // An id made for this very send has no earlier outcome to look for.
       if (record && !(sentFirst === true || made.firstSend)) {
         const handled = await this.store.findHandledCommand(record.id);
         if (handled) return this.replay(handled, made.envelope);
       }
       for (let attempt = 0; ; attempt++) {
+        attempts = attempt + 1;
         try {
           // A fresh handling context per attempt: a re-run derives the same
           // ids for what it sends as the attempt that lost the race.
@@ -152,8 +157,31 @@ export class CommandPipeline {
     } catch (error) {
       failed(made);
       logged?.failed(error);
+      this.report('command', made, name, error, attempts);
       throw error;
     }
+  }
+
+  /** The final outcome of a command or query that failed here, as an error message. */
+  private report(
+    kind: 'command' | 'query',
+    made: DeferredEnvelope<object>,
+    handler: string,
+    error: unknown,
+    attempts: number,
+  ): void {
+    if (!this.failures) return;
+    const envelope = made.envelope;
+    this.failures.report({
+      kind,
+      messageId: envelope.id,
+      messageType: envelope.type,
+      metadata: envelope.metadata,
+      handler,
+      error,
+      attempt: Math.max(1, attempts),
+      next: 'returned',
+    });
   }
 
   async executeQuery(handler: IQueryHandler, query: object): Promise<unknown> {
@@ -166,11 +194,12 @@ export class CommandPipeline {
         query,
         sendOptionsOf(query).senderApp,
       );
+      const name = handlingName('query', handler);
       try {
         const checking = checkMessage(query, made.type, this.unknownFields);
         if (checking !== undefined) await checking;
         const result: unknown = await runHandling(
-          { source: made, handler: handlingName('query', handler) },
+          { source: made, handler: name },
           () => handler.execute(query),
         );
         logged?.ok(result);
@@ -178,6 +207,7 @@ export class CommandPipeline {
       } catch (error) {
         failed(made);
         logged?.failed(error);
+        this.report('query', made, name, error, 1);
         throw error;
       }
     });

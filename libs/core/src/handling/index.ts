@@ -5,6 +5,12 @@ export {
 export { CommandOutbox } from './command-outbox.js';
 export { CommandPipeline } from './command-pipeline.js';
 export {
+  FailureReporter,
+  type FailedKind,
+  type HandlingFailure,
+  type NextStep,
+} from './failure-reporter.js';
+export {
   CommandIdReusedError,
   NotACommandError,
   ResultNotJsonError,

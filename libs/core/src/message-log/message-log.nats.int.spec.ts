@@ -94,6 +94,15 @@ it('names the app and instance that handled a command and the app that sent it',
       sender_app: 'shop',
       outcome: 'rejected',
     },
+    // Its error message, from the app where it failed (see errors as messages).
+    {
+      kind: 'error',
+      type: 'ledger.Withdraw',
+      app: 'ledger',
+      instance: 'ledger-1',
+      sender_app: null,
+      outcome: 'rejected',
+    },
   ]);
 });
 

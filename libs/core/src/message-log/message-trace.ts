@@ -262,7 +262,10 @@ export function buildTrace(
   };
 }
 
-/** An error message's consumer, if its metadata or payload names one. */
+/**
+ * An error message's consumer: its handler, `consumer:<consumer>:<method>`
+ * (see error-messages/), else a `consumer` its metadata or payload names.
+ */
 function consumerOf(message: {
   metadata: Readonly<Record<string, unknown>>;
   payload: unknown;
@@ -271,8 +274,13 @@ function consumerOf(message: {
   if (typeof fromMetadata === 'string') return fromMetadata;
   const payload = message.payload;
   if (payload !== null && typeof payload === 'object') {
-    const consumer = (payload as Record<string, unknown>).consumer;
+    const { consumer, handler } = payload as Record<string, unknown>;
     if (typeof consumer === 'string') return consumer;
+    const named =
+      typeof handler === 'string'
+        ? /^consumer:(.+):[^:]+$/.exec(handler)
+        : null;
+    if (named) return named[1];
   }
   return undefined;
 }

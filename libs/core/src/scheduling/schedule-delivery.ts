@@ -1,6 +1,11 @@
 import type { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
-import type { MessageGateway, UnitOfWork } from '../handling/index.js';
+import type {
+  FailureReporter,
+  MessageGateway,
+  UnitOfWork,
+} from '../handling/index.js';
+import type { HandlingLog } from '../message-log/index.js';
 import {
   checkDeclaredFields,
   fromPayload,
@@ -82,6 +87,8 @@ export class ScheduleDelivery {
     private readonly logger: Logger,
     private readonly unknownFields: UnknownFieldsPolicy = 'strip',
     private readonly telemetry: Telemetry = Telemetry.off,
+    private readonly log?: HandlingLog,
+    private readonly failures?: FailureReporter,
   ) {}
 
   /**
@@ -99,10 +106,7 @@ export class ScheduleDelivery {
         Math.max(0, startMs - claimed.dueAt.getTime()) / 1000,
       );
     }
-    const handler =
-      claimed.kind === 'command' || claimed.kind === 'send'
-        ? 'send'
-        : (this.handlers.get(claimed.type)?.owner ?? claimed.type);
+    const handler = this.handlerOf(claimed);
     const start = performance.now();
     return inSpan(
       `deliver ${claimed.type}`,
@@ -119,7 +123,10 @@ export class ScheduleDelivery {
         },
       },
       async (span) => {
+        const logged = this.startLog(claimed);
         const { outcome, error } = await this.deliverAndRecord(claimed);
+        if (error === undefined) logged?.ok(undefined);
+        else logged?.failed(error);
         const result = error === undefined ? 'ok' : outcomeOf(error);
         if (error !== undefined) failSpan(span, error);
         span.setAttribute(ATTR.outcome, result);
@@ -134,6 +141,62 @@ export class ScheduleDelivery {
       },
       traceContextOf(claimed.metadata),
     );
+  }
+
+  /** What a delivery runs: `send` (the command bus), or the method's `Class.method`. */
+  private handlerOf(claimed: ClaimedSchedule): string {
+    return claimed.kind === 'command' || claimed.kind === 'send'
+      ? 'send'
+      : (this.handlers.get(claimed.type)?.owner ?? claimed.type);
+  }
+
+  /**
+   * The delivery's row in the message log (kind `schedule`), written behind
+   * with its outcome. A command it sends is logged again by the pipeline
+   * that handles it: this row is the delivery, that one the handling.
+   */
+  private startLog(claimed: ClaimedSchedule) {
+    if (!this.log?.logs('schedule')) return undefined;
+    const { message, payload } = this.loggedPayload(claimed);
+    return this.log.start(
+      'schedule',
+      () => ({
+        id: claimed.deliveryId,
+        type: claimed.type,
+        revision: claimed.revision,
+        payload: claimed.payload ?? {},
+        metadata: claimed.metadata,
+        timestamp: claimed.occurrenceAt,
+      }),
+      () => payload,
+      message,
+      undefined,
+    );
+  }
+
+  /**
+   * The payload as the log keeps it, with the instance whose classes say
+   * what to mask; `null` when an instance of its known class cannot be made
+   * (an unmasked payload must never reach the log).
+   */
+  private loggedPayload(claimed: ClaimedSchedule): {
+    message?: object;
+    payload: unknown;
+  } {
+    if (claimed.payload === null) return { payload: null };
+    const target =
+      claimed.kind === 'command' || claimed.kind === 'send'
+        ? MessageTypeRegistry.forName(claimed.type)?.target
+        : this.handlers.get(claimed.type)?.payload;
+    if (!target) return { payload: claimed.payload };
+    try {
+      return {
+        message: fromPayload(target, claimed.payload),
+        payload: claimed.payload,
+      };
+    } catch {
+      return { payload: null };
+    }
   }
 
   /** The delivery and its recorded outcome; `error` when the delivery failed. */
@@ -166,6 +229,16 @@ export class ScheduleDelivery {
         return { outcome: {}, error };
       }
       this.telemetry.metrics?.scheduleFailures.inc({ type: claimed.type });
+      this.failures?.report({
+        kind: 'schedule',
+        messageId: claimed.deliveryId,
+        messageType: claimed.type,
+        metadata: claimed.metadata,
+        handler: `schedule:${this.handlerOf(claimed)}`,
+        error,
+        attempt: claimed.attempts,
+        next: claimed.attempts >= this.options.maxAttempts ? 'dead' : 'retry',
+      });
       return {
         outcome: { dueAgainMs: await this.failed(claimed, error) },
         error,

@@ -7,8 +7,10 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { HandlingLog } from '../message-log/index.js';
 import {
   EnabledModules,
+  FailureReporter,
   MessageGateway,
   MessageRouter,
   UnitOfWork,
@@ -77,6 +79,8 @@ export class SchedulingRunner
     @Inject(MESSAGE_OPTIONS)
     private readonly messages: MessageOptions = {},
     @Optional() private readonly telemetry: Telemetry = Telemetry.off,
+    @Optional() private readonly log?: HandlingLog,
+    @Optional() private readonly failures?: FailureReporter,
   ) {
     enabledModules.countAsWork('schedule handlers', (type) => {
       const prototype = type.prototype as object | undefined;
@@ -111,6 +115,8 @@ export class SchedulingRunner
       this.logger,
       this.messages.unknownFields,
       this.telemetry,
+      this.log,
+      this.failures,
     );
     this.poller = new SchedulePoller(
       this.store,

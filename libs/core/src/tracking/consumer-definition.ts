@@ -3,11 +3,15 @@ import type { ConsumerContext } from './consumer-context.js';
 import type { ResolvedConsumerOptions } from './consumer.options.js';
 import type { TransactionOpener } from './open-transaction.js';
 
-export type EventHandlerFn = (
-  event: object,
-  envelope: StoredEvent<object>,
-  context: ConsumerContext,
-) => unknown;
+export interface EventHandlerFn {
+  (
+    event: object,
+    envelope: StoredEvent<object>,
+    context: ConsumerContext,
+  ): unknown;
+  /** `consumer:<consumer>:<method>`: in derived ids and error messages. */
+  readonly handlerName?: string;
+}
 
 export type ResetHookFn = (context: ConsumerContext) => unknown;
 

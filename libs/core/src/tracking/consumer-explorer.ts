@@ -86,13 +86,13 @@ export class ConsumerExplorer {
           // Each handler runs as itself: what it sends gets ids derived from
           // the event, the consumer and the method, the same on every re-run.
           const handlerName = `consumer:${metadata.name}:${String(method)}`;
-          list.push((payload, envelope, context) =>
+          const run: EventHandlerFn = (payload, envelope, context) =>
             MessageContext.run(
               envelope,
               () => instance[method].call(instance, payload, envelope, context),
               handlerName,
-            ),
-          );
+            );
+          list.push(Object.assign(run, { handlerName }));
           handlers.set(info.name, list);
         }
       }

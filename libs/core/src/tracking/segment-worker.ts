@@ -7,6 +7,7 @@ import {
   trace,
   type Link,
 } from '@opentelemetry/api';
+import type { FailureReporter } from '../handling/index.js';
 import {
   outcomeOf,
   UnknownMessageTypeError,
@@ -51,6 +52,8 @@ export interface TrackingEnvironment {
   readonly logger: Logger;
   /** Metrics of batches and handlings; none when absent. */
   readonly telemetry?: Telemetry;
+  /** Where each failed attempt becomes an error message; none when absent. */
+  readonly failures?: FailureReporter;
 }
 
 /** The position moved under us (a reset) or the segment has another owner now. */
@@ -100,6 +103,8 @@ export class SegmentWorker {
   private wakeUp?: () => void;
   private interrupt?: () => void;
   private loop?: Promise<void>;
+  /** The handler whose failure the last `invoke` threw, for its error message. */
+  private failedHandler?: string;
 
   constructor(
     readonly definition: ConsumerDefinition,
@@ -384,11 +389,28 @@ export class SegmentWorker {
     await this.stopSegment(event, failure);
   }
 
+  /** Logs a failed attempt, and reports it as an error message saying what comes next. */
   private warnFailure(
     event: StoredEvent,
     attempt: number,
     error: unknown,
   ): void {
+    const { maxAttempts, onError } = this.definition.options;
+    this.env.failures?.report({
+      kind: 'event',
+      messageId: event.id,
+      messageType: event.type,
+      metadata: event.metadata,
+      handler: this.failedHandler ?? `consumer:${this.name}`,
+      error,
+      attempt,
+      next:
+        attempt < maxAttempts
+          ? 'retry'
+          : onError === 'stop'
+            ? 'stopped'
+            : 'dead-letter',
+    });
     this.env.logger.warn(
       `Consumer "${this.name}" failed on ${event.type} at position ${event.position} ` +
         `(attempt ${attempt} of ${this.definition.options.maxAttempts}): ${describe(error)}`,
@@ -456,6 +478,7 @@ export class SegmentWorker {
     stored: StoredEvent,
     tx: BatchTransaction,
   ): Promise<void> {
+    this.failedHandler = undefined;
     for (const event of this.upcast(stored)) {
       const handlers = this.definition.handlers.get(event.type) ?? [];
       if (handlers.length === 0) continue;
@@ -467,8 +490,10 @@ export class SegmentWorker {
       await this.process(stored, event.type, () =>
         runInAmbientTransaction(tx, async () => {
           for (const handler of handlers) {
+            this.failedHandler = handler.handlerName;
             await handler(payload, envelope, context);
           }
+          this.failedHandler = undefined;
         }),
       );
     }

@@ -13,7 +13,7 @@ import {
   type AggregateClass,
   type AggregateRoot,
 } from '../aggregates/index.js';
-import { UnitOfWork } from '../handling/index.js';
+import { FailureReporter, UnitOfWork } from '../handling/index.js';
 import { EventUpcaster } from '../messages/index.js';
 import {
   AppendSignal,
@@ -77,6 +77,7 @@ export class TrackingService
     private readonly upcaster: EventUpcaster,
     @Inject(TRACKING_OPTIONS) options: TrackingOptions,
     @Optional() private readonly telemetry?: Telemetry,
+    @Optional() private readonly failures?: FailureReporter,
   ) {
     this.options = {
       enabled: options.enabled ?? true,
@@ -305,6 +306,7 @@ export class TrackingService
       options: this.options,
       logger: this.logger,
       telemetry: this.telemetry,
+      failures: this.failures,
     };
     return this.environment;
   }

@@ -8,9 +8,11 @@ export { DEFAULT_SERVE_LIMITS, ServeQueue } from './serve-queue.js';
 export { RelayedAppendSignal } from './relayed-append-signal.js';
 export {
   checkSubjectToken,
+  errorSubject,
   eventsSubject,
   messageSubject,
   presenceSubject,
+  subjectMatches,
 } from './subjects.js';
 export {
   DeadlineExceededError,
@@ -30,6 +32,7 @@ export {
 } from './transport.errors.js';
 export {
   Transport,
+  type MessageListener,
   type RequestListener,
   type ServedLoad,
   type ServeLimits,

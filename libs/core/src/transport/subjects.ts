@@ -38,3 +38,23 @@ export function presenceSubject(
 ): string {
   return `chronicle.${namespace}.serving.${kind}.${type}`;
 }
+
+/**
+ * Where the failures of handling messages of `type` are published:
+ * `chronicle.<namespace>.error.<Type>`; without a type, the wildcard of them all.
+ */
+export function errorSubject(namespace: string, type?: string): string {
+  return `chronicle.${namespace}.error.${type ?? '>'}`;
+}
+
+/** Whether `subject` matches `pattern` as NATS matches them (`*` one token, `>` the rest). */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const want = pattern.split('.');
+  const got = subject.split('.');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '>') return got.length > i;
+    if (i >= got.length) return false;
+    if (want[i] !== '*' && want[i] !== got[i]) return false;
+  }
+  return want.length === got.length;
+}

@@ -10,6 +10,9 @@ export type RequestListener = (
   wantsReply: boolean,
 ) => Promise<WireMessage>;
 
+/** Takes one published message; what it throws or rejects with is its own to log. */
+export type MessageListener = (message: WireMessage) => void | Promise<void>;
+
 /** What the transport can say about its connection, for health checks. */
 export interface TransportStatus {
   readonly kind: 'local' | 'nats';
@@ -81,6 +84,18 @@ export abstract class Transport {
     queue: string,
     listener: RequestListener,
     limits?: ServeLimits,
+  ): Promise<void>;
+
+  /**
+   * Listens to messages published on `subject` (NATS wildcards `*` and `>`
+   * allowed) in queue group `queue`: each message reaches one member of each
+   * group. No reply, no backpressure, at most once (NATS core). Stops with
+   * `drain()`, after the listeners running then have finished.
+   */
+  abstract subscribe(
+    subject: string,
+    queue: string,
+    listener: MessageListener,
   ): Promise<void>;
 
   /** How busy each subject this process serves is. */

@@ -6,8 +6,10 @@ import {
 } from '../transport.errors.js';
 import { requestUntilTaken } from '../request-tries.js';
 import { ServeQueue } from '../serve-queue.js';
+import { subjectMatches } from '../subjects.js';
 import {
   Transport,
+  type MessageListener,
   type RequestListener,
   type ServedLoad,
   type ServeLimits,
@@ -29,6 +31,11 @@ export class LocalTransport extends Transport {
   private readonly turns = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly broadcasts = new EventEmitter().setMaxListeners(0);
+  /** Subscriptions to published messages, by queue group. */
+  private readonly groups = new Map<
+    string,
+    { subject: string; listener: MessageListener }[]
+  >();
   private draining = false;
 
   constructor(private readonly options: { maxPayloadBytes?: number } = {}) {
@@ -83,10 +90,52 @@ export class LocalTransport extends Transport {
     }
   }
 
+  /**
+   * To one member of each queue group subscribed to a matching subject, and
+   * to a server of the very subject if there is one; with neither, as a
+   * request would be, refused with `NoHandlerError`.
+   */
   async publish(subject: string, message: WireMessage): Promise<void> {
     checkRequestFits(message, this.maxPayloadBytes());
+    const subscribed = this.deliver(subject, message);
+    if (subscribed && !this.listeners.has(subject)) return;
     const listener = this.pick(subject, subject, messageIdOf(message));
     void this.track(listener(copy(message), false)).catch(() => undefined);
+  }
+
+  async subscribe(
+    subject: string,
+    queue: string,
+    listener: MessageListener,
+  ): Promise<void> {
+    this.groups.set(queue, [
+      ...(this.groups.get(queue) ?? []),
+      { subject, listener },
+    ]);
+  }
+
+  /** Hands a published message to each matching queue group; whether any matched. */
+  private deliver(subject: string, message: WireMessage): boolean {
+    if (this.draining) return false;
+    let delivered = false;
+    for (const [queue, members] of this.groups) {
+      const matching = members.filter((m) =>
+        subjectMatches(m.subject, subject),
+      );
+      if (matching.length === 0) continue;
+      const key = `${queue}\n${subject}`;
+      const turn = this.turns.get(key) ?? 0;
+      this.turns.set(key, turn + 1);
+      const { listener } = matching[turn % matching.length];
+      delivered = true;
+      // Not in the publisher's async context, as over NATS.
+      setImmediate(() => {
+        void this.track(
+          Promise.resolve().then(() => listener(copy(message))),
+        ).catch(() => undefined);
+      });
+    }
+    return delivered;
   }
 
   async serve(
@@ -113,6 +162,7 @@ export class LocalTransport extends Transport {
   async drain(): Promise<void> {
     this.draining = true;
     this.listeners.clear();
+    this.groups.clear();
     await Promise.allSettled(this.inFlight);
   }
 

@@ -17,6 +17,7 @@ import { requestUntilTaken } from '../request-tries.js';
 import { ServeQueue } from '../serve-queue.js';
 import {
   Transport,
+  type MessageListener,
   type RequestListener,
   type ServedLoad,
   type ServeLimits,
@@ -159,6 +160,26 @@ export class NatsTransport extends Transport {
     });
     this.subscriptions.push(subscription);
     // Make sure the server has the interest before callers are told we serve.
+    await this.nc.flush();
+  }
+
+  async subscribe(
+    subject: string,
+    queue: string,
+    listener: MessageListener,
+  ): Promise<void> {
+    const subscription = this.nc.subscribe(subject, {
+      queue,
+      callback: (error, msg) => {
+        if (error) return this.onError(error);
+        const work = Promise.resolve()
+          .then(() => listener(fromMsg(msg)))
+          .catch((failure: unknown) => this.onError(failure));
+        this.inFlight.add(work);
+        void work.then(() => this.inFlight.delete(work));
+      },
+    });
+    this.subscriptions.push(subscription);
     await this.nc.flush();
   }
 
