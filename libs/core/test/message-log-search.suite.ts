@@ -351,16 +351,21 @@ export function messageLogSearchSuite(database: () => TestDatabase): void {
     );
     const eventId = mirrored.done[0];
     expect(mirrored.refused).toEqual([eventId]);
-    // A consumer's failure as the errors-as-messages part logs it: one row of kind error, caused by the event.
+    // A consumer's failure as error-messages/ logs it: a row of kind error,
+    // caused by the event, whose payload names the failing handler.
     writer.record({
       kind: 'error',
       id: 'error-1',
       type: 'ledger.Deposited',
-      payload: { consumer: 'mirror', message: 'boom' },
+      payload: {
+        handler: 'consumer:mirror:onDeposited',
+        messageKind: 'event',
+        attempt: 1,
+        next: 'retry',
+      },
       metadata: {
         correlationId: 'deposit-1',
         causationId: eventId,
-        consumer: 'mirror',
       },
       app: 'ledger',
       receivedAt: new Date(),
@@ -385,8 +390,9 @@ export function messageLogSearchSuite(database: () => TestDatabase): void {
     expect(trace.correlationId).toBe('deposit-1');
     expect(trace.detached).toEqual([]);
     expect(trace.truncated).toBe(false);
-    expect(trace.messages).toBe(6);
-    expect(trace.failures).toBe(2);
+    // The Withdraw's refusal is also an error message of its own (error-messages/).
+    expect(trace.messages).toBe(7);
+    expect(trace.failures).toBe(3);
     expect(shape(trace.root)).toEqual({
       node: 'command ledger.Deposit ok',
       children: [
@@ -399,7 +405,12 @@ export function messageLogSearchSuite(database: () => TestDatabase): void {
                 { node: 'event ledger.Deposited account-b-1', children: [] },
               ],
             },
-            { node: 'command ledger.Withdraw rejected', children: [] },
+            {
+              node: 'command ledger.Withdraw rejected',
+              children: [
+                { node: 'error ledger.Withdraw rejected', children: [] },
+              ],
+            },
             { node: 'error ledger.Deposited failed', children: [] },
           ],
         },
