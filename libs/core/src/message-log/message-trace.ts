@@ -285,10 +285,20 @@ function consumerOf(message: {
   return undefined;
 }
 
+/** A delivery before what it delivered: a schedule's row and its command's share an id and often a millisecond. */
+const KIND_ORDER: Readonly<Record<string, number>> = {
+  schedule: 0,
+  command: 1,
+  query: 2,
+  error: 3,
+};
+
 function compareRows(a: LogRow, b: LogRow): number {
   const at =
     Date.parse(isoOf(a.logged_at_text)) - Date.parse(isoOf(b.logged_at_text));
-  return at !== 0 ? at : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  if (at !== 0) return at;
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9);
 }
 
 function byTime(a: Draft, b: Draft): number {

@@ -84,6 +84,23 @@ describe('buildTrace', () => {
     });
   });
 
+  it('puts a schedule delivery above the command it delivered when both rows have the same id and time', () => {
+    const trace = buildTrace(
+      'c',
+      [
+        logRow('x', 1, { kind: 'command', causation_id: 'c' }),
+        logRow('x', 1, { kind: 'schedule', causation_id: 'c' }),
+        logRow('c', 0),
+      ],
+      [],
+      [],
+      false,
+    );
+    const delivery = trace?.root.children[0];
+    expect(delivery?.kind).toBe('schedule');
+    expect(delivery?.children.map((c) => c.kind)).toEqual(['command']);
+  });
+
   it('detaches a cycle of causation ids instead of losing it', () => {
     const trace = buildTrace(
       'c',
