@@ -30,13 +30,17 @@ const bin = fileURLToPath(
   new URL('../libs/core/bin/chronicle.js', import.meta.url),
 );
 
-/** Runs the built `chronicle` bin as a user would. */
+/** Runs the built `chronicle` bin as a user would (with more environment, if given). */
 async function chronicle(...args: string[]) {
+  return chronicleWith({}, ...args);
+}
+
+async function chronicleWith(env: Record<string, string>, ...args: string[]) {
   try {
     const { stdout, stderr } = await execute(process.execPath, [bin, ...args], {
       env: args.includes('--data-dir')
-        ? { ...process.env, DATABASE_URL: '' }
-        : { ...process.env, DATABASE_URL },
+        ? { ...process.env, DATABASE_URL: '', ...env }
+        : { ...process.env, DATABASE_URL, ...env },
       timeout: 60_000,
     });
     return { code: 0, stdout, stderr };
@@ -73,7 +77,7 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
     await app.get(MessageLogWriter).flush();
     await waitUntil(async () => {
       const trace = await log.trace('deposit-1');
-      return trace?.messages === 5;
+      return trace?.messages === 6;
     }, 'the whole conversation logged');
   });
 
@@ -103,6 +107,8 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
       '--failed',
       '--app',
       'ledger',
+      '--kind',
+      'command',
       '--schema',
       schema,
     );
@@ -120,6 +126,8 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
       'log',
       '--correlation',
       'deposit-1',
+      '--kind',
+      'command',
       '--limit',
       '2',
       '--schema',
@@ -136,6 +144,8 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
       'log',
       '--correlation',
       'deposit-1',
+      '--kind',
+      'command',
       '--limit',
       '2',
       '--after',
@@ -149,6 +159,19 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
     expect(rest[0]).toMatch(
       /ledger\.Deposit {2}ok {2}ledger {2}\S+ {2}deposit-1$/,
     );
+  });
+
+  it('reads the schema from CHRONICLE_SCHEMA, as the apps do, when --schema is not given', async () => {
+    const listed = await chronicleWith(
+      { CHRONICLE_SCHEMA: schema },
+      'log',
+      '--stream',
+      'account-b-1',
+      '--json',
+    );
+    expect(listed.code).toBe(0);
+    const { rows } = JSON.parse(listed.stdout) as { rows: { id: string }[] };
+    expect(rows.length).toBeGreaterThan(0);
   });
 
   it('finds by stream and by payload field, as JSON', async () => {
@@ -220,7 +243,8 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
     expect(printed.stderr).toBe('');
     expect(printed.code).toBe(0);
     const lines = printed.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('correlation deposit-1: 5 messages, 1 failure');
+    // The Withdraw's refusal is also an error message of its own (error-messages/).
+    expect(lines[0]).toBe('correlation deposit-1: 6 messages, 2 failures');
     const ms = '[\\d.]+m?s';
     const patterns = [
       `^command ledger\\.Deposit {2}deposit-1 {2}\\[ledger\\] {2}\\+0ms {2}${ms} {2}ok$`,
@@ -228,6 +252,7 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
       `^ {3}├─ command ledger\\.Deposit {2}\\S+ {2}\\[ledger\\] {2}\\+${ms} {2}${ms} {2}ok$`,
       `^ {3}│ {2}└─ event ledger\\.Deposited {2}account-b-1@\\d+ {2}\\[ledger\\] {2}\\+${ms}( {2}consumers: mirror [✓…])?$`,
       `^ {3}└─ command ledger\\.Withdraw {2}\\S+ {2}\\[ledger\\] {2}\\+${ms} {2}${ms} {2}✗ rejected {2}OVERDRAWN: Account b-1 would be overdrawn\\.$`,
+      `^ {6}└─ error ledger\\.Withdraw {2}\\S+ {2}\\[ledger\\] {2}\\+${ms} {2}${ms} {2}✗ rejected {2}OVERDRAWN: Account b-1 would be overdrawn\\.$`,
     ];
     expect(lines.slice(2)).toHaveLength(patterns.length);
     lines
@@ -244,7 +269,7 @@ describe('chronicle log and chronicle trace, on the built bin', () => {
     expect(json.code).toBe(0);
     const tree = JSON.parse(json.stdout) as MessageTrace;
     expect(tree.root.id).toBe('deposit-1');
-    expect(tree.failures).toBe(1);
+    expect(tree.failures).toBe(2);
 
     const missing = await chronicle('trace', 'no-such-id', '--schema', schema);
     expect(missing.code).toBe(1);
@@ -285,7 +310,14 @@ describe('chronicle log and chronicle trace on an embedded (PGlite) store', () =
   afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
   it('lists the failures and prints the tree from the data directory', async () => {
-    const listed = await chronicle('log', '--failed', '--data-dir', dataDir);
+    const listed = await chronicle(
+      'log',
+      '--failed',
+      '--kind',
+      'command',
+      '--data-dir',
+      dataDir,
+    );
     expect(listed.stderr).toBe('');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(

@@ -9,7 +9,7 @@ import {
 export const DATABASE_ARGS = {
   url: { type: 'string' },
   'data-dir': { type: 'string' },
-  schema: { type: 'string', default: 'chronicle' },
+  schema: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 /** A usage mistake: printed with the command's usage, exit code 2. */
@@ -31,8 +31,9 @@ export function parseCommandArgs<
 /**
  * The store the command inspects: `--url`, else an embedded PGlite
  * `--data-dir`, else `DATABASE_URL`, else `CHRONICLE_DATA_DIR` (what the
- * command line names wins over the environment, as in an app). Its schema is
- * never migrated from here: a maintenance command only reads.
+ * command line names wins over the environment, as in an app). Its schema:
+ * `--schema`, else `CHRONICLE_SCHEMA`, else `chronicle`, as the apps choose
+ * it. It is never migrated from here: a maintenance command only reads.
  */
 export async function openStore(values: {
   url?: string;
@@ -51,7 +52,8 @@ export async function openStore(values: {
     );
   }
   const client = await openSqlClient(url ? { url, poolSize: 2 } : { dataDir });
-  return { client, store: new PostgresEventStore(client, values.schema) };
+  const schema = values.schema ?? process.env.CHRONICLE_SCHEMA ?? 'chronicle';
+  return { client, store: new PostgresEventStore(client, schema) };
 }
 
 /** Runs a command body, mapping errors to exit codes: 2 for usage, 1 for the rest. */

@@ -35,7 +35,7 @@ one row per line, then the cursor of the next page.
   --after <cursor>      the page after the one that printed this cursor
   --json                one JSON document ({ rows, next }) instead of text
   --help                this text
-  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema chronicle)`;
+  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema CHRONICLE_SCHEMA or chronicle)`;
 
 const OPTIONS = {
   ...DATABASE_ARGS,

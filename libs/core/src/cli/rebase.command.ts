@@ -14,7 +14,7 @@ to start with TRANSACTION_IDS_AHEAD. Keeps the log's order and every consumer's
 place in it. Stop every app on this store first.
 
   --force            re-base even when the ids are not ahead (compacts them)
-  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema chronicle)`;
+  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema CHRONICLE_SCHEMA or chronicle)`;
 
 const OPTIONS = {
   ...DATABASE_ARGS,

@@ -11,7 +11,7 @@ If no instance runs now, the next one to start does it.
 
   --from     'beginning' (default), a date (2026-01-01, or an ISO time): the
              events stored since then; or a position: the events after it.
-  --schema   Chronicle's PostgreSQL schema (default: chronicle).
+  --schema   Chronicle's PostgreSQL schema (default: CHRONICLE_SCHEMA, else chronicle).
 
 Connects to DATABASE_URL.`;
 
@@ -42,7 +42,7 @@ export const replayCommand: CliCommand = {
       allowPositionals: true,
       options: {
         from: { type: 'string', default: 'beginning' },
-        schema: { type: 'string', default: 'chronicle' },
+        schema: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -65,7 +65,10 @@ export const replayCommand: CliCommand = {
     const to = parseFrom(values.from);
     const client = PgSqlClient.connect(url, { max: 1 });
     try {
-      const store = new PostgresEventStore(client, values.schema);
+      const store = new PostgresEventStore(
+        client,
+        values.schema ?? process.env.CHRONICLE_SCHEMA ?? 'chronicle',
+      );
       await requestReplay(store, consumer, { to });
       console.log(
         `Replay of "${consumer}" requested, from ${describeFrom(to)} ` +

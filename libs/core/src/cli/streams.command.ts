@@ -15,7 +15,7 @@ Lists the event streams with their version and last write, by stream id.
   --limit <n>        at most n streams (default 100)
   --after <id>       streams after this stream id (the next page)
   --json             one JSON document instead of text
-  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema chronicle)`;
+  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema CHRONICLE_SCHEMA or chronicle)`;
 
 const OPTIONS = {
   ...DATABASE_ARGS,

@@ -22,7 +22,7 @@ failures are marked ✗.
 
   --help    this text
   --json    the tree as JSON (the MessageTrace type) instead of text
-  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema chronicle)`;
+  --url, --data-dir, --schema   as for every command (default: DATABASE_URL, schema CHRONICLE_SCHEMA or chronicle)`;
 
 const OPTIONS = {
   ...DATABASE_ARGS,
