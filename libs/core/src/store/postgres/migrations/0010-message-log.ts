@@ -39,7 +39,6 @@ export const messageLogMigration: Migration = {
     CREATE INDEX message_log_time ON ${s.table('message_log')} (logged_at, id);
     CREATE INDEX message_log_type ON ${s.table('message_log')} (type, logged_at, id);
     CREATE INDEX message_log_correlation ON ${s.table('message_log')} (correlation_id);
-    CREATE INDEX message_log_causation ON ${s.table('message_log')} (causation_id);
     CREATE INDEX message_log_failures ON ${s.table('message_log')} (logged_at, id)
       WHERE outcome <> 'ok';
     CREATE INDEX message_log_payload ON ${s.table('message_log')}
