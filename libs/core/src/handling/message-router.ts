@@ -361,16 +361,10 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       if (metrics === undefined) return sending;
       try {
         const result = await sending;
-        metrics.requestDuration.observe(
-          { kind, type: info.name, outcome: 'ok' },
-          secondsSince(start),
-        );
+        metrics.requested(kind, info.name, secondsSince(start), 'ok');
         return result;
       } catch (error) {
-        metrics.requestDuration.observe(
-          { kind, type: info.name, outcome: 'error' },
-          secondsSince(start),
-        );
+        metrics.requested(kind, info.name, secondsSince(start), 'error');
         const failed = transportErrorKind(error);
         if (failed !== undefined) {
           metrics.transportErrors.inc({ kind, type: info.name, error: failed });

@@ -31,26 +31,14 @@ export function observeHandling(
   run: () => Promise<unknown>,
 ): Promise<unknown> {
   const metrics = telemetry.metrics;
+  const tracing = tracingOn();
   // Nothing to observe: the handling as it is, not one layer more.
-  if (metrics === undefined && !tracingOn()) return run();
+  if (metrics === undefined && !tracing) return run();
   const start = metrics === undefined ? 0 : performance.now();
-  // SERVER when the message came off the wire: its parent is the remote
-  // sender's span, or none when the sender sent no trace context (a nested
-  // local handling has its handler's span active, and is INTERNAL).
-  const active = context.active();
-  const parentSpan = trace.getSpanContext(active);
-  const remote =
-    parentSpan === undefined
-      ? active.getValue(OFF_THE_WIRE) === true
-      : parentSpan.isRemote === true;
-  const handling = inSpan(
-    `process ${message.type}`,
-    { kind: remote ? SpanKind.SERVER : SpanKind.INTERNAL },
-    (span) =>
-      span.isRecording()
-        ? traced(span, kind, handler, message.envelope, run)
-        : run(),
-  );
+  // Metrics alone: no span to look for a parent of.
+  const handling = tracing
+    ? inHandlingSpan(kind, handler, message, run)
+    : run();
   if (metrics === undefined) return handling;
   const type = message.type;
   const name = handlerClassName(handler);
@@ -63,6 +51,35 @@ export function observeHandling(
       metrics.handled(kind, type, name, secondsSince(start), outcomeOf(error));
       throw error;
     },
+  );
+}
+
+/**
+ * The handling's span: SERVER when the message came off the wire (its parent
+ * is the remote sender's span, or none when the sender sent no trace
+ * context); a nested local handling has its handler's span active, and is
+ * INTERNAL.
+ */
+function inHandlingSpan(
+  kind: 'command' | 'query',
+  handler: object,
+  message: HandledMessage,
+  run: () => Promise<unknown>,
+): Promise<unknown> {
+  const active = context.active();
+  const parentSpan = trace.getSpanContext(active);
+  const remote =
+    parentSpan === undefined
+      ? active.getValue(OFF_THE_WIRE) === true
+      : parentSpan.isRemote === true;
+  return inSpan(
+    `process ${message.type}`,
+    { kind: remote ? SpanKind.SERVER : SpanKind.INTERNAL },
+    (span) =>
+      span.isRecording()
+        ? traced(span, kind, handler, message.envelope, run)
+        : run(),
+    active,
   );
 }
 

@@ -5,6 +5,12 @@ import {
   register as defaultRegistry,
   type Registry,
 } from 'prom-client';
+import {
+  SeriesCounter,
+  SeriesHistogram,
+  type CounterSeries,
+  type HistogramSeries,
+} from './series-instruments.js';
 
 /** What ran a handler: a command or query handler, a consumer, a schedule delivery. */
 export type HandledKind = 'command' | 'query' | 'event' | 'schedule';
@@ -48,6 +54,16 @@ const LATENESS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
 // Two scrapes a second from the same Prometheus share one read.
 const SNAPSHOT_TTL_MS = 1000;
 
+/** The series one handler's handlings of one type record into, found once. */
+interface HandlingSeries {
+  readonly duration: HistogramSeries;
+  /** By outcome, each made when first counted (a series shows once counted). */
+  readonly counted: Partial<Record<Outcome, CounterSeries>>;
+}
+
+/** How a request ended, as `chronicle_request_duration_seconds` labels it. */
+export type RequestOutcome = 'ok' | 'error';
+
 /**
  * Chronicle's Prometheus instruments (names in docs/guides/observability.md:
  * `chronicle_` prefix, base units, no ids in labels), one set per registry
@@ -68,6 +84,27 @@ export class ChronicleMetrics {
   readonly consumerBatchDuration: Histogram<'consumer'>;
   readonly scheduleLateness: Histogram<'type'>;
   readonly scheduleFailures: Counter<'type'>;
+
+  // The same instruments as the fields above, with their series API.
+  private readonly handledCounter: SeriesCounter<
+    'kind' | 'type' | 'handler' | 'outcome'
+  >;
+  private readonly handlingHistogram: SeriesHistogram<
+    'kind' | 'type' | 'handler'
+  >;
+  private readonly requestHistogram: SeriesHistogram<
+    'kind' | 'type' | 'outcome'
+  >;
+  /** kind, then type, then handler: lookups of strings already hashed, no key built. */
+  private readonly handlings = new Map<
+    HandledKind,
+    Map<string, Map<string, HandlingSeries>>
+  >();
+  /** kind, then type, then outcome. */
+  private readonly requests = new Map<
+    string,
+    Map<string, Map<RequestOutcome, HistogramSeries>>
+  >();
 
   private readonly sources = new Set<ScrapeSource>();
   private snapshot?: { at: number; value: Promise<ScrapeSnapshot> };
@@ -94,20 +131,20 @@ export class ChronicleMetrics {
 
   private constructor(readonly registry: Registry) {
     const r = registry;
-    this.messagesHandled = counter(
+    this.messagesHandled = this.handledCounter = seriesCounter(
       r,
       HANDLED,
       'Messages handled by this process, by kind (command, query, event, schedule), type, handler and outcome (ok, rejected, failed).',
       ['kind', 'type', 'handler', 'outcome'],
     );
-    this.handlingDuration = histogram(
+    this.handlingDuration = this.handlingHistogram = seriesHistogram(
       r,
       'chronicle_message_handling_duration_seconds',
       'Time a handler took, including its unit of work and retries after conflicts.',
       ['kind', 'type', 'handler'],
       SECONDS,
     );
-    this.requestDuration = histogram(
+    this.requestDuration = this.requestHistogram = seriesHistogram(
       r,
       'chronicle_request_duration_seconds',
       'Round trip of a command or query sent to another app over the transport, as the sender sees it.',
@@ -208,8 +245,53 @@ export class ChronicleMetrics {
     seconds: number,
     outcome: Outcome,
   ): void {
-    this.messagesHandled.inc({ kind, type, handler, outcome });
-    this.handlingDuration.observe({ kind, type, handler }, seconds);
+    const series = this.handlingSeries(kind, type, handler);
+    series.duration.observe(seconds);
+    (series.counted[outcome] ??= this.handledCounter.series({
+      kind,
+      type,
+      handler,
+      outcome,
+    })).inc();
+  }
+
+  /** One request sent over the transport, timed from before its envelope was made. */
+  requested(
+    kind: 'command' | 'query',
+    type: string,
+    seconds: number,
+    outcome: RequestOutcome,
+  ): void {
+    let byType = this.requests.get(kind);
+    if (byType === undefined) this.requests.set(kind, (byType = new Map()));
+    let byOutcome = byType.get(type);
+    if (byOutcome === undefined) byType.set(type, (byOutcome = new Map()));
+    let series = byOutcome.get(outcome);
+    if (series === undefined) {
+      series = this.requestHistogram.series({ kind, type, outcome });
+      byOutcome.set(outcome, series);
+    }
+    series.observe(seconds);
+  }
+
+  private handlingSeries(
+    kind: HandledKind,
+    type: string,
+    handler: string,
+  ): HandlingSeries {
+    let byType = this.handlings.get(kind);
+    if (byType === undefined) this.handlings.set(kind, (byType = new Map()));
+    let byHandler = byType.get(type);
+    if (byHandler === undefined) byType.set(type, (byHandler = new Map()));
+    let series = byHandler.get(handler);
+    if (series === undefined) {
+      series = {
+        duration: this.handlingHistogram.series({ kind, type, handler }),
+        counted: {},
+      };
+      byHandler.set(handler, series);
+    }
+    return series;
   }
 
   private read(): Promise<ScrapeSnapshot> {
@@ -355,6 +437,33 @@ function counter<L extends string>(
 ): Counter<L> {
   registry.removeSingleMetric(name);
   return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+function seriesCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+): SeriesCounter<L> {
+  registry.removeSingleMetric(name);
+  return new SeriesCounter({ name, help, labelNames, registers: [registry] });
+}
+
+function seriesHistogram<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+  buckets: number[],
+): SeriesHistogram<L> {
+  registry.removeSingleMetric(name);
+  return new SeriesHistogram({
+    name,
+    help,
+    labelNames,
+    buckets,
+    registers: [registry],
+  });
 }
 
 function histogram<L extends string>(
