@@ -41,8 +41,8 @@ function checkLabels<L extends string>(
   }
 }
 
-/** The labels `remove(...)` names, given as an object or as values in order. */
-function removedLabels<L extends string>(
+/** The labels `labels(...)` or `remove(...)` name, given as an object or as values in order. */
+function labelsOfArgs<L extends string>(
   names: readonly L[],
   args: (string | number | LabelValues<L>)[],
 ): LabelValues<L> {
@@ -120,10 +120,10 @@ export class SeriesCounter<L extends string> extends Counter<L> {
   }
 
   override remove(...args: (string | number | LabelValues<L>)[]): void {
-    const labels = removedLabels(this.names, args);
+    super.remove(...(args as [LabelValues<L>]));
+    const labels = labelsOfArgs(this.names, args);
     const series = this.seriesByKey?.get(keyOf(this.names, labels));
     if (series) series.pending = 0;
-    super.remove(...(args as [LabelValues<L>]));
   }
 }
 
@@ -230,8 +230,9 @@ export class SeriesHistogram<L extends string> extends Histogram<L> {
   override labels(
     ...args: (string | number | LabelValues<L>)[]
   ): Histogram.Internal<L> {
-    const series = this.series(removedLabels(this.names, args));
+    // prom-client's first: it refuses a wrong number of values.
     const child = super.labels(...(args as [LabelValues<L>]));
+    const series = this.series(labelsOfArgs(this.names, args));
     return { ...child, observe: (value: number) => series.observe(value) };
   }
 
@@ -247,9 +248,9 @@ export class SeriesHistogram<L extends string> extends Histogram<L> {
   }
 
   override remove(...args: (string | number | LabelValues<L>)[]): void {
-    const labels = removedLabels(this.names, args);
-    this.seriesByKey?.get(keyOf(this.names, labels))?.clear();
     super.remove(...(args as [LabelValues<L>]));
+    const labels = labelsOfArgs(this.names, args);
+    this.seriesByKey?.get(keyOf(this.names, labels))?.clear();
   }
 
   override async get(): Promise<

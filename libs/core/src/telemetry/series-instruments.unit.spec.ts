@@ -83,14 +83,17 @@ describe('series instruments scrape as prom-client does', () => {
     expect(scraped.ours).toContain('h_seconds_sum 0.02');
   });
 
-  it('refuses a value that is not a number and a label it was not made with', () => {
-    const { ours } = histograms(['kind']);
+  it('refuses a value that is not a number, a label it was not made with, a wrong count of values', async () => {
+    const { ours, scrape } = histograms(['kind']);
+    expect(() => ours.labels('command', 'extra')).toThrow(/Invalid number/);
+    expect(() => ours.remove('command', 'extra')).toThrow(/Invalid number/);
     expect(() => ours.series({ kind: 'command' }).observe(NaN)).toThrow(
       TypeError,
     );
     expect(() =>
       ours.series({ kind: 'command', handler: 'x' } as never),
     ).toThrow(/Label "handler" is not one of h_seconds's labels/);
+    expect((await scrape()).ours).not.toContain('h_seconds_count');
   });
 
   it('a counter: series, inc, labels(), remove, reset', async () => {
