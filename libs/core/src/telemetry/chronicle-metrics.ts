@@ -95,6 +95,19 @@ export class ChronicleMetrics {
   private readonly requestHistogram: SeriesHistogram<
     'kind' | 'type' | 'outcome'
   >;
+  /** aggregate, then where its state started. */
+  private readonly loads = new Map<
+    string,
+    Map<
+      string,
+      {
+        count: CounterSeries;
+        events: HistogramSeries;
+        duration: HistogramSeries;
+      }
+    >
+  >();
+  private readonly appendOutcomes = new Map<string, CounterSeries>();
   /** kind, then type, then handler: lookups of strings already hashed, no key built. */
   private readonly handlings = new Map<
     HandledKind,
@@ -157,47 +170,47 @@ export class ChronicleMetrics {
       'Requests that failed in transport: timeout, no_handler, busy, in_doubt, not_sent, too_large.',
       ['kind', 'type', 'error'],
     );
-    this.appends = counter(
+    this.appends = seriesCounter(
       r,
       'chronicle_appends_total',
       'Units of work appended (a command or a consumer write), by outcome: ok, conflict, duplicate, failed.',
       ['outcome'],
     );
-    this.appendDuration = histogram(
+    this.appendDuration = seriesHistogram(
       r,
       'chronicle_append_duration_seconds',
       'Time of one append statement (one round trip, several units under group commit).',
       [],
       SECONDS,
     );
-    this.appendEventsPerStatement = histogram(
+    this.appendEventsPerStatement = seriesHistogram(
       r,
       'chronicle_append_events_per_statement',
       'Events written by one append statement.',
       [],
       COUNTS,
     );
-    this.appendUnitsPerStatement = histogram(
+    this.appendUnitsPerStatement = seriesHistogram(
       r,
       'chronicle_append_units_per_statement',
       'Units of work sharing one append statement (group commit).',
       [],
       COUNTS,
     );
-    this.aggregateLoads = counter(
+    this.aggregateLoads = seriesCounter(
       r,
       'chronicle_aggregate_loads_total',
       'Aggregate loads, by where the state started: cache, snapshot, or events only.',
       ['aggregate', 'source'],
     );
-    this.aggregateLoadEvents = histogram(
+    this.aggregateLoadEvents = seriesHistogram(
       r,
       'chronicle_aggregate_load_events',
       'Events read and applied by one aggregate load.',
       ['aggregate'],
       [0, ...COUNTS],
     );
-    this.aggregateLoadDuration = histogram(
+    this.aggregateLoadDuration = seriesHistogram(
       r,
       'chronicle_aggregate_load_duration_seconds',
       'Time to load an aggregate.',
@@ -272,6 +285,46 @@ export class ChronicleMetrics {
       byOutcome.set(outcome, series);
     }
     series.observe(seconds);
+  }
+
+  /** One aggregate load: counted by where its state started, with its events read and its time. */
+  loaded(
+    aggregate: string,
+    source: string,
+    events: number,
+    seconds: number,
+  ): void {
+    let bySource = this.loads.get(aggregate);
+    if (bySource === undefined)
+      this.loads.set(aggregate, (bySource = new Map()));
+    let series = bySource.get(source);
+    if (series === undefined) {
+      series = {
+        count: (
+          this.aggregateLoads as SeriesCounter<'aggregate' | 'source'>
+        ).series({ aggregate, source }),
+        events: (
+          this.aggregateLoadEvents as SeriesHistogram<'aggregate'>
+        ).series({ aggregate }),
+        duration: (
+          this.aggregateLoadDuration as SeriesHistogram<'aggregate'>
+        ).series({ aggregate }),
+      };
+      bySource.set(source, series);
+    }
+    series.count.inc();
+    series.events.observe(events);
+    series.duration.observe(seconds);
+  }
+
+  /** One unit of work appended (or not), by outcome. */
+  appended(outcome: 'ok' | 'conflict' | 'duplicate' | 'failed'): void {
+    let series = this.appendOutcomes.get(outcome);
+    if (series === undefined) {
+      series = (this.appends as SeriesCounter<'outcome'>).series({ outcome });
+      this.appendOutcomes.set(outcome, series);
+    }
+    series.inc();
   }
 
   private handlingSeries(
