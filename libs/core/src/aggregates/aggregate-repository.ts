@@ -177,16 +177,12 @@ export class AggregateRepository<T extends AggregateRoot> {
         const loaded = await this.readStream(streamId, id, options);
         span.setAttribute(ATTR.eventsRead, loaded.read);
         span.setAttribute(SOURCE, loaded.source);
-        const metrics = this.telemetry.metrics;
-        if (metrics) {
-          const aggregate = this.aggregateType;
-          metrics.aggregateLoads.inc({ aggregate, source: loaded.source });
-          metrics.aggregateLoadEvents.observe({ aggregate }, loaded.read);
-          metrics.aggregateLoadDuration.observe(
-            { aggregate },
-            secondsSince(start),
-          );
-        }
+        this.telemetry.metrics?.loaded(
+          this.aggregateType,
+          loaded.source,
+          loaded.read,
+          secondsSince(start),
+        );
         return loaded.aggregate;
       },
     );

@@ -83,6 +83,12 @@ const CQRS_KEYS = {
   query: { handler: '__queryHandler__', id: '__query__' },
 } as const;
 
+/** A send's span options, the same for every send. */
+const CLIENT_SPAN = { kind: SpanKind.CLIENT } as const;
+
+/** The context a request off the wire with no trace context is handled in. */
+const SERVED_ROOT = ROOT_CONTEXT.setValue(OFF_THE_WIRE, true);
+
 type RoutedKind = keyof typeof CQRS_KEYS;
 type Handler = ICommandHandler | IQueryHandler;
 type Bindable = Parameters<CommandBus['bind']>[0];
@@ -358,22 +364,16 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       const metrics = this.telemetry.metrics;
       // The round trip from before the envelope is made and encoded.
       const start = metrics === undefined ? 0 : performance.now();
-      const sending = inSpan(spanName, { kind: SpanKind.CLIENT }, (span) =>
+      const sending = inSpan(spanName, CLIENT_SPAN, (span) =>
         send(message, span),
       );
       if (metrics === undefined) return sending;
       try {
         const result = await sending;
-        metrics.requestDuration.observe(
-          { kind, type: info.name, outcome: 'ok' },
-          secondsSince(start),
-        );
+        metrics.requested(kind, info.name, secondsSince(start), 'ok');
         return result;
       } catch (error) {
-        metrics.requestDuration.observe(
-          { kind, type: info.name, outcome: 'error' },
-          secondsSince(start),
-        );
+        metrics.requested(kind, info.name, secondsSince(start), 'error');
         const failed = transportErrorKind(error);
         if (failed !== undefined) {
           metrics.transportErrors.inc({ kind, type: info.name, error: failed });
@@ -430,10 +430,10 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       let reply: WireMessage;
       try {
         // The caller's span, from the headers, is the parent of the handling:
-        // never whatever context this callback happened to run in.
-        const parent = (
-          traceContextOf(decoded.metadata) ?? ROOT_CONTEXT
-        ).setValue(OFF_THE_WIRE, true);
+        // never whatever context this callback happened to run in. A remote
+        // parent marks the handling as served already; without one, the
+        // root says so.
+        const parent = traceContextOf(decoded.metadata) ?? SERVED_ROOT;
         reply = encodeResult(
           await traceContext.with(parent, local, undefined, message),
         );

@@ -3,6 +3,8 @@ import { outcomeOf, type Envelope } from '../messages/index.js';
 import {
   ATTR,
   inSpan,
+  type ChronicleMetrics,
+  type Outcome,
   OFF_THE_WIRE,
   secondsSince,
   tracingOn,
@@ -16,6 +18,12 @@ import {
 export interface HandledMessage {
   readonly type: string;
   readonly envelope: Envelope;
+}
+
+/** What one handling is observed by: its recording span, metrics, or both. */
+interface Observers {
+  readonly metrics: ChronicleMetrics | undefined;
+  readonly span: Span | undefined;
 }
 
 /**
@@ -32,8 +40,11 @@ export function observeHandling(
 ): Promise<unknown> {
   const metrics = telemetry.metrics;
   // Nothing to observe: the handling as it is, not one layer more.
-  if (metrics === undefined && !tracingOn()) return run();
-  const start = metrics === undefined ? 0 : performance.now();
+  if (!tracingOn()) {
+    return metrics === undefined
+      ? run()
+      : observed({ metrics, span: undefined }, kind, handler, message, run);
+  }
   // SERVER when the message came off the wire: its parent is the remote
   // sender's span, or none when the sender sent no trace context (a nested
   // local handling has its handler's span active, and is INTERNAL).
@@ -43,53 +54,69 @@ export function observeHandling(
     parentSpan === undefined
       ? active.getValue(OFF_THE_WIRE) === true
       : parentSpan.isRemote === true;
-  const handling = inSpan(
+  return inSpan(
     `process ${message.type}`,
     { kind: remote ? SpanKind.SERVER : SpanKind.INTERNAL },
     (span) =>
-      span.isRecording()
-        ? traced(span, kind, handler, message.envelope, run)
-        : run(),
-  );
-  if (metrics === undefined) return handling;
-  const type = message.type;
-  const name = handlerClassName(handler);
-  return handling.then(
-    (result) => {
-      metrics.handled(kind, type, name, secondsSince(start), 'ok');
-      return result;
-    },
-    (error: unknown) => {
-      metrics.handled(kind, type, name, secondsSince(start), outcomeOf(error));
-      throw error;
-    },
+      observed(
+        { metrics, span: span.isRecording() ? span : undefined },
+        kind,
+        handler,
+        message,
+        run,
+      ),
+    active,
   );
 }
 
-/** Runs a handling in its recording span, with the attributes a trace viewer shows. */
-async function traced(
-  span: Span,
+/**
+ * Runs a handling and records its outcome, in one promise layer for both
+ * observers: the span's attributes a trace viewer shows, the metrics' count
+ * and duration.
+ */
+function observed(
+  { metrics, span }: Observers,
   kind: 'command' | 'query',
   handler: object,
-  envelope: Envelope,
+  message: HandledMessage,
   run: () => Promise<unknown>,
 ): Promise<unknown> {
-  span.setAttributes({
-    [ATTR.operationType]: 'process',
-    [ATTR.operationName]: `handle ${kind}`,
-    [ATTR.messageId]: envelope.id,
-    [ATTR.conversationId]: envelope.metadata.correlationId,
-    [ATTR.messageType]: envelope.type,
-    [ATTR.handler]: handlerClassName(handler),
-  });
+  if (span === undefined && metrics === undefined) return run();
+  const name = handlerClassName(handler);
+  const start = metrics === undefined ? 0 : performance.now();
+  let running: Promise<unknown>;
   try {
-    const result = await run();
-    span.setAttribute(ATTR.outcome, 'ok');
-    return result;
+    if (span !== undefined) {
+      // Read here: the envelope is made when first read.
+      const envelope = message.envelope;
+      span.setAttributes({
+        [ATTR.operationType]: 'process',
+        [ATTR.operationName]: `handle ${kind}`,
+        [ATTR.messageId]: envelope.id,
+        [ATTR.conversationId]: envelope.metadata.correlationId,
+        [ATTR.messageType]: envelope.type,
+        [ATTR.handler]: name,
+      });
+    }
+    running = run();
   } catch (error) {
-    span.setAttribute(ATTR.outcome, outcomeOf(error));
-    throw error;
+    // Making the envelope failed: counted and shown as the handling's outcome.
+    running = Promise.reject(error);
   }
+  const ended = (outcome: Outcome): void => {
+    span?.setAttribute(ATTR.outcome, outcome);
+    metrics?.handled(kind, message.type, name, secondsSince(start), outcome);
+  };
+  return running.then(
+    (result) => {
+      ended('ok');
+      return result;
+    },
+    (error: unknown) => {
+      ended(outcomeOf(error));
+      throw error;
+    },
+  );
 }
 
 /** The handler label of metrics: its class's name. */

@@ -5,6 +5,12 @@ import {
   register as defaultRegistry,
   type Registry,
 } from 'prom-client';
+import {
+  SeriesCounter,
+  SeriesHistogram,
+  type CounterSeries,
+  type HistogramSeries,
+} from './series-instruments.js';
 
 /** What ran a handler: a command or query handler, a consumer, a schedule delivery. */
 export type HandledKind = 'command' | 'query' | 'event' | 'schedule';
@@ -48,6 +54,16 @@ const LATENESS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
 // Two scrapes a second from the same Prometheus share one read.
 const SNAPSHOT_TTL_MS = 1000;
 
+/** The series one handler's handlings of one type record into, found once. */
+interface HandlingSeries {
+  readonly duration: HistogramSeries;
+  /** By outcome, each made when first counted (a series shows once counted). */
+  readonly counted: Partial<Record<Outcome, CounterSeries>>;
+}
+
+/** How a request ended, as `chronicle_request_duration_seconds` labels it. */
+export type RequestOutcome = 'ok' | 'error';
+
 /**
  * Chronicle's Prometheus instruments (names in docs/guides/observability.md:
  * `chronicle_` prefix, base units, no ids in labels), one set per registry
@@ -70,6 +86,40 @@ export class ChronicleMetrics {
   readonly scheduleFailures: Counter<'type'>;
   readonly messageLogWritten: Counter<'kind'>;
   readonly messageLogDropped: Counter<'kind' | 'reason'>;
+
+  // The same instruments as the fields above, with their series API.
+  private readonly handledCounter: SeriesCounter<
+    'kind' | 'type' | 'handler' | 'outcome'
+  >;
+  private readonly handlingHistogram: SeriesHistogram<
+    'kind' | 'type' | 'handler'
+  >;
+  private readonly requestHistogram: SeriesHistogram<
+    'kind' | 'type' | 'outcome'
+  >;
+  /** aggregate, then where its state started. */
+  private readonly loads = new Map<
+    string,
+    Map<
+      string,
+      {
+        count: CounterSeries;
+        events: HistogramSeries;
+        duration: HistogramSeries;
+      }
+    >
+  >();
+  private readonly appendOutcomes = new Map<string, CounterSeries>();
+  /** kind, then type, then handler: lookups of strings already hashed, no key built. */
+  private readonly handlings = new Map<
+    HandledKind,
+    Map<string, Map<string, HandlingSeries>>
+  >();
+  /** kind, then type, then outcome. */
+  private readonly requests = new Map<
+    string,
+    Map<string, Map<RequestOutcome, HistogramSeries>>
+  >();
 
   private readonly sources = new Set<ScrapeSource>();
   private snapshot?: { at: number; value: Promise<ScrapeSnapshot> };
@@ -96,20 +146,20 @@ export class ChronicleMetrics {
 
   private constructor(readonly registry: Registry) {
     const r = registry;
-    this.messagesHandled = counter(
+    this.messagesHandled = this.handledCounter = seriesCounter(
       r,
       HANDLED,
       'Messages handled by this process, by kind (command, query, event, schedule), type, handler and outcome (ok, rejected, failed).',
       ['kind', 'type', 'handler', 'outcome'],
     );
-    this.handlingDuration = histogram(
+    this.handlingDuration = this.handlingHistogram = seriesHistogram(
       r,
       'chronicle_message_handling_duration_seconds',
       'Time a handler took, including its unit of work and retries after conflicts.',
       ['kind', 'type', 'handler'],
       SECONDS,
     );
-    this.requestDuration = histogram(
+    this.requestDuration = this.requestHistogram = seriesHistogram(
       r,
       'chronicle_request_duration_seconds',
       'Round trip of a command or query sent to another app over the transport, as the sender sees it.',
@@ -122,47 +172,47 @@ export class ChronicleMetrics {
       'Requests that failed in transport: timeout, no_handler, busy, in_doubt, not_sent, too_large.',
       ['kind', 'type', 'error'],
     );
-    this.appends = counter(
+    this.appends = seriesCounter(
       r,
       'chronicle_appends_total',
       'Units of work appended (a command or a consumer write), by outcome: ok, conflict, duplicate, failed.',
       ['outcome'],
     );
-    this.appendDuration = histogram(
+    this.appendDuration = seriesHistogram(
       r,
       'chronicle_append_duration_seconds',
       'Time of one append statement (one round trip, several units under group commit).',
       [],
       SECONDS,
     );
-    this.appendEventsPerStatement = histogram(
+    this.appendEventsPerStatement = seriesHistogram(
       r,
       'chronicle_append_events_per_statement',
       'Events written by one append statement.',
       [],
       COUNTS,
     );
-    this.appendUnitsPerStatement = histogram(
+    this.appendUnitsPerStatement = seriesHistogram(
       r,
       'chronicle_append_units_per_statement',
       'Units of work sharing one append statement (group commit).',
       [],
       COUNTS,
     );
-    this.aggregateLoads = counter(
+    this.aggregateLoads = seriesCounter(
       r,
       'chronicle_aggregate_loads_total',
       'Aggregate loads, by where the state started: cache, snapshot, or events only.',
       ['aggregate', 'source'],
     );
-    this.aggregateLoadEvents = histogram(
+    this.aggregateLoadEvents = seriesHistogram(
       r,
       'chronicle_aggregate_load_events',
       'Events read and applied by one aggregate load.',
       ['aggregate'],
       [0, ...COUNTS],
     );
-    this.aggregateLoadDuration = histogram(
+    this.aggregateLoadDuration = seriesHistogram(
       r,
       'chronicle_aggregate_load_duration_seconds',
       'Time to load an aggregate.',
@@ -222,8 +272,93 @@ export class ChronicleMetrics {
     seconds: number,
     outcome: Outcome,
   ): void {
-    this.messagesHandled.inc({ kind, type, handler, outcome });
-    this.handlingDuration.observe({ kind, type, handler }, seconds);
+    const series = this.handlingSeries(kind, type, handler);
+    series.duration.observe(seconds);
+    (series.counted[outcome] ??= this.handledCounter.series({
+      kind,
+      type,
+      handler,
+      outcome,
+    })).inc();
+  }
+
+  /** One request sent over the transport, timed from before its envelope was made. */
+  requested(
+    kind: 'command' | 'query',
+    type: string,
+    seconds: number,
+    outcome: RequestOutcome,
+  ): void {
+    let byType = this.requests.get(kind);
+    if (byType === undefined) this.requests.set(kind, (byType = new Map()));
+    let byOutcome = byType.get(type);
+    if (byOutcome === undefined) byType.set(type, (byOutcome = new Map()));
+    let series = byOutcome.get(outcome);
+    if (series === undefined) {
+      series = this.requestHistogram.series({ kind, type, outcome });
+      byOutcome.set(outcome, series);
+    }
+    series.observe(seconds);
+  }
+
+  /** One aggregate load: counted by where its state started, with its events read and its time. */
+  loaded(
+    aggregate: string,
+    source: string,
+    events: number,
+    seconds: number,
+  ): void {
+    let bySource = this.loads.get(aggregate);
+    if (bySource === undefined)
+      this.loads.set(aggregate, (bySource = new Map()));
+    let series = bySource.get(source);
+    if (series === undefined) {
+      series = {
+        count: (
+          this.aggregateLoads as SeriesCounter<'aggregate' | 'source'>
+        ).series({ aggregate, source }),
+        events: (
+          this.aggregateLoadEvents as SeriesHistogram<'aggregate'>
+        ).series({ aggregate }),
+        duration: (
+          this.aggregateLoadDuration as SeriesHistogram<'aggregate'>
+        ).series({ aggregate }),
+      };
+      bySource.set(source, series);
+    }
+    series.count.inc();
+    series.events.observe(events);
+    series.duration.observe(seconds);
+  }
+
+  /** One unit of work appended (or not), by outcome. */
+  appended(outcome: 'ok' | 'conflict' | 'duplicate' | 'failed'): void {
+    let series = this.appendOutcomes.get(outcome);
+    if (series === undefined) {
+      series = (this.appends as SeriesCounter<'outcome'>).series({ outcome });
+      this.appendOutcomes.set(outcome, series);
+    }
+    series.inc();
+  }
+
+  private handlingSeries(
+    kind: HandledKind,
+    type: string,
+    handler: string,
+  ): HandlingSeries {
+    let byType = this.handlings.get(kind);
+    if (byType === undefined) this.handlings.set(kind, (byType = new Map()));
+    let byHandler = byType.get(type);
+    if (byHandler === undefined) byType.set(type, (byHandler = new Map()));
+    let series = byHandler.get(handler);
+    if (series === undefined) {
+      series = {
+        duration: this.handlingHistogram.series({ kind, type, handler }),
+        counted: {},
+      };
+      byHandler.set(handler, series);
+    }
+    return series;
   }
 
   private read(): Promise<ScrapeSnapshot> {
@@ -369,6 +504,33 @@ function counter<L extends string>(
 ): Counter<L> {
   registry.removeSingleMetric(name);
   return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+function seriesCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+): SeriesCounter<L> {
+  registry.removeSingleMetric(name);
+  return new SeriesCounter({ name, help, labelNames, registers: [registry] });
+}
+
+function seriesHistogram<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+  buckets: number[],
+): SeriesHistogram<L> {
+  registry.removeSingleMetric(name);
+  return new SeriesHistogram({
+    name,
+    help,
+    labelNames,
+    buckets,
+    registers: [registry],
+  });
 }
 
 function histogram<L extends string>(

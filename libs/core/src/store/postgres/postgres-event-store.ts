@@ -168,10 +168,10 @@ export class PostgresEventStore extends EventStore {
     return inSpan('append', { kind: SpanKind.CLIENT, attributes }, async () => {
       try {
         const results = await this.appendUnit(appends, options);
-        metrics?.appends.inc({ outcome: 'ok' });
+        metrics?.appended('ok');
         return results;
       } catch (error) {
-        metrics?.appends.inc({ outcome: appendOutcome(error) });
+        metrics?.appended(appendOutcome(error));
         throw error;
       }
     });
