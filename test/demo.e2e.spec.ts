@@ -38,6 +38,11 @@ describe('the demo (npm start)', () => {
     );
     expect(stdout).toMatch(/o-3 +cancelled .*\(out of stock: scone\)/);
     expect(stdout).toMatch(/o-4 +cancelled .*\(payment not received in time\)/);
+    // The message log's tree of Bob's payment, across the three modules.
+    expect(stdout).toMatch(
+      /command payments\.AuthorizePayment {2}bob-pays .* ok\n.*└─ event payments\.PaymentDeclined/,
+    );
+    expect(stdout).toMatch(/└─ event inventory\.StockReleased/);
     expect(stdout.trim().endsWith('Done.')).toBe(true);
   });
 });

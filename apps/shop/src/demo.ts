@@ -5,7 +5,10 @@ import {
   EventBus,
   EventStore,
   envelopeOf,
+  MessageGateway,
+  MessageLog,
   QueryBus,
+  traceText,
   Scheduler,
   messageTypeOf,
   type StoredEvent,
@@ -129,7 +132,10 @@ step(
 await commands.execute(
   new PlaceOrder('o-2', 'bob', [OrderLine.of('tea', 4, 150)]),
 );
-await commands.execute(new AuthorizePayment('o-2'));
+// Sent with an id of our own, to find it in the message log at the end.
+await app
+  .get(MessageGateway)
+  .send(new AuthorizePayment('o-2'), { id: 'bob-pays' });
 await settled('o-2');
 
 step(
@@ -179,6 +185,18 @@ for (const orderId of ['o-1', 'o-2', 'o-3', 'o-4']) {
     `    ${orderId}  ${order.status.padEnd(9)} total ${String(order.total).padStart(5)}${reason}`,
   );
 }
+
+step(
+  "The message log: what Bob's payment caused, across the three modules (npx chronicle trace bob-pays)",
+);
+const log = app.get(MessageLog);
+// The consumers' positions settle a moment after the last command.
+await until('the log to show every consumer past the trace', async () => {
+  const trace = await log.trace('bob-pays');
+  return JSON.stringify(trace).includes('inventory.StockReleased');
+});
+const trace = await log.trace('bob-pays');
+if (trace) say(traceText(trace).replace(/^(?=.)/gm, '    '));
 
 await app.close();
 say('\nDone.');

@@ -45,6 +45,7 @@ export {
   MessageLogSearchError,
   MessageLogWriter,
   PersonalData,
+  traceText,
   Secret,
   type LogMaintenanceReport,
   type LoggedError,

@@ -4,6 +4,7 @@ import {
   type JsonValue,
   type LoggedMessage,
   type MessageLogFilter,
+  formatMs,
 } from '../message-log/index.js';
 import {
   DATABASE_ARGS,
@@ -187,10 +188,4 @@ function lineOf(row: LoggedMessage): string {
     );
   }
   return parts.join('  ');
-}
-
-export function formatMs(ms: number): string {
-  return ms >= 1000
-    ? `${(ms / 1000).toFixed(2)}s`
-    : `${Number(ms.toFixed(1))}ms`;
 }

@@ -1,8 +1,4 @@
-import {
-  MessageLog,
-  type MessageTrace,
-  type TraceNode,
-} from '../message-log/index.js';
+import { MessageLog, traceText } from '../message-log/index.js';
 import {
   DATABASE_ARGS,
   openStore,
@@ -10,7 +6,6 @@ import {
   runCommand,
   UsageError,
 } from './cli-database.js';
-import { formatMs } from './log.command.js';
 
 export const TRACE_USAGE = `Usage: chronicle trace <id> [options]
 
@@ -65,60 +60,4 @@ export function run(args: string[]): Promise<number> {
       await client.close();
     }
   });
-}
-
-/** The tree as indented text, one message per line. */
-export function traceText(trace: MessageTrace): string {
-  const lines = [
-    `correlation ${trace.correlationId}: ${trace.messages} messages, ${trace.failures} ${trace.failures === 1 ? 'failure' : 'failures'}${trace.truncated ? ' (truncated: the oldest rows only)' : ''}`,
-    '',
-  ];
-  const walk = (node: TraceNode, prefix: string, branch: string) => {
-    lines.push(`${prefix}${branch}${nodeLine(node)}`);
-    const childPrefix =
-      prefix + (branch === '' ? '' : branch === '└─ ' ? '   ' : '│  ');
-    node.children.forEach((child, i) =>
-      walk(child, childPrefix, i === node.children.length - 1 ? '└─ ' : '├─ '),
-    );
-  };
-  walk(trace.root, '', '');
-  if (trace.detached.length > 0) {
-    lines.push('', 'Not caused by anything in the log:');
-    for (const part of trace.detached) walk(part, '', '');
-  }
-  return lines.join('\n');
-}
-
-function nodeLine(node: TraceNode): string {
-  const offset = `+${formatMs(node.offsetMs)}`;
-  if (node.kind === 'event') {
-    const consumers = (node.consumers ?? []).map(
-      (c) =>
-        `${c.consumer} ${c.failed ? '✗' : c.passed ? '✓' : c.stopped ? 'stopped' : '…'}`,
-    );
-    return [
-      `event ${node.type}`,
-      `${node.streamId ?? '?'}@${node.position ?? '?'}`,
-      node.app ? `[${node.app}]` : undefined,
-      offset,
-      consumers.length > 0 ? `consumers: ${consumers.join(', ')}` : undefined,
-    ]
-      .filter((p) => p !== undefined)
-      .join('  ');
-  }
-  const failed = node.kind === 'error' || node.outcome !== 'ok';
-  return [
-    `${node.kind} ${node.type}`,
-    node.id,
-    `[${node.app ?? '?'}]`,
-    offset,
-    node.durationMs === null ? undefined : formatMs(node.durationMs),
-    failed ? `✗ ${node.outcome ?? 'failed'}` : 'ok',
-    node.error
-      ? `${node.error.code ?? node.error.name}: ${node.error.message.split('\n')[0]}`
-      : undefined,
-    node.consumer ? `(consumer ${node.consumer})` : undefined,
-  ]
-    .filter((p) => p !== undefined)
-    .join('  ');
 }

@@ -49,3 +49,4 @@ export {
   type MessageLogFilter,
   type MessageLogPage,
 } from './search-filter.js';
+export { formatMs, traceText } from './trace-text.js';
