@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import {
@@ -63,9 +64,20 @@ export function postgresDatabase(): TestDatabase {
   };
 }
 
+/**
+ * A new in-memory PGlite, started from the initialised data directory that
+ * Jest's globalSetup (pglite-template.mjs) keeps, so it skips initdb; without
+ * one (another runner), booted as usual.
+ */
+function newPglite(): PGlite {
+  const template = process.env.CHRONICLE_TEST_PGLITE_TEMPLATE;
+  if (!template || !existsSync(template)) return new PGlite();
+  return new PGlite({ loadDataDir: new Blob([readFileSync(template)]) });
+}
+
 export function pgliteDatabase(): TestDatabase {
   let db: PGlite | undefined;
-  const instance = (): PGlite => (db ??= new PGlite());
+  const instance = (): PGlite => (db ??= newPglite());
   return {
     name: 'pglite',
     concurrentTransactions: false,
