@@ -155,11 +155,15 @@ it('traces an order its payment deadline expired, and marks the payment refused 
   await eventually(
     async () => {
       trace = await traceOf('place-o-4');
-      return flatten(trace.root).some(
-        (n) => n.kind === 'event' && n.type === 'inventory.StockReleased',
+      const nodes = flatten(trace.root);
+      // The delivery's own row is written behind, after the command it sent.
+      return (
+        nodes.some(
+          (n) => n.kind === 'event' && n.type === 'inventory.StockReleased',
+        ) && nodes.some((n) => n.kind === 'schedule')
       );
     },
-    'the expired order to give its stock back',
+    'the expired order to give its stock back, and its delivery logged',
     60_000,
   );
   const root = trace!.root;
