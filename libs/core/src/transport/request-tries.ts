@@ -54,6 +54,14 @@ export async function requestUntilTaken(
         );
       throw error;
     }
+    // The receiver's timer for the caller's deadline fired before the
+    // caller's own (a busy event loop): the same outcome as the caller's.
+    if (reply.headers[HEADER.refused] === 'deadline')
+      throw new TimeoutError(
+        options.messageType,
+        options.timeoutMs,
+        messageIdOf(message),
+      );
     if (reply.headers[HEADER.refused] !== 'busy') return reply;
     const pause =
       Math.min(MAX_PAUSE_MS, 5 * 2 ** tries) * (0.5 + Math.random() / 2);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { requestUntilTaken } from './request-tries.js';
-import { HandlersBusyError } from './transport.errors.js';
+import { HandlersBusyError, TimeoutError } from './transport.errors.js';
 import type { WireMessage } from './transport.js';
 import { HEADER } from './wire-format.js';
 
@@ -33,5 +33,25 @@ describe('requestUntilTaken', () => {
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HandlersBusyError);
     expect(tries).toHaveLength(1);
+  });
+
+  it('reports a timeout when the receiver says the caller’s deadline passed before its own timer fired', async () => {
+    // Both sides count the same time; on a busy loop the receiver's expiry
+    // reply may arrive first. The caller sees one outcome either way.
+    const expired: WireMessage = {
+      headers: { [HEADER.refused]: 'deadline', [HEADER.status]: 'error' },
+      body: JSON.stringify({ code: 'DEADLINE_EXCEEDED', message: 'x' }),
+    };
+    const error = await requestUntilTaken(
+      request,
+      { timeoutMs: 200, messageType: 'ship.HoldParcel' },
+      () => Promise.resolve(expired),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({
+      messageType: 'ship.HoldParcel',
+      messageId: 'm-1',
+      timeoutMs: 200,
+    });
   });
 });

@@ -36,7 +36,8 @@ interface Waiting {
  * started, so the caller sends them again and NATS picks a member of the
  * queue group again (most likely another instance). A request whose caller's
  * deadline passes while it waits leaves the queue unstarted, with a
- * `DEADLINE_EXCEEDED` reply the caller no longer reads: a command that did
+ * `DEADLINE_EXCEEDED` refusal (a caller still waiting reads it as its
+ * `TimeoutError`): a command that did
  * not start has no effect, and the caller's `TimeoutError` names its id to
  * send it again. A handler already running is never interrupted.
  */
