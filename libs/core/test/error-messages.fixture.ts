@@ -1,6 +1,11 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
 import {
+  Command,
+  CommandHandler,
+  CommandType,
   Consumer,
+  UnitOfWork,
+  type ICommandHandler,
   Query,
   QueryHandler,
   QueryType,
@@ -143,8 +148,29 @@ export class Reminders {
   }
 }
 
+/** Always loses the optimistic-concurrency race: retried, then it fails. */
+@CommandType('ledger.Contended')
+export class Contended extends Command<void> {
+  constructor(readonly account: string) {
+    super();
+  }
+}
+
+@CommandHandler(Contended)
+export class ContendedHandler implements ICommandHandler<Contended> {
+  constructor(private readonly unitOfWork: UnitOfWork) {}
+  async execute(command: Contended): Promise<void> {
+    await this.unitOfWork.append(
+      `contended-${command.account}`,
+      [new Deposited(command.account, 1)],
+      99,
+    );
+  }
+}
+
 @Module({
   providers: [
+    ContendedHandler,
     ConsumerFailures,
     RetryingConsumer,
     SkippingConsumer,

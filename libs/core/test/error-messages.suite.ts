@@ -13,6 +13,7 @@ import {
 } from '../src/index.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 import {
+  Contended,
   Statement,
   ErrorHandlersModule,
   ErrorWitness,
@@ -165,6 +166,59 @@ export function errorMessagesSuite(database: () => TestDatabase): void {
     expect(commands).toEqual([
       expect.objectContaining({ outcome: 'rejected' }),
     ]);
+  });
+
+  it('a failed command sent again with the same id fails with the same error message id, so a reader can tell it is a repeat', async () => {
+    for (let i = 0; i < 2; i++) {
+      await expect(
+        gateway.send(new Withdraw('a-2'), { id: 'withdraw-again' }),
+      ).rejects.toThrow('would be overdrawn');
+    }
+    await waitUntil(
+      () => witness.of('withdraw').length === 2,
+      'both error messages to reach @HandleError(Withdraw)',
+    );
+    const [first, second] = witness.of('withdraw');
+    expect(second.id).toBe(first.id);
+    expect(first.id).toBe(
+      deriveMessageId(
+        'withdraw-again',
+        'command:WithdrawHandler',
+        'chronicle.Error',
+        1,
+      ),
+    );
+  });
+
+  it('a command that loses every concurrency race says how many times it ran: its last attempt, and nothing after', async () => {
+    const error = await gateway
+      .send(new Contended('c-1'), { id: 'contended-1' })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONCURRENCY_CONFLICT' });
+    await waitUntil(
+      () => witness.of('all').some((f) => f.messageId === 'contended-1'),
+      'the error message of the contended command',
+    );
+    const failures = witness
+      .of('all')
+      .filter((f) => f.messageId === 'contended-1');
+    // Default retries: 3, so the handler ran 4 times; one error message, for the last.
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      messageType: 'ledger.Contended',
+      attempt: 4,
+      next: 'returned',
+      id: deriveMessageId(
+        'contended-1',
+        'command:ContendedHandler',
+        'chronicle.Error',
+        4,
+      ),
+    });
+    const errors = await rows(`kind = 'error' AND causation_id = $1`, [
+      'contended-1',
+    ]);
+    expect(errors).toHaveLength(1);
   });
 
   it('a failed query is an error message too, and logged as kind error while queries are not logged', async () => {
