@@ -16,6 +16,11 @@ export type {
 export type { ResetTarget } from './reset-target.js';
 export { requestReplay } from './request-replay.js';
 export {
+  followReplay,
+  type FollowReplayOptions,
+  type ReplayProgress,
+} from './replay-progress.js';
+export {
   ConsumerDefinitionError,
   ConsumerNotFoundError,
   ConsumerSegmentsChangedError,
