@@ -37,6 +37,9 @@ export function notificationsSuite(database: () => TestDatabase): void {
     const store = first.get(EventStore);
     const before = noted('before');
     await store.append('note-0', [before]);
+    // Each app has its own in-process signal: the second hears of the
+    // first's appends only by polling, the fallback a process on PostgreSQL
+    // without NATS relies on.
     const second = await start('second');
     const appended: string[] = [];
     for (let i = 1; i <= 6; i++) {
