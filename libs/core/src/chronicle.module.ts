@@ -82,6 +82,10 @@ import {
   type ResolvedTransportOptions,
 } from './transport/index.js';
 import { TRACKING_OPTIONS, TrackingModule } from './tracking/index.js';
+import {
+  NOTIFICATION_OPTIONS,
+  NotificationsModule,
+} from './notifications/index.js';
 
 /**
  * Closes the connections when the application closes: the transport (already
@@ -273,6 +277,12 @@ const coreProviders: Provider[] = [
     inject: [CHRONICLE_OPTIONS],
   },
   {
+    provide: NOTIFICATION_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) =>
+      options.notifications ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
+  {
     provide: MESSAGE_LOG_OPTIONS,
     useFactory: (
       options: ChronicleModuleOptions,
@@ -387,6 +397,7 @@ const coreExports = [
   AggregateCache,
   SnapshotWriter,
   TRACKING_OPTIONS,
+  NOTIFICATION_OPTIONS,
   ...schedulingExports,
 ];
 
@@ -439,12 +450,19 @@ export class ChronicleModule {
         HandlingModule,
         UpcastingModule,
         TrackingModule,
+        NotificationsModule,
         SchedulingModule,
         ErrorMessagesModule,
         ...imports,
       ],
       providers: [...optionsProviders, ...coreProviders],
-      exports: [...coreExports, CqrsModule, UpcastingModule, TrackingModule],
+      exports: [
+        ...coreExports,
+        CqrsModule,
+        UpcastingModule,
+        TrackingModule,
+        NotificationsModule,
+      ],
     };
   }
 }

@@ -9,6 +9,7 @@ import type { SchedulingOptions } from './scheduling/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
 import type { MetricsOption } from './telemetry/index.js';
+import type { NotificationOptions } from './notifications/index.js';
 import type { TrackingOptions } from './tracking/index.js';
 
 /** Where the event store lives. */
@@ -62,6 +63,8 @@ export interface ChronicleModuleOptions {
   readonly aggregates?: AggregatesOptions;
   /** How this process runs its `@Consumer`s (leases, polling); see the consumers guide. */
   readonly tracking?: TrackingOptions;
+  /** How this process runs its `@HandleNotification` methods; see the consumers guide. */
+  readonly notifications?: NotificationOptions;
   /** The scheduler: its clock, polling, claims and retries (see docs/guides/scheduling.md). */
   readonly scheduling?: SchedulingOptions;
   /**

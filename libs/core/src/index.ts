@@ -76,3 +76,4 @@ export {
 } from './telemetry/index.js';
 export * from './transport/index.js';
 export * from './tracking/index.js';
+export * from './notifications/index.js';

@@ -59,6 +59,14 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  consumers: async () => {
+    const { run } = await import('./consumers.command.js');
+    return {
+      summary:
+        'list every consumer: segments, owners, positions, lag, stopped segments, dead letters',
+      run: (args) => run([...args]),
+    };
+  },
   streams: async () => {
     const { run } = await import('./streams.command.js');
     return { summary: 'list streams', run: (args) => run([...args]) };

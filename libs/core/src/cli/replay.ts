@@ -1,17 +1,27 @@
 import { parseArgs } from 'node:util';
 import { PgSqlClient, PostgresEventStore } from '../store/index.js';
-import { requestReplay, type ResetTarget } from '../tracking/index.js';
+import {
+  followReplay,
+  requestReplay,
+  type ResetTarget,
+} from '../tracking/index.js';
 import type { CliCommand } from './main.js';
+import { finishedLine, ProgressWriter } from './progress-bar.js';
 
-const USAGE = `Usage: chronicle replay <consumer> [--from beginning|<date>|<position>] [--schema chronicle]
+const USAGE = `Usage: chronicle replay <consumer> [--from beginning|<date>|<position>] [--detach] [--interval 1000] [--schema chronicle]
 
 Asks the running instances of <consumer> to replay it: its @OnReset hooks run
 and its positions rewind in one transaction, then it handles the events again.
-If no instance runs now, the next one to start does it.
+If no instance runs now, the next one to start does it. Then shows how far the
+replay has come until it reaches the head of the log as it was when applied:
+a progress bar on a terminal, a line per change otherwise (events of the log
+read through, rate, time left). Ctrl-C stops watching, not the replay.
 
-  --from     'beginning' (default), a date (2026-01-01, or an ISO time): the
-             events stored since then; or a position: the events after it.
-  --schema   Chronicle's PostgreSQL schema (default: CHRONICLE_SCHEMA, else chronicle).
+  --from       'beginning' (default), a date (2026-01-01, or an ISO time): the
+               events stored since then; or a position: the events after it.
+  --detach     only ask for the replay; do not wait for it.
+  --interval   milliseconds between looks at the progress (default 1000).
+  --schema     Chronicle's PostgreSQL schema (default: CHRONICLE_SCHEMA, else chronicle).
 
 Connects to DATABASE_URL.`;
 
@@ -42,6 +52,8 @@ export const replayCommand: CliCommand = {
       allowPositionals: true,
       options: {
         from: { type: 'string', default: 'beginning' },
+        detach: { type: 'boolean', default: false },
+        interval: { type: 'string', default: '1000' },
         schema: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -63,6 +75,13 @@ export const replayCommand: CliCommand = {
     }
     const [consumer] = positionals;
     const to = parseFrom(values.from);
+    const intervalMs = Number(values.interval);
+    if (!Number.isInteger(intervalMs) || intervalMs < 10) {
+      console.error(
+        `--interval must be a whole number of milliseconds, 10 or more; got "${values.interval}".`,
+      );
+      return 2;
+    }
     const client = PgSqlClient.connect(url, { max: 1 });
     try {
       const store = new PostgresEventStore(
@@ -75,6 +94,24 @@ export const replayCommand: CliCommand = {
           '(applied by a running instance within a lease renewal, or by the next one to start; ' +
           'events still being written when it applies are replayed too).',
       );
+      if (values.detach) return 0;
+      const writer = new ProgressWriter(process.stdout);
+      const last = await followReplay(store, consumer, to, {
+        intervalMs,
+        onWaiting: () =>
+          console.log(
+            `Waiting for an instance of "${consumer}" to apply it (Ctrl-C stops watching; the request stays).`,
+          ),
+        onProgress: (progress) => writer.show(progress),
+      });
+      if (last.stopped) {
+        console.error(
+          `A segment of "${consumer}" is stopped on a failing event: the replay cannot finish. ` +
+            "See `npx chronicle consumers` and the consumer's health for the error.",
+        );
+        return 1;
+      }
+      console.log(finishedLine(last));
       return 0;
     } finally {
       await client.close();

@@ -75,6 +75,7 @@ const NEXT: readonly string[] = [
   'dead-letter',
   'stopped',
   'dead',
+  'skipped',
 ];
 
 /** A `HandlingFailed` from JSON off the wire, or a sentence saying what is wrong with it. */

@@ -14,7 +14,17 @@ export type {
   TrackingOptions,
 } from './consumer.options.js';
 export type { ResetTarget } from './reset-target.js';
+export {
+  consumersOverview,
+  type ConsumerOverview,
+  type SegmentOverview,
+} from './consumers-overview.js';
 export { requestReplay } from './request-replay.js';
+export {
+  followReplay,
+  type FollowReplayOptions,
+  type ReplayProgress,
+} from './replay-progress.js';
 export {
   ConsumerDefinitionError,
   ConsumerNotFoundError,
