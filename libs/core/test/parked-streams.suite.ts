@@ -1,0 +1,303 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import {
+  ChronicleHealthIndicator,
+  Consumer,
+  DeadLetters,
+  EventStore,
+  HandleEvent,
+  StreamNotParkedError,
+  TrackingService,
+  type ConsumerContext,
+  type PostgresEventStore,
+  type SqlClient,
+  type StoredEvent,
+} from '../src/index.js';
+import { freshSchema, type TestDatabase } from './databases.js';
+import {
+  Deposited,
+  LenientConsumer,
+  deposited,
+  poison,
+  trackingApp,
+  waitFor,
+} from './tracking.fixture.js';
+
+/** What the parking consumer refuses, and where it writes what it applied. */
+export const parking = { refused: new Set<number>(), table: '' };
+
+/**
+ * A projection kept exactly-once under the `park` policy: it refuses the
+ * amounts in `parking.refused`, and writes each event it applies in the
+ * batch's transaction (a unique stream version: an event applied twice fails).
+ */
+@Consumer('parking', {
+  segments: 2,
+  maxAttempts: 2,
+  retryDelayMs: 5,
+  onError: 'park',
+})
+export class ParkingConsumer {
+  @HandleEvent(Deposited)
+  async onDeposited(
+    event: Deposited,
+    envelope: StoredEvent<Deposited>,
+    context: ConsumerContext,
+  ): Promise<void> {
+    if (parking.refused.has(event.amount))
+      throw new Error(`refused amount ${event.amount}`);
+    const sql = await context.sql();
+    await sql.query(
+      `INSERT INTO ${parking.table} (stream, version, amount) VALUES ($1::text, $2::int, $3::int)`,
+      [envelope.streamId, envelope.streamVersion, event.amount],
+    );
+  }
+}
+
+/** Sequenced dead letters (`onError: 'park'`), on each database. */
+export function parkedStreamsSuite(database: () => TestDatabase): void {
+  let schema: string;
+  let client: SqlClient;
+  const apps: INestApplicationContext[] = [];
+
+  async function start() {
+    const app = await trackingApp(client, schema, [
+      ParkingConsumer,
+      LenientConsumer,
+    ]);
+    apps.push(app);
+    return {
+      store: app.get(EventStore) as PostgresEventStore,
+      tracking: app.get(TrackingService),
+      deadLetters: app.get(DeadLetters),
+      health: app.get(ChronicleHealthIndicator),
+    };
+  }
+
+  /** The amounts applied to `stream`, in the order they were applied. */
+  async function applied(stream?: string): Promise<number[]> {
+    const rows = await client.query<{ amount: number }>(
+      `SELECT amount FROM ${parking.table} WHERE $1::text IS NULL OR stream = $1::text ORDER BY id`,
+      [stream ?? null],
+    );
+    return rows.map((r) => Number(r.amount));
+  }
+
+  async function parkedVersions(stream: string): Promise<number[]> {
+    const rows = await client.query<{ v: number }>(
+      `SELECT stream_version::int AS v FROM "${schema}".parked_events
+       WHERE consumer = 'parking' AND stream_id = $1::text ORDER BY stream_version`,
+      [stream],
+    );
+    return rows.map((r) => Number(r.v));
+  }
+
+  /**
+   * Appends a poison event (-1) in the middle of stream a, with good events
+   * of b around it, then more of both once a is parked. Returns when b's
+   * later events are applied.
+   */
+  async function parkStreamA(store: PostgresEventStore): Promise<void> {
+    parking.refused.add(-1);
+    await store.append('a', [deposited('a', 1), deposited('a', -1)]);
+    await store.append('b', [deposited('b', 10)]);
+    await waitFor(
+      async () => (await parkedVersions('a')).length === 1,
+      'a parked',
+    );
+    await store.append('a', [deposited('a', 2), deposited('a', 3)]);
+    await store.append('b', [deposited('b', 11), deposited('b', 12)]);
+    await waitFor(
+      async () => (await applied('b')).length === 3,
+      "b's later events",
+    );
+    await waitFor(
+      async () => (await parkedVersions('a')).length === 3,
+      "a's later events parked",
+    );
+  }
+
+  beforeEach(async () => {
+    schema = freshSchema('park');
+    client = database().client();
+    parking.refused = new Set();
+    parking.table = `"${schema}".applied`;
+    poison.handled = [];
+    poison.attempts = 0;
+  });
+
+  afterEach(async () => {
+    while (apps.length > 0) await apps.pop()?.close();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+
+  async function startWithTable() {
+    const started = await start();
+    await client.query(
+      `CREATE TABLE ${parking.table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         stream text NOT NULL, version int NOT NULL, amount int NOT NULL, UNIQUE (stream, version))`,
+    );
+    return started;
+  }
+
+  it('a poison event parks its stream: its later events wait in order, unhandled, while other streams flow on', async () => {
+    const { store, tracking, deadLetters, health } = await startWithTable();
+    await parkStreamA(store);
+
+    expect(await applied('a')).toEqual([1]);
+    expect(await applied('b')).toEqual([10, 11, 12]);
+    expect(await parkedVersions('a')).toEqual([2, 3, 4]);
+    const list = await deadLetters.list('parking');
+    expect(list.skipped).toEqual([]);
+    expect(list.parked).toEqual([
+      {
+        stream: 'a',
+        firstEvent: {
+          id: expect.any(String),
+          type: 'tracking.Deposited',
+          position: expect.any(BigInt),
+          streamVersion: 2,
+        },
+        events: 3,
+        error: 'refused amount -1',
+        attempts: 2,
+        parkedAt: expect.any(Date),
+        failedAt: expect.any(Date),
+        retryRequestedAt: null,
+      },
+    ]);
+    // Every segment moved past the parked events: nothing is behind.
+    await waitFor(async () => {
+      const [h] = await tracking.health('parking');
+      return h.segments.every((s) => s.behind === 0);
+    }, 'the checkpoints past the parked events');
+    const [h] = await tracking.health('parking');
+    expect(h).toMatchObject({
+      healthy: true,
+      parkedStreams: 1,
+      parkedEvents: 3,
+    });
+    expect((await health.checkConsumers()).consumers).toMatchObject({
+      status: 'up',
+      parkedStreams: { parking: 1, lenient: 0 },
+      parkedEvents: { parking: 3, lenient: 0 },
+    });
+  });
+
+  it('a retry after the fix applies the parked events in order, exactly once, and the stream flows again', async () => {
+    const { store, deadLetters } = await startWithTable();
+    await parkStreamA(store);
+    parking.refused.clear();
+
+    expect(await deadLetters.retry('parking')).toEqual([
+      { stream: 'a', status: 'applied', applied: 3, remaining: 0 },
+    ]);
+    expect(await applied('a')).toEqual([1, -1, 2, 3]);
+    expect((await deadLetters.list('parking')).parked).toEqual([]);
+
+    await store.append('a', [deposited('a', 4)]);
+    await waitFor(
+      async () => (await applied('a')).length === 5,
+      "a's next event",
+    );
+    expect(await applied('a')).toEqual([1, -1, 2, 3, 4]);
+    expect(await parkedVersions('a')).toEqual([]);
+  });
+
+  it('a retry that fails again keeps the stream parked from that event, with the new error and attempts', async () => {
+    const { store, deadLetters } = await startWithTable();
+    await parkStreamA(store);
+
+    const [again] = await deadLetters.retry('parking', { stream: 'a' });
+    expect(again).toEqual({
+      stream: 'a',
+      status: 'failed',
+      applied: 0,
+      remaining: 3,
+      error: 'refused amount -1',
+      attempts: 3,
+    });
+    // Fixed for -1 but not for 2: the first applies, the stream parks at the second.
+    parking.refused = new Set([2]);
+    const [partly] = await deadLetters.retry('parking', { stream: 'a' });
+    expect(partly).toEqual({
+      stream: 'a',
+      status: 'failed',
+      applied: 1,
+      remaining: 2,
+      error: 'refused amount 2',
+      attempts: 1,
+    });
+    expect(await applied('a')).toEqual([1, -1]);
+    expect(await parkedVersions('a')).toEqual([3, 4]);
+    const [sequence] = (await deadLetters.list('parking', { stream: 'a' }))
+      .parked;
+    expect(sequence).toMatchObject({
+      firstEvent: { streamVersion: 3 },
+      events: 2,
+      error: 'refused amount 2',
+      attempts: 1,
+    });
+  });
+
+  it('a drop deletes the parked events unhandled; later events of the stream are handled', async () => {
+    const { store, deadLetters } = await startWithTable();
+    await parkStreamA(store);
+
+    await expect(
+      deadLetters.drop('parking', { stream: 'nope' }),
+    ).rejects.toBeInstanceOf(StreamNotParkedError);
+    expect(await deadLetters.drop('parking', { stream: 'a' })).toEqual([
+      { stream: 'a', events: 3 },
+    ]);
+    expect(await deadLetters.list('parking')).toMatchObject({ parked: [] });
+    await store.append('a', [deposited('a', 5)]);
+    await waitFor(
+      async () => (await applied('a')).length === 2,
+      "a's next event",
+    );
+    expect(await applied('a')).toEqual([1, 5]);
+  });
+
+  it('a retry is run by the segment owner, when the API runs in another app', async () => {
+    const { store } = await startWithTable();
+    await parkStreamA(store);
+    parking.refused.clear();
+    // An app that runs no consumer: the request goes through the database.
+    const other = await trackingApp(client, schema, [], {
+      enabled: false,
+    });
+    apps.push(other);
+    const outcome = await other.get(DeadLetters).retry('parking');
+    expect(outcome).toEqual([
+      { stream: 'a', status: 'applied', applied: 3, remaining: 0 },
+    ]);
+    expect(await applied('a')).toEqual([1, -1, 2, 3]);
+  });
+
+  it('list also shows the events skipped under the skip policy', async () => {
+    const { store, deadLetters } = await startWithTable();
+    await store.append('acct-1', [
+      deposited('acct-1', -1),
+      deposited('acct-1', 2),
+    ]);
+    await waitFor(() => poison.handled.length === 1, 'the good event');
+    expect(await deadLetters.list('lenient')).toEqual({
+      consumer: 'lenient',
+      parked: [],
+      skipped: [
+        {
+          segment: 0,
+          stream: 'acct-1',
+          event: {
+            id: expect.any(String),
+            type: 'tracking.Deposited',
+            position: expect.any(BigInt),
+          },
+          attempts: 3,
+          error: 'negative amount -1',
+          failedAt: expect.any(Date),
+        },
+      ],
+    });
+  });
+}
