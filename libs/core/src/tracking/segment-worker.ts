@@ -133,7 +133,9 @@ export class SegmentWorker {
         passesThrough: (error) =>
           error instanceof PositionMoved || error instanceof Stopping,
       },
-      env.options.pollIntervalMs,
+      // Requests from other processes are looked for as often as an idle
+      // segment polls at most; this process's own wake the segment at once.
+      env.options.maxPollIntervalMs,
     );
   }
 
