@@ -1,6 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import {
   ChronicleHealthIndicator,
+  ChronicleMetrics,
   Consumer,
   DeadLetters,
   EventStore,
@@ -12,6 +14,7 @@ import {
   type SqlClient,
   type StoredEvent,
 } from '../src/index.js';
+import { readConsumerGauges } from '../src/tracking/consumer-metrics.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 import {
   Deposited,
@@ -181,6 +184,21 @@ export function parkedStreamsSuite(database: () => TestDatabase): void {
       parkedStreams: { parking: 1, lenient: 0 },
       parkedEvents: { parking: 3, lenient: 0 },
     });
+    // The scrape's gauges, per consumer (no stream in a label).
+    const registry = new Registry();
+    ChronicleMetrics.forRegistry(registry).addScrapeSource(() =>
+      readConsumerGauges(client, store.schema, tracking.reads()),
+    );
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'chronicle_consumer_parked_streams{consumer="parking"} 1',
+    );
+    expect(text).toContain(
+      'chronicle_consumer_parked_events{consumer="parking"} 3',
+    );
+    expect(text).toContain(
+      'chronicle_consumer_parked_streams{consumer="lenient"} 0',
+    );
   });
 
   it('a retry after the fix applies the parked events in order, exactly once, and the stream flows again', async () => {
@@ -188,18 +206,33 @@ export function parkedStreamsSuite(database: () => TestDatabase): void {
     await parkStreamA(store);
     parking.refused.clear();
 
-    expect(await deadLetters.retry('parking')).toEqual([
-      { stream: 'a', status: 'applied', applied: 3, remaining: 0 },
+    // A live event of the stream arriving as the retry is asked for waits
+    // behind the parked ones: parked after them, or handled after the retry.
+    const [outcome] = await Promise.all([
+      deadLetters.retry('parking'),
+      store.append('a', [deposited('a', 4)]),
     ]);
-    expect(await applied('a')).toEqual([1, -1, 2, 3]);
-    expect((await deadLetters.list('parking')).parked).toEqual([]);
-
-    await store.append('a', [deposited('a', 4)]);
+    expect(outcome).toEqual([
+      {
+        stream: 'a',
+        status: 'applied',
+        applied: expect.any(Number),
+        remaining: 0,
+      },
+    ]);
     await waitFor(
       async () => (await applied('a')).length === 5,
-      "a's next event",
+      "a's live event",
     );
     expect(await applied('a')).toEqual([1, -1, 2, 3, 4]);
+    expect((await deadLetters.list('parking')).parked).toEqual([]);
+
+    await store.append('a', [deposited('a', 5)]);
+    await waitFor(
+      async () => (await applied('a')).length === 6,
+      "a's next event",
+    );
+    expect(await applied('a')).toEqual([1, -1, 2, 3, 4, 5]);
     expect(await parkedVersions('a')).toEqual([]);
   });
 
@@ -272,6 +305,24 @@ export function parkedStreamsSuite(database: () => TestDatabase): void {
       { stream: 'a', status: 'applied', applied: 3, remaining: 0 },
     ]);
     expect(await applied('a')).toEqual([1, -1, 2, 3]);
+  });
+
+  it('a new owner of the segment knows its parked streams: their next events are parked too', async () => {
+    const first = await startWithTable();
+    await parkStreamA(first.store);
+    await apps.shift()?.close();
+    const { store, deadLetters } = await start();
+    await store.append('a', [deposited('a', 4)]);
+    await store.append('b', [deposited('b', 13)]);
+    await waitFor(async () => (await applied('b')).length === 4, "b's event");
+    await waitFor(
+      async () => (await parkedVersions('a')).length === 4,
+      "a's event parked by the new owner",
+    );
+    expect(await applied('a')).toEqual([1]);
+    parking.refused.clear();
+    await deadLetters.retry('parking', { stream: 'a' });
+    expect(await applied('a')).toEqual([1, -1, 2, 3, 4]);
   });
 
   it('list also shows the events skipped under the skip policy', async () => {
