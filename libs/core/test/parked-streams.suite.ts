@@ -7,6 +7,7 @@ import {
   DeadLetters,
   EventStore,
   HandleEvent,
+  OnReset,
   StreamNotParkedError,
   TrackingService,
   type ConsumerContext,
@@ -53,6 +54,11 @@ export class ParkingConsumer {
       `INSERT INTO ${parking.table} (stream, version, amount) VALUES ($1::text, $2::int, $3::int)`,
       [envelope.streamId, envelope.streamVersion, event.amount],
     );
+  }
+
+  @OnReset()
+  async clear(context: ConsumerContext): Promise<void> {
+    await (await context.sql()).query(`DELETE FROM ${parking.table}`);
   }
 }
 
@@ -323,6 +329,20 @@ export function parkedStreamsSuite(database: () => TestDatabase): void {
     parking.refused.clear();
     await deadLetters.retry('parking', { stream: 'a' });
     expect(await applied('a')).toEqual([1, -1, 2, 3, 4]);
+  });
+
+  it('a replay meets the parked events again: fixed, they are handled in order and nothing stays parked', async () => {
+    const { store, tracking, deadLetters } = await startWithTable();
+    await parkStreamA(store);
+    parking.refused.clear();
+    await tracking.reset('parking', { to: 'beginning' });
+    await waitFor(
+      async () => (await applied()).length === 7,
+      'the replay of every event',
+    );
+    expect(await applied('a')).toEqual([1, -1, 2, 3]);
+    expect(await applied('b')).toEqual([10, 11, 12]);
+    expect((await deadLetters.list('parking')).parked).toEqual([]);
   });
 
   it('list also shows the events skipped under the skip policy', async () => {

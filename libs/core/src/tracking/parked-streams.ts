@@ -1,5 +1,6 @@
 import {
   segmentOf,
+  type Checkpoint,
   type SqlClient,
   type StoredEvent,
   type StoreSchema,
@@ -342,5 +343,29 @@ export async function countParked(
       r.consumer,
       { streams: Number(r.streams), events: Number(r.events) },
     ]),
+  );
+}
+
+/**
+ * A reset's part (in its transaction): the parked events past the new
+ * checkpoint are unparked, since the replay reads them again (and parks them
+ * again if they still fail); a stream left with none is unparked.
+ */
+export async function unparkAfter(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  after: Checkpoint,
+): Promise<void> {
+  await client.query(
+    `DELETE FROM ${events(s)} p USING ${s.events} e
+     WHERE p.consumer = $1::text AND e.position = p.event_position
+       AND (e.transaction_id, e.position) > ($2::text::xid8, $3::bigint)`,
+    [consumer, after.transactionId.toString(), after.position.toString()],
+  );
+  await client.query(
+    `DELETE FROM ${streams(s)} p WHERE consumer = $1::text
+       AND NOT EXISTS (SELECT 1 FROM ${events(s)} e WHERE e.consumer = p.consumer AND e.stream_id = p.stream_id)`,
+    [consumer],
   );
 }

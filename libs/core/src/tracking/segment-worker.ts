@@ -253,6 +253,8 @@ export class SegmentWorker {
     if (row?.owner === this.env.owner) {
       this.checkpoint = row.checkpoint;
       this.status = row.stopped ? 'stopped' : 'running';
+      // A reset may have unparked streams: know them afresh.
+      this.parkingLoaded = false;
     } else {
       this.lost = true;
     }

@@ -32,7 +32,7 @@ import type { ConsumerDefinition } from './consumer-definition.js';
 import { ConsumerExplorer } from './consumer-explorer.js';
 import type { ConsumerReads } from './consumer-metrics.js';
 import { countDeadLetters } from './dead-letters.js';
-import { countParked } from './parked-streams.js';
+import { countParked, unparkAfter } from './parked-streams.js';
 import type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
 import type {
   ResolvedTrackingOptions,
@@ -301,6 +301,8 @@ export class TrackingService
       definition.name,
       requested && taken ? taken : target,
     );
+    // The replay meets the parked events past its start again, in order.
+    await unparkAfter(sql, schema, definition.name, to);
     const context = tx.context(-1);
     await runInAmbientTransaction(tx, async () => {
       for (const hook of definition.resetHooks) await hook(context);
