@@ -55,6 +55,8 @@ export class DeadLetters {
     options: DropOptions = {},
   ): Promise<DropOutcome[]> {
     const dropped = await dropParked(this.postgres(), consumer, options);
+    // The segments here forget the dropped streams now, not at their next look.
+    this.tracking.wakeForRetry(consumer);
     if (dropped.length > 0)
       this.logger.warn(
         describeDrop(consumer, dropped, options.by ?? this.tracking.instanceId),
