@@ -313,6 +313,27 @@ export function parkedStreamsSuite(database: () => TestDatabase): void {
     expect(await applied('a')).toEqual([1, -1, 2, 3]);
   });
 
+  it('a retry nobody owns stays pending, and the next instance to run the consumer applies it', async () => {
+    const first = await startWithTable();
+    await parkStreamA(first.store);
+    await apps.shift()?.close();
+    parking.refused.clear();
+    const operator = await trackingApp(client, schema, [], { enabled: false });
+    apps.push(operator);
+    expect(
+      await operator.get(DeadLetters).retry('parking', { timeoutMs: 200 }),
+    ).toEqual([{ stream: 'a', status: 'pending', applied: 0, remaining: 3 }]);
+    expect(await applied('a')).toEqual([1]);
+
+    await start();
+    await waitFor(
+      async () => (await applied('a')).length === 4,
+      'the pending retry, by the new owner',
+    );
+    expect(await applied('a')).toEqual([1, -1, 2, 3]);
+    expect(await parkedVersions('a')).toEqual([]);
+  });
+
   it('a new owner of the segment knows its parked streams: their next events are parked too', async () => {
     const first = await startWithTable();
     await parkStreamA(first.store);

@@ -1,5 +1,6 @@
 import {
   isDatabaseUnavailable,
+  type EventStore,
   type StoredEvent,
   type SqlClient,
   type StoreSchema,
@@ -25,8 +26,8 @@ export interface ParkingHost {
   readonly owner: string;
   readonly client: SqlClient;
   readonly schema: StoreSchema;
-  /** Reads one event of a stream back from the log. */
-  read(stream: string, version: number): Promise<StoredEvent | undefined>;
+  /** Where parked events are read back from (they stay in the log). */
+  readonly store: EventStore;
   transaction(): BatchTransaction;
   /** Runs the handlers of an event in the transaction; throws what they throw. */
   invoke(event: StoredEvent, tx: BatchTransaction): Promise<void>;
@@ -123,6 +124,16 @@ export class SegmentParking {
     }
   }
 
+  private async read(
+    stream: string,
+    version: number,
+  ): Promise<StoredEvent | undefined> {
+    const range = { fromVersion: version, toVersion: version };
+    for await (const event of this.host.store.readStream(stream, range))
+      return event;
+    return undefined;
+  }
+
   private rows() {
     const { client, schema, consumer, segment, segments } = this.host;
     return parkedStreamsOfSegment(client, schema, consumer, segment, segments);
@@ -134,7 +145,7 @@ export class SegmentParking {
     const parked = await parkedEventsOf(client, schema, consumer, stream);
     let applied = 0;
     for (const { version } of parked) {
-      const event = await this.host.read(stream, version);
+      const event = await this.read(stream, version);
       const tx = this.host.transaction();
       try {
         const { sql } = await tx.transaction();
@@ -159,13 +170,18 @@ export class SegmentParking {
             `event ${version} of stream ${stream} is not in the log`,
           );
         await this.host.invoke(event, tx);
-        const { unparked } = await unparkEvent(
+        const { removed, unparked } = await unparkEvent(
           sql,
           schema,
           consumer,
           stream,
           version,
         );
+        // Unparked meanwhile (a reset, whose replay handles it): undo, look again later.
+        if (!removed) {
+          await tx.rollback();
+          return { applied };
+        }
         await tx.commit();
         applied++;
         if (unparked) this.streams.delete(stream);

@@ -125,7 +125,7 @@ export class SegmentWorker {
         owner: env.owner,
         client: env.client,
         schema: env.schema,
-        read: (stream, version) => this.readOne(stream, version),
+        store: env.store,
         transaction: () => this.transaction(),
         invoke: (event, tx) => this.invoke(event, tx),
         failed: (event, error) => this.warnRetryFailure(event, error),
@@ -714,19 +714,6 @@ export class SegmentWorker {
       `Consumer "${this.name}" retried parked ${event.type} at position ${event.position} ` +
         `(stream ${event.streamId}); it failed again and stays parked: ${describe(error)}`,
     );
-  }
-
-  /** One event of a stream, read back from the log (a parked event, to retry it). */
-  private async readOne(
-    stream: string,
-    version: number,
-  ): Promise<StoredEvent | undefined> {
-    for await (const event of this.env.store.readStream(stream, {
-      fromVersion: version,
-      toVersion: version,
-    }))
-      return event;
-    return undefined;
   }
 
   private async deadLetter(
