@@ -4,7 +4,9 @@ import {
   ChronicleHealthIndicator,
   ChronicleMetrics,
   Consumer,
+  ConsumerDefinitionError,
   DeadLetters,
+  type ErrorPolicy,
   EventStore,
   HandleEvent,
   OnReset,
@@ -60,6 +62,13 @@ export class ParkingConsumer {
   async clear(context: ConsumerContext): Promise<void> {
     await (await context.sql()).query(`DELETE FROM ${parking.table}`);
   }
+}
+
+/** A policy misspelt (from untyped configuration, say). */
+@Consumer('misspelt', { onError: 'parked' as ErrorPolicy })
+class MisspeltPolicy {
+  @HandleEvent(Deposited)
+  onDeposited(): void {}
 }
 
 /** Sequenced dead letters (`onError: 'park'`), on each database. */
@@ -364,6 +373,14 @@ export function parkedStreamsSuite(database: () => TestDatabase): void {
     expect(await applied('a')).toEqual([1, -1, 2, 3]);
     expect(await applied('b')).toEqual([10, 11, 12]);
     expect((await deadLetters.list('parking')).parked).toEqual([]);
+  });
+
+  it('an unknown onError is refused at start, naming the policies', async () => {
+    await expect(trackingApp(client, schema, [MisspeltPolicy])).rejects.toThrow(
+      new ConsumerDefinitionError(
+        `Consumer "misspelt" asks for onError "parked": use 'stop', 'skip' or 'park'.`,
+      ),
+    );
   });
 
   it('list also shows the events skipped under the skip policy', async () => {
