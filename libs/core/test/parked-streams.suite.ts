@@ -216,6 +216,38 @@ export function parkedStreamsSuite(database: () => TestDatabase): void {
     );
   });
 
+  it('later events of the stream in the same batch as the poison event are parked behind it', async () => {
+    const { store, deadLetters } = await startWithTable();
+    parking.refused.add(-1);
+    await store.appendToStreams([
+      {
+        streamId: 'c',
+        expectedVersion: 'any',
+        events: [
+          deposited('c', 5),
+          deposited('c', -1),
+          deposited('c', 6),
+          deposited('c', 7),
+        ],
+      },
+      {
+        streamId: 'd',
+        expectedVersion: 'any',
+        events: [deposited('d', 20), deposited('d', 21)],
+      },
+    ]);
+    await waitFor(
+      async () => (await parkedVersions('c')).length === 3,
+      'c parked',
+    );
+    await waitFor(async () => (await applied('d')).length === 2, 'd applied');
+    expect(await applied('c')).toEqual([5]);
+    expect(await parkedVersions('c')).toEqual([2, 3, 4]);
+    parking.refused.clear();
+    await deadLetters.retry('parking', { stream: 'c' });
+    expect(await applied('c')).toEqual([5, -1, 6, 7]);
+  });
+
   it('a retry after the fix applies the parked events in order, exactly once, and the stream flows again', async () => {
     const { store, deadLetters } = await startWithTable();
     await parkStreamA(store);
