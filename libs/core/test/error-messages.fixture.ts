@@ -111,6 +111,16 @@ export class SkippingConsumer {
   }
 }
 
+@Consumer('error-parks', { maxAttempts: 1, onError: 'park' })
+export class ParkingConsumer {
+  @HandleEvent(Deposited)
+  onDeposited(event: Deposited): void {
+    if (event.account.startsWith('jam-')) {
+      throw new Error(`${event.account} jams`);
+    }
+  }
+}
+
 @Consumer('error-stops', { maxAttempts: 1, onError: 'stop' })
 export class StoppingConsumer {
   @HandleEvent(Deposited)
@@ -174,6 +184,7 @@ export class ContendedHandler implements ICommandHandler<Contended> {
     ConsumerFailures,
     RetryingConsumer,
     SkippingConsumer,
+    ParkingConsumer,
     StoppingConsumer,
     Reminders,
     StatementHandler,

@@ -331,6 +331,23 @@ export function errorMessagesSuite(database: () => TestDatabase): void {
     });
   });
 
+  it('a consumer that parks a stream after its last try says parked, not dead-letter: its event will still run', async () => {
+    await gateway.send(new Deposit('jam-1', 5));
+    await waitUntil(
+      () => witness.of('all').some((f) => f.handler.includes('error-parks')),
+      'the error message of the parking consumer',
+    );
+    expect(
+      witness.of('all').find((f) => f.handler.includes('error-parks')),
+    ).toMatchObject({
+      messageKind: 'event',
+      handler: 'consumer:error-parks:onDeposited',
+      attempt: 1,
+      next: 'parked',
+      error: { message: 'jam-1 jams' },
+    });
+  });
+
   it('a consumer that stops its segment on an event says stopped', async () => {
     await gateway.send(new Deposit('halt-1', 5));
     await waitUntil(

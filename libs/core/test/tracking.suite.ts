@@ -195,6 +195,8 @@ export function trackingSuite(database: () => TestDatabase): void {
         lag: { strict: 2 },
         lagSeconds: { strict: expect.any(Number) },
         deadLetters: { strict: 0 },
+        parkedStreams: { strict: 0 },
+        parkedEvents: { strict: 0 },
       },
     });
     expect(indicator.checkLiveness().liveness.status).toBe('up');

@@ -67,6 +67,14 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  'dead-letters': async () => {
+    const { run } = await import('./dead-letters.command.js');
+    return {
+      summary:
+        "list, retry or drop a consumer's parked streams and skipped events",
+      run: (args) => run([...args]),
+    };
+  },
   streams: async () => {
     const { run } = await import('./streams.command.js');
     return { summary: 'list streams', run: (args) => run([...args]) };
@@ -81,7 +89,7 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`Unknown command "${name}".`);
     console.error('Usage: chronicle <command> [options]\n\nCommands:');
     for (const [command, loadCommand] of Object.entries(COMMANDS)) {
-      console.error(`  ${command.padEnd(10)} ${(await loadCommand()).summary}`);
+      console.error(`  ${command.padEnd(13)} ${(await loadCommand()).summary}`);
     }
     return name && name !== '--help' && name !== '-h' ? 2 : 0;
   }

@@ -73,6 +73,7 @@ const NEXT: readonly string[] = [
   'returned',
   'retry',
   'dead-letter',
+  'parked',
   'stopped',
   'dead',
   'skipped',

@@ -5,13 +5,20 @@ export type FailedKind = 'command' | 'query' | 'event' | 'schedule';
  * What happens after a failed handling: `returned`, the error went back to
  * the caller of a command or query (nothing more happens here); `retry`, the
  * event or schedule is tried again; `dead-letter`, a consumer skipped the
- * event (its `skip` policy); `stopped`, the consumer's segment stopped on it
- * (`stop` policy); `dead`, a schedule is kept as dead after its last try;
+ * event (its `skip` policy); `parked`, a consumer parked the event's stream
+ * (`park` policy: it runs again when the stream is retried); `stopped`, the
+ * consumer's segment stopped on it (`stop` policy); `dead`, a schedule is kept as dead after its last try;
  * `skipped`, a notification handler failed and this instance moved on (a
  * notification is live only: there is no stored position to retry from).
  */
 export type NextStep =
-  'returned' | 'retry' | 'dead-letter' | 'stopped' | 'dead' | 'skipped';
+  | 'returned'
+  | 'retry'
+  | 'dead-letter'
+  | 'parked'
+  | 'stopped'
+  | 'dead'
+  | 'skipped';
 
 /** One failed handling of one message, as the part that ran the handler saw it. */
 export interface HandlingFailure {

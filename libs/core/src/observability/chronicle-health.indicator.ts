@@ -117,7 +117,8 @@ export class ChronicleHealthIndicator implements OnModuleDestroy {
    * `stopped` names the consumers) only makes it `degraded`, as does state
    * that could not be read (`error`). The details give each consumer's lag in
    * events (`lag`, held-back events included) and seconds (`lagSeconds`), its
-   * dead letters, and what holds the log back.
+   * dead letters, its parked streams and events (`park` policy), and what
+   * holds the log back.
    */
   async checkConsumers(key = 'consumers'): Promise<HealthResult> {
     let consumers: ConsumerHealth[];
@@ -152,6 +153,8 @@ export class ChronicleHealthIndicator implements OnModuleDestroy {
           Math.max(0, ...c.segments.map((s) => s.lagSeconds)),
         ),
         deadLetters: perConsumer(consumers, (c) => c.deadLetters),
+        parkedStreams: perConsumer(consumers, (c) => c.parkedStreams),
+        parkedEvents: perConsumer(consumers, (c) => c.parkedEvents),
       },
     };
   }

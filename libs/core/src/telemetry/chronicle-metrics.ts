@@ -33,6 +33,9 @@ export interface ScrapeSnapshot {
       readonly stopped: boolean;
     }[];
     readonly deadLetters: number;
+    /** Streams parked under the `park` policy, and the events waiting in them. */
+    readonly parkedStreams?: number;
+    readonly parkedEvents?: number;
   }[];
   /** Age of the oldest open transaction holding readers back; 0 when none. */
   readonly heldBackSeconds: number;
@@ -413,6 +416,28 @@ export class ChronicleMetrics {
         this.reset();
         for (const c of (await read()).consumers)
           this.set({ consumer: c.consumer }, c.deadLetters);
+      },
+    );
+    gauge(
+      r,
+      'chronicle_consumer_parked_streams',
+      'Streams a consumer holds parked (onError park): an event failed every retry, later ones wait behind it.',
+      ['consumer'],
+      async function () {
+        this.reset();
+        for (const c of (await read()).consumers)
+          this.set({ consumer: c.consumer }, c.parkedStreams ?? 0);
+      },
+    );
+    gauge(
+      r,
+      'chronicle_consumer_parked_events',
+      'Events waiting in the parked streams of a consumer, the failing ones included.',
+      ['consumer'],
+      async function () {
+        this.reset();
+        for (const c of (await read()).consumers)
+          this.set({ consumer: c.consumer }, c.parkedEvents ?? 0);
       },
     );
     gauge(

@@ -110,6 +110,11 @@ export class ConsumerExplorer {
           `Consumer "${metadata.name}" asks for ${options.segments} segments: use a whole number, 1 or more.`,
         );
       }
+      if (!['stop', 'skip', 'park'].includes(options.onError)) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" asks for onError "${String(options.onError)}": use 'stop', 'skip' or 'park'.`,
+        );
+      }
       if (!['on-failure', 'every-event'].includes(options.savepoints)) {
         throw new ConsumerDefinitionError(
           `Consumer "${metadata.name}" asks for savepoints "${String(options.savepoints)}": use 'on-failure' or 'every-event'.`,

@@ -45,6 +45,10 @@ export interface ConsumerHealth {
   readonly segments: readonly SegmentHealth[];
   /** Events it skipped under the `skip` policy: its rows in `dead_letters`. */
   readonly deadLetters: number;
+  /** Streams it holds parked under the `park` policy (see `DeadLetters`). */
+  readonly parkedStreams: number;
+  /** Events waiting in those streams, the failing ones included. */
+  readonly parkedEvents: number;
   /** Committed events wait behind the safe horizon: since when, and for which transactions. */
   readonly heldBack: LogHold | null;
 }

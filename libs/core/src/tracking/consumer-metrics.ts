@@ -16,6 +16,7 @@ import {
 } from '../store/index.js';
 import { Telemetry, type ScrapeSnapshot } from '../telemetry/index.js';
 import { logHold } from './log-hold.js';
+import { countParked } from './parked-streams.js';
 import { TrackingService } from './tracking.service.js';
 
 /** What a consumer reads, to measure its lag. */
@@ -30,7 +31,7 @@ type ConsumerGauges = ScrapeSnapshot['consumers'][number];
  * The consumers' scrape-time gauges, read in a few statements whatever the
  * number of consumers, segments or events: one for the lag of every segment
  * (counted like the health check, up to 1,000,000 per segment), one for the
- * dead letters, and the held-back log (one or two).
+ * dead letters, one for the parked streams, and the held-back log (one or two).
  */
 
 const lagSql = (s: StoreSchema) => `
@@ -54,7 +55,7 @@ const deadLettersSql = (s: StoreSchema) => `
   WHERE consumer IN (SELECT jsonb_array_elements_text($1::text::jsonb))
   GROUP BY consumer`;
 
-/** Lag, stopped segments and dead letters of these consumers, and the held-back log. */
+/** Lag, stopped segments, dead letters and parked streams of these consumers, and the held-back log. */
 export async function readConsumerGauges(
   client: SqlClient,
   schema: StoreSchema,
@@ -83,6 +84,11 @@ export async function readConsumerGauges(
     schema.sql(deadLettersSql),
     [JSON.stringify(consumers.map((c) => c.consumer))],
   );
+  const parked = await countParked(
+    client,
+    schema,
+    consumers.map((c) => c.consumer),
+  );
   const segments = new Map<string, ConsumerGauges['segments'][number][]>();
   for (const row of lags) {
     const events = Number(row.events);
@@ -105,6 +111,8 @@ export async function readConsumerGauges(
     consumer,
     segments: segments.get(consumer) ?? [],
     deadLetters: deadLetters.get(consumer) ?? 0,
+    parkedStreams: parked.get(consumer)?.streams ?? 0,
+    parkedEvents: parked.get(consumer)?.events ?? 0,
   }));
   return { consumers: gauges, ...held };
 }

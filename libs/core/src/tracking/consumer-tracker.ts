@@ -60,6 +60,11 @@ export class ConsumerTracker {
     for (const worker of this.workers.values()) worker.wake(types);
   }
 
+  /** Makes the segments this instance runs look for retries of parked streams now. */
+  wakeForRetry(): void {
+    for (const worker of this.workers.values()) worker.wakeForRetry();
+  }
+
   /** Stops every segment, waits for their batches, and hands the segments back at once. */
   async stop(): Promise<void> {
     this.running = false;

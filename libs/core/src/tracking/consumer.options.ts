@@ -2,7 +2,7 @@
 export type StartFrom = 'beginning' | 'now';
 
 /** What happens to an event whose handler still fails after every retry. */
-export type ErrorPolicy = 'stop' | 'skip';
+export type ErrorPolicy = 'stop' | 'skip' | 'park';
 
 /**
  * When a batch's events run in savepoints. `'on-failure'`: the batch runs
@@ -30,7 +30,10 @@ export interface ConsumerOptions {
   /**
    * After `maxAttempts` failures of one event: `'stop'` the segment (it keeps
    * its lease and shows in health until a restart or reset; the default) or
-   * `'skip'` it, recording it in `dead_letters` with the error.
+   * `'skip'` it, recording it in `dead_letters` with the error, or `'park'`
+   * its stream: the event and every later one of its stream wait, in order,
+   * in `parked_events` while other streams flow on, until `DeadLetters`
+   * retries or drops them (sequenced dead letters).
    */
   readonly onError?: ErrorPolicy;
   /** Tries per event before the policy applies. Default 5. */

@@ -45,3 +45,55 @@ export async function countDeadLetters(
   );
   return Number(rows[0].n);
 }
+
+/** A `dead_letters` row as listed: an event skipped under the `skip` policy. */
+export interface SkippedLetter {
+  readonly segment: number;
+  readonly stream: string;
+  readonly event: {
+    readonly id: string;
+    readonly type: string;
+    readonly position: bigint;
+  };
+  readonly attempts: number;
+  readonly error: string;
+  readonly failedAt: Date;
+}
+
+/** A consumer's skipped events (or one stream's), oldest first. */
+export async function listSkipped(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  stream?: string,
+): Promise<SkippedLetter[]> {
+  const rows = await client.query<{
+    segment: number;
+    stream_id: string;
+    event_id: string;
+    event_type: string;
+    position: string;
+    attempts: number;
+    error: string;
+    failed_ms: number;
+  }>(
+    `SELECT segment, stream_id, event_id::text AS event_id, event_type, event_position::text AS position,
+       attempts, error, (extract(epoch FROM failed_at) * 1000)::float8 AS failed_ms
+     FROM ${s.table('dead_letters')}
+     WHERE consumer = $1::text AND ($2::text IS NULL OR stream_id = $2::text)
+     ORDER BY failed_at, id`,
+    [consumer, stream ?? null],
+  );
+  return rows.map((r) => ({
+    segment: Number(r.segment),
+    stream: r.stream_id,
+    event: {
+      id: r.event_id,
+      type: r.event_type,
+      position: BigInt(r.position),
+    },
+    attempts: Number(r.attempts),
+    error: r.error,
+    failedAt: new Date(Number(r.failed_ms)),
+  }));
+}

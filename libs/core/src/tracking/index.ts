@@ -13,6 +13,20 @@ export type {
   StartFrom,
   TrackingOptions,
 } from './consumer.options.js';
+export {
+  dropParked,
+  listDeadLetters,
+  retryParked,
+  type DeadLetterList,
+  type DeadLetterQuery,
+  type DropOptions,
+  type DropOutcome,
+  type ParkedSequence,
+  type RetryOptions,
+  type RetryOutcome,
+  type SkippedLetter,
+} from './dead-letter-operations.js';
+export { DeadLetters } from './dead-letters.service.js';
 export type { ResetTarget } from './reset-target.js';
 export {
   consumersOverview,
@@ -32,6 +46,7 @@ export {
   DuplicateConsumerError,
   EntityManagerUnavailableError,
   InvalidResetTargetError,
+  StreamNotParkedError,
 } from './tracking.errors.js';
 export { TrackingModule } from './tracking.module.js';
 export { TrackingService } from './tracking.service.js';

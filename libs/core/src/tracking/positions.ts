@@ -384,3 +384,22 @@ export async function segmentLags(
 /** Seconds to the millisecond: what a probe or a gauge can use. */
 export const milliRound = (seconds: number): number =>
   Math.round(seconds * 1000) / 1000;
+
+/**
+ * Locks a segment's row in a retry's transaction if this instance holds it:
+ * a new owner (or a reset) waits for the retry, and a retry never runs where
+ * the segment is not ours.
+ */
+export async function lockOwnedSegment(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  segment: number,
+  owner: string,
+): Promise<boolean> {
+  const rows = await client.query(
+    `SELECT 1 FROM ${positions(s)} WHERE consumer = $1::text AND segment = $2::int AND owner = $3::text FOR SHARE`,
+    [consumer, segment, owner],
+  );
+  return rows.length === 1;
+}

@@ -39,6 +39,7 @@ import type { ResolvedTrackingOptions } from './consumer.options.js';
 import { recordDeadLetter } from './dead-letters.js';
 import { deserializeEvent } from './deserialize-event.js';
 import { readSegments, recordError, savePosition } from './positions.js';
+import { SegmentParking } from './segment-parking.js';
 
 /** What every segment of a process shares. */
 export interface TrackingEnvironment {
@@ -105,13 +106,38 @@ export class SegmentWorker {
   private loop?: Promise<void>;
   /** The handler whose failure the last `invoke` threw, for its error message. */
   private failedHandler?: string;
+  /** The streams this segment holds parked (`park` policy), and their retries. */
+  private readonly parking: SegmentParking;
+  private parkingLoaded = false;
+  private retryAsked = false;
 
   constructor(
     readonly definition: ConsumerDefinition,
     readonly segment: number,
     public checkpoint: Checkpoint,
     private readonly env: TrackingEnvironment,
-  ) {}
+  ) {
+    this.parking = new SegmentParking(
+      {
+        consumer: definition.name,
+        segment,
+        segments: definition.options.segments,
+        owner: env.owner,
+        client: env.client,
+        schema: env.schema,
+        store: env.store,
+        transaction: () => this.transaction(),
+        invoke: (event, tx) => this.invoke(event, tx),
+        failed: (event, error) => this.warnRetryFailure(event, error),
+        lost: () => new PositionMoved(),
+        passesThrough: (error) =>
+          error instanceof PositionMoved || error instanceof Stopping,
+      },
+      // Requests from other processes are looked for as often as an idle
+      // segment polls at most; this process's own wake the segment at once.
+      env.options.maxPollIntervalMs,
+    );
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -124,6 +150,13 @@ export class SegmentWorker {
   wake(types?: readonly string[]): void {
     if (types && !this.readsAnyOf(types)) return;
     this.wakes++;
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  /** A retry of parked streams was asked for: look for it now rather than at the next poll. */
+  wakeForRetry(): void {
+    this.retryAsked = true;
     this.wakeRequested = true;
     this.wakeUp?.();
   }
@@ -148,6 +181,7 @@ export class SegmentWorker {
           await this.pause(maxPollIntervalMs);
           continue;
         }
+        await this.runParkedRetries();
         const readAt = performance.now();
         const batch = await this.env.store.readAll({
           after: this.checkpoint,
@@ -196,6 +230,21 @@ export class SegmentWorker {
     }
   }
 
+  /**
+   * Loads the segment's parked streams once, then runs the retries asked
+   * for them: here, by the segment's owner, between batches, so a live event
+   * of a parked stream cannot pass the parked ones.
+   */
+  private async runParkedRetries(): Promise<void> {
+    if (!this.parkingLoaded) {
+      await this.parking.load();
+      this.parkingLoaded = true;
+    }
+    const force = this.retryAsked;
+    this.retryAsked = false;
+    await this.parking.retryRequested(force);
+  }
+
   /** After a failed position update: follow the row, or let the segment go. */
   private async reload(): Promise<void> {
     const row = (
@@ -204,6 +253,8 @@ export class SegmentWorker {
     if (row?.owner === this.env.owner) {
       this.checkpoint = row.checkpoint;
       this.status = row.stopped ? 'stopped' : 'running';
+      // A reset may have unparked streams: know them afresh.
+      this.parkingLoaded = false;
     } else {
       this.lost = true;
     }
@@ -318,7 +369,8 @@ export class SegmentWorker {
     for (let index = 0; index < batch.events.length; index++) {
       const event = batch.events[index];
       try {
-        await this.invoke(event, tx);
+        if (!(await this.parking.parkedBehind(event, tx)))
+          await this.invoke(event, tx);
       } catch (error) {
         if (isDatabaseUnavailable(error)) throw error;
         const first = firstInTransaction ?? (tx.isOpen ? index : undefined);
@@ -361,13 +413,19 @@ export class SegmentWorker {
         from > 0 ? checkpointOf(batch.events[from - 1]) : undefined;
       for (let index = from; index < batch.events.length; index++) {
         const event = batch.events[index];
-        const failure =
-          failed?.index === index
+        // A later event of a parked stream waits behind it, unhandled.
+        const failure = (await this.parking.parkedBehind(event, tx))
+          ? undefined
+          : failed?.index === index
             ? await this.tryWithRetries(event, tx, 2, failed.error)
             : await this.tryWithRetries(event, tx);
-        if (failure !== undefined && this.definition.options.onError === 'stop')
+        const { onError } = this.definition.options;
+        if (failure !== undefined && onError === 'stop')
           return await this.stopAt(event, failure, tx, done);
-        if (failure !== undefined) await this.deadLetter(event, failure, tx);
+        if (failure !== undefined && onError === 'park')
+          await this.park(event, failure, tx);
+        else if (failure !== undefined)
+          await this.deadLetter(event, failure, tx);
         done = checkpointOf(event);
       }
       await this.commit(tx, batch.checkpoint);
@@ -409,7 +467,9 @@ export class SegmentWorker {
           ? 'retry'
           : onError === 'stop'
             ? 'stopped'
-            : 'dead-letter',
+            : onError === 'park'
+              ? 'parked'
+              : 'dead-letter',
     });
     this.env.logger.warn(
       `Consumer "${this.name}" failed on ${event.type} at position ${event.position} ` +
@@ -619,6 +679,42 @@ export class SegmentWorker {
       this.segment,
       message,
       true,
+    );
+  }
+
+  /** Parks the event's stream: this event and every later one of its stream wait for a retry or a drop. */
+  private async park(
+    event: StoredEvent,
+    error: unknown,
+    tx: BatchTransaction,
+  ): Promise<void> {
+    const { maxAttempts } = this.definition.options;
+    await this.parking.park(event, describe(error), maxAttempts, tx);
+    this.lastError = {
+      message: `${event.type} at position ${event.position} parked stream ${event.streamId}: ${describe(error)}`,
+      at: new Date(),
+    };
+    this.env.logger.warn(
+      `Consumer "${this.name}" parked stream ${event.streamId} at ${event.type} ` +
+        `(position ${event.position}): its later events wait until it is retried or dropped.`,
+    );
+  }
+
+  /** A parked event failed again when retried: it stays parked. */
+  private warnRetryFailure(event: StoredEvent, error: unknown): void {
+    this.env.failures?.report({
+      kind: 'event',
+      messageId: event.id,
+      messageType: event.type,
+      metadata: event.metadata,
+      handler: this.failedHandler ?? `consumer:${this.name}`,
+      error,
+      attempt: this.definition.options.maxAttempts + 1,
+      next: 'parked',
+    });
+    this.env.logger.warn(
+      `Consumer "${this.name}" retried parked ${event.type} at position ${event.position} ` +
+        `(stream ${event.streamId}); it failed again and stays parked: ${describe(error)}`,
     );
   }
 

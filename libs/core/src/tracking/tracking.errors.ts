@@ -74,3 +74,18 @@ export class EntityManagerUnavailableError extends ChronicleError {
 export class InvalidResetTargetError extends ChronicleError {
   readonly code = 'INVALID_RESET_TARGET';
 }
+
+/** `retry` or `drop` named a stream that is not parked for that consumer. */
+export class StreamNotParkedError extends ChronicleError {
+  readonly code = 'STREAM_NOT_PARKED';
+
+  constructor(
+    readonly consumer: string,
+    readonly stream: string,
+  ) {
+    super(
+      `Stream "${stream}" is not parked for consumer "${consumer}". ` +
+        'List what is parked with DeadLetters.list (npx chronicle dead-letters list <consumer>).',
+    );
+  }
+}

@@ -24,6 +24,7 @@ import {
   runInAmbientTransaction,
   sqlStateOf,
   type SqlClient,
+  type StoreSchema,
 } from '../store/index.js';
 import { Telemetry } from '../telemetry/index.js';
 import { BatchTransaction } from './consumer-context.js';
@@ -31,6 +32,7 @@ import type { ConsumerDefinition } from './consumer-definition.js';
 import { ConsumerExplorer } from './consumer-explorer.js';
 import type { ConsumerReads } from './consumer-metrics.js';
 import { countDeadLetters } from './dead-letters.js';
+import { countParked, unparkAfter } from './parked-streams.js';
 import type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
 import type {
   ResolvedTrackingOptions,
@@ -48,6 +50,19 @@ import {
 import type { TrackingEnvironment } from './segment-worker.js';
 import { ConsumerNotFoundError } from './tracking.errors.js';
 import { TRACKING_OPTIONS } from './tracking.tokens.js';
+
+/** A consumer's parked streams and events, for its health. */
+async function parkedOf(
+  client: SqlClient,
+  schema: StoreSchema,
+  consumer: string,
+): Promise<{ parkedStreams: number; parkedEvents: number }> {
+  const parked = (await countParked(client, schema, [consumer])).get(consumer);
+  return {
+    parkedStreams: parked?.streams ?? 0,
+    parkedEvents: parked?.events ?? 0,
+  };
+}
 
 /** A deadlock between a reset and a batch in flight: PostgreSQL undid one, try again. */
 const DEADLOCK = '40P01';
@@ -150,7 +165,7 @@ export class TrackingService
   /**
    * Per consumer and segment: position against the head, lag in events and
    * in seconds, owner, last error; per consumer its dead letters; and what
-   * holds the log back. Three statements, and two per consumer.
+   * holds the log back. Three statements, and three per consumer.
    */
   async health(consumer?: string): Promise<ConsumerHealth[]> {
     const env = this.env();
@@ -202,10 +217,16 @@ export class TrackingService
         healthy: segments.every((s) => s.status !== 'stopped'),
         segments,
         deadLetters: await countDeadLetters(this.client, env.schema, name),
+        ...(await parkedOf(this.client, env.schema, name)),
         heldBack,
       });
     }
     return report;
+  }
+
+  /** Asks the segments of `consumer` this instance runs to look for retry requests now. */
+  wakeForRetry(consumer: string): void {
+    this.trackers.get(consumer)?.wakeForRetry();
   }
 
   /** An aggregate as it stood at a position of the log or a moment in time. */
@@ -280,6 +301,8 @@ export class TrackingService
       definition.name,
       requested && taken ? taken : target,
     );
+    // The replay meets the parked events past its start again, in order.
+    await unparkAfter(sql, schema, definition.name, to);
     const context = tx.context(-1);
     await runInAmbientTransaction(tx, async () => {
       for (const hook of definition.resetHooks) await hook(context);

@@ -9,6 +9,7 @@ import { sendsMigration } from './0008-sends.js';
 import { checkpointMovedMigration } from './0009-checkpoint-moved.js';
 import { messageLogMigration } from './0010-message-log.js';
 import { messageLogAppMigration } from './0011-message-log-app.js';
+import { parkedStreamsMigration } from './0012-parked-streams.js';
 import { messageLogStreamsPartialMigration } from './0014-message-log-streams-partial.js';
 import type { Migration } from './migration.js';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   checkpointMovedMigration,
   messageLogMigration,
   messageLogAppMigration,
+  parkedStreamsMigration,
   messageLogStreamsPartialMigration,
 ];
 
