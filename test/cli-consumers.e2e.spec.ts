@@ -59,6 +59,14 @@ class Lenient {
   }
 }
 
+@Consumer('cli-parking', { maxAttempts: 1, onError: 'park' })
+class Parking {
+  @HandleEvent(Deposited)
+  onDeposited(event: Deposited): void {
+    if (event.amount < 0) throw new Error(`negative amount ${event.amount}`);
+  }
+}
+
 /** `npx chronicle consumers` against a store an app has been running consumers on. */
 describe('chronicle consumers, on built code', () => {
   const pool = new pg.Pool({ connectionString: DATABASE_URL });
@@ -69,13 +77,15 @@ describe('chronicle consumers, on built code', () => {
     app = await trackingApp(
       PgSqlClient.fromPool(pool),
       schema,
-      [Ledger, Strict, Lenient],
+      [Ledger, Strict, Lenient, Parking],
       { ...FAST_TRACKING, instanceId: 'cli-instance' },
     );
     const store = app.get(EventStore);
     await store.append('acct-1', [deposited('acct-1', 5)]);
     await store.append('acct-2', [deposited('acct-2', -1)]);
     await store.append('acct-3', [deposited('acct-3', 3)]);
+    // Parked behind acct-2's poison event: a second event of its stream.
+    await store.append('acct-2', [deposited('acct-2', 7)]);
     const position = async (consumer: string) =>
       (
         await pool.query<{ stopped: boolean; n: string }>(
@@ -89,12 +99,15 @@ describe('chronicle consumers, on built code', () => {
       )
     ).rows[0].n;
     await waitFor(async () => {
-      const [ledger, strict, lenient] = await Promise.all(
-        ['cli-ledger', 'cli-strict', 'cli-lenient'].map(position),
+      const [ledger, strict, lenient, parking] = await Promise.all(
+        ['cli-ledger', 'cli-strict', 'cli-lenient', 'cli-parking'].map(
+          position,
+        ),
       );
       return (
         strict.stopped &&
         lenient.n === head &&
+        parking.n === head &&
         // Each ledger segment past the last event of its own streams: lag 0 below.
         ledger.n !== '0'
       );
@@ -113,7 +126,7 @@ describe('chronicle consumers, on built code', () => {
     await pool.end();
   });
 
-  it('prints a table: a line per segment with owner, position, lag, status and dead letters, then what is stopped', async () => {
+  it('prints a table: a line per segment with owner, position, lag, status, dead letters and parked streams, then what is stopped', async () => {
     const { code, stdout } = await chronicle(['--schema', schema]);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
@@ -126,10 +139,11 @@ describe('chronicle consumers, on built code', () => {
       'lag s',
       'status',
       'dead letters',
+      'parked',
     ]);
     const row = (start: string) =>
       lines.find((l) => l.startsWith(start))?.split(/\s+/);
-    // consumer, segment, owner, position, lag, lag s, status, dead letters
+    // consumer, segment, owner, position, lag, lag s, status, dead letters, parked
     expect(row('cli-lenient')).toEqual([
       'cli-lenient',
       '0',
@@ -139,10 +153,13 @@ describe('chronicle consumers, on built code', () => {
       '0.0',
       'running',
       '1',
+      '0',
     ]);
+    // One stream parked, holding its poison event and the one after it.
+    expect(row('cli-parking')?.slice(6)).toEqual(['running', '0', '1']);
     const strict = row('cli-strict');
     expect(strict?.[0]).toBe('cli-strict');
-    expect(strict?.[4]).toBe('2'); // the poison event and the one after it
+    expect(strict?.[4]).toBe('3'); // the poison event and the two after it
     expect(strict?.[6]).toBe('stopped');
     expect(strict?.[7]).toBe('0');
     expect(row('cli-ledger')?.slice(0, 3)).toEqual([
@@ -166,18 +183,26 @@ describe('chronicle consumers, on built code', () => {
     expect(consumers.map((c) => c.consumer)).toEqual([
       'cli-ledger',
       'cli-lenient',
+      'cli-parking',
       'cli-strict',
     ]);
+    expect(consumers.find((c) => c.consumer === 'cli-parking')).toMatchObject({
+      deadLetters: 0,
+      parkedStreams: 1,
+      parkedEvents: 2,
+    });
     const strict = consumers.find((c) => c.consumer === 'cli-strict');
     expect(strict).toMatchObject({
       deadLetters: 0,
+      parkedStreams: 0,
+      parkedEvents: 0,
       replayPending: false,
       segments: [
         {
           segment: 0,
           owner: 'cli-instance',
           status: 'stopped',
-          lagEvents: 2,
+          lagEvents: 3,
           lastError: expect.stringContaining('negative amount -1'),
         },
       ],

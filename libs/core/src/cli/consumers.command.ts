@@ -13,7 +13,8 @@ export const CONSUMERS_USAGE = `Usage: chronicle consumers [options]
 Lists every consumer with stored positions, a line per segment: the instance
 that holds it, its position, how far it is behind the head (events of the log
 in its segment, any type, and the age of the oldest), whether it is running,
-unclaimed or stopped, and the consumer's dead letters. Read from the store
+unclaimed or stopped, the consumer's dead letters (skip policy) and the
+streams it holds parked (park policy). Read from the store
 alone: no app is started.
 
   --json             one JSON document instead of the table
@@ -33,14 +34,22 @@ const HEADERS = [
   'lag s',
   'status',
   'dead letters',
+  'parked',
 ] as const;
 /** SQLSTATE of a table that does not exist. */
 const UNDEFINED_TABLE = '42P01';
 
 /** Numbers read best aligned right. */
-const RIGHT = new Set(['segment', 'position', 'lag', 'lag s', 'dead letters']);
+const RIGHT = new Set([
+  'segment',
+  'position',
+  'lag',
+  'lag s',
+  'dead letters',
+  'parked',
+]);
 
-/** The table's rows: the consumer's name and dead letters on its first segment only. */
+/** The table's rows: the consumer's name, dead letters and parked streams on its first segment only. */
 function tableRows(consumers: readonly ConsumerOverview[]): string[][] {
   return consumers.flatMap((c) =>
     c.segments.map((s, i) => [
@@ -52,6 +61,7 @@ function tableRows(consumers: readonly ConsumerOverview[]): string[][] {
       s.lagSeconds.toFixed(1),
       s.status,
       i === 0 ? String(c.deadLetters) : '',
+      i === 0 ? String(c.parkedStreams) : '',
     ]),
   );
 }

@@ -30,6 +30,9 @@ export interface ConsumerOverview {
   readonly segments: readonly SegmentOverview[];
   /** Its rows in `dead_letters`. */
   readonly deadLetters: number;
+  /** Streams it holds parked (`park` policy), and the events they hold back. */
+  readonly parkedStreams: number;
+  readonly parkedEvents: number;
   /** A replay asked for (the CLI) that no instance has applied yet. */
   readonly replayPending: boolean;
 }
@@ -40,6 +43,8 @@ const overviewSql = (s: StoreSchema) => `
     p.stopped, p.last_error,
     w.behind, coalesce(greatest(extract(epoch FROM now() - w.oldest), 0), 0)::float8 AS lag_s,
     (SELECT count(*)::int FROM ${s.table('dead_letters')} d WHERE d.consumer = p.consumer) AS dead_letters,
+    (SELECT count(*)::int FROM ${s.table('parked_streams')} ps WHERE ps.consumer = p.consumer) AS parked_streams,
+    (SELECT count(*)::int FROM ${s.table('parked_events')} pe WHERE pe.consumer = p.consumer) AS parked_events,
     EXISTS (SELECT 1 FROM ${s.table('consumer_resets')} r WHERE r.consumer = p.consumer) AS replay_pending
   FROM ${s.table('consumer_positions')} p
   CROSS JOIN LATERAL (
@@ -61,6 +66,8 @@ interface OverviewRow {
   behind: number;
   lag_s: number;
   dead_letters: number;
+  parked_streams: number;
+  parked_events: number;
   replay_pending: boolean;
 }
 
@@ -81,6 +88,8 @@ export async function consumersOverview(
         consumer: row.consumer,
         segments: [],
         deadLetters: Number(row.dead_letters),
+        parkedStreams: Number(row.parked_streams),
+        parkedEvents: Number(row.parked_events),
         replayPending: Boolean(row.replay_pending),
       };
       byName.set(row.consumer, consumer);
