@@ -81,6 +81,7 @@ import {
   TransportError,
   type ResolvedTransportOptions,
 } from './transport/index.js';
+import { ProcessesModule } from './processes/index.js';
 import { TRACKING_OPTIONS, TrackingModule } from './tracking/index.js';
 import {
   NOTIFICATION_OPTIONS,
@@ -453,6 +454,7 @@ export class ChronicleModule {
         NotificationsModule,
         SchedulingModule,
         ErrorMessagesModule,
+        ProcessesModule,
         ...imports,
       ],
       providers: [...optionsProviders, ...coreProviders],

@@ -75,5 +75,6 @@ export {
   type TraceMetadata,
 } from './telemetry/index.js';
 export * from './transport/index.js';
+export * from './processes/index.js';
 export * from './tracking/index.js';
 export * from './notifications/index.js';

@@ -1,3 +1,4 @@
+import type { SqlClient } from '../store/index.js';
 import type { SendOptions } from './send-options.js';
 
 /**
@@ -14,5 +15,16 @@ export abstract class CommandOutbox {
   abstract add(
     command: object,
     options: Omit<SendOptions, 'timeoutMs'>,
+  ): Promise<string>;
+
+  /**
+   * Stores `command` for delivery in `tx`, a transaction the caller holds (a
+   * consumer's batch, a process manager's step): it is sent when, and only
+   * if, `tx` commits. Resolves to its id.
+   */
+  abstract addIn(
+    tx: SqlClient,
+    command: object,
+    options?: Omit<SendOptions, 'timeoutMs'>,
   ): Promise<string>;
 }

@@ -12,10 +12,12 @@ import {
   MessageTypeRegistry,
   payloadOf,
   validateMessage,
+  type Envelope,
   type MessageOptions,
 } from '../messages/index.js';
+import type { SqlClient } from '../store/index.js';
 import { ScheduleSignal } from './schedule-signal.js';
-import { ScheduleStore } from './schedule-store.js';
+import { ScheduleStore, type NewSchedule } from './schedule-store.js';
 
 /** The schedule id of a command sent with sendAndForget: one row per command id. */
 export function sendScheduleId(commandId: string): string {
@@ -47,6 +49,40 @@ export class ScheduledSends extends CommandOutbox {
     command: object,
     options: Omit<SendOptions, 'timeoutMs'>,
   ): Promise<string> {
+    const { envelope, row } = await this.prepare(command, options);
+    let dueMs: number | undefined;
+    await this.unitOfWork.enlist(async (tx) => {
+      dueMs = await this.store.send(tx, row);
+    });
+    // Wake this process's poller once it is committed; the NOTIFY in the
+    // write wakes the other processes'.
+    this.unitOfWork.afterCommit(() => {
+      if (dueMs !== undefined) this.signal.notify(dueMs);
+    });
+    return envelope.id;
+  }
+
+  /**
+   * `add` in a transaction the caller holds (a consumer's batch, a process
+   * manager's step): the command is stored when, and only if, `tx` commits.
+   * Await each call before the next: ids derived from the running handling
+   * are taken in the order the envelopes are made.
+   */
+  async addIn(
+    tx: SqlClient,
+    command: object,
+    options: Omit<SendOptions, 'timeoutMs'> = {},
+  ): Promise<string> {
+    const { envelope, row } = await this.prepare(command, options);
+    await this.store.send(tx, row);
+    return envelope.id;
+  }
+
+  /** Checks the command and makes its envelope and `send` row. */
+  private async prepare(
+    command: object,
+    options: Omit<SendOptions, 'timeoutMs'>,
+  ): Promise<{ envelope: Envelope; row: NewSchedule }> {
     const info = MessageTypeRegistry.forInstance(command);
     if (info?.kind !== 'command')
       throw new NotACommandError(command.constructor.name, info?.kind);
@@ -57,9 +93,9 @@ export class ScheduledSends extends CommandOutbox {
     const envelope = createEnvelope(command, 'command', options);
     const payload = payloadOf(envelope);
     checkStorableText(payload, `payload of ${info.name}`);
-    let dueMs: number | undefined;
-    await this.unitOfWork.enlist(async (tx) => {
-      dueMs = await this.store.send(tx, {
+    return {
+      envelope,
+      row: {
         id: sendScheduleId(envelope.id),
         kind: 'send',
         type: info.name,
@@ -68,13 +104,7 @@ export class ScheduledSends extends CommandOutbox {
         metadata: envelope.metadata,
         due: { delayMs: 0 },
         deliveryId: envelope.id,
-      });
-    });
-    // Wake this process's poller once it is committed; the NOTIFY in the
-    // write wakes the other processes'.
-    this.unitOfWork.afterCommit(() => {
-      if (dueMs !== undefined) this.signal.notify(dueMs);
-    });
-    return envelope.id;
+      },
+    };
   }
 }

@@ -11,6 +11,7 @@ import { messageLogMigration } from './0010-message-log.js';
 import { messageLogAppMigration } from './0011-message-log-app.js';
 import { parkedStreamsMigration } from './0012-parked-streams.js';
 import { messageLogStreamsPartialMigration } from './0014-message-log-streams-partial.js';
+import { processInstancesMigration } from './0015-process-instances.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   messageLogAppMigration,
   parkedStreamsMigration,
   messageLogStreamsPartialMigration,
+  processInstancesMigration,
 ];
 
 export { migrate } from './migrate.js';

@@ -1,0 +1,17 @@
+export {
+  Handles,
+  ProcessManager,
+  StartedBy,
+  processConsumerName,
+  type AssociationKey,
+  type AssociationOptions,
+  type ProcessManagerOptions,
+} from './process-manager.decorators.js';
+export { ProcessManagerBase } from './process-manager.base.js';
+export type { ProcessStatus } from './process-instances.js';
+export {
+  NotInProcessStepError,
+  ProcessKeyMissingError,
+  ProcessManagerDefinitionError,
+} from './processes.errors.js';
+export { ProcessesModule } from './processes.module.js';

@@ -1,0 +1,169 @@
+import type { MessageClass } from '../messages/index.js';
+import {
+  Consumer,
+  HandleEvent,
+  type ConsumerContext,
+  type ConsumerOptions,
+} from '../tracking/index.js';
+import type { StoredEvent } from '../store/index.js';
+import { ProcessManagerDefinitionError } from './processes.errors.js';
+import { runnerOf } from './process-runner-link.js';
+
+// Decorators store metadata; ProcessRunner reads it once at bootstrap. The
+// class decorator also declares the process manager's consumer (one
+// @HandleEvent method for all its events), so the tracking machinery
+// (positions, leases, retries, policies, health, reset) runs it unchanged.
+
+const PROCESS = Symbol('chronicle:process-manager');
+const STEPS = Symbol('chronicle:process-steps');
+
+/** The method the process manager's consumer calls for each of its events. */
+export const RUN_STEP = Symbol('process step');
+
+/** How an event names the instance it belongs to: a field of it, or a function of it. */
+export type AssociationKey<E> =
+  Extract<keyof E, string> | ((event: E) => string | undefined);
+
+export interface AssociationOptions<E> {
+  readonly key: AssociationKey<E>;
+}
+
+/**
+ * The consumer options a process manager takes. Its events run on one
+ * segment (the instances' events stay in log order, one at a time), and it
+ * starts at the end of the log unless `startFrom: 'beginning'`.
+ */
+export type ProcessManagerOptions = Omit<ConsumerOptions, 'segments'>;
+
+export interface ProcessManagerMetadata {
+  readonly name: string;
+  readonly options: ProcessManagerOptions;
+}
+
+export interface StepMetadata {
+  readonly method: string | symbol;
+  readonly event: MessageClass;
+  readonly key: AssociationKey<object>;
+  /** Whether this event starts an instance when its key has none. */
+  readonly starts: boolean;
+}
+
+/** The consumer name a process manager's positions are kept under. */
+export function processConsumerName(name: string): string {
+  return `process:${name}`;
+}
+
+/**
+ * Makes a provider (a `ProcessManagerBase<S>` subclass) a process manager:
+ * instances found by association key, each with its own state, driven by
+ * the events its `@StartedBy` and `@Handles` methods name. `name` keys the
+ * stored instances and the consumer `process:<name>`: keep it stable.
+ */
+export function ProcessManager(
+  name: string,
+  options: ProcessManagerOptions = {},
+): ClassDecorator {
+  return (target) => {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name)) {
+      throw new ProcessManagerDefinitionError(
+        `@ProcessManager on ${target.name} has the name ${JSON.stringify(name)}: use letters, digits, '.', '_' or '-'.`,
+      );
+    }
+    Reflect.defineMetadata(PROCESS, { name, options }, target);
+    const steps = stepsOf(target);
+    const events = [...new Set(steps.map((s) => s.event))];
+    if (events.length === 0) {
+      throw new ProcessManagerDefinitionError(
+        `Process manager "${name}" (${target.name}) handles no events: decorate a method with @StartedBy(SomeEvent, { key: 'someId' }).`,
+      );
+    }
+    for (const event of events) {
+      const forEvent = steps.filter((s) => s.event === event);
+      if (forEvent.length > 1) {
+        throw new ProcessManagerDefinitionError(
+          `Process manager "${name}" (${target.name}) handles ${event.name} in ${forEvent
+            .map((s) => String(s.method))
+            .join(' and ')}: give each event one method.`,
+        );
+      }
+    }
+    if (!steps.some((s) => s.starts)) {
+      throw new ProcessManagerDefinitionError(
+        `Process manager "${name}" (${target.name}) has no @StartedBy method, so no instance could ever start.`,
+      );
+    }
+    const prototype = target.prototype as object;
+    Object.defineProperty(prototype, RUN_STEP, {
+      configurable: true,
+      value(
+        this: object,
+        event: object,
+        envelope: StoredEvent<object>,
+        context: ConsumerContext,
+      ): Promise<void> {
+        return runnerOf(this).step(this, event, envelope, context);
+      },
+    });
+    HandleEvent(...events)(
+      prototype,
+      RUN_STEP,
+      Object.getOwnPropertyDescriptor(prototype, RUN_STEP)!,
+    );
+    Consumer(processConsumerName(name), {
+      startFrom: 'now',
+      ...options,
+      segments: 1,
+    })(target);
+  };
+}
+
+/**
+ * Starts an instance: an `event` whose key has no instance yet starts one
+ * (with `initialState()`), then this method runs. For a key whose instance
+ * is live, it continues that instance like `@Handles`.
+ */
+export function StartedBy<E extends object>(
+  event: MessageClass<E>,
+  options: AssociationOptions<E>,
+): MethodDecorator {
+  return step(event, options, true);
+}
+
+/**
+ * Continues an instance: runs for an `event` whose key has a live instance.
+ * An event whose key has none (never started, or ended) is passed over.
+ */
+export function Handles<E extends object>(
+  event: MessageClass<E>,
+  options: AssociationOptions<E>,
+): MethodDecorator {
+  return step(event, options, false);
+}
+
+function step<E extends object>(
+  event: MessageClass<E>,
+  options: AssociationOptions<E>,
+  starts: boolean,
+): MethodDecorator {
+  return (target, method) => {
+    const owner = target.constructor;
+    const existing: StepMetadata[] = Reflect.getMetadata(STEPS, owner) ?? [];
+    const added: StepMetadata = {
+      method,
+      event,
+      key: options?.key as AssociationKey<object>,
+      starts,
+    };
+    Reflect.defineMetadata(STEPS, [...existing, added], owner);
+  };
+}
+
+export function processManagerMetadataOf(
+  target: object,
+): ProcessManagerMetadata | undefined {
+  return Reflect.getMetadata(PROCESS, target);
+}
+
+export function stepsOf(target: object): readonly StepMetadata[] {
+  return Reflect.getMetadata(STEPS, target) ?? [];
+}

@@ -1,0 +1,35 @@
+import { ChronicleError } from '../messages/index.js';
+
+/** A `@ProcessManager` class is declared in a way that cannot run. */
+export class ProcessManagerDefinitionError extends ChronicleError {
+  readonly code = 'PROCESS_MANAGER_DEFINITION';
+}
+
+/** An event a process manager handles carries no usable association key. */
+export class ProcessKeyMissingError extends ChronicleError {
+  readonly code = 'PROCESS_KEY_MISSING';
+
+  constructor(
+    readonly process: string,
+    readonly eventType: string,
+    readonly eventId: string,
+    key: string,
+  ) {
+    super(
+      `Process manager "${process}" found no association key in ${eventType} ${eventId} ` +
+        `(${key} gave no non-empty text): fix the event or the key option of its @StartedBy/@Handles.`,
+    );
+  }
+}
+
+/** `this.state`, `this.send` or `this.end` was used outside a step of the process manager. */
+export class NotInProcessStepError extends ChronicleError {
+  readonly code = 'NOT_IN_PROCESS_STEP';
+
+  constructor(className: string, member: string) {
+    super(
+      `${className}.${member} was used outside a @StartedBy/@Handles method: ` +
+        'an instance exists only while one of its events is being handled.',
+    );
+  }
+}

@@ -1,0 +1,157 @@
+import {
+  Module,
+  type INestApplicationContext,
+  type Provider,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  ChronicleModule,
+  Command,
+  CommandHandler,
+  CommandType,
+  EventType,
+  Handles,
+  MessageContext,
+  ProcessManager,
+  ProcessManagerBase,
+  StartedBy,
+  newMessageId,
+  type ICommandHandler,
+  type NewEvent,
+  type SqlClient,
+} from '../src/index.js';
+import { FAST_TRACKING } from './tracking.fixture.js';
+
+// An order fulfilment process manager and the card service it talks to.
+
+@EventType('pm.OrderPlaced')
+export class OrderPlaced {
+  constructor(
+    readonly orderId: string,
+    readonly amount: number,
+  ) {}
+}
+
+@EventType('pm.PaymentAuthorized')
+export class PaymentAuthorized {
+  constructor(readonly orderId: string) {}
+}
+
+@EventType('pm.OrderShipped')
+export class OrderShipped {
+  constructor(readonly order: { readonly id: string }) {}
+}
+
+@CommandType('pm.ChargeCard')
+export class ChargeCard extends Command<void> {
+  constructor(
+    readonly orderId: string,
+    readonly amount: number,
+  ) {
+    super();
+  }
+}
+
+/** Every delivery of ChargeCard that ran its handler: the command's id and order. */
+export const card = {
+  charged: [] as { readonly id: string; readonly orderId: string }[],
+};
+
+@CommandHandler(ChargeCard)
+export class ChargeCardHandler implements ICommandHandler<ChargeCard> {
+  async execute(command: ChargeCard): Promise<void> {
+    card.charged.push({
+      id: MessageContext.current()?.id ?? 'none',
+      orderId: command.orderId,
+    });
+  }
+}
+
+export interface FulfilmentState {
+  readonly orderId: string;
+  amount: number;
+  paid: boolean;
+  readonly seen: string[];
+}
+
+/** Orders whose OrderPlaced step throws once after sending, as a crash before the commit would. */
+export const flaky = { failOnce: new Set<string>(), attempts: 0 };
+
+@ProcessManager('order-fulfilment', {
+  maxAttempts: 3,
+  retryDelayMs: 10,
+  onError: 'skip',
+})
+export class OrderFulfilment extends ProcessManagerBase<FulfilmentState> {
+  initialState(): FulfilmentState {
+    return { orderId: '', amount: 0, paid: false, seen: [] };
+  }
+
+  @StartedBy(OrderPlaced, { key: 'orderId' })
+  onPlaced(event: OrderPlaced): void {
+    flaky.attempts++;
+    if (this.state.orderId === '')
+      this.state = { ...this.state, orderId: event.orderId };
+    this.state.amount += event.amount;
+    this.state.seen.push('placed');
+    this.send(new ChargeCard(event.orderId, event.amount));
+    if (flaky.failOnce.delete(event.orderId))
+      throw new Error(`crash after sending for ${event.orderId}`);
+  }
+
+  @Handles(PaymentAuthorized, { key: 'orderId' })
+  onPaid(): void {
+    this.state.paid = true;
+    this.state.seen.push(`paid:${this.key}`);
+  }
+
+  @Handles(OrderShipped, { key: (event) => event.order.id })
+  onShipped(): void {
+    this.state.seen.push('shipped');
+    this.end();
+  }
+}
+
+export function placed(orderId: string, amount: number): NewEvent {
+  return newEvent('pm.OrderPlaced', { orderId, amount });
+}
+
+export function paid(orderId: string): NewEvent {
+  return newEvent('pm.PaymentAuthorized', { orderId });
+}
+
+export function shipped(orderId: string): NewEvent {
+  return newEvent('pm.OrderShipped', { order: { id: orderId } });
+}
+
+function newEvent(type: string, payload: Record<string, unknown>): NewEvent {
+  const id = newMessageId();
+  return {
+    id,
+    type,
+    revision: 1,
+    payload,
+    metadata: { correlationId: id },
+    timestamp: new Date(),
+  };
+}
+
+export async function processApp(
+  client: SqlClient,
+  schema: string,
+  providers: Provider[] = [OrderFulfilment, ChargeCardHandler],
+): Promise<INestApplicationContext> {
+  @Module({ providers })
+  class ProcessesTestModule {}
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ChronicleModule.forRoot({
+        database: { client, schema },
+        tracking: FAST_TRACKING,
+        scheduling: { pollInterval: 20 },
+      }),
+      ProcessesTestModule,
+    ],
+  }).compile();
+  return moduleRef.init();
+}

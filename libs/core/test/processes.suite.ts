@@ -1,0 +1,203 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import {
+  EventStore,
+  TrackingService,
+  deriveMessageId,
+  processConsumerName,
+  type PostgresEventStore,
+  type SqlClient,
+} from '../src/index.js';
+import { freshSchema, type TestDatabase } from './databases.js';
+import {
+  card,
+  flaky,
+  paid,
+  placed,
+  processApp,
+  shipped,
+  type FulfilmentState,
+} from './processes.fixture.js';
+import { waitUntil } from './wait-until.js';
+
+const CONSUMER = processConsumerName('order-fulfilment');
+
+interface InstanceRow {
+  readonly state: FulfilmentState;
+  readonly status: string;
+  readonly version: number;
+}
+
+/** Process managers on the tracking machinery, on each database. */
+export function processesSuite(database: () => TestDatabase): void {
+  let schema: string;
+  let client: SqlClient;
+  let app: INestApplicationContext;
+  let store: PostgresEventStore;
+
+  const instance = async (key: string): Promise<InstanceRow | undefined> => {
+    const [row] = await client.query<InstanceRow>(
+      `SELECT state, status, version FROM "${schema}".process_instances
+       WHERE name = 'order-fulfilment' AND key = $1`,
+      [key],
+    );
+    return row;
+  };
+
+  const steps = async (key: string): Promise<string[]> =>
+    (
+      await client.query<{ event_type: string }>(
+        `SELECT event_type FROM "${schema}".process_steps
+         WHERE name = 'order-fulfilment' AND key = $1 ORDER BY event_position`,
+        [key],
+      )
+    ).map((r) => r.event_type);
+
+  /** Whether the process manager's consumer has read to the head of the log. */
+  const caughtUp = async (): Promise<boolean> => {
+    const [health] = await app.get(TrackingService).health(CONSUMER);
+    return health.segments.every((s) => s.behind === 0);
+  };
+
+  beforeEach(async () => {
+    schema = freshSchema('pm');
+    client = database().client();
+    card.charged = [];
+    flaky.failOnce.clear();
+    flaky.attempts = 0;
+    app = await processApp(client, schema);
+    store = app.get(EventStore) as PostgresEventStore;
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+
+  it('starts, continues and ends instances by association key, each seeing only its own events', async () => {
+    await store.append('order-1', [placed('o-1', 10)]);
+    await store.append('order-2', [placed('o-2', 20)]);
+    await store.append('payment-1', [paid('o-1')]);
+    await store.append('shipment-1', [shipped('o-1')]);
+    await waitUntil(
+      async () => (await instance('o-1'))?.status === 'ended',
+      'order o-1 ended',
+    );
+    await expect(instance('o-1')).resolves.toEqual({
+      state: {
+        orderId: 'o-1',
+        amount: 10,
+        paid: true,
+        seen: ['placed', 'paid:o-1', 'shipped'],
+      },
+      status: 'ended',
+      version: 3,
+    });
+    await waitUntil(caughtUp, 'the process manager caught up');
+    // The other instance saw only its own start.
+    await expect(instance('o-2')).resolves.toEqual({
+      state: { orderId: 'o-2', amount: 20, paid: false, seen: ['placed'] },
+      status: 'live',
+      version: 1,
+    });
+    await expect(steps('o-1')).resolves.toEqual([
+      'pm.OrderPlaced',
+      'pm.PaymentAuthorized',
+      'pm.OrderShipped',
+    ]);
+    await waitUntil(
+      () => card.charged.length === 2,
+      'both instances charged the card',
+    );
+    expect(card.charged.map((c) => c.orderId).sort()).toEqual(['o-1', 'o-2']);
+  });
+
+  it('passes over events for a key with no live instance, and continues a live one on a second start', async () => {
+    // No instance, and PaymentAuthorized does not start one.
+    await store.append('payment-9', [paid('o-9')]);
+    await store.append('order-3', [placed('o-3', 5)]);
+    await store.append('order-3b', [placed('o-3', 7)]);
+    await store.append('shipment-3', [shipped('o-3')]);
+    // After the end: neither a continuation nor a new start.
+    await store.append('payment-3', [paid('o-3')]);
+    await store.append('order-3c', [placed('o-3', 100)]);
+    await waitUntil(caughtUp, 'the process manager caught up');
+    await expect(instance('o-9')).resolves.toBeUndefined();
+    await expect(instance('o-3')).resolves.toMatchObject({
+      state: { amount: 12, paid: false, seen: ['placed', 'placed', 'shipped'] },
+      status: 'ended',
+    });
+    await expect(steps('o-9')).resolves.toEqual([]);
+  });
+
+  it('sends one command id when a step is re-run after failing between sending and commit', async () => {
+    flaky.failOnce.add('o-4');
+    const [event] = [placed('o-4', 40)];
+    await store.append('order-4', [event]);
+    await waitUntil(
+      async () => (await instance('o-4')) !== undefined,
+      'order o-4 started',
+    );
+    await waitUntil(() => card.charged.length > 0, 'the card was charged');
+    await waitUntil(caughtUp, 'the process manager caught up');
+    // The step ran twice; its first run's send and state went with its rollback.
+    expect(flaky.attempts).toBe(2);
+    await expect(instance('o-4')).resolves.toMatchObject({
+      state: { amount: 40, seen: ['placed'] },
+      version: 1,
+    });
+    // The id is derived from the event, the process, its key and the method:
+    // any re-run, on any instance of the app, sends this same id.
+    const expected = deriveMessageId(
+      event.id,
+      'process:order-fulfilment:o-4:onPlaced',
+      'pm.ChargeCard',
+      0,
+    );
+    expect(card.charged).toEqual([{ id: expected, orderId: 'o-4' }]);
+  });
+
+  it('passes over the events an instance handled before when the log is replayed', async () => {
+    await store.append('order-5', [placed('o-5', 50)]);
+    await store.append('payment-5', [paid('o-5')]);
+    await waitUntil(
+      async () => (await instance('o-5'))?.state.paid === true,
+      'order o-5 paid',
+    );
+    await waitUntil(() => card.charged.length === 1, 'the card was charged');
+    const before = await instance('o-5');
+
+    await app.get(TrackingService).reset(CONSUMER, { to: 'beginning' });
+    await store.append('order-6', [placed('o-6', 60)]);
+    await waitUntil(
+      async () => (await instance('o-6')) !== undefined,
+      'the replay reached the new order',
+    );
+    await waitUntil(() => card.charged.length === 2, 'o-6 was charged');
+    await expect(instance('o-5')).resolves.toEqual(before);
+    await expect(steps('o-5')).resolves.toEqual([
+      'pm.OrderPlaced',
+      'pm.PaymentAuthorized',
+    ]);
+    expect(card.charged.map((c) => c.orderId)).toEqual(['o-5', 'o-6']);
+  });
+
+  it('leaves an event without its key to the error policy (here: skipped, with a dead letter)', async () => {
+    await store.append('payment-x', [paid('')]);
+    await store.append('order-7', [placed('o-7', 70)]);
+    await waitUntil(
+      async () => (await instance('o-7')) !== undefined,
+      'the event after it ran',
+    );
+    const letters = await client.query<{ error: string }>(
+      `SELECT error FROM "${schema}".dead_letters WHERE consumer = $1`,
+      [CONSUMER],
+    );
+    expect(letters).toEqual([
+      {
+        error: expect.stringContaining(
+          'found no association key in pm.PaymentAuthorized',
+        ),
+      },
+    ]);
+  });
+}
