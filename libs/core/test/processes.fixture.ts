@@ -11,6 +11,7 @@ import {
   CommandType,
   EventType,
   Handles,
+  ManualClock,
   MessageContext,
   ProcessManager,
   ProcessManagerBase,
@@ -41,6 +42,15 @@ export class PaymentAuthorized {
 export class OrderShipped {
   constructor(readonly order: { readonly id: string }) {}
 }
+
+/** The payment deadline of an order, delivered back to its instance. */
+@EventType('pm.PaymentTimedOut')
+export class PaymentTimedOut {
+  constructor(readonly orderId: string) {}
+}
+
+/** The instances whose payment deadline ran, in order. */
+export const deadlines = { timedOut: [] as string[] };
 
 @CommandType('pm.ChargeCard')
 export class ChargeCard extends Command<void> {
@@ -95,14 +105,22 @@ export class OrderFulfilment extends ProcessManagerBase<FulfilmentState> {
     this.state.amount += event.amount;
     this.state.seen.push('placed');
     this.send(new ChargeCard(event.orderId, event.amount));
+    this.deadline('payment', '15m', new PaymentTimedOut(event.orderId));
     if (flaky.failOnce.delete(event.orderId))
       throw new Error(`crash after sending for ${event.orderId}`);
   }
 
   @Handles(PaymentAuthorized, { key: 'orderId' })
   onPaid(): void {
+    this.cancelDeadline('payment');
     this.state.paid = true;
     this.state.seen.push(`paid:${this.key}`);
+  }
+
+  @Handles(PaymentTimedOut, { key: 'orderId' })
+  onPaymentTimedOut(): void {
+    deadlines.timedOut.push(this.key);
+    this.state.seen.push('timed-out');
   }
 
   @Handles(OrderShipped, { key: (event) => event.order.id })
@@ -139,6 +157,7 @@ function newEvent(type: string, payload: Record<string, unknown>): NewEvent {
 export async function processApp(
   client: SqlClient,
   schema: string,
+  clock: ManualClock,
   providers: Provider[] = [OrderFulfilment, ChargeCardHandler],
 ): Promise<INestApplicationContext> {
   @Module({ providers })
@@ -148,7 +167,7 @@ export async function processApp(
       ChronicleModule.forRoot({
         database: { client, schema },
         tracking: FAST_TRACKING,
-        scheduling: { pollInterval: 20 },
+        scheduling: { pollInterval: 20, clock },
       }),
       ProcessesTestModule,
     ],

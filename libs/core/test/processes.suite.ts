@@ -3,6 +3,7 @@ import {
   EventStore,
   TrackingService,
   deriveMessageId,
+  ManualClock,
   processConsumerName,
   type PostgresEventStore,
   type SqlClient,
@@ -10,6 +11,7 @@ import {
 import { freshSchema, type TestDatabase } from './databases.js';
 import {
   card,
+  deadlines,
   flaky,
   paid,
   placed,
@@ -27,12 +29,17 @@ interface InstanceRow {
   readonly version: number;
 }
 
+interface DeadlineRow {
+  readonly deadlines: Record<string, { readonly scheduleId: string }>;
+}
+
 /** Process managers on the tracking machinery, on each database. */
 export function processesSuite(database: () => TestDatabase): void {
   let schema: string;
   let client: SqlClient;
   let app: INestApplicationContext;
   let store: PostgresEventStore;
+  let clock: ManualClock;
 
   const instance = async (key: string): Promise<InstanceRow | undefined> => {
     const [row] = await client.query<InstanceRow>(
@@ -64,7 +71,9 @@ export function processesSuite(database: () => TestDatabase): void {
     card.charged = [];
     flaky.failOnce.clear();
     flaky.attempts = 0;
-    app = await processApp(client, schema);
+    deadlines.timedOut = [];
+    clock = new ManualClock(new Date('2026-12-04T12:00:00Z'));
+    app = await processApp(client, schema, clock);
     store = app.get(EventStore) as PostgresEventStore;
   });
 
@@ -199,5 +208,99 @@ export function processesSuite(database: () => TestDatabase): void {
         ),
       },
     ]);
+  });
+
+  describe('deadlines', () => {
+    const open = async (key: string) => {
+      const [row] = await client.query<DeadlineRow>(
+        `SELECT deadlines FROM "${schema}".process_instances
+         WHERE name = 'order-fulfilment' AND key = $1`,
+        [key],
+      );
+      return Object.keys(row?.deadlines ?? {});
+    };
+    const scheduled = async (): Promise<string[]> =>
+      (
+        await client.query<{ id: string }>(
+          `SELECT id FROM "${schema}".schedules
+           WHERE type = 'chronicle.process.order-fulfilment.deadline' ORDER BY id`,
+        )
+      ).map((r) => r.id);
+
+    it('delivers a deadline once, to the instance that set it', async () => {
+      await store.append('order-10', [placed('o-10', 1)]);
+      await store.append('order-11', [placed('o-11', 1)]);
+      await waitUntil(caughtUp, 'both orders started');
+      await expect(open('o-10')).resolves.toEqual(['payment']);
+      await expect(scheduled()).resolves.toEqual([
+        'process:order-fulfilment:o-10:payment',
+        'process:order-fulfilment:o-11:payment',
+      ]);
+
+      clock.advanceTimeBy('16m');
+      await waitUntil(
+        async () =>
+          (await scheduled()).length === 0 &&
+          (await open('o-10')).length === 0 &&
+          (await open('o-11')).length === 0,
+        'both deadlines delivered',
+      );
+      expect([...deadlines.timedOut].sort()).toEqual(['o-10', 'o-11']);
+      await expect(instance('o-10')).resolves.toMatchObject({
+        state: { seen: ['placed', 'timed-out'] },
+        version: 2,
+      });
+      await expect(steps('o-11')).resolves.toEqual([
+        'pm.OrderPlaced',
+        'pm.PaymentTimedOut',
+      ]);
+    });
+
+    it('does not deliver a cancelled deadline, nor one of an ended instance', async () => {
+      await store.append('order-12', [placed('o-12', 1)]);
+      await store.append('order-13', [placed('o-13', 1)]);
+      await store.append('order-14', [placed('o-14', 1)]);
+      await store.append('payment-12', [paid('o-12')]);
+      await store.append('shipment-13', [shipped('o-13')]);
+      await waitUntil(caughtUp, 'the process manager caught up');
+      await expect(open('o-12')).resolves.toEqual([]);
+      await expect(open('o-13')).resolves.toEqual([]);
+      await expect(scheduled()).resolves.toEqual([
+        'process:order-fulfilment:o-14:payment',
+      ]);
+
+      clock.advanceTimeBy('1h');
+      // o-14's deadline, set before the others were cancelled, shows the scheduler ran.
+      await waitUntil(
+        async () => (await scheduled()).length === 0,
+        'the remaining deadline delivered',
+      );
+      await waitUntil(
+        () => deadlines.timedOut.length === 1,
+        "o-14's deadline handled",
+      );
+      expect(deadlines.timedOut).toEqual(['o-14']);
+      await expect(instance('o-12')).resolves.toMatchObject({
+        state: { paid: true, seen: ['placed', 'paid:o-12'] },
+      });
+    });
+
+    it('does nothing when a deadline arrives after its instance ended', async () => {
+      await store.append('order-15', [placed('o-15', 1)]);
+      await waitUntil(caughtUp, 'the order started');
+      // The end committed while the delivery was already under way: its
+      // schedule row is still there when it runs.
+      await client.query(
+        `UPDATE "${schema}".process_instances SET status = 'ended'
+         WHERE name = 'order-fulfilment' AND key = 'o-15'`,
+      );
+      clock.advanceTimeBy('1h');
+      await waitUntil(
+        async () => (await scheduled()).length === 0,
+        'the deadline delivered',
+      );
+      expect(deadlines.timedOut).toEqual([]);
+      await expect(steps('o-15')).resolves.toEqual(['pm.OrderPlaced']);
+    });
   });
 }

@@ -8,9 +8,10 @@ export {
   type ProcessManagerOptions,
 } from './process-manager.decorators.js';
 export { ProcessManagerBase } from './process-manager.base.js';
-export type { ProcessStatus } from './process-instances.js';
+export type { OpenDeadline, ProcessStatus } from './process-instances.js';
 export {
   NotInProcessStepError,
+  ProcessDeadlineError,
   ProcessKeyMissingError,
   ProcessManagerDefinitionError,
 } from './processes.errors.js';

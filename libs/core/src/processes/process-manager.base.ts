@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { durationMs, type Duration } from '../scheduling/index.js';
 import { NotInProcessStepError } from './processes.errors.js';
 
 /** The instance one step runs on: read and changed by the handler, saved after it. */
@@ -9,6 +10,13 @@ export interface ProcessStep<S> {
   ended: boolean;
   /** Commands to store with the step, in the order sent. */
   readonly commands: object[];
+  /** Deadlines set (a delay and the message) or cancelled (null) by the step, by name. */
+  readonly deadlines: Map<string, DeadlineRequest | null>;
+}
+
+export interface DeadlineRequest {
+  readonly afterMs: number;
+  readonly message: object;
 }
 
 // The running step is carried across the handler's awaits, so one provider
@@ -52,7 +60,29 @@ export abstract class ProcessManagerBase<S extends object> {
     this.step('send').commands.push(command);
   }
 
-  /** Ends the instance when this step commits: later events for its key are passed over. */
+  /**
+   * Delivers `message` (an event class this process manager `@Handles`) back
+   * to this instance `after` a delay (ms, or text such as `'15m'`), unless
+   * cancelled or the instance ends first. Setting a deadline of the same
+   * name again replaces it. Written when the step commits, once.
+   */
+  protected deadline(name: string, after: Duration, message: object): void {
+    const step = this.step('deadline');
+    step.deadlines.set(name, {
+      afterMs: durationMs(after, `deadline "${name}"`),
+      message,
+    });
+  }
+
+  /** Cancels the deadline `name` of this instance, if it is open, when the step commits. */
+  protected cancelDeadline(name: string): void {
+    this.step('cancelDeadline').deadlines.set(name, null);
+  }
+
+  /**
+   * Ends the instance when this step commits: its open deadlines are
+   * cancelled, and later events and deadlines for its key are passed over.
+   */
   protected end(): void {
     this.step('end').ended = true;
   }

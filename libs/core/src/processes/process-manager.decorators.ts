@@ -5,6 +5,11 @@ import {
   type ConsumerContext,
   type ConsumerOptions,
 } from '../tracking/index.js';
+import {
+  HandleSchedule,
+  ScheduleType,
+  type ScheduleContext,
+} from '../scheduling/index.js';
 import type { StoredEvent } from '../store/index.js';
 import { ProcessManagerDefinitionError } from './processes.errors.js';
 import { runnerOf } from './process-runner-link.js';
@@ -19,6 +24,30 @@ const STEPS = Symbol('chronicle:process-steps');
 
 /** The method the process manager's consumer calls for each of its events. */
 export const RUN_STEP = Symbol('process step');
+
+/**
+ * The method the scheduler delivers the process manager's deadlines to: a
+ * string name, since the scheduler finds its handlers among named methods.
+ */
+export const RUN_DEADLINE = 'chronicleProcessDeadline';
+
+/**
+ * A deadline as stored in its schedule: the instance, the deadline's name,
+ * the token of the step that set it (a delivery whose token is no longer the
+ * instance's does nothing), and the message to hand back.
+ */
+export class ProcessDeadline {
+  key = '';
+  deadline = '';
+  token = '';
+  type = '';
+  message: Record<string, unknown> = {};
+}
+
+/** The schedule type of a process manager's deadlines: only apps running it claim them. */
+export function deadlineScheduleType(name: string): string {
+  return `chronicle.process.${name}.deadline`;
+}
 
 /** How an event names the instance it belongs to: a field of it, or a function of it. */
 export type AssociationKey<E> =
@@ -108,6 +137,23 @@ export function ProcessManager(
       prototype,
       RUN_STEP,
       Object.getOwnPropertyDescriptor(prototype, RUN_STEP)!,
+    );
+    const Deadline = class extends ProcessDeadline {};
+    ScheduleType(deadlineScheduleType(name))(Deadline);
+    Object.defineProperty(prototype, RUN_DEADLINE, {
+      configurable: true,
+      value(
+        this: object,
+        deadline: ProcessDeadline,
+        schedule: ScheduleContext,
+      ): Promise<void> {
+        return runnerOf(this).deadline(this, deadline, schedule);
+      },
+    });
+    HandleSchedule(Deadline)(
+      prototype,
+      RUN_DEADLINE,
+      Object.getOwnPropertyDescriptor(prototype, RUN_DEADLINE)!,
     );
     Consumer(processConsumerName(name), {
       startFrom: 'now',

@@ -1,5 +1,7 @@
+import type { ScheduleContext } from '../scheduling/index.js';
 import type { ConsumerContext } from '../tracking/index.js';
 import type { StoredEvent } from '../store/index.js';
+import type { ProcessDeadline } from './process-manager.decorators.js';
 import { ProcessManagerDefinitionError } from './processes.errors.js';
 
 /** What a process manager's consumer method hands its events to. */
@@ -9,6 +11,11 @@ export interface StepRunner {
     event: object,
     envelope: StoredEvent<object>,
     context: ConsumerContext,
+  ): Promise<void>;
+  deadline(
+    manager: object,
+    deadline: ProcessDeadline,
+    schedule: ScheduleContext,
   ): Promise<void>;
 }
 

@@ -33,3 +33,19 @@ export class NotInProcessStepError extends ChronicleError {
     );
   }
 }
+
+/** A deadline's message is not an event this process manager handles, so it could never be delivered. */
+export class ProcessDeadlineError extends ChronicleError {
+  readonly code = 'PROCESS_DEADLINE';
+
+  constructor(
+    readonly process: string,
+    readonly deadline: string,
+    messageClass: string,
+  ) {
+    super(
+      `Process manager "${process}" set the deadline "${deadline}" with a ${messageClass}, ` +
+        'which it does not handle: pass an @EventType event that one of its @Handles methods takes.',
+    );
+  }
+}
