@@ -13,10 +13,12 @@ import {
   Handles,
   ManualClock,
   MessageContext,
+  OnCommandFailed,
   ProcessManager,
   ProcessManagerBase,
   StartedBy,
   newMessageId,
+  type HandlingFailed,
   type ICommandHandler,
   type NewEvent,
   type SqlClient,
@@ -59,6 +61,26 @@ export class ChargeCard extends Command<void> {
     readonly amount: number,
   ) {
     super();
+  }
+}
+
+/** A refund the card service always refuses. */
+@CommandType('pm.RefundCard')
+export class RefundCard extends Command<void> {
+  constructor(readonly orderId: string) {
+    super();
+  }
+}
+
+@EventType('pm.RefundRequested')
+export class RefundRequested {
+  constructor(readonly orderId: string) {}
+}
+
+@CommandHandler(RefundCard)
+export class RefundCardHandler implements ICommandHandler<RefundCard> {
+  async execute(command: RefundCard): Promise<void> {
+    throw new Error(`no refunds for ${command.orderId}`);
   }
 }
 
@@ -123,6 +145,16 @@ export class OrderFulfilment extends ProcessManagerBase<FulfilmentState> {
     this.state.seen.push('timed-out');
   }
 
+  @Handles(RefundRequested, { key: 'orderId' })
+  onRefundRequested(event: RefundRequested): void {
+    this.send(new RefundCard(event.orderId));
+  }
+
+  @OnCommandFailed(RefundCard)
+  onRefundFailed(failed: HandlingFailed): void {
+    this.state.seen.push(`refund failed: ${failed.error.message}`);
+  }
+
   @Handles(OrderShipped, { key: (event) => event.order.id })
   onShipped(): void {
     this.state.seen.push('shipped');
@@ -136,6 +168,10 @@ export function placed(orderId: string, amount: number): NewEvent {
 
 export function paid(orderId: string): NewEvent {
   return newEvent('pm.PaymentAuthorized', { orderId });
+}
+
+export function refundRequested(orderId: string): NewEvent {
+  return newEvent('pm.RefundRequested', { orderId });
 }
 
 export function shipped(orderId: string): NewEvent {
@@ -158,7 +194,11 @@ export async function processApp(
   client: SqlClient,
   schema: string,
   clock: ManualClock,
-  providers: Provider[] = [OrderFulfilment, ChargeCardHandler],
+  providers: Provider[] = [
+    OrderFulfilment,
+    ChargeCardHandler,
+    RefundCardHandler,
+  ],
 ): Promise<INestApplicationContext> {
   @Module({ providers })
   class ProcessesTestModule {}
@@ -167,7 +207,8 @@ export async function processApp(
       ChronicleModule.forRoot({
         database: { client, schema },
         tracking: FAST_TRACKING,
-        scheduling: { pollInterval: 20, clock },
+        // One try: a failing command's outbox row is dead at once.
+        scheduling: { pollInterval: 20, retryDelay: 10, maxAttempts: 1, clock },
       }),
       ProcessesTestModule,
     ],

@@ -16,6 +16,7 @@ import {
   paid,
   placed,
   processApp,
+  refundRequested,
   shipped,
   type FulfilmentState,
 } from './processes.fixture.js';
@@ -208,6 +209,28 @@ export function processesSuite(database: () => TestDatabase): void {
         ),
       },
     ]);
+  });
+
+  it('hands a command that failed for good back to the instance that sent it', async () => {
+    await store.append('order-20', [placed('o-20', 1)]);
+    await store.append('order-21', [placed('o-21', 1)]);
+    await store.append('refund-20', [refundRequested('o-20')]);
+    await waitUntil(
+      async () => (await instance('o-20'))?.state.seen.length === 2,
+      'the failure reached o-20',
+    );
+    await expect(instance('o-20')).resolves.toMatchObject({
+      state: { seen: ['placed', 'refund failed: no refunds for o-20'] },
+      status: 'live',
+    });
+    await expect(steps('o-20')).resolves.toEqual([
+      'pm.OrderPlaced',
+      'pm.RefundRequested',
+      'chronicle.Error',
+    ]);
+    await expect(instance('o-21')).resolves.toMatchObject({
+      state: { seen: ['placed'] },
+    });
   });
 
   describe('deadlines', () => {

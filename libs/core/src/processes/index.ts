@@ -1,5 +1,6 @@
 export {
   Handles,
+  OnCommandFailed,
   ProcessManager,
   StartedBy,
   processConsumerName,

@@ -1,3 +1,4 @@
+import { HandleError, type HandlingFailed } from '../error-messages/index.js';
 import type { MessageClass } from '../messages/index.js';
 import {
   Consumer,
@@ -21,6 +22,7 @@ import { runnerOf } from './process-runner-link.js';
 
 const PROCESS = Symbol('chronicle:process-manager');
 const STEPS = Symbol('chronicle:process-steps');
+const FAILURES = Symbol('chronicle:process-command-failures');
 
 /** The method the process manager's consumer calls for each of its events. */
 export const RUN_STEP = Symbol('process step');
@@ -76,6 +78,14 @@ export interface StepMetadata {
   /** Whether this event starts an instance when its key has none. */
   readonly starts: boolean;
 }
+
+export interface FailureMetadata {
+  readonly method: string | symbol;
+  readonly commands: readonly MessageClass[];
+}
+
+/** The method error messages of the process manager's commands reach (a named method, like RUN_DEADLINE). */
+export const RUN_FAILURE = 'chronicleProcessCommandFailed';
 
 /** The consumer name a process manager's positions are kept under. */
 export function processConsumerName(name: string): string {
@@ -155,6 +165,20 @@ export function ProcessManager(
       RUN_DEADLINE,
       Object.getOwnPropertyDescriptor(prototype, RUN_DEADLINE)!,
     );
+    const commands = failuresOf(target).flatMap((f) => f.commands);
+    if (commands.length > 0) {
+      Object.defineProperty(prototype, RUN_FAILURE, {
+        configurable: true,
+        value(this: object, failed: HandlingFailed): Promise<void> {
+          return runnerOf(this).commandFailed(this, failed);
+        },
+      });
+      HandleError(...new Set(commands))(
+        prototype,
+        RUN_FAILURE,
+        Object.getOwnPropertyDescriptor(prototype, RUN_FAILURE)!,
+      );
+    }
     Consumer(processConsumerName(name), {
       startFrom: 'now',
       ...options,
@@ -186,6 +210,27 @@ export function Handles<E extends object>(
   return step(event, options, false);
 }
 
+/**
+ * Runs when a command this process manager sent (`this.send`) has failed
+ * for good: the outbox tried it `scheduling.maxAttempts` times, and its
+ * schedule is dead. The method gets the error message (`HandlingFailed`)
+ * and runs as a step of the instance that sent it, with its state.
+ */
+export function OnCommandFailed(
+  ...commands: readonly MessageClass[]
+): MethodDecorator {
+  return (target, method) => {
+    const owner = target.constructor;
+    const existing: FailureMetadata[] =
+      Reflect.getMetadata(FAILURES, owner) ?? [];
+    Reflect.defineMetadata(
+      FAILURES,
+      [...existing, { method, commands }],
+      owner,
+    );
+  };
+}
+
 function step<E extends object>(
   event: MessageClass<E>,
   options: AssociationOptions<E>,
@@ -212,4 +257,8 @@ export function processManagerMetadataOf(
 
 export function stepsOf(target: object): readonly StepMetadata[] {
   return Reflect.getMetadata(STEPS, target) ?? [];
+}
+
+export function failuresOf(target: object): readonly FailureMetadata[] {
+  return Reflect.getMetadata(FAILURES, target) ?? [];
 }

@@ -1,3 +1,4 @@
+import type { HandlingFailed } from '../error-messages/index.js';
 import type { ScheduleContext } from '../scheduling/index.js';
 import type { ConsumerContext } from '../tracking/index.js';
 import type { StoredEvent } from '../store/index.js';
@@ -17,6 +18,7 @@ export interface StepRunner {
     deadline: ProcessDeadline,
     schedule: ScheduleContext,
   ): Promise<void>;
+  commandFailed(manager: object, failed: HandlingFailed): Promise<void>;
 }
 
 // Each process manager provider is linked at bootstrap to the ProcessRunner of

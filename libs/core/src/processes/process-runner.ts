@@ -1,6 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import {
+  ERROR_MESSAGE_TYPE,
+  type HandlingFailed,
+} from '../error-messages/index.js';
+import {
   CommandOutbox,
   EnabledModules,
   UnitOfWork,
@@ -25,6 +29,7 @@ import {
 import type { ConsumerContext } from '../tracking/index.js';
 import {
   deadlineScheduleType,
+  failuresOf,
   processManagerMetadataOf,
   stepsOf,
   type AssociationKey,
@@ -39,6 +44,7 @@ import {
 import {
   lockInstance,
   saveStep,
+  senderOf,
   type LockedInstance,
   type OpenDeadline,
   type OpenDeadlines,
@@ -58,13 +64,15 @@ interface ProcessDefinition {
   readonly manager: ProcessManagerBase<object>;
   /** Its step per stored event type name. */
   readonly steps: ReadonlyMap<string, StepMetadata>;
+  /** Its `@OnCommandFailed` method per command type name. */
+  readonly failures: ReadonlyMap<string, string | symbol>;
 }
 
 /** What one step runs on: the instance's row as locked, and where the message is. */
 interface StepInput {
   readonly sql: SqlClient;
   readonly definition: ProcessDefinition;
-  readonly step: StepMetadata;
+  readonly method: string | symbol;
   readonly key: string;
   readonly message: object;
   readonly envelope: Envelope<object>;
@@ -122,7 +130,21 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
         checkKey(metadata.name, type.name, step);
         steps.set(info.name, step);
       }
-      this.definitions.set(manager, { name: metadata.name, manager, steps });
+      const failures = new Map<string, string | symbol>();
+      for (const { method, commands } of failuresOf(type)) {
+        for (const command of commands) {
+          const info = MessageTypeRegistry.forClass(command);
+          if (info?.kind !== 'command')
+            throw new UnregisteredMessageError(command.name, 'Command');
+          failures.set(info.name, method);
+        }
+      }
+      this.definitions.set(manager, {
+        name: metadata.name,
+        manager,
+        steps,
+        failures,
+      });
       linkRunner(manager, this);
     }
   }
@@ -161,7 +183,7 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
     await this.run({
       sql,
       definition,
-      step,
+      method: step.method,
       key,
       message: event,
       envelope,
@@ -206,7 +228,7 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
       await this.run({
         sql,
         definition,
-        step,
+        method: step.method,
         key: deadline.key,
         message,
         envelope,
@@ -216,8 +238,61 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
     });
   }
 
+  /**
+   * An error message: a command an instance sent failed for good (its outbox
+   * row is dead). Runs the `@OnCommandFailed` method as a step of the
+   * instance that sent it, in a transaction of its own; the error message's
+   * id in the instance's history makes a second delivery of it do nothing.
+   */
+  async commandFailed(manager: object, failed: HandlingFailed): Promise<void> {
+    const definition = this.definitions.get(manager);
+    const method = definition?.failures.get(failed.messageType);
+    // The outbox's last try: earlier tries are retried, and the serving
+    // side's own reports (kind 'command') come once per try.
+    if (!definition || !method) return;
+    if (failed.messageKind !== 'schedule' || failed.next !== 'dead') return;
+    const envelope: Envelope<object> = {
+      id: failed.id,
+      type: ERROR_MESSAGE_TYPE,
+      revision: 1,
+      payload: failed,
+      metadata: {
+        correlationId: failed.correlationId,
+        causationId: failed.messageId,
+      },
+      timestamp: new Date(failed.failedAt),
+    };
+    await this.unitOfWork.enlist(async (sql) => {
+      const key = await senderOf(
+        sql,
+        this.schema,
+        definition.name,
+        failed.messageId,
+      );
+      if (key === undefined) return;
+      const locked = await lockInstance(
+        sql,
+        this.schema,
+        definition.name,
+        key,
+        failed.id,
+      );
+      if (!locked || locked.status === 'ended' || locked.seen) return;
+      await this.run({
+        sql,
+        definition,
+        method,
+        key,
+        message: failed,
+        envelope,
+        locked,
+        position: undefined,
+      });
+    });
+  }
+
   private async run(input: StepInput): Promise<void> {
-    const { sql, definition, step, key, envelope, locked } = input;
+    const { sql, definition, method: name, key, envelope, locked } = input;
     const running: ProcessStep<object> = {
       process: definition.name,
       key,
@@ -226,7 +301,7 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
       commands: [],
       deadlines: new Map(),
     };
-    const method = String(step.method);
+    const method = String(name);
     // The handler name in derived ids names the instance: two instances
     // handling one event send distinct ids, a re-run the same ones.
     const handler = `process:${definition.name}:${key}:${method}`;
@@ -238,7 +313,7 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
           Method
         >;
         await runStep(running, () =>
-          manager[step.method].call(manager, input.message, envelope),
+          manager[name].call(manager, input.message, envelope),
         );
         const ids: string[] = [];
         for (const command of running.commands)
