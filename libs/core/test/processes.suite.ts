@@ -3,6 +3,7 @@ import {
   EventStore,
   TrackingService,
   deriveMessageId,
+  listProcesses,
   ManualClock,
   processConsumerName,
   type PostgresEventStore,
@@ -231,6 +232,45 @@ export function processesSuite(database: () => TestDatabase): void {
     await expect(instance('o-21')).resolves.toMatchObject({
       state: { seen: ['placed'] },
     });
+  });
+
+  it('lists instances with their state, status, open deadlines and history', async () => {
+    const event = placed('o-30', 3);
+    await store.append('order-30', [event]);
+    await store.append('order-31', [placed('o-31', 4)]);
+    await store.append('shipment-31', [shipped('o-31')]);
+    await waitUntil(caughtUp, 'the process manager caught up');
+    const all = await listProcesses(client, store.schema, {
+      name: 'order-fulfilment',
+    });
+    expect(all.map((i) => [i.key, i.status]).sort()).toEqual([
+      ['o-30', 'live'],
+      ['o-31', 'ended'],
+    ]);
+    const [one] = await listProcesses(client, store.schema, {
+      name: 'order-fulfilment',
+      key: 'o-30',
+    });
+    expect(one).toMatchObject({
+      key: 'o-30',
+      status: 'live',
+      version: 1,
+      state: { orderId: 'o-30', amount: 3 },
+      deadlines: [{ name: 'payment', dueAt: '2026-12-04T12:15:00.000Z' }],
+      history: [
+        {
+          messageId: event.id,
+          messageType: 'pm.OrderPlaced',
+          commands: [expect.any(String)],
+        },
+      ],
+    });
+    const [ended] = await listProcesses(client, store.schema, {
+      name: 'order-fulfilment',
+      key: 'o-31',
+    });
+    expect(ended.deadlines).toEqual([]);
+    expect(ended.endedAt).toEqual(expect.any(Date));
   });
 
   describe('deadlines', () => {

@@ -67,6 +67,14 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  processes: async () => {
+    const { run } = await import('./processes.command.js');
+    return {
+      summary:
+        "list a process manager's instances: state, status, open deadlines (--key K: one, with its history)",
+      run: (args) => run([...args]),
+    };
+  },
   'dead-letters': async () => {
     const { run } = await import('./dead-letters.command.js');
     return {

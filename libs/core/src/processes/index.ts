@@ -8,6 +8,12 @@ export {
   type AssociationOptions,
   type ProcessManagerOptions,
 } from './process-manager.decorators.js';
+export {
+  listProcesses,
+  type ProcessInstanceOverview,
+  type ProcessListQuery,
+  type ProcessStepOverview,
+} from './process-list.js';
 export { ProcessManagerBase } from './process-manager.base.js';
 export type { OpenDeadline, ProcessStatus } from './process-instances.js';
 export {
