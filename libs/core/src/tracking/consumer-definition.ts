@@ -25,6 +25,12 @@ export interface ConsumerDefinition {
   readonly handlers: ReadonlyMap<string, readonly EventHandlerFn[]>;
   readonly resetHooks: readonly ResetHookFn[];
   readonly opener: TransactionOpener;
+  /**
+   * The schema of its declared tables (created at start, first in its
+   * transactions' search_path, emptied by a reset to the beginning); absent
+   * when it declares none.
+   */
+  readonly schema?: string;
   /** Why `context.entityManager()` cannot work for it, when it cannot. */
   readonly noEntityManager?: string;
 }

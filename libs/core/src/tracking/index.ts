@@ -12,6 +12,7 @@ export type {
   SavepointMode,
   StartFrom,
   TrackingOptions,
+  TrackingSettings,
 } from './consumer.options.js';
 export type { ResetTarget } from './reset-target.js';
 export { requestReplay } from './request-replay.js';
@@ -22,7 +23,9 @@ export {
   DuplicateConsumerError,
   EntityManagerUnavailableError,
   InvalidResetTargetError,
+  NoConsumerTablesError,
 } from './tracking.errors.js';
 export { TrackingModule } from './tracking.module.js';
+export { ProjectionTables } from './projection-tables.service.js';
 export { TrackingService } from './tracking.service.js';
 export { TRACKING_OPTIONS } from './tracking.tokens.js';

@@ -34,8 +34,12 @@ import { countDeadLetters } from './dead-letters.js';
 import type { ConsumerHealth, SegmentHealth } from './consumer-health.js';
 import type {
   ResolvedTrackingOptions,
-  TrackingOptions,
+  TrackingSettings,
 } from './consumer.options.js';
+import {
+  createConsumerTables,
+  truncateConsumerTables,
+} from './projection-tables.js';
 import { ConsumerTracker } from './consumer-tracker.js';
 import { logHold } from './log-hold.js';
 import { segmentLags, takeReset } from './positions.js';
@@ -46,7 +50,10 @@ import {
   type ResetTarget,
 } from './reset-target.js';
 import type { TrackingEnvironment } from './segment-worker.js';
-import { ConsumerNotFoundError } from './tracking.errors.js';
+import {
+  ConsumerNotFoundError,
+  NoConsumerTablesError,
+} from './tracking.errors.js';
 import { TRACKING_OPTIONS } from './tracking.tokens.js';
 
 /** A deadlock between a reset and a batch in flight: PostgreSQL undid one, try again. */
@@ -75,7 +82,7 @@ export class TrackingService
     private readonly signal: AppendSignal,
     private readonly unitOfWork: UnitOfWork,
     private readonly upcaster: EventUpcaster,
-    @Inject(TRACKING_OPTIONS) options: TrackingOptions,
+    @Inject(TRACKING_OPTIONS) options: TrackingSettings,
     @Optional() private readonly telemetry?: Telemetry,
     @Optional() private readonly failures?: FailureReporter,
   ) {
@@ -87,12 +94,24 @@ export class TrackingService
       instanceId:
         options.instanceId ??
         `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      schemaPrefix: options.schemaPrefix ?? '',
+      projectionSchema: options.projectionSchema ?? '',
     };
   }
 
   /** This instance's name in `consumer_positions.owner`. */
   get instanceId(): string {
     return this.options.instanceId;
+  }
+
+  /**
+   * The schema of a consumer's declared tables, for the query side's reads
+   * (see `ProjectionTables`). Throws for a consumer that declares none.
+   */
+  schemaOf(consumer: string): string {
+    const definition = this.definition(consumer);
+    if (!definition.schema) throw new NoConsumerTablesError(consumer);
+    return definition.schema;
   }
 
   /** The consumers this app declares. */
@@ -110,8 +129,18 @@ export class TrackingService
 
   async onApplicationBootstrap(): Promise<void> {
     const env = this.env();
-    for (const definition of await this.explorer.explore(env.schema)) {
+    const found = await this.explorer.explore(env.schema, {
+      projectionSchema:
+        this.options.projectionSchema || `${env.schema.name}_projections`,
+      prefix: this.options.schemaPrefix,
+    });
+    for (const definition of found) {
       this.definitions.set(definition.name, definition);
+    }
+    // Even a process that runs no consumers reads their tables: make them.
+    for (const { schema, options } of this.definitions.values()) {
+      if (schema)
+        await createConsumerTables(this.client, schema, options.tables);
     }
     if (!this.options.enabled || this.definitions.size === 0) return;
     for (const definition of this.definitions.values()) {
@@ -280,6 +309,10 @@ export class TrackingService
       definition.name,
       requested && taken ? taken : target,
     );
+    // Back to the very start: the declared tables hold nothing the replay keeps.
+    if (definition.schema && to.position === 0n) {
+      await truncateConsumerTables(sql, definition.schema);
+    }
     const context = tx.context(-1);
     await runInAmbientTransaction(tx, async () => {
       for (const hook of definition.resetHooks) await hook(context);
