@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../store/index.js';
+import type { Checkpoint, StoredEvent } from '../store/index.js';
 import type { ConsumerContext } from './consumer-context.js';
 import type { ResolvedConsumerOptions } from './consumer.options.js';
 import type { TransactionOpener } from './open-transaction.js';
@@ -11,6 +11,16 @@ export interface EventHandlerFn {
   ): unknown;
   /** `consumer:<consumer>:<method>`: in derived ids and error messages. */
   readonly handlerName?: string;
+}
+
+/**
+ * Tells a rebuilding version's segments which events are history: those the
+ * live version has handled already (at or below its lowest checkpoint), whose
+ * commands and schedules were sent then and must not be sent again.
+ */
+export interface ReplayGate {
+  /** The live version's lowest checkpoint while this version is building; else undefined. */
+  horizon(): Promise<Checkpoint | undefined>;
 }
 
 export type ResetHookFn = (context: ConsumerContext) => unknown;
@@ -31,6 +41,15 @@ export interface ConsumerDefinition {
    * when it declares none.
    */
   readonly schema?: string;
+  /** The schema of one of its versions (the same naming, another version). */
+  readonly schemaOf?: (version: number) => string;
+  /**
+   * The name it was declared with, when `name` is a version's tracked name
+   * (`stock-levels@v2`, what its positions are kept under).
+   */
+  readonly consumer?: string;
+  /** Set while a version is rebuilt beside the live one (blue-green). */
+  readonly replay?: ReplayGate;
   /** Why `context.entityManager()` cannot work for it, when it cannot. */
   readonly noEntityManager?: string;
 }

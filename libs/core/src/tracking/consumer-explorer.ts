@@ -136,13 +136,24 @@ export class ConsumerExplorer {
         dataSources,
         schema,
       );
-      const ownSchema =
-        options.tables.length > 0 || options.schema !== undefined
-          ? consumerSchemaName(metadata.name, {
-              ...tables,
-              schema: options.schema,
-            })
-          : undefined;
+      if (!Number.isInteger(options.version) || options.version < 1) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" has version ${String(options.version)}: use a whole number, 1 or more.`,
+        );
+      }
+      const owns = options.tables.length > 0 || options.schema !== undefined;
+      if (!owns && options.version !== 1) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" has version ${options.version} but declares no tables: a version rebuilds the consumer's declared tables beside the live ones; declare them with tables: ['CREATE TABLE ...'].`,
+        );
+      }
+      const schemaOf = (version: number) =>
+        consumerSchemaName(metadata.name, {
+          ...tables,
+          schema: options.schema,
+          version,
+        });
+      const ownSchema = owns ? schemaOf(options.version) : undefined;
       found.set(metadata.name, {
         name: metadata.name,
         className: type.name,
@@ -153,6 +164,7 @@ export class ConsumerExplorer {
         ...transactions,
         ...(ownSchema && {
           schema: ownSchema,
+          schemaOf,
           opener: openerInSchema(transactions.opener, ownSchema),
         }),
       });

@@ -61,6 +61,14 @@ export interface ConsumerOptions {
    * case with every other character as `_`.
    */
   readonly schema?: string;
+  /**
+   * The version of the consumer's tables and handlers (with `tables` only).
+   * Raising it rebuilds the projection from the beginning into a schema of
+   * its own (`..._v2`) beside the live version, which keeps serving; when the
+   * rebuild reaches the head, reads switch to it. See "Blue-green rebuilds"
+   * in docs/guides/consumers.md. Default 1.
+   */
+  readonly version?: number;
 }
 
 /** `ChronicleModule.forRoot({ tracking })`: how this process runs its consumers. */
@@ -86,6 +94,12 @@ export interface TrackingOptions {
    * Default: none.
    */
   readonly schemaPrefix?: string;
+  /**
+   * How long the schema of a consumer version that a blue-green rebuild
+   * replaced is kept after the switch (reads that began before it finish on
+   * it), before an instance drops it. Default 1 hour.
+   */
+  readonly retiredSchemaGraceMs?: number;
 }
 
 export type ResolvedConsumerOptions = Required<
@@ -114,5 +128,6 @@ export function resolveConsumerOptions(
     dataSource: options.dataSource ?? 'default',
     tables: options.tables ?? [],
     schema: options.schema,
+    version: options.version ?? 1,
   };
 }

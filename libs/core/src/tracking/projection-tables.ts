@@ -14,12 +14,15 @@ export interface ConsumerSchemaSettings {
   readonly schema?: string;
   /** Put before an explicit `schema` (test fixtures). */
   readonly prefix?: string;
+  /** The consumer's version: from 2 on, the name ends in `_v<version>`. */
+  readonly version?: number;
 }
 
 /**
  * The schema of a consumer's tables: its `schema` option (after the prefix),
  * else `<projection schema>_<consumer name>`, the name in lower case with
- * every character PostgreSQL would need quoted as `_`.
+ * every character PostgreSQL would need quoted as `_`; from version 2 on,
+ * followed by `_v<version>`.
  */
 export function consumerSchemaName(
   consumer: string,
@@ -29,8 +32,10 @@ export function consumerSchemaName(
     settings.schema !== undefined
       ? `${settings.prefix ?? ''}${settings.schema}`
       : `${settings.projectionSchema}_${consumer.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
+  const versioned =
+    (settings.version ?? 1) === 1 ? name : `${name}_v${settings.version}`;
   return checkSchemaName(
-    name,
+    versioned,
     settings.schema !== undefined
       ? `The schema of consumer "${consumer}"`
       : `The schema derived for consumer "${consumer}" (set its schema option to a shorter name)`,

@@ -9,6 +9,7 @@ import { sendsMigration } from './0008-sends.js';
 import { checkpointMovedMigration } from './0009-checkpoint-moved.js';
 import { messageLogMigration } from './0010-message-log.js';
 import { messageLogAppMigration } from './0011-message-log-app.js';
+import { consumerVersionsMigration } from './0013-consumer-versions.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -24,6 +25,8 @@ export const MIGRATIONS: readonly Migration[] = [
   checkpointMovedMigration,
   messageLogMigration,
   messageLogAppMigration,
+  // 12 is another branch's (message log); the lead renumbers on merge.
+  consumerVersionsMigration,
 ];
 
 export { migrate } from './migrate.js';
