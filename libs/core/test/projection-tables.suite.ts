@@ -67,6 +67,15 @@ class Ledger {
   }
 }
 
+@Consumer('ledger', {
+  schema: 'ledger_moved',
+  tables: ['CREATE TABLE entries (account text)'],
+})
+class LedgerMoved {
+  @HandleEvent(Deposited)
+  onDeposited(): void {}
+}
+
 @Consumer('badly-named', {
   schema: 'Not A Schema',
   tables: ['CREATE TABLE t (x int)'],
@@ -219,6 +228,22 @@ export function projectionTablesSuite(database: () => TestDatabase): void {
   it('refuses a schema name that would need quoting, naming the consumer', async () => {
     await expect(start([BadlyNamed])).rejects.toThrow(
       /schema of consumer "badly-named" "Not A Schema" is not allowed/,
+    );
+  });
+
+  it('refuses to move a version to another schema, whose tables would stay empty', async () => {
+    const prefixed = {
+      pollIntervalMs: 20,
+      maxPollIntervalMs: 200,
+      schemaPrefix: `${schema}_`,
+    };
+    const first = await start([Ledger], prefixed);
+    await first.close();
+    apps.splice(apps.indexOf(first), 1);
+    await expect(start([LedgerMoved], prefixed)).rejects.toThrow(
+      new RegExp(
+        `keeps its tables in schema "${schema}_ledger_tables", and now asks for "${schema}_ledger_moved".*raise its version`,
+      ),
     );
   });
 

@@ -71,6 +71,7 @@ import {
 } from './reset-target.js';
 import type { TrackingEnvironment } from './segment-worker.js';
 import {
+  ConsumerDefinitionError,
   ConsumerNotFoundError,
   NoConsumerTablesError,
 } from './tracking.errors.js';
@@ -433,6 +434,13 @@ export class TrackingService
       version,
       schemaOf,
     );
+    const recorded = rows.find((row) => row.version === version);
+    if (recorded && recorded.schema !== definition.schema) {
+      // Its positions say done, and the new schema's tables would be empty.
+      throw new ConsumerDefinitionError(
+        `Consumer "${definition.name}" version ${version} keeps its tables in schema "${recorded.schema}", and now asks for "${definition.schema}" (its schema option, or the projection schema, changed): raise its version to rebuild the tables there, or keep the schema.`,
+      );
+    }
     const state = new VersionState(version);
     state.update(rows);
     this.versions.set(definition.name, state);
