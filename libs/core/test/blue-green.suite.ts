@@ -65,8 +65,12 @@ class StockV1 {
        ON CONFLICT (account) DO UPDATE SET total = totals.total + EXCLUDED.total`,
       [event.account, event.amount],
     );
-    if (event.amount >= LARGE)
+    if (event.amount >= LARGE) {
       await context.send(new NoteLargeDeposit(event.account));
+      await context.schedule(new NoteLargeDeposit(event.account), {
+        at: new Date(Date.now() + 3_600_000),
+      });
+    }
   }
 }
 
@@ -103,8 +107,12 @@ class StockV2 {
          deposits = totals.deposits + 1`,
       [event.account, event.amount],
     );
-    if (event.amount >= LARGE)
+    if (event.amount >= LARGE) {
       await context.send(new NoteLargeDeposit(event.account));
+      await context.schedule(new NoteLargeDeposit(event.account), {
+        at: new Date(Date.now() + 3_600_000),
+      });
+    }
   }
 }
 
@@ -188,6 +196,13 @@ export function blueGreenSuite(database: () => TestDatabase): void {
       'version 1 built',
     );
     await waitFor(() => notes.length === large, 'version 1 sent its notes');
+    const scheduled = async () => {
+      const [row] = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${schema}".schedules WHERE type = 'bluegreen.NoteLargeDeposit'`,
+      );
+      return row.n;
+    };
+    expect(await scheduled()).toBe(large);
     const v1Schema = `${schema}_projections_stock`;
     expect(await v1.get(ProjectionTables).schemaOf('stock')).toBe(v1Schema);
 
@@ -240,6 +255,7 @@ export function blueGreenSuite(database: () => TestDatabase): void {
     // History was replayed, and none of its commands sent again.
     expect(gate.replayingSeen).toBe(ACCOUNTS * PER_ACCOUNT + 1);
     expect(notes).toHaveLength(large);
+    expect(await scheduled()).toBe(large);
     const rows = await totals(v2);
     expect(rows).toEqual(
       [...expected.entries()]
@@ -267,6 +283,10 @@ export function blueGreenSuite(database: () => TestDatabase): void {
     await waitFor(
       () => notes.length === large + 1,
       'version 2 sent a note for a new event',
+    );
+    await waitFor(
+      async () => (await scheduled()) === large + 1,
+      'version 2 scheduled a note for a new event',
     );
   });
 }
