@@ -81,7 +81,11 @@ import {
   TransportError,
   type ResolvedTransportOptions,
 } from './transport/index.js';
-import { TRACKING_OPTIONS, TrackingModule } from './tracking/index.js';
+import {
+  TRACKING_OPTIONS,
+  TrackingModule,
+  type TrackingSettings,
+} from './tracking/index.js';
 import {
   NOTIFICATION_OPTIONS,
   NotificationsModule,
@@ -273,7 +277,15 @@ const coreProviders: Provider[] = [
   },
   {
     provide: TRACKING_OPTIONS,
-    useFactory: (options: ChronicleModuleOptions) => options.tracking ?? {},
+    // Consumers' own schemas are named after the projection schema, even on a
+    // client handed in (whose search_path Chronicle leaves alone).
+    useFactory: (options: ChronicleModuleOptions): TrackingSettings => ({
+      ...options.tracking,
+      projectionSchema: projectionSchemaFor({
+        ...options.database,
+        client: undefined,
+      }),
+    }),
     inject: [CHRONICLE_OPTIONS],
   },
   {

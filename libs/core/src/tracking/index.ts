@@ -12,6 +12,7 @@ export type {
   SavepointMode,
   StartFrom,
   TrackingOptions,
+  TrackingSettings,
 } from './consumer.options.js';
 export {
   dropParked,
@@ -47,7 +48,9 @@ export {
   EntityManagerUnavailableError,
   InvalidResetTargetError,
   StreamNotParkedError,
+  NoConsumerTablesError,
 } from './tracking.errors.js';
 export { TrackingModule } from './tracking.module.js';
+export { ProjectionTables } from './projection-tables.service.js';
 export { TrackingService } from './tracking.service.js';
 export { TRACKING_OPTIONS } from './tracking.tokens.js';
