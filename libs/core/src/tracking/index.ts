@@ -31,8 +31,11 @@ export { DeadLetters } from './dead-letters.service.js';
 export type { ResetTarget } from './reset-target.js';
 export {
   consumersOverview,
+  rebuildsOverview,
   type ConsumerOverview,
+  type RebuildOverview,
   type SegmentOverview,
+  type VersionOverview,
 } from './consumers-overview.js';
 export { requestReplay } from './request-replay.js';
 export {
