@@ -114,7 +114,9 @@ describe('chronicle consumers, on built code', () => {
     }, 'the strict consumer stopped and the lenient one done');
     await waitFor(async () => {
       const { stdout } = await chronicle(['--schema', schema, '--json']);
-      const consumers = JSON.parse(stdout) as ConsumerOverview[];
+      const { consumers } = JSON.parse(stdout) as {
+        consumers: ConsumerOverview[];
+      };
       const ledger = consumers.find((c) => c.consumer === 'cli-ledger');
       return ledger?.segments.every((s) => s.lagEvents === 0) ?? false;
     }, 'the ledger caught up');
@@ -179,7 +181,11 @@ describe('chronicle consumers, on built code', () => {
   it('--json gives the same, per consumer', async () => {
     const { code, stdout } = await chronicle(['--schema', schema, '--json']);
     expect(code).toBe(0);
-    const consumers = JSON.parse(stdout) as ConsumerOverview[];
+    const { consumers, rebuilds } = JSON.parse(stdout) as {
+      consumers: ConsumerOverview[];
+      rebuilds: unknown[];
+    };
+    expect(rebuilds).toEqual([]);
     expect(consumers.map((c) => c.consumer)).toEqual([
       'cli-ledger',
       'cli-lenient',
@@ -193,6 +199,7 @@ describe('chronicle consumers, on built code', () => {
     });
     const strict = consumers.find((c) => c.consumer === 'cli-strict');
     expect(strict).toMatchObject({
+      version: null,
       deadLetters: 0,
       parkedStreams: 0,
       parkedEvents: 0,

@@ -82,7 +82,11 @@ import {
   type ResolvedTransportOptions,
 } from './transport/index.js';
 import { ProcessesModule } from './processes/index.js';
-import { TRACKING_OPTIONS, TrackingModule } from './tracking/index.js';
+import {
+  TRACKING_OPTIONS,
+  TrackingModule,
+  type TrackingSettings,
+} from './tracking/index.js';
 import {
   NOTIFICATION_OPTIONS,
   NotificationsModule,
@@ -274,7 +278,15 @@ const coreProviders: Provider[] = [
   },
   {
     provide: TRACKING_OPTIONS,
-    useFactory: (options: ChronicleModuleOptions) => options.tracking ?? {},
+    // Consumers' own schemas are named after the projection schema, even on a
+    // client handed in (whose search_path Chronicle leaves alone).
+    useFactory: (options: ChronicleModuleOptions): TrackingSettings => ({
+      ...options.tracking,
+      projectionSchema: projectionSchemaFor({
+        ...options.database,
+        client: undefined,
+      }),
+    }),
     inject: [CHRONICLE_OPTIONS],
   },
   {

@@ -62,8 +62,27 @@ export function freshFixtureSchema(): string {
   return `fixture_${randomBytes(6).toString('hex')}`;
 }
 
-const dropSchemas = (database: { schema: string; projectionSchema: string }) =>
-  `DROP SCHEMA IF EXISTS "${database.schema}" CASCADE; DROP SCHEMA IF EXISTS "${database.projectionSchema}" CASCADE;`;
+/**
+ * Drops the fixture's schemas: Chronicle's, the projection schema, and every
+ * consumer's own (named `<projection schema>_...`).
+ */
+async function dropSchemas(
+  client: SqlClient,
+  database: { schema: string; projectionSchema: string },
+): Promise<void> {
+  const consumers = await client.query<{ name: string }>(
+    "SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1::text || '_')",
+    [database.projectionSchema],
+  );
+  const names = [
+    database.schema,
+    database.projectionSchema,
+    ...consumers.map((c) => c.name),
+  ];
+  await client.exec(
+    names.map((name) => `DROP SCHEMA IF EXISTS "${name}" CASCADE;`).join(' '),
+  );
+}
 
 export async function embeddedDatabase(): Promise<FixtureDatabase> {
   const db = await acquirePglite();
@@ -83,7 +102,8 @@ export async function embeddedDatabase(): Promise<FixtureDatabase> {
     ...database,
     async dispose() {
       try {
-        await db.exec(`${dropSchemas(database)} RESET search_path;`);
+        await dropSchemas(client, database);
+        await db.exec('RESET search_path;');
       } finally {
         releasePglite(db);
       }
@@ -106,7 +126,7 @@ export async function postgresDatabase(url: string): Promise<FixtureDatabase> {
     ...database,
     async dispose() {
       try {
-        await client.exec(dropSchemas(database));
+        await dropSchemas(client, database);
       } finally {
         await client.close();
       }

@@ -12,6 +12,7 @@ import {
   EventType,
   HandleEvent,
   PgSqlClient,
+  ProjectionTables,
   Query,
   QueryBus,
   QueryHandler,
@@ -55,22 +56,45 @@ class Loans implements OnModuleInit {
   }
 }
 
-@QueryType('library.CountLoans')
-class CountLoans extends Query<{ lent: number }> {}
-
-@QueryHandler(CountLoans)
-class CountLoansHandler implements IQueryHandler<CountLoans> {
-  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
-
-  async execute(): Promise<{ lent: number }> {
-    const [row] = await this.sql.query<{ lent: number }>(
-      'SELECT count(*)::int AS lent FROM loans',
-    );
-    return { lent: row.lent };
+// The same projection with its table declared: Chronicle gives it a schema
+// of its own, which each fixture gets a fresh copy of.
+@Injectable()
+@Consumer('shelf-log', { tables: ['CREATE TABLE shelved (book text)'] })
+class ShelfLog {
+  @HandleEvent(BookLent)
+  async onLent(
+    event: BookLent,
+    _envelope: StoredEvent,
+    context: ConsumerContext,
+  ): Promise<void> {
+    const sql = await context.sql();
+    await sql.query('INSERT INTO shelved (book) VALUES ($1)', [event.bookId]);
   }
 }
 
-@Module({ providers: [Loans, CountLoansHandler] })
+@QueryType('library.CountLoans')
+class CountLoans extends Query<{ lent: number; shelved: number }> {}
+
+@QueryHandler(CountLoans)
+class CountLoansHandler implements IQueryHandler<CountLoans> {
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    private readonly tables: ProjectionTables,
+  ) {}
+
+  async execute(): Promise<{ lent: number; shelved: number }> {
+    const [row] = await this.sql.query<{ lent: number }>(
+      'SELECT count(*)::int AS lent FROM loans',
+    );
+    const [shelf] = await this.tables.query<{ shelved: number }>(
+      'shelf-log',
+      'SELECT count(*)::int AS shelved FROM shelved',
+    );
+    return { lent: row.lent, shelved: shelf.shelved };
+  }
+}
+
+@Module({ providers: [Loans, ShelfLog, CountLoansHandler] })
 class LibraryModule {}
 
 const lent = (book: string) => onStream(`book-${book}`, new BookLent(book));
@@ -89,7 +113,7 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
         await fixture
           .given(lent('first'))
           .when(new CountLoans())
-          .expectResult({ lent: 1 });
+          .expectResult({ lent: 1, shelved: 1 });
       });
     });
 
@@ -102,7 +126,7 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
         await fixture
           .given(lent('second'))
           .when(new CountLoans())
-          .expectResult({ lent: 1 });
+          .expectResult({ lent: 1, shelved: 1 });
       });
     });
 
@@ -111,14 +135,17 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
       try {
         const two = await create();
         try {
-          await one.given(lent('a')).when(new CountLoans()).expectResult({
-            lent: 1,
-          });
+          await one
+            .given(lent('a'))
+            .when(new CountLoans())
+            .expectResult({ lent: 1, shelved: 1 });
           await two
             .given(lent('b'), lent('c'))
             .when(new CountLoans())
-            .expectResult({ lent: 2 });
-          await one.when(new CountLoans()).expectResult({ lent: 1 });
+            .expectResult({ lent: 2, shelved: 2 });
+          await one
+            .when(new CountLoans())
+            .expectResult({ lent: 1, shelved: 1 });
         } finally {
           await two.close();
         }
@@ -128,6 +155,24 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
     });
   },
 );
+
+it("drops a fixture's copy of a consumer's declared tables when it closes", async () => {
+  const fixture = await TestFixture.create({
+    mode: 'integration',
+    imports: [LibraryModule],
+  });
+  const own = `${fixture.projectionSchema}_shelf_log`;
+  const client = PgSqlClient.connect(DATABASE_URL, { max: 1 });
+  const present = () =>
+    client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [own]);
+  try {
+    expect(await present()).toHaveLength(1);
+    await fixture.close();
+    expect(await present()).toHaveLength(0);
+  } finally {
+    await client.close();
+  }
+});
 
 describe('an integration-mode fixture beside a running app', () => {
   const schema = freshSchema('running');
@@ -151,7 +196,8 @@ describe('an integration-mode fixture beside a running app', () => {
     await running.close();
     const cleanup = PgSqlClient.connect(DATABASE_URL, { max: 1 });
     await cleanup.exec(
-      `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_projections" CASCADE`,
+      `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_projections" CASCADE;` +
+        ` DROP SCHEMA IF EXISTS "${schema}_projections_shelf_log" CASCADE`,
     );
     await cleanup.close();
   });
@@ -161,10 +207,10 @@ describe('an integration-mode fixture beside a running app', () => {
     await running
       .get(UnitOfWork)
       .append('book-running', [new BookLent('running')], 'any');
-    await waitUntil(
-      async () => (await queries.execute(new CountLoans())).lent === 1,
-      "the running app's consumer projected its loan",
-    );
+    await waitUntil(async () => {
+      const counts = await queries.execute(new CountLoans());
+      return counts.lent === 1 && counts.shelved === 1;
+    }, "the running app's consumer projected its loan");
 
     const fixture = await TestFixture.create({
       mode: 'integration',
@@ -174,10 +220,13 @@ describe('an integration-mode fixture beside a running app', () => {
       await fixture
         .given(lent('in-test'))
         .when(new CountLoans())
-        .expectResult({ lent: 1 });
+        .expectResult({ lent: 1, shelved: 1 });
     } finally {
       await fixture.close();
     }
-    expect(await queries.execute(new CountLoans())).toEqual({ lent: 1 });
+    expect(await queries.execute(new CountLoans())).toEqual({
+      lent: 1,
+      shelved: 1,
+    });
   });
 });

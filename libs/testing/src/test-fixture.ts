@@ -117,6 +117,8 @@ export class TestFixture {
             pollIntervalMs: 10,
             maxPollIntervalMs: 50,
             ...options.chronicle?.tracking,
+            // Consumers' tables named by their schema option get the fixture's copy too.
+            schemaPrefix: `${database.projectionSchema}_`,
           },
           scheduling: { ...options.chronicle?.scheduling, clock },
         }),

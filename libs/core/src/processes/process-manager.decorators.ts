@@ -62,9 +62,14 @@ export interface AssociationOptions<E> {
 /**
  * The consumer options a process manager takes. Its events run on one
  * segment (the instances' events stay in log order, one at a time), and it
- * starts at the end of the log unless `startFrom: 'beginning'`.
+ * starts at the end of the log unless `startFrom: 'beginning'`. Its state
+ * lives in Chronicle's own tables, so it declares no projection tables (and
+ * so no blue-green versions).
  */
-export type ProcessManagerOptions = Omit<ConsumerOptions, 'segments'>;
+export type ProcessManagerOptions = Omit<
+  ConsumerOptions,
+  'segments' | 'tables' | 'schema' | 'version'
+>;
 
 export interface ProcessManagerMetadata {
   readonly name: string;

@@ -42,6 +42,14 @@ export interface ScrapeSnapshot {
   readonly heldBackEvents: number;
   readonly schedulesDue?: number;
   readonly schedulesDead?: number;
+  /** Consumer versions being rebuilt beside the live one (blue-green). */
+  readonly rebuilds?: readonly {
+    readonly consumer: string;
+    readonly version: number;
+    readonly eventsDone: number;
+    readonly eventsTotal: number;
+    readonly eventsPerSecond: number;
+  }[];
 }
 
 /** Reads a snapshot for the gauges; registered by the parts that own the data. */
@@ -418,6 +426,36 @@ export class ChronicleMetrics {
           this.set({ consumer: c.consumer }, c.deadLetters);
       },
     );
+    const rebuildGauge = (
+      name: string,
+      help: string,
+      value: (
+        rebuild: NonNullable<ScrapeSnapshot['rebuilds']>[number],
+      ) => number,
+    ) =>
+      gauge(r, name, help, ['consumer', 'version'], async function () {
+        this.reset();
+        for (const b of (await read()).rebuilds ?? [])
+          this.set(
+            { consumer: b.consumer, version: String(b.version) },
+            value(b),
+          );
+      });
+    rebuildGauge(
+      'chronicle_consumer_rebuild_events_done',
+      'Events a consumer version being rebuilt beside the live one has handled.',
+      (b) => b.eventsDone,
+    );
+    rebuildGauge(
+      'chronicle_consumer_rebuild_events_total',
+      'Events of its types in the log that a consumer version being rebuilt has to handle.',
+      (b) => b.eventsTotal,
+    );
+    rebuildGauge(
+      'chronicle_consumer_rebuild_events_per_second',
+      'The rate of a rebuild since it began, in events per second.',
+      (b) => b.eventsPerSecond,
+    );
     gauge(
       r,
       'chronicle_consumer_parked_streams',
@@ -503,8 +541,10 @@ function mergeSnapshots(parts: Partial<ScrapeSnapshot>[]): ScrapeSnapshot {
   let schedulesDue: number | undefined;
   let schedulesDead: number | undefined;
   const consumers: ScrapeSnapshot['consumers'][number][] = [];
+  const rebuilds: NonNullable<ScrapeSnapshot['rebuilds']>[number][] = [];
   for (const part of parts) {
     consumers.push(...(part.consumers ?? []));
+    rebuilds.push(...(part.rebuilds ?? []));
     heldBackSeconds = Math.max(heldBackSeconds, part.heldBackSeconds ?? 0);
     heldBackEvents = Math.max(heldBackEvents, part.heldBackEvents ?? 0);
     if (part.schedulesDue !== undefined)
@@ -518,6 +558,7 @@ function mergeSnapshots(parts: Partial<ScrapeSnapshot>[]): ScrapeSnapshot {
     heldBackEvents,
     schedulesDue,
     schedulesDead,
+    rebuilds,
   };
 }
 

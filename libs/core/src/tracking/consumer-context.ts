@@ -1,6 +1,11 @@
 import type { EntityManager } from 'typeorm';
+import type { SendOptions } from '../handling/index.js';
+import type { ScheduleOptions, ScheduleTime } from '../scheduling/index.js';
 import type { AmbientTransaction, SqlClient } from '../store/index.js';
-import { EntityManagerUnavailableError } from './tracking.errors.js';
+import {
+  ConsumerDefinitionError,
+  EntityManagerUnavailableError,
+} from './tracking.errors.js';
 import type { OpenTransaction, TransactionOpener } from './open-transaction.js';
 
 /**
@@ -13,6 +18,13 @@ export interface ConsumerContext {
   readonly consumer: string;
   /** The segment being handled; -1 in an `@OnReset` hook. */
   readonly segment: number;
+  /**
+   * True while a new version of the consumer is rebuilt beside the live one
+   * (blue-green) and this event is history the live version has handled
+   * already: what it sent then must not be sent again. `send` and `schedule`
+   * below hold back on their own; check this before any other side effect.
+   */
+  readonly replaying: boolean;
   /** The transaction the position commits in, as a `SqlClient` (opened on the first call). */
   sql(): Promise<SqlClient>;
   /**
@@ -20,6 +32,31 @@ export interface ConsumerContext {
    * uses @nestjs/typeorm on Chronicle's PostgreSQL database.
    */
   entityManager(): Promise<EntityManager>;
+  /**
+   * Sends a command (as `MessageGateway.send`, with an id derived from this
+   * event), unless `replaying`: then nothing is sent and it resolves to
+   * undefined.
+   */
+  send(command: object, options?: SendOptions): Promise<unknown>;
+  /**
+   * Schedules a message (as `Scheduler.schedule`), unless `replaying`: then
+   * nothing is scheduled and it resolves to undefined.
+   */
+  schedule(
+    message: object,
+    when: ScheduleTime,
+    options?: ScheduleOptions,
+  ): Promise<string | undefined>;
+}
+
+/** What a consumer's context sends and schedules through (the app's gateway and scheduler). */
+export interface ContextSending {
+  send(command: object, options?: SendOptions): Promise<unknown>;
+  schedule(
+    message: object,
+    when: ScheduleTime,
+    options?: ScheduleOptions,
+  ): Promise<string>;
 }
 
 const SAVEPOINT = 'chronicle_event';
@@ -37,12 +74,15 @@ export class BatchTransaction implements AmbientTransaction {
   private savepointOnOpen = false;
   private ended = false;
   private handlerContext?: ConsumerContext;
+  /** Whether the event in hand is history a rebuild must not act on again (see ConsumerContext). */
+  replaying = false;
 
   constructor(
     private readonly opener: TransactionOpener,
     private readonly consumer: string,
     /** Why no EntityManager can be had, when none can. */
     private readonly noEntityManager?: string,
+    private readonly sending?: ContextSending,
   ) {}
 
   get isOpen(): boolean {
@@ -71,9 +111,22 @@ export class BatchTransaction implements AmbientTransaction {
   /** The handlers' context, one per batch: every event of it shares the transaction. */
   context(segment: number): ConsumerContext {
     if (this.handlerContext?.segment === segment) return this.handlerContext;
+    const isReplaying = () => this.replaying;
     this.handlerContext = {
       consumer: this.consumer,
       segment,
+      // A getter: one context serves the whole batch, event after event.
+      get replaying() {
+        return isReplaying();
+      },
+      send: async (command, options) => {
+        if (this.replaying) return undefined;
+        return this.sender().send(command, options);
+      },
+      schedule: async (message, when, options) => {
+        if (this.replaying) return undefined;
+        return this.sender().schedule(message, when, options);
+      },
       sql: async () => (await this.transaction()).sql,
       entityManager: async () => {
         if (this.noEntityManager) {
@@ -93,6 +146,15 @@ export class BatchTransaction implements AmbientTransaction {
       },
     };
     return this.handlerContext;
+  }
+
+  private sender(): ContextSending {
+    if (!this.sending) {
+      throw new ConsumerDefinitionError(
+        `Consumer "${this.consumer}" sent or scheduled through its context, but this process has no command gateway or scheduler: import ChronicleModule.forRoot in the app.`,
+      );
+    }
+    return this.sending;
   }
 
   /** Marks the start of one event's attempt. */

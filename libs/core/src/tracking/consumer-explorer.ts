@@ -26,6 +26,11 @@ import {
 import { resolveConsumerOptions } from './consumer.options.js';
 import { openClientTransaction } from './open-transaction.js';
 import {
+  consumerSchemaName,
+  openerInSchema,
+  type ConsumerSchemaSettings,
+} from './projection-tables.js';
+import {
   ConsumerDefinitionError,
   DuplicateConsumerError,
 } from './tracking.errors.js';
@@ -54,7 +59,10 @@ export class ConsumerExplorer {
     );
   }
 
-  async explore(schema: StoreSchema): Promise<ConsumerDefinition[]> {
+  async explore(
+    schema: StoreSchema,
+    tables: Omit<ConsumerSchemaSettings, 'schema'>,
+  ): Promise<ConsumerDefinition[]> {
     const dataSources = this.dataSources();
     const found = new Map<string, ConsumerDefinition>();
     for (const wrapper of this.discovery.getProviders()) {
@@ -120,11 +128,37 @@ export class ConsumerExplorer {
           `Consumer "${metadata.name}" asks for savepoints "${String(options.savepoints)}": use 'on-failure' or 'every-event'.`,
         );
       }
+      if (
+        !Array.isArray(options.tables) ||
+        options.tables.some((t) => typeof t !== 'string' || t.trim() === '')
+      ) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" declares tables that are not SQL statements: give tables as an array of DDL strings ('CREATE TABLE stock (...)').`,
+        );
+      }
       const transactions = await this.transactionsFor(
         options.dataSource,
         dataSources,
         schema,
       );
+      if (!Number.isInteger(options.version) || options.version < 1) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" has version ${String(options.version)}: use a whole number, 1 or more.`,
+        );
+      }
+      const owns = options.tables.length > 0 || options.schema !== undefined;
+      if (!owns && options.version !== 1) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" has version ${options.version} but declares no tables: a version rebuilds the consumer's declared tables beside the live ones; declare them with tables: ['CREATE TABLE ...'].`,
+        );
+      }
+      const schemaOf = (version: number) =>
+        consumerSchemaName(metadata.name, {
+          ...tables,
+          schema: options.schema,
+          version,
+        });
+      const ownSchema = owns ? schemaOf(options.version) : undefined;
       found.set(metadata.name, {
         name: metadata.name,
         className: type.name,
@@ -133,7 +167,23 @@ export class ConsumerExplorer {
         handlers,
         resetHooks,
         ...transactions,
+        ...(ownSchema && {
+          schema: ownSchema,
+          schemaOf,
+          opener: openerInSchema(transactions.opener, ownSchema),
+        }),
       });
+    }
+    const bySchema = new Map<string, string>();
+    for (const { name, schema: own } of found.values()) {
+      if (!own) continue;
+      const other = bySchema.get(own);
+      if (other) {
+        throw new ConsumerDefinitionError(
+          `Consumers "${other}" and "${name}" both keep their tables in schema "${own}": a reset of one would empty the other's. Give each its own schema option.`,
+        );
+      }
+      bySchema.set(own, name);
     }
     return [...found.values()];
   }

@@ -51,6 +51,30 @@ export interface ConsumerHealth {
   readonly parkedEvents: number;
   /** Committed events wait behind the safe horizon: since when, and for which transactions. */
   readonly heldBack: LogHold | null;
+  /** The version this app runs, and where it stands (consumers that declare tables). */
+  readonly version?: VersionHealth;
+}
+
+/** A consumer version (blue-green rebuilds): live, rebuilding beside the live one, or retired. */
+export interface VersionHealth {
+  readonly version: number;
+  readonly status: 'building' | 'live' | 'retired';
+  /** The version reads go to now. */
+  readonly liveVersion: number | null;
+  /** While building: how far the rebuild has come. */
+  readonly rebuild: RebuildProgress | null;
+}
+
+export interface RebuildProgress {
+  /** Events of the consumer's types handled by this version. */
+  readonly eventsDone: number;
+  /** Events of its types in the log below the safe horizon (done plus readable behind). */
+  readonly eventsTotal: number;
+  /** Events done per second since the rebuild began. */
+  readonly eventsPerSecond: number;
+  /** Seconds left at that rate; null before any progress. */
+  readonly secondsLeft: number | null;
+  readonly startedAt: Date;
 }
 
 /**

@@ -139,16 +139,19 @@ export class ConsumerMetrics implements OnModuleInit, OnModuleDestroy {
     const logger = new Logger('ChronicleTracking');
     // The database away must not fail the whole scrape (the counters still
     // tell): these gauges are left out of it instead.
-    this.remove = metrics.addScrapeSource(() =>
-      readConsumerGauges(
-        this.client,
-        store.schema,
-        this.tracking.reads(),
-      ).catch((error: unknown) => {
+    this.remove = metrics.addScrapeSource(async () => {
+      try {
+        const gauges = await readConsumerGauges(
+          this.client,
+          store.schema,
+          this.tracking.reads(),
+        );
+        return { ...gauges, rebuilds: await this.tracking.rebuilds() };
+      } catch (error) {
         logger.warn(`Cannot read the consumers' gauges: ${String(error)}`);
         return {};
-      }),
-    );
+      }
+    });
   }
 
   onModuleDestroy(): void {

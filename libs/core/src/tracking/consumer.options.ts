@@ -49,6 +49,29 @@ export interface ConsumerOptions {
    * or `false` to always use Chronicle's own connection.
    */
   readonly dataSource?: string | false;
+  /**
+   * The consumer's projection tables, as plain SQL DDL (`CREATE TABLE stock
+   * (...)`, `CREATE INDEX ...`), unqualified: Chronicle creates them at start
+   * in the consumer's own schema (a statement whose table or index already
+   * exists is passed over), runs `context.sql()` with that schema first in its
+   * search_path, and empties them when the consumer is reset to the
+   * beginning. See "Projection tables" in docs/guides/consumers.md.
+   */
+  readonly tables?: readonly string[];
+  /**
+   * The schema of the consumer's `tables`. Default: `<projection
+   * schema>_<consumer name>` (`chronicle_projections_stock_levels`), lower
+   * case with every other character as `_`.
+   */
+  readonly schema?: string;
+  /**
+   * The version of the consumer's tables and handlers (with `tables` only).
+   * Raising it rebuilds the projection from the beginning into a schema of
+   * its own (`..._v2`) beside the live version, which keeps serving; when the
+   * rebuild reaches the head, reads switch to it. See "Blue-green rebuilds"
+   * in docs/guides/consumers.md. Default 1.
+   */
+  readonly version?: number;
 }
 
 /** `ChronicleModule.forRoot({ tracking })`: how this process runs its consumers. */
@@ -67,13 +90,32 @@ export interface TrackingOptions {
   readonly maxPollIntervalMs?: number;
   /** This instance's name in `consumer_positions.owner`. Default: host, pid and a random suffix. */
   readonly instanceId?: string;
+  /**
+   * Put before every consumer schema named with the `schema` option (derived
+   * names already follow the projection schema). `@chronicle/testing` sets it
+   * so that each fixture gets its own copy of every consumer's tables.
+   * Default: none.
+   */
+  readonly schemaPrefix?: string;
+  /**
+   * How long the schema of a consumer version that a blue-green rebuild
+   * replaced is kept after the switch (reads that began before it finish on
+   * it), before an instance drops it. Default 1 hour.
+   */
+  readonly retiredSchemaGraceMs?: number;
 }
 
 export type ResolvedConsumerOptions = Required<
-  Omit<ConsumerOptions, 'dataSource'>
-> & { readonly dataSource: string | false };
+  Omit<ConsumerOptions, 'dataSource' | 'schema'>
+> & { readonly dataSource: string | false; readonly schema?: string };
 
-export type ResolvedTrackingOptions = Required<TrackingOptions>;
+/** What ChronicleModule hands the tracking module: the options, and where projections go. */
+export interface TrackingSettings extends TrackingOptions {
+  /** The app's projection schema (derived consumer schemas start with it). */
+  readonly projectionSchema?: string;
+}
+
+export type ResolvedTrackingOptions = Required<TrackingSettings>;
 
 export function resolveConsumerOptions(
   options: ConsumerOptions,
@@ -87,5 +129,8 @@ export function resolveConsumerOptions(
     retryDelayMs: options.retryDelayMs ?? 200,
     savepoints: options.savepoints ?? 'on-failure',
     dataSource: options.dataSource ?? 'default',
+    tables: options.tables ?? [],
+    schema: options.schema,
+    version: options.version ?? 1,
   };
 }

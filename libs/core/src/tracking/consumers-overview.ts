@@ -25,8 +25,20 @@ export interface SegmentOverview {
   readonly lastError: string | null;
 }
 
-export interface ConsumerOverview {
+/** A blue-green version, for consumers that declare tables (`consumer_versions`). */
+export interface VersionOverview {
+  /** The consumer's declared name (positions are under `<name>@v<n>` from version 2). */
   readonly consumer: string;
+  readonly version: number;
+  /** `building`: rebuilt beside the live version, which still serves reads. */
+  readonly status: 'building' | 'live' | 'retired';
+}
+
+export interface ConsumerOverview {
+  /** The name its positions are stored under. */
+  readonly consumer: string;
+  /** Its blue-green version, when it declares tables; null otherwise. */
+  readonly version: VersionOverview | null;
   readonly segments: readonly SegmentOverview[];
   /** Its rows in `dead_letters`. */
   readonly deadLetters: number;
@@ -45,8 +57,11 @@ const overviewSql = (s: StoreSchema) => `
     (SELECT count(*)::int FROM ${s.table('dead_letters')} d WHERE d.consumer = p.consumer) AS dead_letters,
     (SELECT count(*)::int FROM ${s.table('parked_streams')} ps WHERE ps.consumer = p.consumer) AS parked_streams,
     (SELECT count(*)::int FROM ${s.table('parked_events')} pe WHERE pe.consumer = p.consumer) AS parked_events,
-    EXISTS (SELECT 1 FROM ${s.table('consumer_resets')} r WHERE r.consumer = p.consumer) AS replay_pending
+    EXISTS (SELECT 1 FROM ${s.table('consumer_resets')} r WHERE r.consumer = p.consumer) AS replay_pending,
+    v.consumer AS declared, v.version, v.status AS version_status
   FROM ${s.table('consumer_positions')} p
+  LEFT JOIN ${s.table('consumer_versions')} v
+    ON p.consumer = CASE WHEN v.version = 1 THEN v.consumer ELSE v.consumer || '@v' || v.version END
   CROSS JOIN LATERAL (
     SELECT count(*)::int AS behind, min(x.created_at) AS oldest FROM (
       SELECT e.created_at FROM ${s.events} e
@@ -69,6 +84,9 @@ interface OverviewRow {
   parked_streams: number;
   parked_events: number;
   replay_pending: boolean;
+  declared: string | null;
+  version: number | null;
+  version_status: VersionOverview['status'] | null;
 }
 
 /** Every consumer with stored positions, by name, with its segments in order. */
@@ -91,6 +109,14 @@ export async function consumersOverview(
         parkedStreams: Number(row.parked_streams),
         parkedEvents: Number(row.parked_events),
         replayPending: Boolean(row.replay_pending),
+        version:
+          row.declared === null || row.version_status === null
+            ? null
+            : {
+                consumer: row.declared,
+                version: Number(row.version),
+                status: row.version_status,
+              },
       };
       byName.set(row.consumer, consumer);
     }
@@ -108,4 +134,42 @@ export async function consumersOverview(
     });
   }
   return [...byName.values()];
+}
+
+/** How far a version being rebuilt has come, from the store alone. */
+export interface RebuildOverview {
+  readonly consumer: string;
+  readonly version: number;
+  /** Events of the log (any type) it has read past, across its segments. */
+  readonly done: number;
+  /** Events in the log now: what it has to read to reach the head. */
+  readonly total: number;
+}
+
+const eventCountSql = (s: StoreSchema) =>
+  `SELECT count(*)::int AS n FROM ${s.events}`;
+
+/**
+ * The rebuilds under way among `consumers`: each building version's events
+ * left (its lag, any type) against the events in the log. Counts the log
+ * only when some version is building.
+ */
+export async function rebuildsOverview(
+  client: SqlClient,
+  s: StoreSchema,
+  consumers: readonly ConsumerOverview[],
+): Promise<RebuildOverview[]> {
+  const building = consumers.filter((c) => c.version?.status === 'building');
+  if (building.length === 0) return [];
+  const [{ n }] = await client.query<{ n: number }>(s.sql(eventCountSql), []);
+  const total = Number(n);
+  return building.map((c) => {
+    const left = c.segments.reduce((sum, seg) => sum + seg.lagEvents, 0);
+    return {
+      consumer: c.version?.consumer ?? c.consumer,
+      version: c.version?.version ?? 1,
+      done: Math.max(0, total - left),
+      total,
+    };
+  });
 }

@@ -12,6 +12,7 @@ export type {
   SavepointMode,
   StartFrom,
   TrackingOptions,
+  TrackingSettings,
 } from './consumer.options.js';
 export {
   dropParked,
@@ -30,8 +31,11 @@ export { DeadLetters } from './dead-letters.service.js';
 export type { ResetTarget } from './reset-target.js';
 export {
   consumersOverview,
+  rebuildsOverview,
   type ConsumerOverview,
+  type RebuildOverview,
   type SegmentOverview,
+  type VersionOverview,
 } from './consumers-overview.js';
 export { requestReplay } from './request-replay.js';
 export {
@@ -47,7 +51,9 @@ export {
   EntityManagerUnavailableError,
   InvalidResetTargetError,
   StreamNotParkedError,
+  NoConsumerTablesError,
 } from './tracking.errors.js';
 export { TrackingModule } from './tracking.module.js';
+export { ProjectionTables } from './projection-tables.service.js';
 export { TrackingService } from './tracking.service.js';
 export { TRACKING_OPTIONS } from './tracking.tokens.js';

@@ -33,7 +33,7 @@ import {
   traceLinkOf,
   type Telemetry,
 } from '../telemetry/index.js';
-import { BatchTransaction } from './consumer-context.js';
+import { BatchTransaction, type ContextSending } from './consumer-context.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
 import type { ResolvedTrackingOptions } from './consumer.options.js';
 import { recordDeadLetter } from './dead-letters.js';
@@ -55,6 +55,8 @@ export interface TrackingEnvironment {
   readonly telemetry?: Telemetry;
   /** Where each failed attempt becomes an error message; none when absent. */
   readonly failures?: FailureReporter;
+  /** What consumers' contexts send and schedule through; none when absent. */
+  readonly sending?: ContextSending;
 }
 
 /** The position moved under us (a reset) or the segment has another owner now. */
@@ -104,6 +106,8 @@ export class SegmentWorker {
   private wakeUp?: () => void;
   private interrupt?: () => void;
   private loop?: Promise<void>;
+  /** While a rebuild runs: the live version's lowest checkpoint when the batch began. */
+  private replayHorizon?: Checkpoint;
   /** The handler whose failure the last `invoke` threw, for its error message. */
   private failedHandler?: string;
   /** The streams this segment holds parked (`park` policy), and their retries. */
@@ -328,6 +332,7 @@ export class SegmentWorker {
    * round trip of its own per event); a failure sends it to the careful path.
    */
   private async handleBatch(batch: ReadAllBatch): Promise<void> {
+    this.replayHorizon = await this.definition.replay?.horizon();
     if (this.definition.options.savepoints === 'every-event') {
       return this.handleCarefully(batch, this.transaction(), 0);
     }
@@ -539,6 +544,7 @@ export class SegmentWorker {
     tx: BatchTransaction,
   ): Promise<void> {
     this.failedHandler = undefined;
+    tx.replaying = this.isHistory(stored);
     for (const event of this.upcast(stored)) {
       const handlers = this.definition.handlers.get(event.type) ?? [];
       if (handlers.length === 0) continue;
@@ -632,8 +638,19 @@ export class SegmentWorker {
   private transaction(): BatchTransaction {
     return new BatchTransaction(
       this.definition.opener,
-      this.name,
+      this.definition.consumer ?? this.name,
       this.definition.noEntityManager,
+      this.env.sending,
+    );
+  }
+
+  /** Whether the live version handled `event` already (see ReplayGate). */
+  private isHistory(event: StoredEvent): boolean {
+    const h = this.replayHorizon;
+    if (!h) return false;
+    return (
+      event.transactionId < h.transactionId ||
+      (event.transactionId === h.transactionId && event.position <= h.position)
     );
   }
 

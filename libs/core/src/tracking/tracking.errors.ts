@@ -89,3 +89,17 @@ export class StreamNotParkedError extends ChronicleError {
     );
   }
 }
+
+/** A read asked for the tables of a consumer that declares none. */
+export class NoConsumerTablesError extends ChronicleError {
+  readonly code = 'NO_CONSUMER_TABLES';
+
+  constructor(readonly consumer: string) {
+    super(
+      `Consumer "${consumer}" declares no tables, so it has no schema of its own: ` +
+        "declare them with @Consumer('" +
+        consumer +
+        "', { tables: ['CREATE TABLE ...'] }), or read its tables by their own names.",
+    );
+  }
+}

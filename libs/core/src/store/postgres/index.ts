@@ -20,7 +20,7 @@ export {
 } from './sql-client.js';
 export { segmentOf } from './read-all.js';
 export { type RebaseReport } from './rebase-transaction-ids.js';
-export { StoreSchema } from './store-schema.js';
+export { checkSchemaName, StoreSchema } from './store-schema.js';
 export {
   typeOrmConnectionOptions,
   type TypeOrmConnectionOptions,

@@ -10,6 +10,7 @@ import { checkpointMovedMigration } from './0009-checkpoint-moved.js';
 import { messageLogMigration } from './0010-message-log.js';
 import { messageLogAppMigration } from './0011-message-log-app.js';
 import { parkedStreamsMigration } from './0012-parked-streams.js';
+import { consumerVersionsMigration } from './0013-consumer-versions.js';
 import { messageLogStreamsPartialMigration } from './0014-message-log-streams-partial.js';
 import { processInstancesMigration } from './0015-process-instances.js';
 import type { Migration } from './migration.js';
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   messageLogMigration,
   messageLogAppMigration,
   parkedStreamsMigration,
+  consumerVersionsMigration,
   messageLogStreamsPartialMigration,
   processInstancesMigration,
 ];
