@@ -34,6 +34,13 @@ export function checkEntityTables(
       );
     }
     const metadata = dataSource.getMetadata(entity);
+    if (metadata.tableType !== 'regular') {
+      throw new EntityTableError(
+        consumer,
+        entity.name,
+        `is a TypeORM ${metadata.tableType} entity, whose table Chronicle does not make: declare its table as DDL, or list the entity that owns it`,
+      );
+    }
     if (metadata.tableMetadataArgs.schema !== undefined) {
       throw new EntityTableError(
         consumer,
@@ -54,7 +61,8 @@ export function checkEntityTables(
 /**
  * The DDL of entities' tables in `schema`, as TypeORM's own schema builder
  * writes it (columns, defaults, primary key, uniques, checks, indexes, enum
- * types), recorded rather than run: no other table of the DataSource is
+ * types, the junction tables of the many-to-many relations they own),
+ * recorded rather than run: no other table of the DataSource is
  * touched and `synchronize` is not needed. Foreign keys are left out (the
  * schema builder adds them in a later pass, across entities). TypeORM's own
  * bookkeeping rows (`typeorm_metadata`, for generated columns) are left out
@@ -72,12 +80,22 @@ export async function entityTableStatements(
     runner.enableSqlMemory();
     for (const entity of entities) {
       const metadata = dataSource.getMetadata(entity);
-      const table = Table.create(metadata, dataSource.driver);
-      table.schema = schema;
-      table.name = `${schema}.${metadata.tableName}`;
-      // Not "if not exists": that would ask the database; a table already
-      // there is passed over when the statements run.
-      await runner.createTable(table, false, false, true);
+      // An owned many-to-many relation keeps its rows in a junction table.
+      // (Read from `relations`: `ownerManyToManyRelations` came out empty on
+      // TypeORM 1.1 where `relations` had the owning side.)
+      const junctions = metadata.relations.flatMap((relation) =>
+        relation.isManyToManyOwner && relation.junctionEntityMetadata
+          ? [relation.junctionEntityMetadata]
+          : [],
+      );
+      for (const each of [metadata, ...junctions]) {
+        const table = Table.create(each, dataSource.driver);
+        table.schema = schema;
+        table.name = `${schema}.${each.tableName}`;
+        // Not "if not exists": that would ask the database; a table already
+        // there is passed over when the statements run.
+        await runner.createTable(table, false, false, true);
+      }
     }
     return runner
       .getMemorySql()

@@ -6,7 +6,16 @@ import {
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
-import { Column, DataSource, Entity, Index, PrimaryColumn } from 'typeorm';
+import {
+  Column,
+  DataSource,
+  Entity,
+  Index,
+  JoinTable,
+  ManyToMany,
+  PrimaryColumn,
+  ViewEntity,
+} from 'typeorm';
 import {
   ChronicleModule,
   Consumer,
@@ -47,6 +56,25 @@ class StockLevel {
 @Entity({ name: 'elsewhere', schema: 'public' })
 class EntityWithSchema {
   @PrimaryColumn('text') id: string;
+}
+
+@ViewEntity({ name: 'busy_skus', expression: 'SELECT sku FROM stock_level' })
+class BusySkus {
+  @Column('text') sku: string;
+}
+
+@Entity({ name: 'tag' })
+class Tag {
+  @PrimaryColumn('text') name: string;
+}
+
+/** Owns a many-to-many relation: its junction table comes with it. */
+@Entity({ name: 'tagged_item' })
+class TaggedItem {
+  @PrimaryColumn('text') sku: string;
+  @ManyToMany(() => Tag)
+  @JoinTable({ name: 'tagged_item_tags' })
+  tags: Tag[];
 }
 
 class NotAnEntity {
@@ -104,6 +132,29 @@ class StockLevelsNext {
   ): Promise<void> {
     await count(context, event);
   }
+}
+
+@Consumer('tagging', { tables: [TaggedItem, Tag] })
+class Tagging {
+  @HandleEvent(Deposited)
+  async onDeposited(
+    event: Deposited,
+    _envelope: unknown,
+    context: ConsumerContext,
+  ): Promise<void> {
+    const manager = await context.entityManager();
+    await manager.save(Tag, { name: 'new' });
+    await manager.save(TaggedItem, {
+      sku: event.account,
+      tags: [{ name: 'new' }],
+    });
+  }
+}
+
+@Consumer('a-view', { tables: [BusySkus] })
+class AView {
+  @HandleEvent(Deposited)
+  onDeposited(): void {}
 }
 
 @Consumer('pinned', { tables: [EntityWithSchema] })
@@ -187,8 +238,8 @@ describe.each<[string, { url?: string; embedded?: boolean }]>([
     app = await boot(
       database,
       schema,
-      [StockLevels, StockLevelsNext],
-      [StockLevel],
+      [StockLevels, StockLevelsNext, Tagging],
+      [StockLevel, TaggedItem, Tag],
     );
   });
 
@@ -270,6 +321,15 @@ describe.each<[string, { url?: string; embedded?: boolean }]>([
     );
     expect(await levels('stock-levels')).toEqual(expected);
     expect(await levels('stock-levels-next')).toEqual(expected);
+    await waitFor(
+      async () =>
+        (
+          await app
+            .get(ProjectionTables)
+            .query('tagging', 'SELECT "taggedItemSku" FROM tagged_item_tags')
+        ).length === 2,
+      "the tagging consumer's junction rows",
+    );
 
     await app.get(TrackingService).reset('stock-levels', { to: 'beginning' });
     await waitFor(async () => (await arrivals()) === 3, 'the replay');
@@ -300,6 +360,15 @@ describe('TypeORM entities that cannot be declared tables', () => {
     await expect(failure).rejects.toThrow(
       /Consumer "pinned" declares table EntityWithSchema, which declares schema "public"/,
     );
+  });
+
+  it('refuses a view entity, whose table it does not make', async () => {
+    const failure = boot(database, schema, [AView], [StockLevel, BusySkus]);
+    await expect(failure).rejects.toMatchObject({
+      code: 'CONSUMER_ENTITY_TABLE',
+      consumer: 'a-view',
+      entity: 'BusySkus',
+    });
   });
 
   it('refuses a class that is not an entity of the DataSource, naming the consumer and the class', async () => {
