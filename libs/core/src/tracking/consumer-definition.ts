@@ -41,6 +41,8 @@ export interface ConsumerDefinition {
    * when it declares none.
    */
   readonly schema?: string;
+  /** The DDL of its declared tables in one schema (entities' DDL follows the schema). */
+  readonly tableStatements?: (schema: string) => Promise<string[]>;
   /** The schema of one of its versions (the same naming, another version). */
   readonly schemaOf?: (version: number) => string;
   /**

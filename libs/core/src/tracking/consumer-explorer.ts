@@ -31,8 +31,14 @@ import {
   type ConsumerSchemaSettings,
 } from './projection-tables.js';
 import {
+  checkEntityTables,
+  entityTableStatements,
+  type EntityClass,
+} from './entity-tables.js';
+import {
   ConsumerDefinitionError,
   DuplicateConsumerError,
+  EntityTableError,
 } from './tracking.errors.js';
 import {
   isPostgresDataSource,
@@ -130,17 +136,48 @@ export class ConsumerExplorer {
       }
       if (
         !Array.isArray(options.tables) ||
-        options.tables.some((t) => typeof t !== 'string' || t.trim() === '')
+        options.tables.some((t) =>
+          typeof t === 'string' ? t.trim() === '' : typeof t !== 'function',
+        )
       ) {
         throw new ConsumerDefinitionError(
-          `Consumer "${metadata.name}" declares tables that are not SQL statements: give tables as an array of DDL strings ('CREATE TABLE stock (...)').`,
+          `Consumer "${metadata.name}" declares tables that are neither SQL statements nor classes: give tables as an array of DDL strings ('CREATE TABLE stock (...)') and TypeORM entity classes.`,
         );
       }
-      const transactions = await this.transactionsFor(
+      const { dataSource, ...transactions } = await this.transactionsFor(
         options.dataSource,
         dataSources,
         schema,
       );
+      const entities = options.tables.filter(
+        (t): t is EntityClass => typeof t === 'function',
+      );
+      if (entities.length > 0) {
+        if (!dataSource) {
+          throw new EntityTableError(
+            metadata.name,
+            entities[0].name,
+            `is an entity, but the consumer has no TypeORM DataSource on Chronicle's database to make its table with (${transactions.noEntityManager ?? 'none'})`,
+          );
+        }
+        checkEntityTables(
+          metadata.name,
+          entities,
+          dataSource,
+          String(options.dataSource),
+        );
+      }
+      const tableStatements = async (own: string): Promise<string[]> => {
+        const statements: string[] = [];
+        for (const table of options.tables) {
+          if (typeof table === 'string') statements.push(table);
+          else if (dataSource)
+            statements.push(
+              ...(await entityTableStatements(dataSource, [table], own)),
+            );
+        }
+        return statements;
+      };
       if (!Number.isInteger(options.version) || options.version < 1) {
         throw new ConsumerDefinitionError(
           `Consumer "${metadata.name}" has version ${String(options.version)}: use a whole number, 1 or more.`,
@@ -170,6 +207,7 @@ export class ConsumerExplorer {
         ...(ownSchema && {
           schema: ownSchema,
           schemaOf,
+          tableStatements,
           opener: openerInSchema(transactions.opener, ownSchema),
         }),
       });
@@ -212,7 +250,11 @@ export class ConsumerExplorer {
     name: string | false,
     dataSources: Map<string, DataSource>,
     schema: StoreSchema,
-  ): Promise<Pick<ConsumerDefinition, 'opener' | 'noEntityManager'>> {
+  ): Promise<
+    Pick<ConsumerDefinition, 'opener' | 'noEntityManager'> & {
+      readonly dataSource?: DataSource;
+    }
+  > {
     const own = () => openClientTransaction(this.client);
     if (name === false)
       return { opener: own, noEntityManager: 'its dataSource option is false' };
@@ -242,6 +284,9 @@ export class ConsumerExplorer {
       this.client instanceof PgliteSqlClient && !this.client.inTransaction
         ? this.client.database
         : undefined;
-    return { opener: () => openTypeOrmTransaction(dataSource, session) };
+    return {
+      opener: () => openTypeOrmTransaction(dataSource, session),
+      dataSource,
+    };
   }
 }

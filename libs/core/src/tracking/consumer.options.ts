@@ -1,3 +1,5 @@
+import type { ConsumerTable } from './entity-tables.js';
+
 /** Where a consumer that has never run starts reading the log. */
 export type StartFrom = 'beginning' | 'now';
 
@@ -55,9 +57,13 @@ export interface ConsumerOptions {
    * in the consumer's own schema (a statement whose table or index already
    * exists is passed over), runs `context.sql()` with that schema first in its
    * search_path, and empties them when the consumer is reset to the
-   * beginning. See "Projection tables" in docs/guides/consumers.md.
+   * beginning. TypeORM entity classes may stand among them (`[StockLevel,
+   * 'CREATE INDEX ...']`): Chronicle creates their tables in that schema from
+   * their metadata on the consumer's `dataSource`, where
+   * `context.entityManager()` then finds them. See "Projection tables" in
+   * docs/guides/consumers.md.
    */
-  readonly tables?: readonly string[];
+  readonly tables?: readonly ConsumerTable[];
   /**
    * The schema of the consumer's `tables`. Default: `<projection
    * schema>_<consumer name>` (`chronicle_projections_stock_levels`), lower

@@ -27,6 +27,7 @@ export {
   type RetryOutcome,
   type SkippedLetter,
 } from './dead-letter-operations.js';
+export type { ConsumerTable, EntityClass } from './entity-tables.js';
 export { DeadLetters } from './dead-letters.service.js';
 export type { ResetTarget } from './reset-target.js';
 export {
@@ -49,6 +50,7 @@ export {
   ConsumerSegmentsChangedError,
   DuplicateConsumerError,
   EntityManagerUnavailableError,
+  EntityTableError,
   InvalidResetTargetError,
   StreamNotParkedError,
   NoConsumerTablesError,

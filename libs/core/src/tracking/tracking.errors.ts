@@ -5,6 +5,22 @@ export class ConsumerDefinitionError extends ChronicleError {
   readonly code = 'CONSUMER_DEFINITION';
 }
 
+/**
+ * A class in a consumer's `tables` cannot be made one of its tables: it is
+ * not an entity of the consumer's TypeORM DataSource, or it names a schema.
+ */
+export class EntityTableError extends ChronicleError {
+  readonly code = 'CONSUMER_ENTITY_TABLE';
+
+  constructor(
+    readonly consumer: string,
+    readonly entity: string,
+    reason: string,
+  ) {
+    super(`Consumer "${consumer}" declares table ${entity}, which ${reason}.`);
+  }
+}
+
 /** Two classes claim the same consumer name. */
 export class DuplicateConsumerError extends ChronicleError {
   readonly code = 'DUPLICATE_CONSUMER';

@@ -187,7 +187,7 @@ export class TrackingService
         await createConsumerTables(
           this.client,
           definition.schema,
-          definition.options.tables,
+          (await definition.tableStatements?.(definition.schema)) ?? [],
         );
       }
     }
