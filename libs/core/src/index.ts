@@ -52,6 +52,7 @@ export {
   type LoggedKind,
   type LoggedOutcome,
   type ConsumerPassage,
+  type ProcessStepPassage,
   type LoggedMessage,
   type MessageLogFilter,
   type MessageLogOptions,

@@ -4,6 +4,10 @@ import {
   TrackingService,
   deriveMessageId,
   listProcesses,
+  MessageLog,
+  MessageLogWriter,
+  traceText,
+  type TraceNode,
   ManualClock,
   processConsumerName,
   type PostgresEventStore,
@@ -271,6 +275,39 @@ export function processesSuite(database: () => TestDatabase): void {
     });
     expect(ended.deadlines).toEqual([]);
     expect(ended.endedAt).toEqual(expect.any(Date));
+  });
+
+  it("shows its steps in the message log's correlation tree, with the commands they sent", async () => {
+    const event = placed('o-40', 5);
+    await store.append('order-40', [event]);
+    await waitUntil(
+      () => card.charged.some((c) => c.orderId === 'o-40'),
+      'the card charged for o-40',
+    );
+    const log = app.get(MessageLog);
+    await app.get(MessageLogWriter).flush();
+    const trace = await log.trace(event.id);
+    const root = trace?.root;
+    expect(root).toMatchObject({ kind: 'event', id: event.id });
+    expect(root?.processSteps).toEqual([
+      {
+        process: 'order-fulfilment',
+        key: 'o-40',
+        method: 'onPlaced',
+        commands: [expect.any(String)],
+        at: expect.any(String),
+      },
+    ]);
+    // The command the step sent hangs below the event that ran the step.
+    const sent = root?.processSteps?.[0].commands[0];
+    const below = (node: TraceNode): string[] => [
+      node.id,
+      ...node.children.flatMap(below),
+    ];
+    expect(root && below(root)).toContain(sent);
+    expect(traceText(trace!)).toContain(
+      'process order-fulfilment[o-40].onPlaced → 1 command',
+    );
   });
 
   describe('deadlines', () => {

@@ -39,6 +39,7 @@ export { type LoggedMessage } from './logged-message.js';
 export {
   type ConsumerPassage,
   type MessageTrace,
+  type ProcessStepPassage,
   type TraceNode,
 } from './message-trace.js';
 export {

@@ -8,6 +8,7 @@ import {
   buildTrace,
   type MessageTrace,
   type PassageRow,
+  type ProcessStepRow,
   type TracedEventRow,
 } from './message-trace.js';
 import {
@@ -69,6 +70,13 @@ const passagesSql = (s: StoreSchema) => `
     ON p.segment = ${segmentOf('e.stream_id', 'p.segment_count')}
   WHERE e.position = ANY($1::text::bigint[])
   GROUP BY e.position, p.consumer`;
+
+// The process manager steps run on the conversation's messages (migration 15).
+const processStepsSql = (s: StoreSchema) => `
+  SELECT event_id::text AS event_id, name, key, handler, commands,
+         handled_at
+  FROM ${s.table('process_steps')}
+  WHERE event_id = ANY($1::text::uuid[])`;
 
 /** How many times a trace looks up causes it has not read yet. */
 const CAUSE_ROUNDS = 8;
@@ -161,7 +169,16 @@ export class MessageLog {
         : await this.client.query<PassageRow>(s.sql(passagesSql), [
             `{${allPositions.join(',')}}`,
           ]);
-    return buildTrace(correlationId, rows, events, passages, truncated);
+    const ids = [
+      ...new Set([...rows.map((r) => r.id), ...events.map((e) => e.id)]),
+    ].filter((id) => UUID.test(id));
+    const steps =
+      ids.length === 0
+        ? []
+        : await this.client.query<ProcessStepRow>(s.sql(processStepsSql), [
+            `{${ids.join(',')}}`,
+          ]);
+    return buildTrace(correlationId, rows, events, passages, truncated, steps);
   }
 
   /**

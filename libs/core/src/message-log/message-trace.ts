@@ -39,6 +39,19 @@ export interface ConsumerPassage {
   readonly failed: boolean;
 }
 
+/** A process manager's step run on a message (see processes/). */
+export interface ProcessStepPassage {
+  /** The process manager's name. */
+  readonly process: string;
+  /** The instance's association key. */
+  readonly key: string;
+  /** The method that ran. */
+  readonly method: string;
+  /** The ids of the commands the step sent (they appear as its message's children once delivered). */
+  readonly commands: readonly string[];
+  readonly at: string;
+}
+
 /** One message of a conversation, and what it caused. */
 export interface TraceNode {
   /** The log's kinds, and `event` for events of the store. */
@@ -64,6 +77,8 @@ export interface TraceNode {
   readonly consumers?: readonly ConsumerPassage[];
   /** An error message's consumer, when it names one. */
   readonly consumer?: string;
+  /** The process manager steps this message (an event, a deadline, an error message) ran. */
+  readonly processSteps?: readonly ProcessStepPassage[];
   /** What it caused, in order of time. */
   readonly children: readonly TraceNode[];
 }
@@ -86,13 +101,27 @@ export interface PassageRow {
   stopped: boolean;
 }
 
+/** A row of `process_steps` for a message of the conversation. */
+export interface ProcessStepRow {
+  event_id: string;
+  name: string;
+  key: string;
+  handler: string;
+  commands: readonly string[];
+  handled_at: Date | string;
+}
+
 interface Draft {
-  readonly node: Omit<TraceNode, 'children' | 'offsetMs' | 'consumers'>;
+  readonly node: Omit<
+    TraceNode,
+    'children' | 'offsetMs' | 'consumers' | 'processSteps'
+  >;
   readonly atMs: number;
   readonly causationId: string | null;
   readonly positions: readonly string[];
   readonly children: Draft[];
   consumers?: ConsumerPassage[];
+  processSteps?: ProcessStepPassage[];
   parent?: Draft;
 }
 
@@ -110,6 +139,7 @@ export function buildTrace(
   events: readonly TracedEventRow[],
   passages: readonly PassageRow[],
   truncated: boolean,
+  steps: readonly ProcessStepRow[] = [],
 ): MessageTrace | undefined {
   const drafts: Draft[] = [];
   const byId = new Map<string, Draft>();
@@ -203,6 +233,21 @@ export function buildTrace(
     });
   }
 
+  for (const step of [...steps].sort(
+    (a, b) => Date.parse(isoOf(a.handled_at)) - Date.parse(isoOf(b.handled_at)),
+  )) {
+    const message = byId.get(step.event_id);
+    if (!message) continue;
+    (message.processSteps ??= []).push({
+      process: step.name,
+      key: step.key,
+      // The handler is `process:<name>:<key>:<method>`; a key may hold colons.
+      method: step.handler.slice(step.handler.lastIndexOf(':') + 1),
+      commands: step.commands,
+      at: isoOf(step.handled_at),
+    });
+  }
+
   // Children by parent; whatever a cycle of bad causation ids leaves unreached is detached.
   for (const draft of drafts) draft.parent?.children.push(draft);
   const tops = drafts.filter((d) => d.parent === undefined).sort(byTime);
@@ -242,6 +287,7 @@ export function buildTrace(
           a.consumer.localeCompare(b.consumer),
         ),
       }),
+      ...(draft.processSteps && { processSteps: draft.processSteps }),
       children: draft.children
         .filter((c) => !seen.has(c))
         .map((c) => finish(c, seen)),

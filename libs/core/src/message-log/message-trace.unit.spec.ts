@@ -134,6 +134,36 @@ describe('buildTrace', () => {
     expect(trace?.truncated).toBe(true);
   });
 
+  it('puts a process step on the message that ran it, naming the method even when the key holds colons', () => {
+    const trace = buildTrace('c', [logRow('c', 1)], [], [], false, [
+      {
+        event_id: 'c',
+        name: 'fulfilment',
+        key: 'shop:o:1',
+        handler: 'process:fulfilment:shop:o:1:onPlaced',
+        commands: ['cmd-1'],
+        handled_at: '2026-12-04 10:00:01.500000+00',
+      },
+      {
+        event_id: 'not-in-the-trace',
+        name: 'fulfilment',
+        key: 'x',
+        handler: 'process:fulfilment:x:onPlaced',
+        commands: [],
+        handled_at: '2026-12-04 10:00:02.000000+00',
+      },
+    ]);
+    expect(trace?.root.processSteps).toEqual([
+      {
+        process: 'fulfilment',
+        key: 'shop:o:1',
+        method: 'onPlaced',
+        commands: ['cmd-1'],
+        at: '2026-12-04T10:00:01.500Z',
+      },
+    ]);
+  });
+
   it('gives nothing for nothing', () => {
     expect(buildTrace('c', [], [], [], false)).toBeUndefined();
   });

@@ -35,6 +35,7 @@ function nodeLine(node: TraceNode): string {
       node.app ? `[${node.app}]` : undefined,
       offset,
       consumers.length > 0 ? `consumers: ${consumers.join(', ')}` : undefined,
+      processText(node),
     ]
       .filter((p) => p !== undefined)
       .join('  ');
@@ -51,9 +52,25 @@ function nodeLine(node: TraceNode): string {
       ? `${node.error.code ?? node.error.name}: ${node.error.message.split('\n')[0]}`
       : undefined,
     node.consumer ? `(consumer ${node.consumer})` : undefined,
+    processText(node),
   ]
     .filter((p) => p !== undefined)
     .join('  ');
+}
+
+/** The process manager steps a message ran: `process order-fulfilment[o-1].onPaid → 1 command`. */
+function processText(node: TraceNode): string | undefined {
+  const steps = node.processSteps ?? [];
+  if (steps.length === 0) return undefined;
+  return steps
+    .map((s) => {
+      const sent =
+        s.commands.length === 0
+          ? ''
+          : ` → ${s.commands.length} ${s.commands.length === 1 ? 'command' : 'commands'}`;
+      return `process ${s.process}[${s.key}].${s.method}${sent}`;
+    })
+    .join(', ');
 }
 
 /** A duration as the CLI prints it: 3.2ms, 1.25s. */
