@@ -51,6 +51,11 @@ export function deadlineScheduleType(name: string): string {
   return `chronicle.process.${name}.deadline`;
 }
 
+/** Whether a schedule type is a process manager's deadlines (Chronicle's, not the app's own schedule). */
+export function isDeadlineScheduleType(type: string): boolean {
+  return /^chronicle\.process\..+\.deadline$/.test(type);
+}
+
 /** How an event names the instance it belongs to: a field of it, or a function of it. */
 export type AssociationKey<E> =
   Extract<keyof E, string> | ((event: E) => string | undefined);
@@ -258,6 +263,11 @@ export function processManagerMetadataOf(
   target: object,
 ): ProcessManagerMetadata | undefined {
   return Reflect.getMetadata(PROCESS, target);
+}
+
+/** The name a class was declared with (`@ProcessManager(name)`); undefined for any other class. */
+export function processManagerName(target: object): string | undefined {
+  return processManagerMetadataOf(target)?.name;
 }
 
 export function stepsOf(target: object): readonly StepMetadata[] {
