@@ -13,10 +13,23 @@ import {
   UnitOfWork,
   type AggregateClass,
   type AggregateRoot,
+  type Duration,
   type ManualClock,
 } from '@chronicle/core';
 import { FixtureExpectationError } from './fixture-expectation.error.js';
 import {
+  checkDeadlinesCancelled,
+  checkDeadlinesSet,
+  checkNoProcess,
+  checkProcess,
+  deadlineChanges,
+  processNameOf,
+  readInstance,
+  type ProcessExpectation,
+  type ProcessManagerClass,
+} from './process-expectations.js';
+import {
+  quietMark,
   scheduleVersions,
   schedulesSince,
   settleConsumers,
@@ -34,6 +47,9 @@ import {
 
 /** What `when` can do: send a command, ask a query, append or publish events, or let time pass. */
 export type WhenAction = object | StreamEvents | TimeElapses;
+
+/** Rounds of settling before giving up on a loop of messages that never ends. */
+const MAX_SETTLE_ROUNDS = 50;
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -55,6 +71,8 @@ interface Outcome {
  */
 export class Scenario implements PromiseLike<void> {
   private readonly checks: Check[] = [];
+  /** Reads taken once the history settled, before the action: what a check compares against. */
+  private readonly beforeAction: (() => Promise<void>)[] = [];
   private expectsError = false;
 
   constructor(
@@ -220,6 +238,76 @@ export class Scenario implements PromiseLike<void> {
     return this;
   }
 
+  /**
+   * The process manager's instance for `key` once the action and all it set
+   * off are done: its `state` (fields, matched like `toMatchObject`, or a
+   * predicate), its `status` (`'live'` or `'ended'`), and exactly which
+   * `deadlines` are open, each due how long after the fixture's time.
+   */
+  expectProcess<S extends object>(
+    manager: ProcessManagerClass<S>,
+    key: string,
+    expected: ProcessExpectation<S>,
+  ): this {
+    const name = processNameOf(manager);
+    this.checks.push(() =>
+      checkProcess(this.app, this.clock, name, key, expected),
+    );
+    return this;
+  }
+
+  /** No instance of the process manager has `key` (none was started for it). */
+  expectNoProcess(manager: ProcessManagerClass<object>, key: string): this {
+    const name = processNameOf(manager);
+    this.checks.push(() => checkNoProcess(this.app, name, key));
+    return this;
+  }
+
+  /**
+   * Exactly these deadlines were set (or set again) on the instance by the
+   * action, by name, each due this long after the fixture's time:
+   * `expectDeadlinesSet(OrderFulfilment, 'o-1', { payment: '15m' })`.
+   */
+  expectDeadlinesSet(
+    manager: ProcessManagerClass<object>,
+    key: string,
+    expected: Readonly<Record<string, Duration>>,
+  ): this {
+    const name = processNameOf(manager);
+    const changes = this.deadlineChangesOf(name, key);
+    this.checks.push(async () =>
+      checkDeadlinesSet(name, key, expected, await changes(), this.clock),
+    );
+    return this;
+  }
+
+  /**
+   * Exactly these deadlines of the instance were cancelled by the action
+   * (`cancelDeadline`, or `end()`), not counting the ones that fired.
+   */
+  expectDeadlinesCancelled(
+    manager: ProcessManagerClass<object>,
+    key: string,
+    ...names: string[]
+  ): this {
+    const name = processNameOf(manager);
+    const changes = this.deadlineChangesOf(name, key);
+    this.checks.push(async () =>
+      checkDeadlinesCancelled(name, key, names, await changes(), this.clock),
+    );
+    return this;
+  }
+
+  /** Reads the instance before the action; the returned function compares it with after. */
+  private deadlineChangesOf(name: string, key: string) {
+    let before: Awaited<ReturnType<typeof readInstance>>;
+    this.beforeAction.push(async () => {
+      before = await readInstance(this.app, name, key);
+    });
+    return async () =>
+      deadlineChanges(before, await readInstance(this.app, name, key));
+  }
+
   // Awaiting the scenario is what runs it: the chain reads as one sentence.
   // oxlint-disable-next-line unicorn/no-thenable
   then<R1 = void, R2 = never>(
@@ -234,6 +322,7 @@ export class Scenario implements PromiseLike<void> {
     // What the history set off (event handlers, consumers) is not the action's doing.
     await this.settle();
     const schedulesBefore = await scheduleVersions(this.app);
+    for (const read of this.beforeAction) await read();
     const events: object[] = [];
     const commands: object[] = [];
     const eventsSeen = this.app
@@ -301,12 +390,26 @@ export class Scenario implements PromiseLike<void> {
     );
   }
 
-  /** Waits for in-process handlers, consumers and due schedules, in turn, until all are quiet. */
+  /**
+   * Waits for in-process handlers, consumers and due schedules, in turn, until
+   * all are quiet: a round that appended nothing and changed no schedule.
+   * (A consumer, a process manager say, may send a command that appends
+   * events another consumer, or itself, then handles.)
+   */
   private async settle(): Promise<void> {
-    await settleInProcess();
-    await settleSchedules(this.app, this.clock);
-    await settleConsumers(this.app);
-    await settleInProcess();
+    for (let round = 0; ; round++) {
+      const before = await quietMark(this.app);
+      await settleInProcess();
+      await settleSchedules(this.app, this.clock);
+      await settleConsumers(this.app);
+      await settleInProcess();
+      if ((await quietMark(this.app)) === before) return;
+      if (round === MAX_SETTLE_ROUNDS) {
+        throw new FixtureExpectationError(
+          `Still not quiet after ${MAX_SETTLE_ROUNDS} rounds of delivering schedules and catching up consumers: do handlers keep sending each other messages?`,
+        );
+      }
+    }
   }
 
   private async perform(

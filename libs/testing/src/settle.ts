@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import {
   EventStore,
   fromPayload,
+  isDeadlineScheduleType,
   MessageRouter,
   MessageTypeRegistry,
   PostgresEventStore,
@@ -89,6 +90,21 @@ export async function settleSchedules(
   });
 }
 
+/**
+ * Changes whenever an event is appended or a schedule is written, delivered
+ * or removed: equal before and after a round of settling, nothing happened.
+ */
+export async function quietMark(app: INestApplicationContext): Promise<string> {
+  const store = app.get(EventStore) as PostgresEventStore;
+  const [{ mark }] = await store.client.query<{ mark: string }>(
+    `SELECT (SELECT coalesce(max(position), 0) FROM ${store.schema.events})::text || '/' ||
+            (SELECT count(*) FROM ${store.schema.table('schedules')})::text || '/' ||
+            coalesce((SELECT md5(string_agg(id || status || due_at::text || attempts::text || coalesce(delivery_id::text, ''), ',' ORDER BY id))
+                      FROM ${store.schema.table('schedules')}), '') AS mark`,
+  );
+  return mark;
+}
+
 /** A fingerprint of every pending schedule, to tell which ones an action wrote. */
 export async function scheduleVersions(
   app: INestApplicationContext,
@@ -123,10 +139,16 @@ export async function schedulesSince(
      ORDER BY due_at, id`,
     [sends],
   );
-  // Chronicle's own periodic cleanup is not something the app scheduled.
+  // Chronicle's own periodic cleanup is not something the app scheduled; a
+  // process manager's deadlines have expectations of their own.
   const own = ScheduleTypeRegistry.forClass(SweepHandledCommands)?.name;
   return rows
-    .filter((row) => before.get(row.id) !== row.version && row.type !== own)
+    .filter(
+      (row) =>
+        before.get(row.id) !== row.version &&
+        row.type !== own &&
+        !isDeadlineScheduleType(row.type),
+    )
     .map((row) => {
       const target =
         MessageTypeRegistry.forName(row.type)?.target ??
