@@ -399,6 +399,20 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
       );
     });
 
+    it('says so when an event given to when() alone never reached the process manager', async () => {
+      const message = await failureOf(
+        fixture
+          .when(new OrderPlaced('o-12', 1))
+          .expectProcess(OrderFulfilment, 'o-12', { status: 'live' }),
+      );
+      expect(message).toContain(
+        'Expected process fulfilment "o-12" to exist, but no instance has this key (it has no instances at all)',
+      );
+      expect(message).toContain(
+        'process managers read the event log: append it with onStream(id, event) or onAggregate(Aggregate, id, event)',
+      );
+    });
+
     it('refuses a class that is not a process manager', () => {
       expect(() =>
         fixture.when(placed('o-11')).expectNoProcess(NotAProcess, 'o-11'),

@@ -5,17 +5,21 @@ import {
   CommandBus,
   EventBus,
   EventStore,
-  ErrorTypeRegistry,
   EventUpcaster,
   MessageTypeRegistry,
   QueryBus,
-  RemoteHandlerError,
   UnitOfWork,
   type AggregateClass,
   type AggregateRoot,
   type Duration,
   type ManualClock,
 } from '@chronicle/core';
+import {
+  describeError,
+  fieldMatches,
+  hintFor,
+  type ErrorClass,
+} from './error-description.js';
 import { FixtureExpectationError } from './fixture-expectation.error.js';
 import {
   checkDeadlinesCancelled,
@@ -51,8 +55,6 @@ export type WhenAction = object | StreamEvents | TimeElapses;
 /** Rounds of settling before giving up on a loop of messages that never ends. */
 const MAX_SETTLE_ROUNDS = 50;
 
-type ErrorClass = abstract new (...args: never[]) => Error;
-
 type Check = (outcome: Outcome) => Promise<string | undefined>;
 
 interface Outcome {
@@ -74,6 +76,7 @@ export class Scenario implements PromiseLike<void> {
   /** Reads taken once the history settled, before the action: what a check compares against. */
   private readonly beforeAction: (() => Promise<void>)[] = [];
   private expectsError = false;
+  private expectsProcesses = false;
 
   constructor(
     private readonly app: INestApplicationContext,
@@ -249,7 +252,7 @@ export class Scenario implements PromiseLike<void> {
     key: string,
     expected: ProcessExpectation<S>,
   ): this {
-    const name = processNameOf(manager);
+    const name = this.processNamed(manager);
     this.checks.push(() =>
       checkProcess(this.app, this.clock, name, key, expected),
     );
@@ -258,7 +261,7 @@ export class Scenario implements PromiseLike<void> {
 
   /** No instance of the process manager has `key` (none was started for it). */
   expectNoProcess(manager: ProcessManagerClass<object>, key: string): this {
-    const name = processNameOf(manager);
+    const name = this.processNamed(manager);
     this.checks.push(() => checkNoProcess(this.app, name, key));
     return this;
   }
@@ -273,7 +276,7 @@ export class Scenario implements PromiseLike<void> {
     key: string,
     expected: Readonly<Record<string, Duration>>,
   ): this {
-    const name = processNameOf(manager);
+    const name = this.processNamed(manager);
     const changes = this.deadlineChangesOf(name, key);
     this.checks.push(async () =>
       checkDeadlinesSet(name, key, expected, await changes(), this.clock),
@@ -290,12 +293,17 @@ export class Scenario implements PromiseLike<void> {
     key: string,
     ...names: string[]
   ): this {
-    const name = processNameOf(manager);
+    const name = this.processNamed(manager);
     const changes = this.deadlineChangesOf(name, key);
     this.checks.push(async () =>
       checkDeadlinesCancelled(name, key, names, await changes(), this.clock),
     );
     return this;
+  }
+
+  private processNamed(manager: object): string {
+    this.expectsProcesses = true;
+    return processNameOf(manager);
   }
 
   /** Reads the instance before the action; the returned function compares it with after. */
@@ -371,9 +379,17 @@ export class Scenario implements PromiseLike<void> {
     ).filter((f): f is string => f !== undefined);
     if (failures.length > 0) {
       throw new FixtureExpectationError(
-        `${failures.join('\n\n')}\n\n  when: ${describeMessage(this.action)}`,
+        `${failures.join('\n\n')}\n\n  when: ${describeMessage(this.action)}${this.bareEventHint()}`,
       );
     }
+  }
+
+  /** Process managers read the log: an event only published in process never reaches them. */
+  private bareEventHint(): string {
+    if (!this.expectsProcesses || isStreamEvents(this.action)) return '';
+    if (MessageTypeRegistry.forInstance(this.action)?.kind !== 'event')
+      return '';
+    return '\n  (an event given to when() alone is only published in process; process managers read the event log: append it with onStream(id, event) or onAggregate(Aggregate, id, event))';
   }
 
   /** A repository as the app would use it: its store, unit of work and upcasters. */
@@ -448,41 +464,4 @@ export class Scenario implements PromiseLike<void> {
       );
     }
   }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof RemoteHandlerError) {
-    const what = error.errorType ?? error.remoteName;
-    return `RemoteHandlerError (${what}, ${error.code}): ${error.message}`;
-  }
-  return error instanceof Error
-    ? `${error.name}: ${error.message}`
-    : inspect(error);
-}
-
-/** Why an error from another app did not arrive as the expected class, when we can tell. */
-function hintFor(type: ErrorClass, error: unknown): string {
-  if (!(error instanceof RemoteHandlerError)) return '';
-  if (error.errorType) {
-    return `\n  (it was declared as @ErrorType('${error.errorType}') in the app that threw it, but no class of that name is loaded here)`;
-  }
-  if (ErrorTypeRegistry.forClass(type)) return '';
-  if (error.code === 'HANDLER_FAILED') {
-    return `\n  (${type.name} has no @ErrorType: from another app an undeclared error arrives as a RemoteHandlerError with the code HANDLER_FAILED; declare it, e.g. @ErrorType('context.${type.name}'))`;
-  }
-  return `\n  (from another app, an error without @ErrorType arrives as a RemoteHandlerError with its code: expect RemoteHandlerError with { code: '${error.code}' })`;
-}
-
-function fieldMatches(expected: unknown, actual: unknown): boolean {
-  if (
-    typeof expected === 'object' &&
-    expected !== null &&
-    typeof (expected as { asymmetricMatch?: unknown }).asymmetricMatch ===
-      'function'
-  ) {
-    return (
-      expected as { asymmetricMatch(other: unknown): boolean }
-    ).asymmetricMatch(actual);
-  }
-  return isDeepStrictEqual(actual, expected);
 }
