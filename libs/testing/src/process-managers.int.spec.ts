@@ -10,10 +10,12 @@ import {
   EventType,
   Handles,
   InjectAggregateRepository,
+  OnCommandFailed,
   ProcessManager,
   ProcessManagerBase,
   StartedBy,
   type AggregateRepository,
+  type HandlingFailed,
   type ICommandHandler,
 } from '@chronicle/core';
 import {
@@ -145,6 +147,13 @@ class OrderFulfilment extends ProcessManagerBase<Fulfilment> {
     this.state.log.push('shipped');
     this.end();
   }
+
+  @OnCommandFailed(ShipOrder)
+  onShippingFailed(failed: HandlingFailed): void {
+    this.state.log.push(`shipping failed: ${failed.error.message}`);
+    this.send(new CancelOrder(this.key, 'cannot ship'));
+    this.end();
+  }
 }
 
 @Aggregate({ type: 'pmfx.Shipment' })
@@ -174,6 +183,7 @@ class ShipOrderHandler implements ICommandHandler<ShipOrder> {
   ) {}
 
   async execute({ orderId }: ShipOrder): Promise<void> {
+    if (orderId === 'o-broken') throw new Error('no address for o-broken');
     const shipment = this.shipments.create(orderId);
     shipment.ship();
     await this.shipments.save(shipment);
@@ -220,6 +230,8 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
       fixture = await TestFixture.create({
         imports: [FulfilmentModule],
         mode,
+        // A command that fails is dead at its first try: @OnCommandFailed runs at once.
+        chronicle: { scheduling: { maxAttempts: 1 } },
       });
     }, 60_000);
     afterEach(() => fixture.close());
@@ -299,6 +311,26 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
         .expectProcess(OrderFulfilment, 'o-4', {
           state: { reminders: 0, log: ['placed'] },
           status: 'live',
+        });
+    });
+
+    it('runs @OnCommandFailed when a command the instance sent fails for good, before the expectations', async () => {
+      await fixture
+        .given(placed('o-broken'))
+        .when(paid('o-broken'))
+        .expectCommands(
+          new ShipOrder('o-broken'),
+          new CancelOrder('o-broken', 'cannot ship'),
+        )
+        .expectProcess(OrderFulfilment, 'o-broken', {
+          state: {
+            log: [
+              'placed',
+              'paid',
+              expect.stringMatching(/^shipping failed: /),
+            ],
+          },
+          status: 'ended',
         });
     });
 

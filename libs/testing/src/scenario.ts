@@ -34,6 +34,7 @@ import {
 } from './process-expectations.js';
 import {
   quietMark,
+  settleCommandFailures,
   scheduleVersions,
   schedulesSince,
   settleConsumers,
@@ -417,6 +418,7 @@ export class Scenario implements PromiseLike<void> {
       const before = await quietMark(this.app);
       await settleInProcess();
       await settleSchedules(this.app, this.clock);
+      await settleCommandFailures(this.app);
       await settleConsumers(this.app);
       await settleInProcess();
       if ((await quietMark(this.app)) === before) return;

@@ -1,11 +1,15 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import {
+  ERROR_MESSAGE_TYPE,
   EventStore,
   fromPayload,
   isDeadlineScheduleType,
   MessageRouter,
   MessageTypeRegistry,
+  onCommandFailedTypes,
   PostgresEventStore,
+  processManagerName,
   ScheduleTypeRegistry,
   SweepHandledCommands,
   TrackingService,
@@ -87,6 +91,69 @@ export async function settleSchedules(
       [clock.now().getTime(), JSON.stringify(handled)],
     );
     return due === 0;
+  });
+}
+
+/** Per app: each process manager's name and the command types its `@OnCommandFailed` methods take. */
+const failureTypes = new WeakMap<
+  INestApplicationContext,
+  readonly (readonly [string, string])[]
+>();
+
+function commandFailuresHandled(
+  app: INestApplicationContext,
+): readonly (readonly [string, string])[] {
+  let pairs = failureTypes.get(app);
+  if (!pairs) {
+    pairs = app
+      .get(DiscoveryService, { strict: false })
+      .getProviders()
+      .flatMap((wrapper) => {
+        const type = wrapper.metatype;
+        const name = typeof type === 'function' && processManagerName(type);
+        if (!name) return [];
+        return onCommandFailedTypes(type).map((t) => [name, t] as const);
+      });
+    failureTypes.set(app, pairs);
+  }
+  return pairs;
+}
+
+/**
+ * Waits until every live instance whose command died (its outbox row is
+ * dead) and whose process manager has an `@OnCommandFailed` method for it
+ * has run that step. The error message that runs it comes over the
+ * transport, fire and forget, after the row died: only the instance's
+ * history says it arrived.
+ */
+export async function settleCommandFailures(
+  app: INestApplicationContext,
+): Promise<void> {
+  const pairs = commandFailuresHandled(app);
+  if (pairs.length === 0) return;
+  const store = app.get(EventStore) as PostgresEventStore;
+  const table = (name: string) => store.schema.table(name);
+  await until("the process managers' @OnCommandFailed steps", async () => {
+    const [{ waiting }] = await store.client.query<{ waiting: number }>(
+      `WITH failed AS (
+         SELECT st.name, st.key, count(DISTINCT sc.id) AS dead
+         FROM ${table('process_steps')} st
+         JOIN ${table('schedules')} sc
+           ON sc.kind = 'send' AND sc.status = 'dead'
+          AND st.commands @> jsonb_build_array(sc.delivery_id::text)
+         WHERE (st.name, sc.type) IN
+           (SELECT p->>0, p->>1 FROM jsonb_array_elements($1::jsonb) p)
+         GROUP BY st.name, st.key
+       )
+       SELECT count(*)::int AS waiting
+       FROM failed f
+       JOIN ${table('process_instances')} i ON i.name = f.name AND i.key = f.key
+       WHERE i.status = 'live'
+         AND f.dead > (SELECT count(*) FROM ${table('process_steps')} e
+                       WHERE e.name = f.name AND e.key = f.key AND e.event_type = $2::text)`,
+      [JSON.stringify(pairs), ERROR_MESSAGE_TYPE],
+    );
+    return waiting === 0;
   });
 }
 

@@ -1,6 +1,7 @@
 export {
   Handles,
   isDeadlineScheduleType,
+  onCommandFailedTypes,
   OnCommandFailed,
   ProcessManager,
   StartedBy,

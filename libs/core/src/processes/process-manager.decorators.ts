@@ -1,5 +1,5 @@
 import { HandleError, type HandlingFailed } from '../error-messages/index.js';
-import type { MessageClass } from '../messages/index.js';
+import { MessageTypeRegistry, type MessageClass } from '../messages/index.js';
 import {
   Consumer,
   HandleEvent,
@@ -268,6 +268,16 @@ export function processManagerMetadataOf(
 /** The name a class was declared with (`@ProcessManager(name)`); undefined for any other class. */
 export function processManagerName(target: object): string | undefined {
   return processManagerMetadataOf(target)?.name;
+}
+
+/** The type names of the commands whose failures a process manager's `@OnCommandFailed` methods handle. */
+export function onCommandFailedTypes(target: object): string[] {
+  return failuresOf(target).flatMap(({ commands }) =>
+    commands.flatMap((command) => {
+      const name = MessageTypeRegistry.forClass(command)?.name;
+      return name === undefined ? [] : [name];
+    }),
+  );
 }
 
 export function stepsOf(target: object): readonly StepMetadata[] {
