@@ -5,18 +5,36 @@ import {
   CommandBus,
   EventBus,
   EventStore,
-  ErrorTypeRegistry,
   EventUpcaster,
   MessageTypeRegistry,
   QueryBus,
-  RemoteHandlerError,
   UnitOfWork,
   type AggregateClass,
   type AggregateRoot,
+  type Duration,
   type ManualClock,
 } from '@chronicle/core';
+import {
+  describeError,
+  fieldMatches,
+  hintFor,
+  type ErrorClass,
+} from './error-description.js';
 import { FixtureExpectationError } from './fixture-expectation.error.js';
 import {
+  checkDeadlinesCancelled,
+  checkDeadlinesSet,
+  checkNoProcess,
+  checkProcess,
+  deadlineChanges,
+  processNameOf,
+  readInstance,
+  type ProcessExpectation,
+  type ProcessManagerClass,
+} from './process-expectations.js';
+import {
+  quietMark,
+  settleCommandFailures,
   scheduleVersions,
   schedulesSince,
   settleConsumers,
@@ -35,7 +53,8 @@ import {
 /** What `when` can do: send a command, ask a query, append or publish events, or let time pass. */
 export type WhenAction = object | StreamEvents | TimeElapses;
 
-type ErrorClass = abstract new (...args: never[]) => Error;
+/** Rounds of settling before giving up on a loop of messages that never ends. */
+const MAX_SETTLE_ROUNDS = 50;
 
 type Check = (outcome: Outcome) => Promise<string | undefined>;
 
@@ -55,7 +74,10 @@ interface Outcome {
  */
 export class Scenario implements PromiseLike<void> {
   private readonly checks: Check[] = [];
+  /** Reads taken once the history settled, before the action: what a check compares against. */
+  private readonly beforeAction: (() => Promise<void>)[] = [];
   private expectsError = false;
+  private expectsProcesses = false;
 
   constructor(
     private readonly app: INestApplicationContext,
@@ -220,6 +242,81 @@ export class Scenario implements PromiseLike<void> {
     return this;
   }
 
+  /**
+   * The process manager's instance for `key` once the action and all it set
+   * off are done: its `state` (fields, matched like `toMatchObject`, or a
+   * predicate), its `status` (`'live'` or `'ended'`), and exactly which
+   * `deadlines` are open, each due how long after the fixture's time.
+   */
+  expectProcess<S extends object>(
+    manager: ProcessManagerClass<S>,
+    key: string,
+    expected: ProcessExpectation<S>,
+  ): this {
+    const name = this.processNamed(manager);
+    this.checks.push(() =>
+      checkProcess(this.app, this.clock, name, key, expected),
+    );
+    return this;
+  }
+
+  /** No instance of the process manager has `key` (none was started for it). */
+  expectNoProcess(manager: ProcessManagerClass<object>, key: string): this {
+    const name = this.processNamed(manager);
+    this.checks.push(() => checkNoProcess(this.app, name, key));
+    return this;
+  }
+
+  /**
+   * Exactly these deadlines were set (or set again) on the instance by the
+   * action, by name, each due this long after the fixture's time:
+   * `expectDeadlinesSet(OrderFulfilment, 'o-1', { payment: '15m' })`.
+   */
+  expectDeadlinesSet(
+    manager: ProcessManagerClass<object>,
+    key: string,
+    expected: Readonly<Record<string, Duration>>,
+  ): this {
+    const name = this.processNamed(manager);
+    const changes = this.deadlineChangesOf(name, key);
+    this.checks.push(async () =>
+      checkDeadlinesSet(name, key, expected, await changes(), this.clock),
+    );
+    return this;
+  }
+
+  /**
+   * Exactly these deadlines of the instance were cancelled by the action
+   * (`cancelDeadline`, or `end()`), not counting the ones that fired.
+   */
+  expectDeadlinesCancelled(
+    manager: ProcessManagerClass<object>,
+    key: string,
+    ...names: string[]
+  ): this {
+    const name = this.processNamed(manager);
+    const changes = this.deadlineChangesOf(name, key);
+    this.checks.push(async () =>
+      checkDeadlinesCancelled(name, key, names, await changes(), this.clock),
+    );
+    return this;
+  }
+
+  private processNamed(manager: object): string {
+    this.expectsProcesses = true;
+    return processNameOf(manager);
+  }
+
+  /** Reads the instance before the action; the returned function compares it with after. */
+  private deadlineChangesOf(name: string, key: string) {
+    let before: Awaited<ReturnType<typeof readInstance>>;
+    this.beforeAction.push(async () => {
+      before = await readInstance(this.app, name, key);
+    });
+    return async () =>
+      deadlineChanges(before, await readInstance(this.app, name, key));
+  }
+
   // Awaiting the scenario is what runs it: the chain reads as one sentence.
   // oxlint-disable-next-line unicorn/no-thenable
   then<R1 = void, R2 = never>(
@@ -234,6 +331,7 @@ export class Scenario implements PromiseLike<void> {
     // What the history set off (event handlers, consumers) is not the action's doing.
     await this.settle();
     const schedulesBefore = await scheduleVersions(this.app);
+    for (const read of this.beforeAction) await read();
     const events: object[] = [];
     const commands: object[] = [];
     const eventsSeen = this.app
@@ -282,9 +380,17 @@ export class Scenario implements PromiseLike<void> {
     ).filter((f): f is string => f !== undefined);
     if (failures.length > 0) {
       throw new FixtureExpectationError(
-        `${failures.join('\n\n')}\n\n  when: ${describeMessage(this.action)}`,
+        `${failures.join('\n\n')}\n\n  when: ${describeMessage(this.action)}${this.bareEventHint()}`,
       );
     }
+  }
+
+  /** Process managers read the log: an event only published in process never reaches them. */
+  private bareEventHint(): string {
+    if (!this.expectsProcesses || isStreamEvents(this.action)) return '';
+    if (MessageTypeRegistry.forInstance(this.action)?.kind !== 'event')
+      return '';
+    return '\n  (an event given to when() alone is only published in process; process managers read the event log: append it with onStream(id, event) or onAggregate(Aggregate, id, event))';
   }
 
   /** A repository as the app would use it: its store, unit of work and upcasters. */
@@ -301,12 +407,27 @@ export class Scenario implements PromiseLike<void> {
     );
   }
 
-  /** Waits for in-process handlers, consumers and due schedules, in turn, until all are quiet. */
+  /**
+   * Waits for in-process handlers, consumers and due schedules, in turn, until
+   * all are quiet: a round that appended nothing and changed no schedule.
+   * (A consumer, a process manager say, may send a command that appends
+   * events another consumer, or itself, then handles.)
+   */
   private async settle(): Promise<void> {
-    await settleInProcess();
-    await settleSchedules(this.app, this.clock);
-    await settleConsumers(this.app);
-    await settleInProcess();
+    for (let round = 0; ; round++) {
+      const before = await quietMark(this.app);
+      await settleInProcess();
+      await settleSchedules(this.app, this.clock);
+      await settleCommandFailures(this.app);
+      await settleConsumers(this.app);
+      await settleInProcess();
+      if ((await quietMark(this.app)) === before) return;
+      if (round === MAX_SETTLE_ROUNDS) {
+        throw new FixtureExpectationError(
+          `Still not quiet after ${MAX_SETTLE_ROUNDS} rounds of delivering schedules and catching up consumers: do handlers keep sending each other messages?`,
+        );
+      }
+    }
   }
 
   private async perform(
@@ -345,41 +466,4 @@ export class Scenario implements PromiseLike<void> {
       );
     }
   }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof RemoteHandlerError) {
-    const what = error.errorType ?? error.remoteName;
-    return `RemoteHandlerError (${what}, ${error.code}): ${error.message}`;
-  }
-  return error instanceof Error
-    ? `${error.name}: ${error.message}`
-    : inspect(error);
-}
-
-/** Why an error from another app did not arrive as the expected class, when we can tell. */
-function hintFor(type: ErrorClass, error: unknown): string {
-  if (!(error instanceof RemoteHandlerError)) return '';
-  if (error.errorType) {
-    return `\n  (it was declared as @ErrorType('${error.errorType}') in the app that threw it, but no class of that name is loaded here)`;
-  }
-  if (ErrorTypeRegistry.forClass(type)) return '';
-  if (error.code === 'HANDLER_FAILED') {
-    return `\n  (${type.name} has no @ErrorType: from another app an undeclared error arrives as a RemoteHandlerError with the code HANDLER_FAILED; declare it, e.g. @ErrorType('context.${type.name}'))`;
-  }
-  return `\n  (from another app, an error without @ErrorType arrives as a RemoteHandlerError with its code: expect RemoteHandlerError with { code: '${error.code}' })`;
-}
-
-function fieldMatches(expected: unknown, actual: unknown): boolean {
-  if (
-    typeof expected === 'object' &&
-    expected !== null &&
-    typeof (expected as { asymmetricMatch?: unknown }).asymmetricMatch ===
-      'function'
-  ) {
-    return (
-      expected as { asymmetricMatch(other: unknown): boolean }
-    ).asymmetricMatch(actual);
-  }
-  return isDeepStrictEqual(actual, expected);
 }

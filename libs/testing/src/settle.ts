@@ -1,10 +1,15 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import {
+  ERROR_MESSAGE_TYPE,
   EventStore,
   fromPayload,
+  isDeadlineScheduleType,
   MessageRouter,
   MessageTypeRegistry,
+  onCommandFailedTypes,
   PostgresEventStore,
+  processManagerName,
   ScheduleTypeRegistry,
   SweepHandledCommands,
   TrackingService,
@@ -89,6 +94,84 @@ export async function settleSchedules(
   });
 }
 
+/** Per app: each process manager's name and the command types its `@OnCommandFailed` methods take. */
+const failureTypes = new WeakMap<
+  INestApplicationContext,
+  readonly (readonly [string, string])[]
+>();
+
+function commandFailuresHandled(
+  app: INestApplicationContext,
+): readonly (readonly [string, string])[] {
+  let pairs = failureTypes.get(app);
+  if (!pairs) {
+    pairs = app
+      .get(DiscoveryService, { strict: false })
+      .getProviders()
+      .flatMap((wrapper) => {
+        const type = wrapper.metatype;
+        const name = typeof type === 'function' && processManagerName(type);
+        if (!name) return [];
+        return onCommandFailedTypes(type).map((t) => [name, t] as const);
+      });
+    failureTypes.set(app, pairs);
+  }
+  return pairs;
+}
+
+/**
+ * Waits until every live instance whose command died (its outbox row is
+ * dead) and whose process manager has an `@OnCommandFailed` method for it
+ * has run that step. The error message that runs it comes over the
+ * transport, fire and forget, after the row died: only the instance's
+ * history says it arrived.
+ */
+export async function settleCommandFailures(
+  app: INestApplicationContext,
+): Promise<void> {
+  const pairs = commandFailuresHandled(app);
+  if (pairs.length === 0) return;
+  const store = app.get(EventStore) as PostgresEventStore;
+  const table = (name: string) => store.schema.table(name);
+  await until("the process managers' @OnCommandFailed steps", async () => {
+    const [{ waiting }] = await store.client.query<{ waiting: number }>(
+      `WITH failed AS (
+         SELECT st.name, st.key, count(DISTINCT sc.id) AS dead
+         FROM ${table('process_steps')} st
+         JOIN ${table('schedules')} sc
+           ON sc.kind = 'send' AND sc.status = 'dead'
+          AND st.commands @> jsonb_build_array(sc.delivery_id::text)
+         WHERE (st.name, sc.type) IN
+           (SELECT p->>0, p->>1 FROM jsonb_array_elements($1::jsonb) p)
+         GROUP BY st.name, st.key
+       )
+       SELECT count(*)::int AS waiting
+       FROM failed f
+       JOIN ${table('process_instances')} i ON i.name = f.name AND i.key = f.key
+       WHERE i.status = 'live'
+         AND f.dead > (SELECT count(*) FROM ${table('process_steps')} e
+                       WHERE e.name = f.name AND e.key = f.key AND e.event_type = $2::text)`,
+      [JSON.stringify(pairs), ERROR_MESSAGE_TYPE],
+    );
+    return waiting === 0;
+  });
+}
+
+/**
+ * Changes whenever an event is appended or a schedule is written, delivered
+ * or removed: equal before and after a round of settling, nothing happened.
+ */
+export async function quietMark(app: INestApplicationContext): Promise<string> {
+  const store = app.get(EventStore) as PostgresEventStore;
+  const [{ mark }] = await store.client.query<{ mark: string }>(
+    `SELECT (SELECT coalesce(max(position), 0) FROM ${store.schema.events})::text || '/' ||
+            (SELECT count(*) FROM ${store.schema.table('schedules')})::text || '/' ||
+            coalesce((SELECT md5(string_agg(id || status || due_at::text || attempts::text || coalesce(delivery_id::text, ''), ',' ORDER BY id))
+                      FROM ${store.schema.table('schedules')}), '') AS mark`,
+  );
+  return mark;
+}
+
 /** A fingerprint of every pending schedule, to tell which ones an action wrote. */
 export async function scheduleVersions(
   app: INestApplicationContext,
@@ -123,10 +206,16 @@ export async function schedulesSince(
      ORDER BY due_at, id`,
     [sends],
   );
-  // Chronicle's own periodic cleanup is not something the app scheduled.
+  // Chronicle's own periodic cleanup is not something the app scheduled; a
+  // process manager's deadlines have expectations of their own.
   const own = ScheduleTypeRegistry.forClass(SweepHandledCommands)?.name;
   return rows
-    .filter((row) => before.get(row.id) !== row.version && row.type !== own)
+    .filter(
+      (row) =>
+        before.get(row.id) !== row.version &&
+        row.type !== own &&
+        !isDeadlineScheduleType(row.type),
+    )
     .map((row) => {
       const target =
         MessageTypeRegistry.forName(row.type)?.target ??

@@ -1,9 +1,12 @@
 export {
   Handles,
+  isDeadlineScheduleType,
+  onCommandFailedTypes,
   OnCommandFailed,
   ProcessManager,
   StartedBy,
   processConsumerName,
+  processManagerName,
   type AssociationKey,
   type AssociationOptions,
   type ProcessManagerOptions,
@@ -14,6 +17,11 @@ export {
   type ProcessListQuery,
   type ProcessStepOverview,
 } from './process-list.js';
+export {
+  readProcess,
+  type ProcessDeadlineDetail,
+  type ProcessInstanceDetail,
+} from './process-read.js';
 export { ProcessManagerBase } from './process-manager.base.js';
 export type { OpenDeadline, ProcessStatus } from './process-instances.js';
 export {

@@ -1,5 +1,5 @@
 import { HandleError, type HandlingFailed } from '../error-messages/index.js';
-import type { MessageClass } from '../messages/index.js';
+import { MessageTypeRegistry, type MessageClass } from '../messages/index.js';
 import {
   Consumer,
   HandleEvent,
@@ -49,6 +49,11 @@ export class ProcessDeadline {
 /** The schedule type of a process manager's deadlines: only apps running it claim them. */
 export function deadlineScheduleType(name: string): string {
   return `chronicle.process.${name}.deadline`;
+}
+
+/** Whether a schedule type is a process manager's deadlines (Chronicle's, not the app's own schedule). */
+export function isDeadlineScheduleType(type: string): boolean {
+  return /^chronicle\.process\..+\.deadline$/.test(type);
 }
 
 /** How an event names the instance it belongs to: a field of it, or a function of it. */
@@ -258,6 +263,21 @@ export function processManagerMetadataOf(
   target: object,
 ): ProcessManagerMetadata | undefined {
   return Reflect.getMetadata(PROCESS, target);
+}
+
+/** The name a class was declared with (`@ProcessManager(name)`); undefined for any other class. */
+export function processManagerName(target: object): string | undefined {
+  return processManagerMetadataOf(target)?.name;
+}
+
+/** The type names of the commands whose failures a process manager's `@OnCommandFailed` methods handle. */
+export function onCommandFailedTypes(target: object): string[] {
+  return failuresOf(target).flatMap(({ commands }) =>
+    commands.flatMap((command) => {
+      const name = MessageTypeRegistry.forClass(command)?.name;
+      return name === undefined ? [] : [name];
+    }),
+  );
 }
 
 export function stepsOf(target: object): readonly StepMetadata[] {
