@@ -171,9 +171,7 @@ await until('the fulfilment of o-4 to set its deadline', async () => {
   deadline = (await fulfilmentOf('o-4'))?.deadlines[0]?.dueAt;
   return deadline !== undefined;
 });
-say(
-  `  ${at()}  deadline ${ORDER_FULFILMENT} o-4: payment due at ${deadline}`,
-);
+say(`  ${at()}  deadline ${ORDER_FULFILMENT} o-4: payment due at ${deadline}`);
 await settled('o-4');
 
 step('Stock levels, from the inventory projection (TypeORM entities)');

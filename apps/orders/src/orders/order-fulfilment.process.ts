@@ -46,7 +46,9 @@ export interface Fulfilment {
  * these decides; what comes later is logged and left alone (a payment after a
  * cancellation is a refund's business, not a confirmation). The instance ends
  * when the order is confirmed or cancelled, by it or by anyone else, and
- * with it the deadline.
+ * with it the deadline. It starts at the end of the log (the default): an
+ * app deployed on a store with history follows the orders placed from then
+ * on, and sends nothing again for old ones.
  */
 @ProcessManager(ORDER_FULFILMENT)
 export class OrderFulfilment extends ProcessManagerBase<Fulfilment> {

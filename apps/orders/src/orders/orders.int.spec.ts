@@ -83,11 +83,12 @@ async function cancellationOf(
   return undefined;
 }
 
+/** The order as GetOrder answers. */
+const orderOf = (fixture: TestFixture, orderId: string) =>
+  fixture.app.get(QueryBus).execute(new GetOrder(orderId));
+
 // The orders domain, given-when-then; the same spec runs embedded and on
 // real PostgreSQL and NATS.
-/** The order as GetOrder answers. */
-const status = (fixture: TestFixture, orderId: string) =>
-  fixture.app.get(QueryBus).execute(new GetOrder(orderId));
 
 describe.each<FixtureMode>(['embedded', 'integration'])(
   'orders (%s)',
@@ -141,7 +142,7 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
       // The step that decided sent one command (ConfirmOrder); the end cancelled the deadline.
       expect(fulfilment.history[1].commands).toHaveLength(1);
       expect(fulfilment.deadlines).toEqual([]);
-      expect((await status(fixture, 'o-7')).status).toBe('confirmed');
+      expect((await orderOf(fixture, 'o-7')).status).toBe('confirmed');
     });
 
     it('cancels an order whose payment was declined, or whose stock is short', async () => {
@@ -167,7 +168,7 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
       ]) {
         const fulfilment = await fulfilled(fixture, orderId);
         expect(fulfilment.deadlines).toEqual([]);
-        expect((await status(fixture, orderId)).status).toBe('cancelled');
+        expect((await orderOf(fixture, orderId)).status).toBe('cancelled');
         expect(await cancellationOf(fixture, orderId)).toBe(reason);
       }
     });

@@ -22,7 +22,7 @@ import { paymentTimeoutProvider } from './payment-timeout.js';
     PlaceOrderHandler,
     ConfirmOrderHandler,
     CancelOrderHandler,
-      GetOrderHandler,
+    GetOrderHandler,
     OrderFulfilment,
   ],
 })
