@@ -24,10 +24,12 @@ describe('the demo (npm start)', () => {
     expect(stdout).toMatch(
       /event {2}orders\.OrderConfirmed +orders\.Order-o-1 v2/,
     );
-    // The payment deadline fires as a scheduled command.
-    expect(stdout).toMatch(/schedule orders\.payment-deadline\.o-4 due at/);
+    // The payment deadline is the process manager's; when it passes, the order is cancelled.
     expect(stdout).toMatch(
-      /command {2}orders\.ExpireOrder +\{"orderId":"o-4"\}/,
+      /deadline order-fulfilment o-4: payment due at \d{4}-/,
+    );
+    expect(stdout).toMatch(
+      /command {2}orders\.CancelOrder +\{"orderId":"o-4","reason":"payment not received in time"\}/,
     );
     // The projection and the outcome of each order.
     expect(stdout).toMatch(/scone +on hand +5 +reserved +3 +available +2/);
@@ -38,6 +40,13 @@ describe('the demo (npm start)', () => {
     );
     expect(stdout).toMatch(/o-3 +cancelled .*\(out of stock: scone\)/);
     expect(stdout).toMatch(/o-4 +cancelled .*\(payment not received in time\)/);
+    // Each order's fulfilment, step by step: started, paid or timed out, ended.
+    expect(stdout).toMatch(
+      /o-1 +\+ *\d+ms {2}orders\.OrderPlaced +onPlaced +started\n.*payments\.PaymentAuthorized +onPaymentAuthorized +sent orders\.ConfirmOrder\n.*orders\.OrderConfirmed +onOrderConfirmed +ended\n/,
+    );
+    expect(stdout).toMatch(
+      /o-4 +\+ *\d+ms {2}orders\.OrderPlaced +onPlaced +started\n.*orders\.PaymentTimedOut +onPaymentTimedOut +sent orders\.CancelOrder\n.*orders\.OrderCancelled +onOrderCancelled +ended\n/,
+    );
     // The message log's tree of Bob's payment, across the three modules.
     expect(stdout).toMatch(
       /command payments\.AuthorizePayment {2}bob-pays .* ok\n.*└─ event payments\.PaymentDeclined/,

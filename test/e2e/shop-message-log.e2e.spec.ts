@@ -119,10 +119,15 @@ it('traces a declined payment across the three apps: payments, then orders, then
   const declined = child(root, 'event', 'payments.PaymentDeclined');
   expect(declined.consumers).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ consumer: 'orders.process', passed: true }),
+      expect.objectContaining({
+        consumer: 'process:order-fulfilment',
+        passed: true,
+      }),
     ]),
   );
-  const cancel = child(declined, 'command', 'orders.CancelOrder');
+  // The process manager's command, through its outbox: the delivery, then the handling.
+  const delivery = child(declined, 'schedule', 'orders.CancelOrder');
+  const cancel = child(delivery, 'command', 'orders.CancelOrder');
   expect(cancel).toMatchObject({ app: 'orders', outcome: 'ok' });
   const cancelled = child(cancel, 'event', 'orders.OrderCancelled');
   const release = child(cancelled, 'command', 'inventory.ReleaseStock');
@@ -169,11 +174,16 @@ it('traces an order its payment deadline expired, and marks the payment refused 
   const root = trace!.root;
   expect(root).toMatchObject({ type: 'orders.PlaceOrder', app: 'orders' });
   const nodes = flatten(root);
-  // The deadline's delivery, the expiry it sent, and the release in inventory.
+  // The process manager's deadline delivered, the cancellation it sent, and
+  // the release in inventory.
   expect(nodes).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ kind: 'schedule', app: 'orders' }),
-      expect.objectContaining({ kind: 'command', type: 'orders.ExpireOrder' }),
+      expect.objectContaining({
+        kind: 'schedule',
+        type: 'chronicle.process.order-fulfilment.deadline',
+        app: 'orders',
+      }),
+      expect.objectContaining({ kind: 'command', type: 'orders.CancelOrder' }),
       expect.objectContaining({
         kind: 'command',
         type: 'inventory.ReserveStock',

@@ -5,12 +5,14 @@ import {
   EventBus,
   EventStore,
   envelopeOf,
+  listProcesses,
   MessageGateway,
   MessageLog,
+  PostgresEventStore,
   QueryBus,
   traceText,
-  Scheduler,
   messageTypeOf,
+  type ProcessInstanceOverview,
   type StoredEvent,
 } from '@chronicle/core';
 import { Module } from '@nestjs/common';
@@ -25,7 +27,7 @@ import {
   type OrderStatus,
 } from '@shop/contracts';
 import { InventoryModule, inventoryTypeOrm } from '@shop/inventory';
-import { OrdersModule, paymentDeadlineOf } from '@shop/orders';
+import { ORDER_FULFILMENT, OrdersModule } from '@shop/orders';
 import { PaymentsModule } from '@shop/payments';
 
 /*
@@ -33,7 +35,9 @@ import { PaymentsModule } from '@shop/payments';
  * default (PGlite in memory, in-process delivery), driven through a short
  * scenario. Everything that happens is printed as it happens: the commands
  * (the customers' and the ones the apps send each other), the events, the
- * payment deadline firing, and at the end the stock-levels projection.
+ * payment deadline being set; at the end the stock-levels projection, each
+ * order's fulfilment (the process manager) step by step, and the message
+ * log's tree of one payment.
  */
 
 // Short enough to watch the deadline fire; the orders app's default is 15m.
@@ -73,8 +77,7 @@ const app = await NestFactory.createApplicationContext(DemoModule, {
 started = Date.now();
 const commands = app.get(CommandBus);
 const queries = app.get(QueryBus);
-const store = app.get(EventStore);
-const scheduler = app.get(Scheduler);
+const store = app.get(EventStore) as PostgresEventStore;
 
 // @nestjs/cqrs's CommandBus is observable: every command, whoever sends it.
 commands.subscribe((command) =>
@@ -101,6 +104,16 @@ async function until(what: string, ask: () => Promise<boolean>) {
 }
 const status = async (orderId: string): Promise<OrderStatus> =>
   (await queries.execute(new GetOrder(orderId))).status;
+/** An order's fulfilment, as `npx chronicle processes order-fulfilment --key <id>` reads it. */
+const fulfilmentOf = async (
+  orderId: string,
+): Promise<ProcessInstanceOverview | undefined> =>
+  (
+    await listProcesses(store.client, store.schema, {
+      name: ORDER_FULFILMENT,
+      key: orderId,
+    })
+  )[0];
 const settled = (orderId: string) =>
   until(
     `order ${orderId} to settle`,
@@ -152,10 +165,13 @@ step(
 await commands.execute(
   new PlaceOrder('o-4', 'dee', [OrderLine.of('tea', 1, 4.5)]),
 );
-const deadline = await scheduler.get(paymentDeadlineOf('o-4'));
-say(
-  `  ${at()}  schedule ${paymentDeadlineOf('o-4')} due at ${deadline?.dueAt.toISOString()}`,
-);
+// The process manager sets the deadline when it sees OrderPlaced, a moment later.
+let deadline: string | undefined;
+await until('the fulfilment of o-4 to set its deadline', async () => {
+  deadline = (await fulfilmentOf('o-4'))?.deadlines[0]?.dueAt;
+  return deadline !== undefined;
+});
+say(`  ${at()}  deadline ${ORDER_FULFILMENT} o-4: payment due at ${deadline}`);
 await settled('o-4');
 
 step('Stock levels, from the inventory projection (TypeORM entities)');
@@ -187,9 +203,46 @@ for (const orderId of ['o-1', 'o-2', 'o-3', 'o-4']) {
 }
 
 step(
-  "The message log: what Bob's payment caused, across the three modules (npx chronicle trace bob-pays)",
+  `Each order's fulfilment, step by step (npx chronicle processes ${ORDER_FULFILMENT} --key <id>)`,
 );
 const log = app.get(MessageLog);
+// Each instance ends when it sees its order confirmed or cancelled; the
+// commands a step sent are named by id, their types are in the message log.
+const fulfilments: ProcessInstanceOverview[] = [];
+for (const orderId of ['o-1', 'o-2', 'o-3', 'o-4']) {
+  await until(`the fulfilment of ${orderId} to end`, async () => {
+    const instance = await fulfilmentOf(orderId);
+    if (instance?.status === 'ended') fulfilments.push(instance);
+    return instance?.status === 'ended';
+  });
+}
+const typeOf = new Map<string, string>();
+const sent = fulfilments.flatMap((f) => f.history.flatMap((s) => s.commands));
+await until('the commands the fulfilments sent to be logged', async () => {
+  for (const id of sent) {
+    const [row] = typeOf.has(id) ? [] : await log.get(id);
+    if (row) typeOf.set(id, row.type);
+  }
+  return sent.every((id) => typeOf.has(id));
+});
+for (const fulfilment of fulfilments) {
+  for (const [i, s] of fulfilment.history.entries()) {
+    const method = s.handler.slice(s.handler.lastIndexOf(':') + 1);
+    const what = [
+      i === 0 ? 'started' : '',
+      ...s.commands.map((id) => `sent ${typeOf.get(id)}`),
+      i === fulfilment.history.length - 1 ? 'ended' : '',
+    ].filter(Boolean);
+    say(
+      `    ${(i === 0 ? fulfilment.key : '').padEnd(4)} +${String(s.handledAt.getTime() - started).padStart(5)}ms` +
+        `  ${s.messageType.padEnd(26)} ${method.padEnd(20)} ${what.join(', ')}`,
+    );
+  }
+}
+
+step(
+  "The message log: what Bob's payment caused, across the three modules (npx chronicle trace bob-pays)",
+);
 // The consumers' positions settle a moment after the last command.
 await until('the log to show every consumer past the trace', async () => {
   const trace = await log.trace('bob-pays');

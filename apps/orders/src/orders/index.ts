@@ -1,5 +1,9 @@
-export { ExpireOrder, paymentDeadlineOf } from './expire-order.command.js';
 export { Order, OrderRuleViolated } from './order.aggregate.js';
-export { OrderProcess } from './order.process.js';
+export {
+  ORDER_FULFILMENT,
+  OrderFulfilment,
+  PaymentTimedOut,
+  type Fulfilment,
+} from './order-fulfilment.process.js';
 export { OrdersModule } from './orders.module.js';
 export { PAYMENT_TIMEOUT } from './payment-timeout.js';

@@ -53,12 +53,6 @@ export class Order extends AggregateRoot {
     this.apply(new OrderCancelled(this.id, reason));
   }
 
-  /** The payment deadline passed: only an order still waiting for its payment is cancelled. */
-  expire(): void {
-    if (this.status === 'placed')
-      this.apply(new OrderCancelled(this.id, 'payment not received in time'));
-  }
-
   @Apply(OrderPlaced)
   private onPlaced(event: OrderPlaced): void {
     this.status = 'placed';

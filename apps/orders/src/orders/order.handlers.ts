@@ -3,12 +3,9 @@ import {
   CommandHandler,
   InjectAggregateRepository,
   QueryHandler,
-  Scheduler,
-  type Duration,
   type ICommandHandler,
   type IQueryHandler,
 } from '@chronicle/core';
-import { Inject } from '@nestjs/common';
 import {
   CancelOrder,
   ConfirmOrder,
@@ -16,29 +13,20 @@ import {
   PlaceOrder,
   type OrderView,
 } from '@shop/contracts';
-import { ExpireOrder, paymentDeadlineOf } from './expire-order.command.js';
 import { Order } from './order.aggregate.js';
-import { PAYMENT_TIMEOUT } from './payment-timeout.js';
 
 @CommandHandler(PlaceOrder)
 export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
   constructor(
     @InjectAggregateRepository(Order)
     private readonly orders: AggregateRepository<Order>,
-    private readonly scheduler: Scheduler,
-    @Inject(PAYMENT_TIMEOUT) private readonly paymentTimeout: Duration,
   ) {}
 
   async execute({ orderId, customerId, lines }: PlaceOrder) {
     const order = this.orders.create(orderId);
     order.place(customerId, lines);
+    // Its payment deadline is the order-fulfilment process manager's, set when it sees OrderPlaced.
     await this.orders.save(order);
-    // Written in the same transaction as the events: no order without its deadline.
-    await this.scheduler.schedule(
-      new ExpireOrder(orderId),
-      { delay: this.paymentTimeout },
-      { id: paymentDeadlineOf(orderId) },
-    );
     return { orderId, total: order.total };
   }
 }
@@ -48,14 +36,12 @@ export class ConfirmOrderHandler implements ICommandHandler<ConfirmOrder> {
   constructor(
     @InjectAggregateRepository(Order)
     private readonly orders: AggregateRepository<Order>,
-    private readonly scheduler: Scheduler,
   ) {}
 
   async execute({ orderId }: ConfirmOrder): Promise<void> {
     const order = await this.orders.load(orderId);
     order.confirm();
     await this.orders.save(order);
-    await this.scheduler.cancel(paymentDeadlineOf(orderId));
   }
 }
 
@@ -64,27 +50,11 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrder> {
   constructor(
     @InjectAggregateRepository(Order)
     private readonly orders: AggregateRepository<Order>,
-    private readonly scheduler: Scheduler,
   ) {}
 
   async execute({ orderId, reason }: CancelOrder): Promise<void> {
     const order = await this.orders.load(orderId);
     order.cancel(reason);
-    await this.orders.save(order);
-    await this.scheduler.cancel(paymentDeadlineOf(orderId));
-  }
-}
-
-@CommandHandler(ExpireOrder)
-export class ExpireOrderHandler implements ICommandHandler<ExpireOrder> {
-  constructor(
-    @InjectAggregateRepository(Order)
-    private readonly orders: AggregateRepository<Order>,
-  ) {}
-
-  async execute({ orderId }: ExpireOrder): Promise<void> {
-    const order = await this.orders.load(orderId);
-    order.expire();
     await this.orders.save(order);
   }
 }

@@ -1,17 +1,20 @@
 import { ChronicleModule } from '@chronicle/core';
 import { Module } from '@nestjs/common';
 import { Order } from './order.aggregate.js';
+import { OrderFulfilment } from './order-fulfilment.process.js';
 import {
   CancelOrderHandler,
   ConfirmOrderHandler,
-  ExpireOrderHandler,
   GetOrderHandler,
   PlaceOrderHandler,
 } from './order.handlers.js';
-import { OrderProcess } from './order.process.js';
 import { paymentTimeoutProvider } from './payment-timeout.js';
 
-/** Orders: places, confirms and cancels orders; a placed order waits for its payment until a deadline. */
+/**
+ * Orders: places, confirms and cancels orders; the order-fulfilment process
+ * manager decides each placed order from what payments and inventory report,
+ * or cancels it when its payment deadline passes.
+ */
 @Module({
   imports: [ChronicleModule.forFeature([Order])],
   providers: [
@@ -19,9 +22,8 @@ import { paymentTimeoutProvider } from './payment-timeout.js';
     PlaceOrderHandler,
     ConfirmOrderHandler,
     CancelOrderHandler,
-    ExpireOrderHandler,
     GetOrderHandler,
-    OrderProcess,
+    OrderFulfilment,
   ],
 })
 export class OrdersModule {}
