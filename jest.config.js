@@ -34,6 +34,4 @@ export default {
     '^.+\\.cts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   testTimeout: 60000,
-  // An initialised PGlite data directory for the store specs (see the file).
-  globalSetup: '<rootDir>/libs/core/test/pglite-template.mjs',
 };

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import {
   PgSqlClient,
   PgliteSqlClient,
   PostgresEventStore,
+  startPglite,
   type SqlClient,
 } from '../src/index.js';
 
@@ -64,20 +64,19 @@ export function postgresDatabase(): TestDatabase {
   };
 }
 
-/**
- * A new in-memory PGlite, started from the initialised data directory that
- * Jest's globalSetup (pglite-template.mjs) keeps, so it skips initdb; without
- * one (another runner), booted as usual.
- */
-function newPglite(): PGlite {
-  const template = process.env.CHRONICLE_TEST_PGLITE_TEMPLATE;
-  if (!template || !existsSync(template)) return new PGlite();
-  return new PGlite({ loadDataDir: new Blob([readFileSync(template)]) });
-}
-
 export function pgliteDatabase(): TestDatabase {
   let db: PGlite | undefined;
-  const instance = (): PGlite => (db ??= newPglite());
+  // Started as embedded apps start (from the saved image of a fresh data
+  // directory), once for the describe block that calls this.
+  beforeAll(async () => {
+    db = await startPglite();
+  });
+  const instance = (): PGlite => {
+    if (db) return db;
+    throw new Error(
+      'pgliteDatabase(): the database starts in a beforeAll; use it in hooks and tests, not while describing',
+    );
+  };
   return {
     name: 'pglite',
     concurrentTransactions: false,

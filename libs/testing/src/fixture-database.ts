@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
-import { PgliteSqlClient, PgSqlClient, type SqlClient } from '@chronicle/core';
+import {
+  PgliteSqlClient,
+  PgSqlClient,
+  startPglite,
+  type SqlClient,
+} from '@chronicle/core';
 
 /**
  * Embedded databases no fixture is using, kept for the next one: PGlite takes
@@ -19,8 +24,8 @@ async function acquirePglite(): Promise<PGlite> {
   if (reused) return reused;
   open++;
   try {
-    const { PGlite } = await import('@electric-sql/pglite');
-    return await PGlite.create();
+    // From the saved image of a fresh data directory: no initdb per fixture.
+    return await startPglite();
   } catch (error) {
     open--;
     throw error;

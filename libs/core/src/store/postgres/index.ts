@@ -5,6 +5,7 @@ export {
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { PgSqlClient } from './pg.sql-client.js';
 export { PgliteSqlClient } from './pglite.sql-client.js';
+export { startPglite } from './pglite-image.js';
 export {
   PostgresEventStore,
   type PostgresEventStoreOptions,

@@ -4,6 +4,7 @@ import {
   runInAmbientTransaction,
 } from './ambient-transaction.js';
 import { isFolder, lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { startPglite } from './pglite-image.js';
 import { searchPathOf } from './search-path.js';
 import type { SqlClient, SqlParameter } from './sql-client.js';
 
@@ -45,7 +46,9 @@ export class PgliteSqlClient implements SqlClient {
     const lock =
       dataDir && isFolder(dataDir) ? lockDataDir(dataDir) : undefined;
     try {
-      const db = await PGlite.create(dataDir ? { dataDir } : {});
+      const db = dataDir
+        ? await PGlite.create({ dataDir })
+        : await startPglite();
       if (options.projectionSchema) {
         await db.exec(
           `SET search_path TO ${searchPathOf(options.projectionSchema)}`,
