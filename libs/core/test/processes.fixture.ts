@@ -77,9 +77,17 @@ export class RefundRequested {
   constructor(readonly orderId: string) {}
 }
 
+/** Refunds entered, and a gate a test may set to hold them before they fail. */
+export const refunds = {
+  entered: 0,
+  gate: undefined as Promise<void> | undefined,
+};
+
 @CommandHandler(RefundCard)
 export class RefundCardHandler implements ICommandHandler<RefundCard> {
   async execute(command: RefundCard): Promise<void> {
+    refunds.entered++;
+    await refunds.gate;
     throw new Error(`no refunds for ${command.orderId}`);
   }
 }

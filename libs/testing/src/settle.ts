@@ -4,7 +4,7 @@ import {
   ERROR_MESSAGE_TYPE,
   EventStore,
   fromPayload,
-  isDeadlineScheduleType,
+  isProcessScheduleType,
   MessageRouter,
   MessageTypeRegistry,
   onCommandFailedTypes,
@@ -122,9 +122,9 @@ function commandFailuresHandled(
 /**
  * Waits until every live instance whose command died (its outbox row is
  * dead) and whose process manager has an `@OnCommandFailed` method for it
- * has run that step. The error message that runs it comes over the
- * transport, fire and forget, after the row died: only the instance's
- * history says it arrived.
+ * has run that step. The step is a schedule written with the dead row and
+ * delivered by the scheduler (of this app or another): only the instance's
+ * history says it ran.
  */
 export async function settleCommandFailures(
   app: INestApplicationContext,
@@ -207,14 +207,15 @@ export async function schedulesSince(
     [sends],
   );
   // Chronicle's own periodic cleanup is not something the app scheduled; a
-  // process manager's deadlines have expectations of their own.
+  // process manager's deadlines have expectations of their own, and its dead
+  // commands handed back are its steps.
   const own = ScheduleTypeRegistry.forClass(SweepHandledCommands)?.name;
   return rows
     .filter(
       (row) =>
         before.get(row.id) !== row.version &&
         row.type !== own &&
-        !isDeadlineScheduleType(row.type),
+        !isProcessScheduleType(row.type),
     )
     .map((row) => {
       const target =

@@ -74,6 +74,10 @@ export class ErrorMessages extends FailureReporter {
     }
   }
 
+  override errorMessageOf(failure: HandlingFailure): Record<string, unknown> {
+    return { ...this.messageOf(failure).message };
+  }
+
   /** The error message of a failure, and its envelope: caused by the failed message, in its conversation. */
   messageOf(failure: HandlingFailure): {
     message: HandlingFailed;

@@ -9,5 +9,6 @@ export { HandleError, type ErrorSourceType } from './handle-error.decorator.js';
 export {
   ERROR_MESSAGE_TYPE,
   HandlingFailed,
+  handlingFailedFrom,
   type HandlingFailedFields,
 } from './handling-failed.js';

@@ -43,4 +43,11 @@ export interface HandlingFailure {
  */
 export abstract class FailureReporter {
   abstract report(failure: HandlingFailure): void;
+
+  /** The error message `report` makes of `failure`, as JSON; undefined when it makes none. */
+  errorMessageOf(
+    _failure: HandlingFailure,
+  ): Record<string, unknown> | undefined {
+    return undefined;
+  }
 }

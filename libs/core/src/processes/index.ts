@@ -1,6 +1,7 @@
 export {
   Handles,
   isDeadlineScheduleType,
+  isProcessScheduleType,
   onCommandFailedTypes,
   OnCommandFailed,
   ProcessManager,

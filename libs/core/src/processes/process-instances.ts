@@ -101,19 +101,3 @@ export async function saveStep(
     ],
   );
 }
-
-/** The instance whose step sent the command `commandId`, if any. */
-export async function senderOf(
-  sql: SqlClient,
-  schema: StoreSchema,
-  name: string,
-  commandId: string,
-): Promise<string | undefined> {
-  const [row] = await sql.query<{ key: string }>(
-    `SELECT key FROM ${schema.table('process_steps')}
-     WHERE name = $1::text AND commands @> jsonb_build_array($2::text)
-     LIMIT 1`,
-    [name, commandId],
-  );
-  return row?.key;
-}

@@ -1,4 +1,3 @@
-import { HandleError, type HandlingFailed } from '../error-messages/index.js';
 import { MessageTypeRegistry, type MessageClass } from '../messages/index.js';
 import {
   Consumer,
@@ -46,6 +45,20 @@ export class ProcessDeadline {
   message: Record<string, unknown> = {};
 }
 
+/**
+ * A command an instance sent that died, as stored in the schedule that hands
+ * it back: the instance, and the error message of its last try.
+ */
+export class ProcessCommandFailed {
+  key = '';
+  failed: Record<string, unknown> = {};
+}
+
+/** The schedule type that hands a process manager its dead commands. */
+export function failureScheduleType(name: string): string {
+  return `chronicle.process.${name}.commandFailed`;
+}
+
 /** The schedule type of a process manager's deadlines: only apps running it claim them. */
 export function deadlineScheduleType(name: string): string {
   return `chronicle.process.${name}.deadline`;
@@ -54,6 +67,11 @@ export function deadlineScheduleType(name: string): string {
 /** Whether a schedule type is a process manager's deadlines (Chronicle's, not the app's own schedule). */
 export function isDeadlineScheduleType(type: string): boolean {
   return /^chronicle\.process\..+\.deadline$/.test(type);
+}
+
+/** Whether a schedule type is a process manager's own (its deadlines, its dead commands handed back). */
+export function isProcessScheduleType(type: string): boolean {
+  return /^chronicle\.process\..+\.(deadline|commandFailed)$/.test(type);
 }
 
 /** How an event names the instance it belongs to: a field of it, or a function of it. */
@@ -177,13 +195,20 @@ export function ProcessManager(
     );
     const commands = failuresOf(target).flatMap((f) => f.commands);
     if (commands.length > 0) {
+      // Durable: written with the dead command's row (see ProcessRunner), delivered by the scheduler.
+      const Failure = class extends ProcessCommandFailed {};
+      ScheduleType(failureScheduleType(name))(Failure);
       Object.defineProperty(prototype, RUN_FAILURE, {
         configurable: true,
-        value(this: object, failed: HandlingFailed): Promise<void> {
-          return runnerOf(this).commandFailed(this, failed);
+        value(
+          this: object,
+          failure: ProcessCommandFailed,
+          schedule: ScheduleContext,
+        ): Promise<void> {
+          return runnerOf(this).commandFailed(this, failure, schedule);
         },
       });
-      HandleError(...new Set(commands))(
+      HandleSchedule(Failure)(
         prototype,
         RUN_FAILURE,
         Object.getOwnPropertyDescriptor(prototype, RUN_FAILURE)!,

@@ -1,8 +1,10 @@
-import type { HandlingFailed } from '../error-messages/index.js';
 import type { ScheduleContext } from '../scheduling/index.js';
 import type { ConsumerContext } from '../tracking/index.js';
 import type { StoredEvent } from '../store/index.js';
-import type { ProcessDeadline } from './process-manager.decorators.js';
+import type {
+  ProcessCommandFailed,
+  ProcessDeadline,
+} from './process-manager.decorators.js';
 import { ProcessManagerDefinitionError } from './processes.errors.js';
 
 /** What a process manager's consumer method hands its events to. */
@@ -18,7 +20,11 @@ export interface StepRunner {
     deadline: ProcessDeadline,
     schedule: ScheduleContext,
   ): Promise<void>;
-  commandFailed(manager: object, failed: HandlingFailed): Promise<void>;
+  commandFailed(
+    manager: object,
+    failure: ProcessCommandFailed,
+    schedule: ScheduleContext,
+  ): Promise<void>;
 }
 
 // Each process manager provider is linked at bootstrap to the ProcessRunner of

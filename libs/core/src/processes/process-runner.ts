@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import {
   ERROR_MESSAGE_TYPE,
-  type HandlingFailed,
+  handlingFailedFrom,
 } from '../error-messages/index.js';
 import {
   CommandOutbox,
@@ -18,7 +18,11 @@ import {
   UnregisteredMessageError,
   type Envelope,
 } from '../messages/index.js';
-import { ScheduleStore, type ScheduleContext } from '../scheduling/index.js';
+import {
+  ScheduleStore,
+  sendScheduleId,
+  type ScheduleContext,
+} from '../scheduling/index.js';
 import {
   EventStore,
   PostgresEventStore,
@@ -29,10 +33,12 @@ import {
 import type { ConsumerContext } from '../tracking/index.js';
 import {
   deadlineScheduleType,
+  failureScheduleType,
   failuresOf,
   processManagerMetadataOf,
   stepsOf,
   type AssociationKey,
+  type ProcessCommandFailed,
   type ProcessDeadline,
   type StepMetadata,
 } from './process-manager.decorators.js';
@@ -44,7 +50,6 @@ import {
 import {
   lockInstance,
   saveStep,
-  senderOf,
   type LockedInstance,
   type OpenDeadline,
   type OpenDeadlines,
@@ -239,51 +244,43 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
   }
 
   /**
-   * An error message: a command an instance sent failed for good (its outbox
-   * row is dead). Runs the `@OnCommandFailed` method as a step of the
-   * instance that sent it, in a transaction of its own; the error message's
-   * id in the instance's history makes a second delivery of it do nothing.
+   * A dead command handed back by the scheduler: the `@OnCommandFailed`
+   * method runs as a step of the instance that sent it, in the delivery's
+   * unit of work, whose transaction also completes the schedule; the
+   * delivery's id in the instance's history makes a second delivery do
+   * nothing.
    */
-  async commandFailed(manager: object, failed: HandlingFailed): Promise<void> {
+  async commandFailed(
+    manager: object,
+    failure: ProcessCommandFailed,
+    _schedule: ScheduleContext,
+  ): Promise<void> {
     const definition = this.definitions.get(manager);
-    const method = definition?.failures.get(failed.messageType);
-    // The outbox's last try: earlier tries are retried, and the serving
-    // side's own reports (kind 'command') come once per try.
-    if (!definition || !method) return;
-    if (failed.messageKind !== 'schedule' || failed.next !== 'dead') return;
+    const parsed = handlingFailedFrom(failure.failed);
+    const delivery = MessageContext.current();
+    if (!definition || !delivery || typeof parsed === 'string') return;
+    const method = definition.failures.get(parsed.messageType);
+    if (!method) return;
     const envelope: Envelope<object> = {
-      id: failed.id,
+      ...delivery,
       type: ERROR_MESSAGE_TYPE,
-      revision: 1,
-      payload: failed,
-      metadata: {
-        correlationId: failed.correlationId,
-        causationId: failed.messageId,
-      },
-      timestamp: new Date(failed.failedAt),
+      payload: parsed,
     };
     await this.unitOfWork.enlist(async (sql) => {
-      const key = await senderOf(
-        sql,
-        this.schema,
-        definition.name,
-        failed.messageId,
-      );
-      if (key === undefined) return;
       const locked = await lockInstance(
         sql,
         this.schema,
         definition.name,
-        key,
-        failed.id,
+        failure.key,
+        envelope.id,
       );
       if (!locked || locked.status === 'ended' || locked.seen) return;
       await this.run({
         sql,
         definition,
         method,
-        key,
-        message: failed,
+        key: failure.key,
+        message: parsed,
         envelope,
         locked,
         position: undefined,
@@ -316,8 +313,19 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
           manager[name].call(manager, input.message, envelope),
         );
         const ids: string[] = [];
-        for (const command of running.commands)
-          ids.push(await this.outbox.addIn(sql, command));
+        for (const command of running.commands) {
+          const id = await this.outbox.addIn(sql, command);
+          ids.push(id);
+          // A command with an @OnCommandFailed method hands its death back
+          // to this instance, durably, whichever app delivers it.
+          const type = MessageTypeRegistry.forInstance(command)?.name;
+          if (type !== undefined && definition.failures.has(type)) {
+            await this.schedules.handBackOnDeath(sql, sendScheduleId(id), {
+              type: failureScheduleType(definition.name),
+              payload: { key },
+            });
+          }
+        }
         return {
           sent: ids,
           deadlines: await this.writeDeadlines(

@@ -20,6 +20,7 @@ import {
   placed,
   RefundCardHandler,
   refundRequested,
+  refunds,
   type FulfilmentState,
 } from '../../test/processes.fixture.js';
 import { FAST_TRACKING } from '../../test/tracking.fixture.js';
@@ -36,6 +37,7 @@ async function start(
   app: string,
   instance: string,
   providers: Provider[],
+  delivers = true,
 ): Promise<INestApplicationContext> {
   @Module({ providers })
   class Feature {}
@@ -47,6 +49,7 @@ async function start(
         transport: { nats: { servers: NATS_URL }, namespace },
         tracking: { ...FAST_TRACKING, instanceId: instance },
         scheduling: {
+          enabled: delivers,
           pollInterval: 20,
           maxAttempts: 1,
           clock: new ManualClock(new Date('2026-12-04T12:00:00Z')),
@@ -115,5 +118,50 @@ describe('process managers across apps over NATS', () => {
     // One delivery per command id, whatever the retries and instances.
     expect(new Set(card.charged.map((c) => c.id)).size).toBe(2);
     expect(card.charged).toHaveLength(2);
+  });
+
+  it("hands a dead command back to its instance even when the instance's app was down when it died", async () => {
+    // Only the apps of this test: none that could take the failure in its stead.
+    while (apps.length > 0) await apps.pop()?.close();
+    // The first fulfilment instance delivers nothing: app "cards" delivers the refund.
+    const first = await start(
+      'fulfilment',
+      'fulfilment-2',
+      [OrderFulfilment],
+      false,
+    );
+    await start('cards', 'cards-3', [ChargeCardHandler, RefundCardHandler]);
+    let release = () => {};
+    refunds.gate = new Promise((resolve) => (release = resolve));
+    const entered = refunds.entered;
+    const store = first.get(EventStore);
+    await store.append('order-3', [placed('o-3', 30)]);
+    await store.append('refund-3', [refundRequested('o-3')]);
+    await eventually(
+      () => refunds.entered > entered,
+      'the refund is being handled',
+    );
+    // The app that runs the process manager goes away; the refund then fails for good.
+    await first.close();
+    apps.splice(apps.indexOf(first), 1);
+    release();
+    await eventually(async () => {
+      const [row] = await database
+        .client()
+        .query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${schema}".schedules WHERE type = 'pm.RefundCard' AND status = 'dead' AND payload->>'orderId' = 'o-3'`,
+        );
+      return row.n === 1;
+    }, 'the refund is dead');
+    // Back up: the failure is waiting for it, and reaches o-3.
+    await start('fulfilment', 'fulfilment-3', [OrderFulfilment]);
+    await eventually(
+      async () => (await stateOf('o-3'))?.seen.length === 2,
+      'the failure reached o-3',
+    );
+    expect((await stateOf('o-3'))?.seen).toEqual([
+      'placed',
+      'refund failed: no refunds for o-3',
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import type {
   FailureReporter,
+  HandlingFailure,
   MessageGateway,
   UnitOfWork,
 } from '../handling/index.js';
@@ -229,7 +230,7 @@ export class ScheduleDelivery {
         return { outcome: {}, error };
       }
       this.telemetry.metrics?.scheduleFailures.inc({ type: claimed.type });
-      this.failures?.report({
+      const failure: HandlingFailure = {
         kind: 'schedule',
         messageId: claimed.deliveryId,
         messageType: claimed.type,
@@ -238,9 +239,10 @@ export class ScheduleDelivery {
         error,
         attempt: claimed.attempts,
         next: claimed.attempts >= this.options.maxAttempts ? 'dead' : 'retry',
-      });
+      };
+      this.failures?.report(failure);
       return {
-        outcome: { dueAgainMs: await this.failed(claimed, error) },
+        outcome: { dueAgainMs: await this.failed(claimed, error, failure) },
         error,
       };
     }
@@ -334,6 +336,7 @@ export class ScheduleDelivery {
   private async failed(
     claimed: ClaimedSchedule,
     error: unknown,
+    failure: HandlingFailure,
   ): Promise<number | undefined> {
     const text = errorText(error);
     const { maxAttempts, retryDelayMs, maxRetryDelayMs } = this.options;
@@ -342,7 +345,11 @@ export class ScheduleDelivery {
         `Schedule ${claimed.id} (${claimed.type}) is dead after ${claimed.attempts} tries: ${text}`,
       );
       if (!claimed.periodic) {
-        await this.store.bury(claimed, text);
+        await this.store.bury(
+          claimed,
+          text,
+          this.failures?.errorMessageOf(failure),
+        );
         return undefined;
       }
       const nextMs = this.nextOf(claimed);

@@ -179,10 +179,36 @@ export const RETRY = (s: StoreSchema) => `
 
 export const NOW = `SELECT ${epochMs('clock_timestamp()')} AS now_ms`;
 
+// Marks the row dead; a row that names a hand-back (on_dead, migration 16)
+// also writes it, due at once, with the last try's error message ($4) in its
+// payload, due by the store's clock ($5). Its ids derive from the dead row's,
+// so the hand-back is one row.
 export const BURY = (s: StoreSchema) => `
-  UPDATE ${s.table('schedules')}
-     SET status = 'dead', last_error = $3::text, claim_token = NULL, claimed_until = NULL
-   WHERE id = $1::text AND claim_token = $2::uuid`;
+  WITH dead AS (
+    UPDATE ${s.table('schedules')}
+       SET status = 'dead', last_error = $3::text, claim_token = NULL, claimed_until = NULL
+     WHERE id = $1::text AND claim_token = $2::uuid
+    RETURNING id, delivery_id, metadata, on_dead
+  ),
+  handed_back AS (
+    INSERT INTO ${s.table('schedules')}
+      (id, kind, type, revision, payload, metadata, due_at, occurrence_at, delivery_id)
+    SELECT 'handback:' || d.id, 'schedule', d.on_dead->>'type', 1,
+           (d.on_dead->'payload') || jsonb_build_object('failed', $4::text::jsonb),
+           jsonb_build_object(
+             'correlationId', coalesce($4::text::jsonb->>'correlationId', d.metadata->>'correlationId', d.delivery_id::text),
+             'causationId', coalesce($4::text::jsonb->>'id', d.delivery_id::text)),
+           ${now('$5')}, ${now('$5')}, md5('handback:' || d.delivery_id::text)::uuid
+      FROM dead d
+     WHERE d.on_dead IS NOT NULL
+    ON CONFLICT (id) DO NOTHING
+    RETURNING due_at
+  )
+  -- Wakes the pollers, as every write of a due schedule does.
+  SELECT pg_notify($6::text, ${epochMs('due_at')}::text) FROM handed_back`;
+
+export const SET_ON_DEAD = (s: StoreSchema) => `
+  UPDATE ${s.table('schedules')} SET on_dead = $2::text::jsonb WHERE id = $1::text`;
 
 // A periodic occurrence that died is kept as a dead row of its own, so that the
 // schedule itself can be re-armed for its next occurrence.

@@ -15,6 +15,7 @@ import {
   RETRY,
   NOW,
   BURY,
+  SET_ON_DEAD,
   BURY_OCCURRENCE,
   SEND,
   COUNTS,
@@ -330,11 +331,41 @@ export class ScheduleStore {
   }
 
   /** Records a one-off schedule as dead, with its last error. */
-  async bury(claimed: ClaimedSchedule, error: string): Promise<void> {
+  /**
+   * Records a one-off schedule as dead; when the row names a hand-back
+   * (`on_dead`, see `handBackOnDeath`), the same statement writes that
+   * schedule, due at once, with `failed` (the error message of the last try)
+   * in its payload: the reaction to a death is stored with it, by whichever
+   * app buried the row, or not at all.
+   */
+  async bury(
+    claimed: ClaimedSchedule,
+    error: string,
+    failed: Record<string, unknown> = {},
+  ): Promise<void> {
     await this.client.query(this.schema.sql(BURY), [
       claimed.id,
       claimed.claimToken,
       error,
+      JSON.stringify(failed),
+      this.clock.sqlNowMs() ?? null,
+      this.channel,
+    ]);
+  }
+
+  /**
+   * Makes the schedule `id` (written in `tx`) hand its death back: should it
+   * die, a schedule of `type` with `payload` plus `failed` is written (see
+   * `bury`), for the app that handles `type` to claim.
+   */
+  async handBackOnDeath(
+    tx: SqlClient,
+    id: string,
+    handBack: { readonly type: string; readonly payload: object },
+  ): Promise<void> {
+    await tx.query(this.schema.sql(SET_ON_DEAD), [
+      id,
+      JSON.stringify(handBack),
     ]);
   }
 

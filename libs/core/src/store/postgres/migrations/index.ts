@@ -13,6 +13,7 @@ import { parkedStreamsMigration } from './0012-parked-streams.js';
 import { consumerVersionsMigration } from './0013-consumer-versions.js';
 import { messageLogStreamsPartialMigration } from './0014-message-log-streams-partial.js';
 import { processInstancesMigration } from './0015-process-instances.js';
+import { scheduleHandBackMigration } from './0016-schedule-hand-back.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   consumerVersionsMigration,
   messageLogStreamsPartialMigration,
   processInstancesMigration,
+  scheduleHandBackMigration,
 ];
 
 export { migrate } from './migrate.js';
