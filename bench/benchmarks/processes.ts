@@ -17,10 +17,9 @@ import {
   processConsumerName,
   type ConsumerContext,
   type PostgresEventStore,
-  type SqlClient,
   type StoredEvent,
 } from '@chronicle/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import type { INestApplicationContext, Provider } from '@nestjs/common';
 import {
   CancelOrder,
@@ -324,6 +323,11 @@ interface Round {
   /** Instances per second until every command was handled. */
   readonly delivered: number;
   readonly seconds: number;
+  /**
+   * This process's CPU time per instance (every app in it, the idle
+   * contenders' polling included): steadier than throughput on a shared machine.
+   */
+  readonly cpuMs: number;
 }
 
 async function startContender(
@@ -380,6 +384,7 @@ async function runRound(
     }
   });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let stepsMs: number | undefined;
   while (stepsMs === undefined || deliveries.count < expected) {
     if (stepsMs === undefined && (await atHead(contender, head)))
@@ -387,11 +392,13 @@ async function runRound(
     else await sleep(stepsMs === undefined ? 5 : 2);
   }
   const deliveredMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   await checkEnded(contender, prefix, count);
   return {
     steps: (count / stepsMs) * 1000,
     delivered: (count / deliveredMs) * 1000,
     seconds: deliveredMs / 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000 / count,
   };
 }
 
@@ -446,12 +453,12 @@ async function statementProfile(
   const wrapped = new Map<{ query: Query }, Query>();
   const note = (text: string, ms: number) => {
     // The round's own polling for the consumer's position is not the contender's.
-    if (text.includes('AS done FROM')) return;
     const key = text
       .replaceAll(`"${contender.schema}".`, '')
       .replace(/\s+/g, ' ')
       .trim()
       .slice(0, 90);
+    if (key.includes('AS done FROM consumer_positions')) return;
     const entry = byText.get(key) ?? { calls: 0, ms: 0 };
     entry.calls++;
     entry.ms += ms;
@@ -608,6 +615,17 @@ export const processesBenchmark: Benchmark = {
           `${rounds} round(s) per contender after a ${WARMUP.toLocaleString('en-US')}-instance warm-up, rotating who goes first; medians. Each round appends ${(3 * count).toLocaleString('en-US')} events`,
           `(placed, paid, stock reserved per order, in batches of ${SEED_CHUNK} orders) in one transaction, then times from its commit; one app, schema and pool per contender,`,
           'embedded (in-process) transport, default consumer and scheduling options; every command goes through the outbox and the scheduler to a counting handler.',
+          `CPU of this process per instance (median): process manager ${med('pm', 'cpuMs').toFixed(2)} ms, ` +
+            `hand-written ${med('publicApi', 'cpuMs').toFixed(2)} ms, in the batch transaction ${med('inBatch', 'cpuMs').toFixed(2)} ms; ` +
+            `rounds took ${(['pm', 'publicApi', 'inBatch'] as const)
+              .map(
+                (k) =>
+                  `${k} ${results
+                    .get(k)!
+                    .map((r) => r.seconds.toFixed(1))
+                    .join('/')} s`,
+              )
+              .join(', ')}`,
           ...profile,
         ],
       };
