@@ -12,13 +12,15 @@ import { transportBenchmark } from './benchmarks/transport.js';
 import { snapshotsBenchmark } from './benchmarks/snapshots.js';
 import { trackingBenchmark } from './benchmarks/tracking.js';
 import { schedulesBenchmark } from './benchmarks/schedules.js';
+import { processesBenchmark } from './benchmarks/processes.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
 import { scalingPoints, writeCharts } from './support/charts.js';
 import { cpus } from 'node:os';
 import { relative } from 'node:path';
 
-// `npm run bench` runs every benchmark; `npm run bench -- NAME [NAME...]` runs those.
+// `npm run bench` runs every benchmark; `npm run bench -- NAME [NAME...]` runs those;
+// `--quick` asks the benchmarks that size themselves for a smaller smoke run.
 
 const BENCHMARKS: readonly Benchmark[] = [
   appendBenchmark,
@@ -29,6 +31,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   snapshotsBenchmark,
   trackingBenchmark,
   schedulesBenchmark,
+  processesBenchmark,
   observabilityBenchmark,
   messageLogBenchmark,
   messageLogSearchBenchmark,
@@ -69,12 +72,14 @@ async function header(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const benchmarks = chosen(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const benchmarks = chosen(args.filter((a) => a !== '--quick'));
   await header();
   const t0 = performance.now();
   for (const benchmark of benchmarks) {
     const started = performance.now();
-    const outcome = await benchmark.run(SETTINGS);
+    const outcome = await benchmark.run({ ...SETTINGS, quick });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     printTable(
       `${benchmark.name}: ${benchmark.description} (${seconds}s)`,

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Unit = 'ops/s' | 'events/s' | 'ms';
+export type Unit = 'ops/s' | 'events/s' | 'instances/s' | 'ms';
 
 /** One line of a benchmark's results, as BENCH.md specifies it. */
 export interface Row {

@@ -46,6 +46,8 @@ export async function lockInstance(
      WHERE i.name = $1::text AND i.key = $2::text
      FOR UPDATE OF i`,
     [name, key, messageId],
+    // Run for every event a process manager handles: planned once per connection.
+    { prepare: true },
   );
   return row;
 }
@@ -99,5 +101,6 @@ export async function saveStep(
       JSON.stringify(step.commands),
       JSON.stringify(step.deadlines),
     ],
+    { prepare: true },
   );
 }
