@@ -369,7 +369,8 @@ export class NatsTransport extends Transport {
     options: RequestOptions,
     messageId: string,
   ): Error {
-    if (error instanceof InDoubtError) return error;
+    if (error instanceof InDoubtError || error instanceof NotPermittedError)
+      return error;
     if (error === 'no-responders') {
       return new NoHandlerError(options.messageType, messageId);
     }
