@@ -87,7 +87,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
     const { run } = await import('./nats-permissions.command.js');
     return {
       summary:
-        "print the NATS permissions an app needs (--module), as a nats-server authorization block",
+        'print the NATS permissions an app needs (--module), as a nats-server authorization block',
       run: (args) => run([...args]),
     };
   },

@@ -56,7 +56,9 @@ export function run(args: string[]): Promise<number> {
     if (positionals.length > 0)
       throw new UsageError(`Unexpected argument "${positionals[0]}".`);
     if (values.module === undefined)
-      throw new UsageError("--module is required: the app's built root module.");
+      throw new UsageError(
+        "--module is required: the app's built root module.",
+      );
     const found = await appPermissions(values.module, values.namespace);
     const user = values.user ?? found.app;
     const result: AppNatsPermissions = {
@@ -108,9 +110,7 @@ export async function appPermissions(
     const options = app.get<ResolvedTransportOptions>(TRANSPORT_OPTIONS, {
       strict: false,
     });
-    const { served, sent } = app
-      .get(MessageRouter, { strict: false })
-      .routes();
+    const { served, sent } = app.get(MessageRouter, { strict: false }).routes();
     const routes: AppRoutes = {
       namespace: namespace ?? options.namespace,
       served,

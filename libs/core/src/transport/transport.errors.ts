@@ -228,7 +228,10 @@ export class NotPermittedError extends ChronicleError {
   constructor(
     readonly operation: 'publish' | 'subscribe',
     readonly subject: string,
-    details: { readonly messageType?: string; readonly messageId?: string } = {},
+    details: {
+      readonly messageType?: string;
+      readonly messageId?: string;
+    } = {},
   ) {
     const what = details.messageType
       ? `${details.messageType}${details.messageId ? ` (message ${details.messageId})` : ''} was not sent: `
@@ -236,7 +239,7 @@ export class NotPermittedError extends ChronicleError {
     super(
       `${what}NATS refused to let this app ${operation} ${operation === 'publish' ? 'to' : 'on'} "${subject}": ` +
         `its NATS user has no ${operation} permission for that subject. Nothing was handled. Add the ` +
-        'subject to the user\'s permissions (`npx chronicle nats-permissions --module <app module>` ' +
+        "subject to the user's permissions (`npx chronicle nats-permissions --module <app module>` " +
         'prints what the app needs), or do not send this message from this app.',
     );
     this.messageType = details.messageType;

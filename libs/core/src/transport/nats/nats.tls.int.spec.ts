@@ -38,7 +38,8 @@ function makeCertificates(dir: string): void {
     '/CN=chronicle-test-ca',
   );
   const uses = {
-    server: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+    server:
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
     client: 'extendedKeyUsage=clientAuth\n',
   };
   for (const [name, extensions] of Object.entries(uses)) {
