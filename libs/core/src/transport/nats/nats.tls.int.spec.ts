@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NatsTransport, TransportError } from '../index.js';
+import { HEADER, NatsTransport, TransportError } from '../index.js';
 import { OwnNatsServer } from '../../../test/nats.js';
 
 // TLS as users deploy it, configured by the environment only: a nats-server
@@ -132,7 +132,7 @@ describe('NATS over TLS with client certificates, from the environment', () => {
     }));
     const reply = await transport.request(
       'tls.echo',
-      { headers: { 'Chronicle-Id': 'm-1' }, body: 'hello' },
+      { headers: { [HEADER.id]: 'm-1' }, body: 'hello' },
       { timeoutMs: 5_000, messageType: 'tls.Echo' },
     );
     expect(reply.body).toBe('echo hello');
