@@ -27,7 +27,7 @@ the environment variable <USER>_NATS_PASSWORD: no secret is printed.
   --module <file>    the app's built root module (e.g. apps/orders/dist/app.module.js)
   --namespace <ns>   the deployment's namespace (default: the app's, CHRONICLE_NAMESPACE or "default")
   --user <name>      the NATS user (default: the app's name)
-  --json             print { app, namespace, user, permissions } as JSON instead
+  --json             print { app, namespace, user, passwordVariable, permissions } as JSON
 
 Example: chronicle nats-permissions --module apps/orders/dist/app.module.js > orders-auth.conf`;
 
