@@ -184,6 +184,7 @@ describe('chronicle nats-permissions, on a nats-server configured with what it p
     expect(block).toContain('password: $DESK_NATS_PASSWORD');
     expect(block).toContain(`"chronicle.${namespace}.command.desk.Greet"`);
     expect(block).toContain(`"chronicle.${namespace}.command.helper.Help"`);
+    expect(block).toContain(`"chronicle.${namespace}.error.desk.Greet"`);
     expect(block).toContain('"_INBOX.>"');
     expect(block).toContain('allow_responses: true');
     expect(block).not.toContain('vault.Open');
@@ -218,10 +219,14 @@ describe('chronicle nats-permissions, on a nats-server configured with what it p
     );
   });
 
-  it('publishes the error message of a failed command', async () => {
+  it('publishes the error message of a failed command, and its error handler gets it', async () => {
     await expect(
       commands.execute(new Greet('dee', 'fail')),
     ).rejects.toBeInstanceOf(RemoteHandlerError);
+    await eventually(
+      () => desk.log.includes('error handled: desk.Greet'),
+      "desk's error handler got the error message",
+    );
   });
 
   it('was refused nothing else, and never printed a password', async () => {
