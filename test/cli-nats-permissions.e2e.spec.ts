@@ -190,6 +190,47 @@ describe('chronicle nats-permissions, on a nats-server configured with what it p
     expect(block).not.toContain('vault.Open');
   });
 
+  it('never joins a NATS the app names in its code, and prints the same as JSON', async () => {
+    const { NATS_URL: _n, DATABASE_URL: _d, ...env } = process.env;
+    const { stdout } = await execute(
+      process.execPath,
+      [
+        bin,
+        'nats-permissions',
+        '--module',
+        DESK_MODULE,
+        '--namespace',
+        namespace,
+        '--json',
+      ],
+      // Nothing listens there: joining it would fail the start.
+      {
+        env: { ...env, DESK_NATS_IN_CODE: 'nats://127.0.0.1:1' },
+        timeout: 120_000,
+      },
+    );
+    const printed = JSON.parse(stdout) as {
+      user: string;
+      passwordVariable: string;
+      permissions: {
+        publish: { allow: string[] };
+        subscribe: { allow: string[] };
+      };
+    };
+    expect(printed).toMatchObject({
+      app: 'desk',
+      namespace,
+      user: 'desk',
+      passwordVariable: 'DESK_NATS_PASSWORD',
+      permissions: { allow_responses: true },
+    });
+    for (const subject of [
+      ...printed.permissions.publish.allow,
+      ...printed.permissions.subscribe.allow,
+    ])
+      expect(block).toContain(`"${subject}"`);
+  });
+
   it('serves a command under those permissions, its events and replies included', async () => {
     await expect(commands.execute(new Greet('ada'))).resolves.toEqual({
       greeting: 'hello ada',

@@ -3,6 +3,7 @@ import { ErrorHandlers } from '../error-messages/index.js';
 import { MessageRouter } from '../handling/index.js';
 import {
   authorizationBlock,
+  IN_PROCESS_ONLY,
   natsPermissions,
   passwordVariableOf,
   Transport,
@@ -20,8 +21,9 @@ authorization block: the subjects it serves (subscribe) and sends to
 (publish), its presence, the store's wake-ups, error messages, replies
 (subscribe _INBOX.>; allow_responses for the replies it sends). The app's
 module is started in this process to find out, on an embedded store in
-memory, with NATS_URL and DATABASE_URL ignored; CHRONICLE_ENABLED counts, so
-run it with the deployment's value. The password is read by nats-server from
+memory and the in-process transport: no NATS or database it names (options,
+NATS_URL, DATABASE_URL) is touched. CHRONICLE_ENABLED counts, so run it with
+the deployment's value. The password is read by nats-server from
 the environment variable <USER>_NATS_PASSWORD: no secret is printed.
 
   --module <file>    the app's built root module (e.g. apps/orders/dist/app.module.js)
@@ -91,7 +93,9 @@ export async function appPermissions(
   namespace: string | undefined,
 ): Promise<Omit<AppNatsPermissions, 'user' | 'passwordVariable'>> {
   const rootModule = await rootModuleOf(modulePath);
-  // Nothing of a deployment is touched: no NATS, no database, no data directory.
+  // Nothing of a deployment is touched: no NATS (even one named in the app's
+  // code), no database, no data directory.
+  (globalThis as Record<symbol, unknown>)[IN_PROCESS_ONLY] = true;
   for (const name of ['NATS_URL', 'DATABASE_URL', 'CHRONICLE_DATA_DIR'])
     delete process.env[name];
   if (namespace !== undefined) process.env.CHRONICLE_NAMESPACE = namespace;
@@ -102,10 +106,11 @@ export async function appPermissions(
       abortOnError: false,
     });
   try {
+    // An app on a @chronicle/core too old to know IN_PROCESS_ONLY.
     if (app.get(Transport, { strict: false }).status().kind === 'nats')
       throw new Error(
-        `${modulePath} connects to NATS from its code (transport.nats): started here it would ` +
-          'take requests. Let it read NATS_URL from the environment, as generated apps do.',
+        `${modulePath} connected to NATS although this command keeps apps in process: ` +
+          'its @chronicle/core is older than the CLI. Run the CLI of the version the app uses.',
       );
     const options = app.get<ResolvedTransportOptions>(TRANSPORT_OPTIONS, {
       strict: false,

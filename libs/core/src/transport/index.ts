@@ -11,7 +11,7 @@ export {
   type NatsPermissions,
   type RoutedType,
 } from './nats/nats-permissions.js';
-export { openTransport } from './open-transport.js';
+export { IN_PROCESS_ONLY, openTransport } from './open-transport.js';
 export { checkRequestFits, fittingReply, wireSizeOf } from './payload-size.js';
 export { DEFAULT_SERVE_LIMITS, ServeQueue } from './serve-queue.js';
 export { RelayedAppendSignal } from './relayed-append-signal.js';
