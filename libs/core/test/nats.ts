@@ -66,6 +66,10 @@ export interface OwnNatsAuth {
   readonly pass?: string;
   /** The public key (`U...`) of the one nkey user allowed in. */
   readonly nkey?: string;
+  /** More configuration, in nats-server's syntax (an `authorization` block, `tls`...). */
+  readonly config?: string;
+  /** The server's environment beside the test's: variables its configuration reads (`$NAME`). */
+  readonly env?: Record<string, string>;
 }
 
 /** A nats-server of the test's own, on a free loopback port; stop and start it at will. */
@@ -95,19 +99,22 @@ export class OwnNatsServer {
     if (this.token) args.push('--auth', this.token);
     if (this.auth.user)
       args.push('--user', this.auth.user, '--pass', this.auth.pass ?? '');
-    if (this.auth.nkey) {
-      // NKey users exist only in a configuration file.
-      const config = join(
-        mkdtempSync(join(tmpdir(), 'nats-conf-')),
-        'nkey.conf',
-      );
-      writeFileSync(
-        config,
-        `authorization { users = [ { nkey: "${this.auth.nkey}" } ] }\n`,
-      );
-      args.push('-c', config);
+    // NKey users, permissions and TLS exist only in a configuration file.
+    const config = [
+      this.auth.nkey
+        ? `authorization { users = [ { nkey: "${this.auth.nkey}" } ] }`
+        : '',
+      this.auth.config ?? '',
+    ].join('\n');
+    if (config.trim()) {
+      const file = join(mkdtempSync(join(tmpdir(), 'nats-conf-')), 'nats.conf');
+      writeFileSync(file, `${config}\n`);
+      args.push('-c', file);
     }
-    this.process = spawn(natsServerBinary(), args, { stdio: 'ignore' });
+    this.process = spawn(natsServerBinary(), args, {
+      stdio: 'ignore',
+      env: { ...process.env, ...this.auth.env },
+    });
     await waitForPort(this.port, true);
   }
 

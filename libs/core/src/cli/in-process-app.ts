@@ -113,7 +113,7 @@ function refuseMemoryStore(client: SqlClient): void {
  * The Nest module a built file exports: the one no other exported module
  * imports (a file may export a feature module beside the app's root).
  */
-async function rootModuleOf(path: string): Promise<Type> {
+export async function rootModuleOf(path: string): Promise<Type> {
   const exports = (await import(pathToFileURL(resolve(path)).href)) as Record<
     string,
     unknown
@@ -144,7 +144,7 @@ function isNestModule(value: unknown): value is Type {
 }
 
 /** Only warnings and errors, on stderr: stdout carries the result alone. */
-const warningsToStderr: LoggerService = {
+export const warningsToStderr: LoggerService = {
   log: () => undefined,
   debug: () => undefined,
   verbose: () => undefined,

@@ -83,6 +83,14 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  'nats-permissions': async () => {
+    const { run } = await import('./nats-permissions.command.js');
+    return {
+      summary:
+        'print the NATS permissions an app needs (--module), as a nats-server authorization block',
+      run: (args) => run([...args]),
+    };
+  },
   streams: async () => {
     const { run } = await import('./streams.command.js');
     return { summary: 'list streams', run: (args) => run([...args]) };
@@ -97,7 +105,7 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`Unknown command "${name}".`);
     console.error('Usage: chronicle <command> [options]\n\nCommands:');
     for (const [command, loadCommand] of Object.entries(COMMANDS)) {
-      console.error(`  ${command.padEnd(13)} ${(await loadCommand()).summary}`);
+      console.error(`  ${command.padEnd(17)} ${(await loadCommand()).summary}`);
     }
     return name && name !== '--help' && name !== '-h' ? 2 : 0;
   }

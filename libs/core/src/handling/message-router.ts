@@ -57,6 +57,7 @@ import {
   transportErrorKind,
   type DecodedRequest,
   type RequestListener,
+  type RoutedType,
   type ResolvedTransportOptions,
   type WireMessage,
 } from '../transport/index.js';
@@ -112,6 +113,11 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Chronicle');
   /** The named command types an enabled handler of this process serves. */
   private readonly commandsServed = new Set<string>();
+  /** What this process serves and sends over the transport, as bootstrap bound it. */
+  private readonly routed: { served: RoutedType[]; sent: RoutedType[] } = {
+    served: [],
+    sent: [],
+  };
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -187,6 +193,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
   private async serve(info: MessageTypeInfo, local: Execute): Promise<void> {
     const { namespace, app } = this.options;
     const subject = messageSubject(namespace, info.kind, info.name);
+    this.routed.served.push(routedType(info));
     await this.transport.serve(
       subject,
       subject,
@@ -215,6 +222,15 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
    */
   servedCommandTypes(): string[] {
     return [...this.commandsServed];
+  }
+
+  /**
+   * The named types this process serves over the transport and the ones it
+   * sends there (every registered type bound to a remote handler), once
+   * bootstrapped: what `npx chronicle nats-permissions` reads.
+   */
+  routes(): { served: RoutedType[]; sent: RoutedType[] } {
+    return { served: [...this.routed.served], sent: [...this.routed.sent] };
   }
 
   /** Stop taking requests and answer the ones in flight; the database closes after. */
@@ -322,6 +338,7 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
    * app serves its type.
    */
   private remoteExecute(info: MessageTypeInfo): Execute {
+    this.routed.sent.push(routedType(info));
     const subject = messageSubject(
       this.options.namespace,
       info.kind,
@@ -451,4 +468,8 @@ export class MessageRouter implements OnApplicationBootstrap, OnModuleDestroy {
       return fitting.reply;
     };
   }
+}
+
+function routedType(info: MessageTypeInfo): RoutedType {
+  return { kind: info.kind === 'query' ? 'query' : 'command', name: info.name };
 }

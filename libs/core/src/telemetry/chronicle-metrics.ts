@@ -180,7 +180,7 @@ export class ChronicleMetrics {
     this.transportErrors = counter(
       r,
       'chronicle_transport_errors_total',
-      'Requests that failed in transport: timeout, no_handler, busy, in_doubt, not_sent, too_large.',
+      'Requests that failed in transport: timeout, no_handler, busy, in_doubt, not_sent, not_permitted, too_large.',
       ['kind', 'type', 'error'],
     );
     this.appends = seriesCounter(

@@ -2,7 +2,16 @@ export { LocalTransport } from './local/local.transport.js';
 export type { NatsTransportOptions } from './nats/nats-transport.options.js';
 export { natsServers } from './nats/nats-connection-options.js';
 export { NatsTransport } from './nats/nats.transport.js';
-export { openTransport } from './open-transport.js';
+export {
+  authorizationBlock,
+  INBOX_SUBJECTS,
+  natsPermissions,
+  passwordVariableOf,
+  type AppRoutes,
+  type NatsPermissions,
+  type RoutedType,
+} from './nats/nats-permissions.js';
+export { IN_PROCESS_ONLY, openTransport } from './open-transport.js';
 export { checkRequestFits, fittingReply, wireSizeOf } from './payload-size.js';
 export { DEFAULT_SERVE_LIMITS, ServeQueue } from './serve-queue.js';
 export { RelayedAppendSignal } from './relayed-append-signal.js';
@@ -21,6 +30,7 @@ export {
   MalformedMessageError,
   NatsConfigurationError,
   NoHandlerError,
+  NotPermittedError,
   RemoteHandlerError,
   ReplyTooLargeError,
   RequestTooLargeError,

@@ -4,6 +4,21 @@ import type { Transport } from './transport.js';
 import type { TransportOptions } from './transport.options.js';
 
 /**
+ * Set on `globalThis` by a CLI command that starts an app's module only to
+ * look at it (`chronicle nats-permissions`): every transport opened in the
+ * process is then in process, whatever the app's options say, so the app
+ * never joins a real NATS. A global symbol, so that an app's own copy of
+ * @chronicle/core obeys it too.
+ */
+export const IN_PROCESS_ONLY = Symbol.for(
+  'chronicle.transport.in-process-only',
+);
+
+function inProcessOnly(): boolean {
+  return (globalThis as Record<symbol, unknown>)[IN_PROCESS_ONLY] === true;
+}
+
+/**
  * Picks the transport: NATS when configured (or when `NATS_URL` is set and
  * `local` is not), else in process.
  */
@@ -13,6 +28,8 @@ export async function openTransport(
   onError: (error: unknown) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Transport> {
+  if (inProcessOnly())
+    return new LocalTransport({ maxPayloadBytes: options.maxPayloadBytes });
   if (options.nats) {
     const nats =
       typeof options.nats === 'string'

@@ -214,6 +214,39 @@ export class ReplyTooLargeError extends ChronicleError {
   }
 }
 
+/**
+ * NATS refused this app's publish or subscription: its NATS user has no
+ * permission for the subject (a "Permissions Violation"). A refused request
+ * was certainly not delivered, so no handler ran it; it is refused again
+ * until the user's permissions change.
+ */
+export class NotPermittedError extends ChronicleError {
+  readonly code = 'NOT_PERMITTED';
+  readonly messageType?: string;
+  readonly messageId?: string;
+
+  constructor(
+    readonly operation: 'publish' | 'subscribe',
+    readonly subject: string,
+    details: {
+      readonly messageType?: string;
+      readonly messageId?: string;
+    } = {},
+  ) {
+    const what = details.messageType
+      ? `${details.messageType}${details.messageId ? ` (message ${details.messageId})` : ''} was not sent: `
+      : '';
+    super(
+      `${what}NATS refused to let this app ${operation} ${operation === 'publish' ? 'to' : 'on'} "${subject}": ` +
+        `its NATS user has no ${operation} permission for that subject. Nothing was handled. Add the ` +
+        "subject to the user's permissions (`npx chronicle nats-permissions --module <app module>` " +
+        'prints what the app needs), or do not send this message from this app.',
+    );
+    this.messageType = details.messageType;
+    this.messageId = details.messageId;
+  }
+}
+
 /** NATS was configured in a way Chronicle cannot use (credentials given twice, a creds file missing...). */
 export class NatsConfigurationError extends ChronicleError {
   readonly code = 'NATS_CONFIGURATION';
@@ -221,7 +254,13 @@ export class NatsConfigurationError extends ChronicleError {
 
 /** How a request failed in transport, as metrics count it (`chronicle_transport_errors_total{error}`). */
 export type TransportErrorKind =
-  'timeout' | 'no_handler' | 'busy' | 'in_doubt' | 'not_sent' | 'too_large';
+  | 'timeout'
+  | 'no_handler'
+  | 'busy'
+  | 'in_doubt'
+  | 'not_sent'
+  | 'not_permitted'
+  | 'too_large';
 
 /**
  * The transport failure an error of `Transport.request` (or a decoded reply)
@@ -235,6 +274,7 @@ export function transportErrorKind(
   if (error instanceof NoHandlerError) return 'no_handler';
   if (error instanceof HandlersBusyError) return 'busy';
   if (error instanceof InDoubtError) return 'in_doubt';
+  if (error instanceof NotPermittedError) return 'not_permitted';
   if (error instanceof TransportError) return 'not_sent';
   if (
     error instanceof RequestTooLargeError ||

@@ -1,5 +1,9 @@
 import type { Logger } from '@nestjs/common';
-import type { NatsConnection, Status } from '@nats-io/transport-node';
+import {
+  PermissionViolationError,
+  type NatsConnection,
+  type Status,
+} from '@nats-io/transport-node';
 import { redactUrl } from '../../redaction/index.js';
 
 /**
@@ -7,6 +11,12 @@ import { redactUrl } from '../../redaction/index.js';
  * while it is down), the last error, and a warning per change. While the client
  * retries every few ms, the same error is logged once, not on every attempt.
  */
+/** A publish or subscription NATS refused for lack of permission. */
+export interface Refusal {
+  readonly operation: 'publish' | 'subscribe';
+  readonly subject: string;
+}
+
 export class ConnectionMonitor {
   connected = true;
   reconnects = 0;
@@ -14,11 +24,13 @@ export class ConnectionMonitor {
   lastError?: string;
   disconnectedSince?: Date;
   private closing = false;
+  private lastRefusal?: string;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly logger: Pick<Logger, 'warn'>,
     private readonly onDisconnect: () => void,
+    private readonly onRefused: (refusal: Refusal) => void = () => undefined,
   ) {}
 
   async watch(): Promise<void> {
@@ -82,6 +94,7 @@ export class ConnectionMonitor {
   }
 
   private failed(error: Error): void {
+    if (error instanceof PermissionViolationError) return this.refused(error);
     const message = error.message;
     const repeated = message === this.lastError;
     this.lastError = message;
@@ -90,5 +103,26 @@ export class ConnectionMonitor {
       ? ' Check the credentials (token, user and password, nkey); Chronicle keeps trying.'
       : '';
     this.logger.warn(`NATS reported an error: ${message}.${hint}`);
+  }
+
+  /**
+   * A permissions violation leaves the connection up: the one publish or
+   * subscription is refused. Logged with the subject (no secret in it), once
+   * per subject in a row, and never taken as the connection's last error.
+   */
+  private refused(error: PermissionViolationError): void {
+    const refusal: Refusal = {
+      operation: error.operation === 'subscription' ? 'subscribe' : 'publish',
+      subject: error.subject,
+    };
+    this.onRefused(refusal);
+    const key = `${refusal.operation} ${refusal.subject}`;
+    if (key === this.lastRefusal || this.closing) return;
+    this.lastRefusal = key;
+    this.logger.warn(
+      `NATS refused to let this app ${refusal.operation} ${refusal.operation === 'publish' ? 'to' : 'on'} ` +
+        `"${refusal.subject}": its NATS user lacks that permission. \`npx chronicle nats-permissions ` +
+        '--module <app module>` prints what the app needs.',
+    );
   }
 }

@@ -8,6 +8,7 @@ import {
   resolveNatsAuth,
   type NatsAuth,
 } from './nats-credentials.js';
+import { NatsConfigurationError } from '../transport.errors.js';
 import type { NatsTransportOptions } from './nats-transport.options.js';
 
 const encoder = new TextEncoder();
@@ -46,9 +47,34 @@ export function toConnectionOptions(
     reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
   };
   applyCredentials(connection, auth.credentials);
-  if (options.tls)
-    connection.tls = options.tls === true ? {} : { ...options.tls };
+  const tls = options.tls ?? tlsFromEnvironment(env);
+  if (tls) connection.tls = tls === true ? {} : { ...tls };
   return { connection, auth };
+}
+
+/**
+ * TLS from the environment, when the options say nothing: `NATS_TLS_CA` (a
+ * CA file to trust), `NATS_TLS_CERT` and `NATS_TLS_KEY` (the client's
+ * certificate and key, for a server that verifies clients). Any of them
+ * turns TLS on; a certificate goes with its key.
+ */
+function tlsFromEnvironment(
+  env: NodeJS.ProcessEnv,
+): NatsTransportOptions['tls'] {
+  const caFile = env.NATS_TLS_CA || undefined;
+  const certFile = env.NATS_TLS_CERT || undefined;
+  const keyFile = env.NATS_TLS_KEY || undefined;
+  if (!caFile && !certFile && !keyFile) return undefined;
+  if (Boolean(certFile) !== Boolean(keyFile))
+    throw new NatsConfigurationError(
+      `NATS_TLS_${certFile ? 'KEY' : 'CERT'} is not set: NATS_TLS_CERT and NATS_TLS_KEY go together ` +
+        "(the client's certificate and its private key).",
+    );
+  return {
+    ...(caFile ? { caFile } : {}),
+    ...(certFile ? { certFile } : {}),
+    ...(keyFile ? { keyFile } : {}),
+  };
 }
 
 function applyCredentials(

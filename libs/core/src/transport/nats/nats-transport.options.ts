@@ -17,7 +17,10 @@ export interface NatsTransportOptions {
   readonly nkeySeed?: string;
   /** A `.creds` file (a user JWT and its seed), read at each connect. Default: `NATS_CREDS`. */
   readonly credsFile?: string;
-  /** TLS: `true` for the system's CAs, or node `tls` options (ca, cert, key...). */
+  /**
+   * TLS: `true` for the system's CAs, or node `tls` options (ca, cert, key...).
+   * Default: from `NATS_TLS_CA`, `NATS_TLS_CERT` and `NATS_TLS_KEY` (files), when set.
+   */
   readonly tls?:
     | boolean
     | {

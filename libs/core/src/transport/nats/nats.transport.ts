@@ -10,6 +10,7 @@ import { checkEncodedRequestFits, checkRequestFits } from '../payload-size.js';
 import {
   InDoubtError,
   NoHandlerError,
+  NotPermittedError,
   TimeoutError,
   TransportError,
 } from '../transport.errors.js';
@@ -73,7 +74,14 @@ export class NatsTransport extends Transport {
   ) {
     super();
     this.replies = new ReplyInbox(nc);
-    this.monitor = new ConnectionMonitor(nc, logger, () => this.failWaiting());
+    this.monitor = new ConnectionMonitor(
+      nc,
+      logger,
+      () => this.failWaiting(),
+      ({ operation, subject }) => {
+        if (operation === 'publish') this.failRefused(subject);
+      },
+    );
     void this.monitor.watch();
     // A connection closed for good answers none of them either.
     void nc.closed().then(() => this.failWaiting());
@@ -161,6 +169,7 @@ export class NatsTransport extends Transport {
     this.subscriptions.push(subscription);
     // Make sure the server has the interest before callers are told we serve.
     await this.nc.flush();
+    this.assertSubscribed(subscription, subject);
   }
 
   async subscribe(
@@ -181,6 +190,7 @@ export class NatsTransport extends Transport {
     });
     this.subscriptions.push(subscription);
     await this.nc.flush();
+    this.assertSubscribed(subscription, subject);
   }
 
   /**
@@ -303,6 +313,15 @@ export class NatsTransport extends Transport {
     );
   }
 
+  /** Fails the requests to a subject NATS refused this app: no reply will come. */
+  private failRefused(subject: string): void {
+    this.replies.failSubject(
+      subject,
+      ({ messageType, messageId }) =>
+        new NotPermittedError('publish', subject, { messageType, messageId }),
+    );
+  }
+
   private ensurePresenceInbox() {
     if (this.presenceInbox) return this.presenceInbox;
     const listeners = new Map<string, (app: string | undefined) => void>();
@@ -318,6 +337,16 @@ export class NatsTransport extends Transport {
     );
     this.presenceInbox = { subject, listeners };
     return this.presenceInbox;
+  }
+
+  /**
+   * A subscription NATS refused (no permission) is closed by the time the
+   * flush returns, since the server answers in order: the start stops with
+   * the subject named, rather than an app that serves nothing.
+   */
+  private assertSubscribed(subscription: Subscription, subject: string): void {
+    if (subscription.isClosed())
+      throw new NotPermittedError('subscribe', subject);
   }
 
   private assertUsable(messageId: string): void {
@@ -340,7 +369,8 @@ export class NatsTransport extends Transport {
     options: RequestOptions,
     messageId: string,
   ): Error {
-    if (error instanceof InDoubtError) return error;
+    if (error instanceof InDoubtError || error instanceof NotPermittedError)
+      return error;
     if (error === 'no-responders') {
       return new NoHandlerError(options.messageType, messageId);
     }

@@ -15,6 +15,8 @@ export type NoReply =
 /** A request waiting for its reply, with what the sender said about it (`about`). */
 interface Pending<About> {
   readonly about: About;
+  /** Where the request went: a refusal by NATS names it. */
+  readonly subject: string;
   readonly deadline: number;
   readonly resolve: (msg: Msg) => void;
   readonly reject: (reason: NoReply | Error) => void;
@@ -68,7 +70,7 @@ export class ReplyInbox<About> {
         reject(error as Error);
         return;
       }
-      this.pending.set(token, { about, deadline, resolve, reject });
+      this.pending.set(token, { about, subject, deadline, resolve, reject });
       if (deadline < this.armedFor) this.arm(deadline);
     });
   }
@@ -79,6 +81,19 @@ export class ReplyInbox<About> {
     this.pending.clear();
     this.disarm();
     for (const pending of waiting) pending.reject(failure(pending.about));
+  }
+
+  /**
+   * Fails the requests waiting on `subject` with the error `failure` makes:
+   * NATS refused to deliver to it (a permissions violation names the subject,
+   * not the request), so no reply will come.
+   */
+  failSubject(subject: string, failure: (about: About) => Error): void {
+    for (const [token, pending] of this.pending) {
+      if (pending.subject !== subject) continue;
+      this.pending.delete(token);
+      pending.reject(failure(pending.about));
+    }
   }
 
   private receive(msg: Msg): void {
