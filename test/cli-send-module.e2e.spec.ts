@@ -118,6 +118,22 @@ describe('chronicle send and query --module, on an embedded app', () => {
     expect(stderr).toMatch(/--data-dir/);
   });
 
+  it('keeps the message in process even when the module names a NATS in its code', async () => {
+    const sent = await chronicle(
+      // Unreachable: joining it would fail the command.
+      { COUNTER_NATS_IN_CODE: 'nats://127.0.0.1:1' },
+      'send',
+      'count.Add',
+      '{"counterId":"c-9","by":4}',
+      '--module',
+      MODULE,
+      '--data-dir',
+      join(parent, 'nats-in-code'),
+    );
+    expect(sent).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(sent.stdout)).toEqual({ counterId: 'c-9', total: 4 });
+  });
+
   it('names the types the module declares when it handles no such one', async () => {
     const { code, stderr } = await chronicle(
       {},

@@ -12,6 +12,7 @@ import {
   type SqlClient,
 } from '../store/index.js';
 import {
+  IN_PROCESS_ONLY,
   Transport,
   TRANSPORT_OPTIONS,
   type ResolvedTransportOptions,
@@ -29,7 +30,7 @@ export interface InProcessApp {
  * `chronicle send|query --module`: starts the app's own Nest module (built JS)
  * in this process, without HTTP, so a command can reach an embedded app,
  * which has no NATS to be reached over. Messages travel in process
- * (`NATS_URL` is ignored); the store is what the app would open here:
+ * (`NATS_URL` and a NATS named in the app's code are ignored); the store is what the app would open here:
  * `--data-dir` (as `CHRONICLE_DATA_DIR`), else `DATABASE_URL`, else the app's
  * own options. An embedded store opens in one process at a time, so the app
  * must not be running meanwhile.
@@ -39,6 +40,9 @@ export async function startAppInProcess(
   dataDir: string | undefined,
 ): Promise<InProcessApp> {
   const rootModule = await rootModuleOf(modulePath);
+  // In process, also when the app's code names a NATS: joining it would let
+  // a running instance of the app take the message.
+  (globalThis as Record<symbol, unknown>)[IN_PROCESS_ONLY] = true;
   delete process.env.NATS_URL;
   if (dataDir !== undefined) {
     // The option names the store for this run: a DATABASE_URL in the shell
