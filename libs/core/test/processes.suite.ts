@@ -3,7 +3,10 @@ import {
   EventStore,
   TrackingService,
   deriveMessageId,
+  historyCleanupScheduleId,
   listProcesses,
+  ProcessHistoryCleanup,
+  SweepProcessHistory,
   MessageLog,
   MessageLogWriter,
   traceText,
@@ -275,6 +278,42 @@ export function processesSuite(database: () => TestDatabase): void {
     });
     expect(ended.deadlines).toEqual([]);
     expect(ended.endedAt).toEqual(expect.any(Date));
+  });
+
+  it('sweeps the history of instances that ended longer ago than the retention, and keeps them ended', async () => {
+    await store.append('order-50', [placed('o-50', 1)]);
+    await store.append('shipment-50', [shipped('o-50')]);
+    await store.append('order-51', [placed('o-51', 1)]);
+    await store.append('shipment-51', [shipped('o-51')]);
+    await store.append('order-52', [placed('o-52', 1)]);
+    await waitUntil(caughtUp, 'the process manager caught up');
+    // o-50 ended 31 days ago; o-51 just now; o-52 is live.
+    await client.query(
+      `UPDATE "${schema}".process_instances SET ended_at = now() - interval '31 days'
+       WHERE name = 'order-fulfilment' AND key = 'o-50'`,
+    );
+    const [periodic] = await client.query<{ payload: object }>(
+      `SELECT payload FROM "${schema}".schedules WHERE id = $1`,
+      [historyCleanupScheduleId('order-fulfilment')],
+    );
+    expect(periodic?.payload).toEqual({
+      process: 'order-fulfilment',
+      retentionMs: 30 * 24 * 3_600_000,
+    });
+    const swept = await app
+      .get(ProcessHistoryCleanup)
+      .sweep(new SweepProcessHistory('order-fulfilment', 30 * 24 * 3_600_000));
+    expect(swept).toBe(2);
+    await expect(steps('o-50')).resolves.toEqual([]);
+    await expect(steps('o-51')).resolves.toHaveLength(2);
+    await expect(steps('o-52')).resolves.toHaveLength(1);
+    // Still ended: a late start for its key is passed over.
+    await store.append('order-50b', [placed('o-50', 1)]);
+    await waitUntil(caughtUp, 'the process manager caught up');
+    await expect(instance('o-50')).resolves.toMatchObject({
+      status: 'ended',
+    });
+    await expect(steps('o-50')).resolves.toEqual([]);
   });
 
   it("shows its steps in the message log's correlation tree, with the commands they sent", async () => {

@@ -12,6 +12,7 @@ import {
   processManagerName,
   ScheduleTypeRegistry,
   SweepHandledCommands,
+  SweepProcessHistory,
   TrackingService,
   type Clock,
 } from '@chronicle/core';
@@ -206,15 +207,17 @@ export async function schedulesSince(
      ORDER BY due_at, id`,
     [sends],
   );
-  // Chronicle's own periodic cleanup is not something the app scheduled; a
+  // Chronicle's own periodic cleanups are not something the app scheduled; a
   // process manager's deadlines have expectations of their own, and its dead
   // commands handed back are its steps.
-  const own = ScheduleTypeRegistry.forClass(SweepHandledCommands)?.name;
+  const own = [SweepHandledCommands, SweepProcessHistory].map(
+    (type) => ScheduleTypeRegistry.forClass(type)?.name,
+  );
   return rows
     .filter(
       (row) =>
         before.get(row.id) !== row.version &&
-        row.type !== own &&
+        !own.includes(row.type) &&
         !isProcessScheduleType(row.type),
     )
     .map((row) => {

@@ -24,6 +24,12 @@ export {
   type ProcessInstanceDetail,
 } from './process-read.js';
 export { ProcessManagerBase } from './process-manager.base.js';
+export {
+  DEFAULT_PROCESS_HISTORY_RETENTION,
+  historyCleanupScheduleId,
+  ProcessHistoryCleanup,
+  SweepProcessHistory,
+} from './process-history-cleanup.js';
 export type { OpenDeadline, ProcessStatus } from './process-instances.js';
 export {
   NotInProcessStepError,

@@ -8,6 +8,7 @@ import {
 import {
   HandleSchedule,
   ScheduleType,
+  type Duration,
   type ScheduleContext,
 } from '../scheduling/index.js';
 import type { StoredEvent } from '../store/index.js';
@@ -92,7 +93,13 @@ export interface AssociationOptions<E> {
 export type ProcessManagerOptions = Omit<
   ConsumerOptions,
   'segments' | 'tables' | 'schema' | 'version'
->;
+> & {
+  /**
+   * How long the step history of an ended instance is kept (`'30d'`, ms), or
+   * `false` to keep it for ever. Default 30 days. The instance's row stays.
+   */
+  readonly historyRetention?: Duration | false;
+};
 
 export interface ProcessManagerMetadata {
   readonly name: string;
@@ -214,9 +221,10 @@ export function ProcessManager(
         Object.getOwnPropertyDescriptor(prototype, RUN_FAILURE)!,
       );
     }
+    const { historyRetention: _kept, ...consumerOptions } = options;
     Consumer(processConsumerName(name), {
       startFrom: 'now',
-      ...options,
+      ...consumerOptions,
       segments: 1,
     })(target);
   };

@@ -21,6 +21,7 @@ import {
 import {
   ScheduleStore,
   sendScheduleId,
+  type Duration,
   type ScheduleContext,
 } from '../scheduling/index.js';
 import {
@@ -152,6 +153,15 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
       });
       linkRunner(manager, this);
     }
+  }
+
+  /** This app's process managers: their names and history retention. */
+  processes(): { name: string; historyRetention?: Duration | false }[] {
+    return [...this.definitions.values()].map((d) => ({
+      name: d.name,
+      historyRetention: processManagerMetadataOf(d.manager.constructor)?.options
+        .historyRetention,
+    }));
   }
 
   /** An event of the log, in the consumer's batch transaction. */
