@@ -10,12 +10,15 @@ import { MessageTypeRegistry, ScheduleTypeRegistry } from '@chronicle/core';
  */
 export type MessageExpectation = object | ((message: never) => boolean);
 
-interface AsymmetricMatcher {
+/** A Jest asymmetric matcher (`expect.any(String)`, `expect.objectContaining(...)`). */
+export interface AsymmetricMatcher {
   asymmetricMatch(other: unknown): boolean;
+  /** Jest's own account of the matcher (`Any<String>`); `toString()` says only `Any`. */
+  toAsymmetricMatcher?(): string;
   toString(): string;
 }
 
-function isAsymmetric(value: unknown): value is AsymmetricMatcher {
+export function isAsymmetric(value: unknown): value is AsymmetricMatcher {
   return (
     typeof value === 'object' &&
     value !== null &&

@@ -1,5 +1,6 @@
 import { inspect, isDeepStrictEqual } from 'node:util';
 import type { INestApplicationContext } from '@nestjs/common';
+import { isAsymmetric, type AsymmetricMatcher } from './message-matching.js';
 import {
   durationMs,
   EventStore,
@@ -242,24 +243,8 @@ async function otherKeys(
     : ` (its instances: ${instances.map((i) => `"${i.key}"`).join(', ')})`;
 }
 
-interface AsymmetricMatcher {
-  asymmetricMatch(other: unknown): boolean;
-  /** Jest's own account of the matcher (`Any<String>`); `toString()` says only `Any`. */
-  toAsymmetricMatcher?(): string;
-  toString(): string;
-}
-
 function describeMatcher(matcher: AsymmetricMatcher): string {
   return matcher.toAsymmetricMatcher?.() ?? matcher.toString();
-}
-
-function isAsymmetric(value: unknown): value is AsymmetricMatcher {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { asymmetricMatch?: unknown }).asymmetricMatch ===
-      'function'
-  );
 }
 
 /** Each place where `actual` differs from the partial `expected`, with its path. */
