@@ -117,7 +117,9 @@ export interface FulfilmentState {
 /** Orders whose OrderPlaced step throws once after sending, as a crash before the commit would. */
 export const flaky = { failOnce: new Set<string>(), attempts: 0 };
 
+// Three segments by order id: an order's events come from several streams.
 @ProcessManager('order-fulfilment', {
+  segments: 3,
   maxAttempts: 3,
   retryDelayMs: 10,
   onError: 'skip',

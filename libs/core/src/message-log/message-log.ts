@@ -1,4 +1,8 @@
-import { segmentOf, type SqlClient, type StoreSchema } from '../store/index.js';
+import {
+  segmentReads,
+  type SqlClient,
+  type StoreSchema,
+} from '../store/index.js';
 import {
   loggedMessageOf,
   type LoggedMessage,
@@ -60,14 +64,14 @@ const rowsByIdSql = (s: StoreSchema) => `
   SELECT ${LOG_ROW_COLUMNS} FROM ${s.messageLog}
   WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb))`;
 
-// Each consumer against each event: its checkpoint in the segment the event's stream hashes to.
+// Each consumer against each event: its checkpoint in the segment the event's stream hashes to (every segment of one sequenced by key).
 const passagesSql = (s: StoreSchema) => `
   SELECT e.position::text AS position, p.consumer,
          bool_and((p.transaction_id, p.position) >= (e.transaction_id, e.position)) AS passed,
          bool_or(p.stopped) AS stopped
   FROM ${s.events} e
   JOIN ${s.table('consumer_positions')} p
-    ON p.segment = ${segmentOf('e.stream_id', 'p.segment_count')}
+    ON ${segmentReads('e.stream_id', 'p')}
   WHERE e.position = ANY($1::text::bigint[])
   GROUP BY e.position, p.consumer`;
 

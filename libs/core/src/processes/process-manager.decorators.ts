@@ -84,15 +84,18 @@ export interface AssociationOptions<E> {
 }
 
 /**
- * The consumer options a process manager takes. Its events run on one
- * segment (the instances' events stay in log order, one at a time), and it
- * starts at the end of the log unless `startFrom: 'beginning'`. Its state
- * lives in Chronicle's own tables, so it declares no projection tables (and
- * so no blue-green versions).
+ * The consumer options a process manager takes. Its `segments` (default 1)
+ * split the log by association key: an instance's events are handled in log
+ * order, one at a time, by the app instance holding its key's segment, and
+ * several segments spread the instances over app instances. A new count
+ * takes effect when no instance runs the old one (see the guide). It starts
+ * at the end of the log unless `startFrom: 'beginning'`. Its state lives in
+ * Chronicle's own tables, so it declares no projection tables (and so no
+ * blue-green versions).
  */
 export type ProcessManagerOptions = Omit<
   ConsumerOptions,
-  'segments' | 'tables' | 'schema' | 'version'
+  'tables' | 'schema' | 'version' | 'sequenceBy' | 'onSegmentsChanged'
 > & {
   /**
    * How long the step history of an ended instance is kept (`'30d'`, ms), or
@@ -225,7 +228,16 @@ export function ProcessManager(
     Consumer(processConsumerName(name), {
       startFrom: 'now',
       ...consumerOptions,
-      segments: 1,
+      // An instance's events stay together, in log order, whatever their
+      // streams: segments split by association key.
+      sequenceBy: (event) =>
+        associationKeyOf(
+          steps.find((s) => s.event === event.constructor)?.key,
+          event,
+        ),
+      // A step passes over an event its instance handled: a new split may
+      // replay from the oldest segment's checkpoint.
+      onSegmentsChanged: 'replay-from-oldest',
     })(target);
   };
 }
@@ -311,6 +323,21 @@ export function onCommandFailedTypes(target: object): string[] {
       return name === undefined ? [] : [name];
     }),
   );
+}
+
+/** The instance key an event names (a field or a function of it); undefined when it names none. */
+export function associationKeyOf(
+  key: AssociationKey<object> | undefined,
+  event: object,
+): string | undefined {
+  if (key === undefined) return undefined;
+  const value: unknown =
+    typeof key === 'function'
+      ? key(event)
+      : (event as Record<string, unknown>)[key];
+  if (typeof value === 'number' || typeof value === 'bigint')
+    return String(value);
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 export function stepsOf(target: object): readonly StepMetadata[] {

@@ -33,6 +33,7 @@ import {
 } from '../store/index.js';
 import type { ConsumerContext } from '../tracking/index.js';
 import {
+  associationKeyOf,
   deadlineScheduleType,
   failureScheduleType,
   failuresOf,
@@ -174,7 +175,7 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
     const definition = this.definitions.get(manager);
     const step = definition?.steps.get(envelope.type);
     if (!definition || !step) return;
-    const key = keyOf(step.key, event);
+    const key = associationKeyOf(step.key, event);
     if (key === undefined) {
       throw new ProcessKeyMissingError(
         definition.name,
@@ -426,16 +427,6 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
     }
     return next;
   }
-}
-
-function keyOf(key: AssociationKey<object>, event: object): string | undefined {
-  const value: unknown =
-    typeof key === 'function'
-      ? key(event)
-      : (event as Record<string, unknown>)[key];
-  if (typeof value === 'number' || typeof value === 'bigint')
-    return String(value);
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function describeKey(key: AssociationKey<object>): string {

@@ -124,6 +124,14 @@ export class ConsumerExplorer {
           `Consumer "${metadata.name}" asks for ${options.segments} segments: use a whole number, 1 or more.`,
         );
       }
+      if (
+        options.sequenceBy !== undefined &&
+        typeof options.sequenceBy !== 'function'
+      ) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" asks for sequenceBy ${typeof options.sequenceBy}: pass a function of the event, (event) => event.someId.`,
+        );
+      }
       if (!['stop', 'skip', 'park'].includes(options.onError)) {
         throw new ConsumerDefinitionError(
           `Consumer "${metadata.name}" asks for onError "${String(options.onError)}": use 'stop', 'skip' or 'park'.`,

@@ -9,7 +9,7 @@ import {
 import {
   EventStore,
   PostgresEventStore,
-  segmentOf,
+  segmentReads,
   SQL_CLIENT,
   type SqlClient,
   type StoreSchema,
@@ -46,7 +46,7 @@ const lagSql = (s: StoreSchema) => `
       SELECT e.created_at FROM ${s.events} e
       WHERE (e.transaction_id, e.position) > (p.transaction_id, p.position)
         AND e.type IN (SELECT jsonb_array_elements_text(c.types))
-        AND ${segmentOf('e.stream_id', 'p.segment_count')} = p.segment
+        AND ${segmentReads('e.stream_id', 'p')}
       LIMIT 1000000) w) l
   ORDER BY p.consumer, p.segment`;
 

@@ -3,6 +3,7 @@ import { ConsumerSegmentsChangedError } from './tracking.errors.js';
 import {
   claimSegments,
   ensureSegments,
+  resegment,
   heartbeat,
   leaveInstances,
   pendingReset,
@@ -37,20 +38,47 @@ export class ConsumerTracker {
   }
 
   async start(): Promise<void> {
-    const { segments, startFrom } = this.definition.options;
+    const { segments, startFrom, sequenceBy, onSegmentsChanged } =
+      this.definition.options;
+    // One segment holds every event whatever the split: stored as by stream.
+    const sequencedBy = sequenceBy && segments > 1 ? 'key' : 'stream';
     const stored = await ensureSegments(
       this.env.client,
       this.env.schema,
       this.name,
       segments,
+      sequencedBy,
       async () =>
         startFrom === 'now'
           ? this.env.store.headCheckpoint()
           : { transactionId: 0n, position: 0n },
     );
-    const other = stored.find((count) => count !== segments);
-    if (other !== undefined)
-      throw new ConsumerSegmentsChangedError(this.name, other, segments);
+    const other = stored.find(
+      (s) => s.count !== segments || s.sequencedBy !== sequencedBy,
+    );
+    if (other !== undefined) {
+      const refused =
+        onSegmentsChanged === 'replay-from-oldest'
+          ? await resegment(
+              this.env.client,
+              this.env.schema,
+              this.name,
+              segments,
+              sequencedBy,
+              this.env.owner,
+            )
+          : 'declared';
+      if (refused !== undefined)
+        throw new ConsumerSegmentsChangedError(
+          this.name,
+          { count: other.count, sequencedBy: other.sequencedBy },
+          { count: segments, sequencedBy },
+          refused,
+        );
+      this.env.logger.log(
+        `Consumer "${this.name}" split the log anew: ${segments} segments by ${sequencedBy} (were ${other.count} by ${other.sequencedBy}); each starts at the oldest checkpoint of the old ones.`,
+      );
+    }
     this.running = true;
     await this.tick();
   }

@@ -1,7 +1,14 @@
+import type { StoredEvent } from '../store/index.js';
 import type { ConsumerTable } from './entity-tables.js';
 
 /** Where a consumer that has never run starts reading the log. */
 export type StartFrom = 'beginning' | 'now';
+
+/** A consumer's own ordering key of an event (see `ConsumerOptions.sequenceBy`). */
+export type SequenceKey = (
+  event: object,
+  envelope: StoredEvent<object>,
+) => string | undefined;
 
 /** What happens to an event whose handler still fails after every retry. */
 export type ErrorPolicy = 'stop' | 'skip' | 'park';
@@ -25,6 +32,26 @@ export interface ConsumerOptions {
    * replay (see the guide).
    */
   readonly segments?: number;
+  /**
+   * What keeps this consumer's events in order, when their stream does not:
+   * a key of each event (`(event) => event.customerId`). Events with one key
+   * are handled in log order by one segment, whatever their streams; each
+   * segment reads every event of the consumer's types and handles those whose
+   * key hashes to it. An event without a key (undefined, or the function
+   * throws) goes to segment 0, where its handler sees it. Default: the
+   * stream. Fixed once the consumer has positions, like `segments`.
+   */
+  readonly sequenceBy?: SequenceKey;
+  /**
+   * What a start does that finds positions for another `segments` or
+   * `sequenceBy` than declared. `'refuse'` (default): it throws
+   * `ConsumerSegmentsChangedError`, as events would change segments and lose
+   * their order. `'replay-from-oldest'`: when no other instance runs the
+   * consumer and it holds no parked streams, every new segment starts at the
+   * oldest checkpoint of the old ones, so some events come again: only for
+   * handlers that pass over what they handled before (process managers do).
+   */
+  readonly onSegmentsChanged?: 'refuse' | 'replay-from-oldest';
   /** Events read and handled per transaction. Default 100. */
   readonly batchSize?: number;
   /** Where a consumer that has no stored position starts. Default `'beginning'`. */
@@ -112,8 +139,12 @@ export interface TrackingOptions {
 }
 
 export type ResolvedConsumerOptions = Required<
-  Omit<ConsumerOptions, 'dataSource' | 'schema'>
-> & { readonly dataSource: string | false; readonly schema?: string };
+  Omit<ConsumerOptions, 'dataSource' | 'schema' | 'sequenceBy'>
+> & {
+  readonly dataSource: string | false;
+  readonly schema?: string;
+  readonly sequenceBy?: SequenceKey;
+};
 
 /** What ChronicleModule hands the tracking module: the options, and where projections go. */
 export interface TrackingSettings extends TrackingOptions {
@@ -128,6 +159,8 @@ export function resolveConsumerOptions(
 ): ResolvedConsumerOptions {
   return {
     segments: options.segments ?? 1,
+    sequenceBy: options.sequenceBy,
+    onSegmentsChanged: options.onSegmentsChanged ?? 'refuse',
     batchSize: options.batchSize ?? 100,
     startFrom: options.startFrom ?? 'beginning',
     onError: options.onError ?? 'stop',

@@ -1,5 +1,5 @@
 import {
-  segmentOf,
+  segmentReads,
   type Checkpoint,
   type SqlClient,
   type StoreSchema,
@@ -66,7 +66,7 @@ const overviewSql = (s: StoreSchema) => `
     SELECT count(*)::int AS behind, min(x.created_at) AS oldest FROM (
       SELECT e.created_at FROM ${s.events} e
       WHERE (e.transaction_id, e.position) > (p.transaction_id, p.position)
-        AND ${segmentOf('e.stream_id', 'p.segment_count')} = p.segment
+        AND ${segmentReads('e.stream_id', 'p')}
       LIMIT 1000000) x) w
   ORDER BY p.consumer, p.segment`;
 

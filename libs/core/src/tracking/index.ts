@@ -10,6 +10,7 @@ export type {
   ConsumerOptions,
   ErrorPolicy,
   SavepointMode,
+  SequenceKey,
   StartFrom,
   TrackingOptions,
   TrackingSettings,

@@ -14,7 +14,11 @@ import {
 const streams = (s: StoreSchema) => s.table('parked_streams');
 const events = (s: StoreSchema) => s.table('parked_events');
 
-/** The streams of one segment parked for a consumer; `requested`: those with a retry asked for. */
+/**
+ * The streams of one segment parked for a consumer; `requested`: those with a
+ * retry asked for. A stream is the segment's that parked it (rows from before
+ * migration 17 name none: their stream's hash says).
+ */
 export async function parkedStreamsOfSegment(
   client: SqlClient,
   s: StoreSchema,
@@ -24,7 +28,7 @@ export async function parkedStreamsOfSegment(
 ): Promise<{ stream: string; requested: boolean }[]> {
   const rows = await client.query<{ stream_id: string; requested: boolean }>(
     `SELECT stream_id, retry_requested_at IS NOT NULL AS requested FROM ${streams(s)}
-     WHERE consumer = $1::text AND ${segmentOf('stream_id', '$3::int')} = $2::int
+     WHERE consumer = $1::text AND coalesce(segment, ${segmentOf('stream_id', '$3::int')}) = $2::int
      ORDER BY parked_at, stream_id`,
     [consumer, segment, count],
   );
@@ -36,14 +40,15 @@ export async function parkStream(
   client: SqlClient,
   s: StoreSchema,
   consumer: string,
+  segment: number,
   event: StoredEvent,
   error: string,
   attempts: number,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${streams(s)} (consumer, stream_id, error, attempts)
-     VALUES ($1::text, $2::text, $3::text, $4::int) ON CONFLICT (consumer, stream_id) DO NOTHING`,
-    [consumer, event.streamId, error, attempts],
+    `INSERT INTO ${streams(s)} (consumer, stream_id, error, attempts, segment)
+     VALUES ($1::text, $2::text, $3::text, $4::int, $5::int) ON CONFLICT (consumer, stream_id) DO NOTHING`,
+    [consumer, event.streamId, error, attempts, segment],
   );
   await parkBehind(client, s, consumer, event);
 }

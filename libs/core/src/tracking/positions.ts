@@ -1,5 +1,5 @@
 import {
-  segmentOf,
+  segmentReads,
   type Checkpoint,
   type SqlClient,
   type StoreSchema,
@@ -58,32 +58,118 @@ function toSegmentRow(row: RawSegmentRow): SegmentRow {
   };
 }
 
-/** Creates the consumer's rows at `start` if it has none; returns the segment counts stored. */
+/** How a consumer's segments split the log: by stream, or by a key of the consumer's own. */
+export type SequencedBy = 'stream' | 'key';
+
+/** A consumer's segmentation as stored: each distinct (count, sequencing) among its rows. */
+export interface StoredSegmentation {
+  readonly count: number;
+  readonly sequencedBy: SequencedBy;
+}
+
+/** Creates the consumer's rows at `start` if it has none; returns the segmentations stored. */
 export async function ensureSegments(
   client: SqlClient,
   s: StoreSchema,
   consumer: string,
   count: number,
+  sequencedBy: SequencedBy,
   start: () => Promise<Checkpoint>,
-): Promise<number[]> {
-  const stored = async () =>
-    (
-      await client.query<{ segment_count: number }>(
-        `SELECT DISTINCT segment_count FROM ${positions(s)} WHERE consumer = $1::text`,
-        [consumer],
-      )
-    ).map((r) => Number(r.segment_count));
-  const existing = await stored();
+): Promise<StoredSegmentation[]> {
+  const existing = await storedSegmentations(client, s, consumer);
   if (existing.length > 0) return existing;
   const from = await start();
   await client.query(
-    `INSERT INTO ${positions(s)} (consumer, segment, segment_count, transaction_id, position)
-     SELECT $1::text, g, $2::int, $3::text::xid8, $4::bigint FROM generate_series(0, $2::int - 1) g
+    `INSERT INTO ${positions(s)} (consumer, segment, segment_count, transaction_id, position, sequenced_by)
+     SELECT $1::text, g, $2::int, $3::text::xid8, $4::bigint, $5::text FROM generate_series(0, $2::int - 1) g
      ON CONFLICT (consumer, segment) DO NOTHING`,
-    [consumer, count, from.transactionId.toString(), from.position.toString()],
+    [
+      consumer,
+      count,
+      from.transactionId.toString(),
+      from.position.toString(),
+      sequencedBy,
+    ],
   );
-  return stored();
+  return storedSegmentations(client, s, consumer);
 }
+
+async function storedSegmentations(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+): Promise<StoredSegmentation[]> {
+  const rows = await client.query<{
+    segment_count: number;
+    sequenced_by: SequencedBy;
+  }>(
+    `SELECT DISTINCT segment_count, sequenced_by FROM ${positions(s)} WHERE consumer = $1::text`,
+    [consumer],
+  );
+  return rows.map((r) => ({
+    count: Number(r.segment_count),
+    sequencedBy: r.sequenced_by,
+  }));
+}
+
+/** Why a consumer's segments could not be redrawn. */
+export type ResegmentRefusal = 'running' | 'parked';
+
+/**
+ * Redraws a consumer's segments (`onSegmentsChanged: 'replay-from-oldest'`):
+ * every new segment starts at the oldest checkpoint of the old ones, so no
+ * event is passed over; those some old segment had handled come again.
+ * Refused while another instance runs the consumer (its workers would go on
+ * with the old split) or while it holds parked streams (they belong to old
+ * segments).
+ */
+export async function resegment(
+  client: SqlClient,
+  s: StoreSchema,
+  consumer: string,
+  count: number,
+  sequencedBy: SequencedBy,
+  owner: string,
+): Promise<ResegmentRefusal | undefined> {
+  return client.transaction(async (tx) => {
+    await tx.query(
+      'SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))',
+      [RESEGMENT_LOCK, consumer],
+    );
+    const [state] = await tx.query<{ running: boolean; parked: boolean }>(
+      `SELECT
+         EXISTS (SELECT 1 FROM ${positions(s)} WHERE consumer = $1::text
+                 AND owner IS NOT NULL AND owner <> $2::text AND lease_expires_at > now())
+         OR EXISTS (SELECT 1 FROM ${instances(s)} WHERE consumer = $1::text
+                 AND owner <> $2::text AND expires_at > now()) AS running,
+         EXISTS (SELECT 1 FROM ${s.table('parked_streams')} WHERE consumer = $1::text) AS parked`,
+      [consumer, owner],
+    );
+    if (state.running) return 'running';
+    if (state.parked) return 'parked';
+    const [oldest] = await tx.query<{
+      transaction_id: string;
+      position: string;
+    }>(
+      `SELECT transaction_id::text AS transaction_id, position::text AS position
+       FROM ${positions(s)} WHERE consumer = $1::text
+       ORDER BY transaction_id, position LIMIT 1`,
+      [consumer],
+    );
+    await tx.query(`DELETE FROM ${positions(s)} WHERE consumer = $1::text`, [
+      consumer,
+    ]);
+    await tx.query(
+      `INSERT INTO ${positions(s)} (consumer, segment, segment_count, transaction_id, position, sequenced_by)
+       SELECT $1::text, g, $2::int, $3::text::xid8, $4::bigint, $5::text FROM generate_series(0, $2::int - 1) g`,
+      [consumer, count, oldest.transaction_id, oldest.position, sequencedBy],
+    );
+    return undefined;
+  });
+}
+
+/** Advisory lock class of a consumer's redraw of segments. */
+const RESEGMENT_LOCK = 0x43524753;
 
 /** Records this instance as alive; returns how many instances run the consumer now. */
 export async function heartbeat(
@@ -351,7 +437,7 @@ const segmentLagSql = (s: StoreSchema) => `
       SELECT e.transaction_id, e.created_at FROM ${s.events} e
       WHERE (e.transaction_id, e.position) > (p.transaction_id, p.position)
         AND e.type IN (SELECT jsonb_array_elements_text($2::text::jsonb))
-        AND ${segmentOf('e.stream_id', 'p.segment_count')} = p.segment
+        AND ${segmentReads('e.stream_id', 'p')}
       LIMIT 1000000) x) w
   WHERE p.consumer = $1::text ORDER BY p.segment`;
 

@@ -1,5 +1,5 @@
 import {
-  segmentOf,
+  segmentReads,
   type Checkpoint,
   type PostgresEventStore,
   type SqlClient,
@@ -68,7 +68,7 @@ const remainingSql = (s: StoreSchema) => `
     SELECT count(*)::int AS n FROM ${s.events} e
     WHERE (e.transaction_id, e.position) > (p.transaction_id, p.position)
       AND (e.transaction_id, e.position) <= ($2::text::xid8, $3::text::bigint)
-      AND ${segmentOf('e.stream_id', 'p.segment_count')} = p.segment) w
+      AND ${segmentReads('e.stream_id', 'p')}) w
   WHERE p.consumer = $1::text`;
 
 async function replayTotal(

@@ -99,6 +99,7 @@ export class SegmentParking {
       sql,
       this.host.schema,
       this.host.consumer,
+      this.host.segment,
       event,
       error,
       attempts,

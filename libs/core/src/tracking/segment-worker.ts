@@ -35,9 +35,13 @@ import {
 } from '../telemetry/index.js';
 import { BatchTransaction, type ContextSending } from './consumer-context.js';
 import type { ConsumerDefinition } from './consumer-definition.js';
-import type { ResolvedTrackingOptions } from './consumer.options.js';
+import type {
+  ResolvedTrackingOptions,
+  SequenceKey,
+} from './consumer.options.js';
 import { recordDeadLetter } from './dead-letters.js';
 import { deserializeEvent } from './deserialize-event.js';
+import { segmentOfKey } from './sequence-key.js';
 import { readSegments, recordError, savePosition } from './positions.js';
 import { SegmentParking } from './segment-parking.js';
 
@@ -187,15 +191,16 @@ export class SegmentWorker {
         }
         await this.runParkedRetries();
         const readAt = performance.now();
-        const batch = await this.env.store.readAll({
+        const { batchSize, segments, sequenceBy } = this.definition.options;
+        const byKey = segments > 1 ? sequenceBy : undefined;
+        const read = await this.env.store.readAll({
           after: this.checkpoint,
-          limit: this.definition.options.batchSize,
+          limit: batchSize,
           types: this.readTypes(),
-          segment: {
-            index: this.segment,
-            count: this.definition.options.segments,
-          },
+          // Sequenced by key: every segment reads every event, keeps its keys.
+          segment: byKey ? undefined : { index: this.segment, count: segments },
         });
+        const batch = byKey ? this.ownKeys(read, byKey) : read;
         if (batch.events.length === 0) {
           await this.skipTo(batch.checkpoint);
           // A window of other types or segments: read on at once.
@@ -537,6 +542,29 @@ export class SegmentWorker {
     const sources = this.env.upcaster.sourceTypes();
     if (sources.length === 0) return this.definition.types;
     return [...new Set([...this.definition.types, ...sources])];
+  }
+
+  /** The batch's events whose sequence key hashes to this segment (keyless and unreadable ones: segment 0's). */
+  private ownKeys(batch: ReadAllBatch, sequenceBy: SequenceKey): ReadAllBatch {
+    const count = this.definition.options.segments;
+    const segmentOf = (stored: StoredEvent): number => {
+      try {
+        const event = this.upcast(stored).find((e) =>
+          this.definition.handlers.has(e.type),
+        );
+        if (!event) return 0;
+        const { payload, envelope } = deserializeEvent(event);
+        const key = sequenceBy(payload, envelope);
+        return typeof key === 'string' ? segmentOfKey(key, count) : 0;
+      } catch {
+        // Its handling fails the same way, once, in segment 0.
+        return 0;
+      }
+    };
+    return {
+      ...batch,
+      events: batch.events.filter((e) => segmentOf(e) === this.segment),
+    };
   }
 
   private async invoke(

@@ -54,18 +54,35 @@ export class ConsumerNotFoundError extends ChronicleError {
 }
 
 /** The stored positions were written with another number of segments. */
+/** A consumer's split of the log as stored or declared. */
+export interface Segmentation {
+  readonly count: number;
+  readonly sequencedBy: 'stream' | 'key';
+}
+
 export class ConsumerSegmentsChangedError extends ChronicleError {
   readonly code = 'CONSUMER_SEGMENTS_CHANGED';
 
   constructor(
     readonly consumer: string,
-    stored: number,
-    declared: number,
+    readonly stored: Segmentation,
+    readonly declared: Segmentation,
+    /** Why it was not redrawn: the consumer refuses, another instance runs it, or it holds parked streams. */
+    readonly reason: 'declared' | 'running' | 'parked',
   ) {
+    const split = (s: Segmentation) =>
+      `${s.count} segments by ${s.sequencedBy}`;
+    const what = `Consumer "${consumer}" has positions for ${split(stored)} but declares ${split(declared)}. `;
     super(
-      `Consumer "${consumer}" has positions for ${stored} segments but declares ${declared}. ` +
-        'Streams would move between segments and lose their order. Stop every instance, delete its rows ' +
-        `(DELETE FROM consumer_positions WHERE consumer = '${consumer}'), clear its projection, and start again to replay it.`,
+      reason === 'running'
+        ? what +
+            'Another instance still runs it with the old split: stop every instance of the old version, then start the new one.'
+        : reason === 'parked'
+          ? what +
+            'It holds parked streams, kept by the old segments: retry or drop them (DeadLetters, or npx chronicle dead-letters), then start again.'
+          : what +
+            'Events would move between segments and lose their order. Stop every instance, delete its rows ' +
+            `(DELETE FROM consumer_positions WHERE consumer = '${consumer}'), clear its projection, and start again to replay it.`,
     );
   }
 }

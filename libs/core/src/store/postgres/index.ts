@@ -19,7 +19,7 @@ export {
   type SqlClient,
   type SqlParameter,
 } from './sql-client.js';
-export { segmentOf } from './read-all.js';
+export { segmentOf, segmentReads } from './read-all.js';
 export { type RebaseReport } from './rebase-transaction-ids.js';
 export { checkSchemaName, StoreSchema } from './store-schema.js';
 export {

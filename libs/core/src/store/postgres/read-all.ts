@@ -27,6 +27,14 @@ import type { StoreSchema } from './store-schema.js';
 export const segmentOf = (streamId: string, count: string) =>
   `(abs(hashtext(${streamId})::bigint) % ${count})::int`;
 
+/**
+ * Whether the segment row `p` (of consumer_positions) reads events of
+ * `streamId`: the stream's own segment, or every segment of a consumer
+ * sequenced by a key of its own (each reads every event, handles its keys).
+ */
+export const segmentReads = (streamId: string, p: string) =>
+  `(${p}.sequenced_by = 'key' OR ${segmentOf(streamId, `${p}.segment_count`)} = ${p}.segment)`;
+
 /*
  * One statement, one snapshot. The read scans a window: the next `limit`
  * events of the log in (transaction_id, position) order, below the horizon,

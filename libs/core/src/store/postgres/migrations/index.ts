@@ -14,6 +14,7 @@ import { consumerVersionsMigration } from './0013-consumer-versions.js';
 import { messageLogStreamsPartialMigration } from './0014-message-log-streams-partial.js';
 import { processInstancesMigration } from './0015-process-instances.js';
 import { scheduleHandBackMigration } from './0016-schedule-hand-back.js';
+import { sequencedByKeyMigration } from './0017-sequenced-by-key.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   messageLogStreamsPartialMigration,
   processInstancesMigration,
   scheduleHandBackMigration,
+  sequencedByKeyMigration,
 ];
 
 export { migrate } from './migrate.js';
