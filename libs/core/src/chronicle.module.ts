@@ -72,7 +72,6 @@ import {
 import {
   checkSubjectToken,
   eventsSubject,
-  NatsTransport,
   openTransport,
   RelayedAppendSignal,
   serveLimitsOf,
@@ -217,7 +216,7 @@ const coreProviders: Provider[] = [
   {
     provide: AppendSignal,
     useFactory: (transport: Transport, resolved: ResolvedTransportOptions) =>
-      transport instanceof NatsTransport
+      transport.status().kind === 'nats'
         ? RelayedAppendSignal.start(
             transport,
             eventsSubject(resolved.namespace),

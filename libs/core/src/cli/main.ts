@@ -83,6 +83,13 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  keygen: async () => {
+    const { run } = await import('./keygen.command.js');
+    return {
+      summary: 'make an ed25519 key pair for signed messages',
+      run: (args) => run([...args]),
+    };
+  },
   'nats-permissions': async () => {
     const { run } = await import('./nats-permissions.command.js');
     return {

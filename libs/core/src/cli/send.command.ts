@@ -12,7 +12,13 @@ import {
   NatsTransport,
   NoHandlerError,
   RemoteHandlerError,
+  type Transport,
 } from '../transport/index.js';
+import {
+  MessageSigner,
+  resolveSigning,
+  SigningTransport,
+} from '../transport/signing/index.js';
 import { parseCommandArgs, runCommand, UsageError } from './cli-database.js';
 import { startAppInProcess } from './in-process-app.js';
 
@@ -33,12 +39,14 @@ instead (an embedded app, which no NATS reaches), on its store:
                      one process at a time opens it, so stop the app first
   --namespace <ns>   the apps' namespace (default: CHRONICLE_NAMESPACE or "default")
   --nats <url>       NATS server (default: NATS_URL or nats://127.0.0.1:4222)
-  --timeout <ms>     how long to wait for the reply (default: 10000)${
-    verb === 'send'
-      ? `
+  --timeout <ms>     how long to wait for the reply (default: 10000)
+  --app <name>       the name the request is signed as, when CHRONICLE_SIGNING_KEY
+                     is set (signed messages; default: chronicle-cli)${
+                       verb === 'send'
+                         ? `
   --id <id>          the command's id: sending the same id again has no second effect`
-      : ''
-  }
+                         : ''
+                     }
 
 Example: chronicle ${verb} ${
     verb === 'send'
@@ -82,6 +90,7 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       nats: { type: 'string' },
       timeout: { type: 'string', default: '10000' },
       id: { type: 'string' },
+      app: { type: 'string' },
       module: { type: 'string' },
       'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -135,7 +144,7 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
     const { transport, namespace, close } =
       values.module !== undefined
         ? await startAppInProcess(values.module, values['data-dir'])
-        : await connectToNats(verb, values.nats, values.namespace);
+        : await connectToNats(verb, values.nats, values.namespace, values.app);
     try {
       const reply = await transport.request(
         messageSubject(namespace, kind, type),
@@ -167,16 +176,27 @@ async function connectToNats(
   verb: 'send' | 'query',
   nats: string | undefined,
   namespace: string | undefined,
+  app: string | undefined,
 ): Promise<{
-  transport: NatsTransport;
+  transport: Transport;
   namespace: string;
   close: () => Promise<void>;
 }> {
   const servers = nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const transport = await NatsTransport.connect(
+  // Signed like an app's requests when CHRONICLE_SIGNING_KEY is set; the
+  // apps must trust this key under this name.
+  const signing = resolveSigning(
+    app ?? 'chronicle-cli',
+    undefined,
+    process.env,
+  );
+  const connection = await NatsTransport.connect(
     { servers, name: `chronicle-cli-${verb}` },
     () => undefined,
   );
+  const transport = signing
+    ? new SigningTransport(connection, new MessageSigner(signing))
+    : connection;
   return {
     transport,
     namespace: namespace ?? process.env.CHRONICLE_NAMESPACE ?? 'default',

@@ -12,6 +12,15 @@ export {
   type RoutedType,
 } from './nats/nats-permissions.js';
 export { IN_PROCESS_ONLY, openTransport } from './open-transport.js';
+export {
+  generateSigningKey,
+  MessageSignatureError,
+  SIGNATURE_HEADER,
+  SigningConfigurationError,
+  SigningTransport,
+  type SignatureRefusal,
+  type SigningOptions,
+} from './signing/index.js';
 export { checkRequestFits, fittingReply, wireSizeOf } from './payload-size.js';
 export { DEFAULT_SERVE_LIMITS, ServeQueue } from './serve-queue.js';
 export { RelayedAppendSignal } from './relayed-append-signal.js';

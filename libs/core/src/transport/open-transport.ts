@@ -2,6 +2,11 @@ import { LocalTransport } from './local/local.transport.js';
 import { NatsTransport } from './nats/nats.transport.js';
 import type { Transport } from './transport.js';
 import type { TransportOptions } from './transport.options.js';
+import {
+  MessageSigner,
+  resolveSigning,
+  SigningTransport,
+} from './signing/index.js';
 
 /**
  * Set on `globalThis` by a CLI command that starts an app's module only to
@@ -20,13 +25,30 @@ function inProcessOnly(): boolean {
 
 /**
  * Picks the transport: NATS when configured (or when `NATS_URL` is set and
- * `local` is not), else in process.
+ * `local` is not), else in process; signing when configured (options or
+ * `CHRONICLE_SIGNING_KEY`), over either.
  */
 export async function openTransport(
   options: TransportOptions = {},
   connectionName: string,
   onError: (error: unknown) => void,
   env: NodeJS.ProcessEnv = process.env,
+): Promise<Transport> {
+  if (inProcessOnly())
+    return new LocalTransport({ maxPayloadBytes: options.maxPayloadBytes });
+  // Resolved first: a signing setup that cannot work stops the start before connecting.
+  const signing = resolveSigning(connectionName, options.signing, env);
+  const transport = await openUnsigned(options, connectionName, onError, env);
+  return signing
+    ? new SigningTransport(transport, new MessageSigner(signing))
+    : transport;
+}
+
+async function openUnsigned(
+  options: TransportOptions,
+  connectionName: string,
+  onError: (error: unknown) => void,
+  env: NodeJS.ProcessEnv,
 ): Promise<Transport> {
   if (inProcessOnly())
     return new LocalTransport({ maxPayloadBytes: options.maxPayloadBytes });

@@ -1,4 +1,5 @@
 import type { NatsTransportOptions } from './nats/nats-transport.options.js';
+import type { SigningOptions } from './signing/signing.options.js';
 import { DEFAULT_SERVE_LIMITS } from './serve-queue.js';
 import { TransportError } from './transport.errors.js';
 import type { ServeLimits } from './transport.js';
@@ -44,6 +45,12 @@ export interface TransportOptions {
    * `max_payload` is the limit, whatever this says.
    */
   readonly maxPayloadBytes?: number;
+  /**
+   * Signed messages: this app signs what it sends and refuses what is not
+   * signed by a trusted key (off unless a key is given here or in
+   * `CHRONICLE_SIGNING_KEY`). See docs/guides/security.md.
+   */
+  readonly signing?: SigningOptions;
 }
 
 /** The transport settings the router works with, defaults applied. */

@@ -1,0 +1,17 @@
+export { MessageSigner, SIGNATURE_HEADER } from './message-signer.js';
+export {
+  generateSigningKey,
+  readPrivateKey,
+  readPublicKey,
+} from './signing-keys.js';
+export {
+  MessageSignatureError,
+  SigningConfigurationError,
+  type SignatureRefusal,
+} from './signing.errors.js';
+export {
+  resolveSigning,
+  type ResolvedSigning,
+  type SigningOptions,
+} from './signing.options.js';
+export { SigningTransport } from './signing-transport.js';

@@ -1,0 +1,237 @@
+import { generateSigningKey } from './signing-keys.js';
+import { MessageSigner, SIGNATURE_HEADER } from './message-signer.js';
+import { ReplayGuard } from './replay-guard.js';
+import { resolveSigning } from './signing.options.js';
+import {
+  MessageSignatureError,
+  SigningConfigurationError,
+} from './signing.errors.js';
+import { HEADER } from '../wire-format.js';
+import type { WireMessage } from '../transport.js';
+
+const orders = generateSigningKey();
+const billing = generateSigningKey();
+const rotated = generateSigningKey();
+const stranger = generateSigningKey();
+
+const trustedKeys = {
+  orders: [orders.publicKey, rotated.publicKey],
+  billing: billing.publicKey,
+};
+
+function signer(
+  app: string,
+  privateKey: string,
+  now: () => number = Date.now,
+  keys: Record<string, string | string[]> = trustedKeys,
+): MessageSigner {
+  const signing = resolveSigning(app, { privateKey, trustedKeys: keys }, {});
+  return new MessageSigner(signing!, now);
+}
+
+const command: WireMessage = {
+  headers: {
+    [HEADER.id]: '0190a1b2-0000-7000-8000-000000000001',
+    [HEADER.type]: 'billing.Charge',
+    [HEADER.correlationId]: '0190a1b2-0000-7000-8000-000000000001',
+    [HEADER.app]: 'orders',
+  },
+  body: '{"orderId":"o-1","amount":10}',
+};
+const subject = 'chronicle.default.command.billing.Charge';
+const asRequest = { kind: 'request', subject } as const;
+
+function refusal(fn: () => unknown): MessageSignatureError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof MessageSignatureError) return error;
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+describe('MessageSigner', () => {
+  const sender = signer('orders', orders.privateKey);
+  const receiver = signer('billing', billing.privateKey);
+
+  it('verifies what a trusted app signed, and names the app', () => {
+    const signed = sender.sign(command, asRequest);
+    expect(signed.headers[SIGNATURE_HEADER]).toMatch(/^v1 orders /);
+    expect(receiver.verify(signed, asRequest, 'Charge').app).toBe('orders');
+  });
+
+  it('accepts either key of an app whose key is being rotated', () => {
+    const next = signer('orders', rotated.privateKey);
+    expect(
+      receiver.verify(next.sign(command, asRequest), asRequest, 'x').app,
+    ).toBe('orders');
+  });
+
+  it('refuses an unsigned message, an untrusted key, and a key used under another app name', () => {
+    expect(refusal(() => receiver.verify(command, asRequest, 'x')).reason).toBe(
+      'unsigned',
+    );
+    const unknown = signer('orders', stranger.privateKey, Date.now, {
+      ...trustedKeys,
+      orders: stranger.publicKey,
+    });
+    expect(
+      refusal(() =>
+        receiver.verify(unknown.sign(command, asRequest), asRequest, 'x'),
+      ).reason,
+    ).toBe('untrusted-key');
+    // Billing's key, but the message says it comes from orders.
+    const posing = receiver.sign(
+      { ...command, headers: { ...command.headers } },
+      asRequest,
+    );
+    expect(refusal(() => sender.verify(posing, asRequest, 'x')).reason).toBe(
+      'app-mismatch',
+    );
+  });
+
+  it('refuses a message altered after signing: body, a header, an added header, another subject', () => {
+    const signed = sender.sign(command, asRequest);
+    const variants: [
+      WireMessage,
+      typeof asRequest | { kind: 'request'; subject: string },
+    ][] = [
+      [{ ...signed, body: '{"orderId":"o-1","amount":1000}' }, asRequest],
+      [
+        {
+          ...signed,
+          headers: { ...signed.headers, [HEADER.type]: 'billing.Refund' },
+        },
+        asRequest,
+      ],
+      [
+        {
+          ...signed,
+          headers: {
+            ...signed.headers,
+            [HEADER.metadata]: '{"user":{"id":"admin"}}',
+          },
+        },
+        asRequest,
+      ],
+      [
+        signed,
+        { kind: 'request', subject: 'chronicle.other.command.billing.Charge' },
+      ],
+    ];
+    for (const [message, binding] of variants)
+      expect(refusal(() => receiver.verify(message, binding, 'x')).reason).toBe(
+        'bad-signature',
+      );
+    // The time a caller still waits is set per try, after signing: not covered.
+    const stamped = {
+      ...signed,
+      headers: { ...signed.headers, [HEADER.timeoutMs]: '5000' },
+    };
+    expect(receiver.verify(stamped, asRequest, 'x').app).toBe('orders');
+  });
+
+  it('binds a reply to its request: it cannot answer another one', () => {
+    const reply = receiver.sign(
+      { headers: { [HEADER.status]: 'ok' }, body: '{}' },
+      {
+        kind: 'reply',
+        requestId: 'r-1',
+      },
+    );
+    expect(
+      sender.verify(reply, { kind: 'reply', requestId: 'r-1' }, 'x').app,
+    ).toBe('billing');
+    expect(
+      refusal(() =>
+        sender.verify(reply, { kind: 'reply', requestId: 'r-2' }, 'x'),
+      ).reason,
+    ).toBe('bad-signature');
+  });
+
+  it('refuses a signature older or newer than the window', () => {
+    let now = 1_000_000_000;
+    const clocked = signer('billing', billing.privateKey, () => now);
+    const signed = signer('orders', orders.privateKey, () => now).sign(
+      command,
+      asRequest,
+    );
+    now += 61_000;
+    const late = refusal(() => clocked.verify(signed, asRequest, 'Charge'));
+    expect(late.reason).toBe('expired');
+    expect(late.message).toContain('61 s');
+    now -= 122_000;
+    expect(refusal(() => clocked.verify(signed, asRequest, 'x')).reason).toBe(
+      'expired',
+    );
+  });
+});
+
+describe('ReplayGuard', () => {
+  it('takes a signature once while it is acceptable, and forgets it after', () => {
+    let now = 0;
+    const guard = new ReplayGuard(1_000, 100, () => now);
+    expect(guard.firstTime('a', 0)).toBe(true);
+    expect(guard.firstTime('a', 0)).toBe(false);
+    now = 2_000;
+    guard.firstTime('b', 2_000);
+    expect(guard.size).toBe(1);
+  });
+});
+
+describe('resolveSigning', () => {
+  it('is off with neither a key nor trusted keys', () => {
+    expect(resolveSigning('orders', undefined, {})).toBeUndefined();
+  });
+
+  it('reads the key and the trusted keys from the environment', () => {
+    const signing = resolveSigning('orders', undefined, {
+      CHRONICLE_SIGNING_KEY: orders.privateKey,
+      CHRONICLE_TRUSTED_KEYS: JSON.stringify(trustedKeys),
+    });
+    expect(signing?.key.publicKey).toBe(orders.publicKey);
+    expect(signing?.trusted.size).toBe(3);
+  });
+
+  it('refuses half a setup, a key not trusted for its own app, and keys that are not ed25519', () => {
+    const errors = [
+      () => resolveSigning('orders', { privateKey: orders.privateKey }, {}),
+      () => resolveSigning('orders', { trustedKeys }, {}),
+      () =>
+        resolveSigning(
+          'orders',
+          { privateKey: stranger.privateKey, trustedKeys },
+          {},
+        ),
+      () =>
+        resolveSigning('orders', { privateKey: 'c2hvcnQ', trustedKeys }, {}),
+      () =>
+        resolveSigning(
+          'orders',
+          { privateKey: orders.privateKey, trustedKeys: { orders: 'nope' } },
+          {},
+        ),
+      () =>
+        resolveSigning('orders', undefined, {
+          CHRONICLE_SIGNING_KEY: orders.privateKey,
+          CHRONICLE_TRUSTED_KEYS: '[1]',
+        }),
+    ];
+    const messages = errors.map((fn) => {
+      try {
+        fn();
+      } catch (error) {
+        expect(error).toBeInstanceOf(SigningConfigurationError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    });
+    expect(messages[0]).toContain('trusts no keys');
+    expect(messages[1]).toContain('has none of its own');
+    expect(messages[2]).toContain('which its trusted keys do not list');
+    expect(messages[3]).toContain('must be 32 bytes');
+    expect(messages[4]).toContain('trustedKeys["orders"]');
+    expect(messages[5]).toContain('CHRONICLE_TRUSTED_KEYS must be an object');
+  });
+});
