@@ -385,7 +385,9 @@ export class ScheduleDelivery {
     const { maxAttempts, retryDelayMs, maxRetryDelayMs } = this.options;
     if (this.isFinal(claimed, error)) {
       this.logger.error(
-        `Schedule ${claimed.id} (${claimed.type}) is dead after ${claimed.attempts} tries: ${text}`,
+        isAccessRefusal(error)
+          ? `Schedule ${claimed.id} (${claimed.type}) is dead: its delivery was refused, and would be on every try: ${text}`
+          : `Schedule ${claimed.id} (${claimed.type}) is dead after ${claimed.attempts} tries: ${text}`,
       );
       if (!claimed.periodic) {
         await this.store.bury(
