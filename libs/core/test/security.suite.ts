@@ -67,9 +67,7 @@ export function securitySuite(apps: () => SecurityApps): void {
   });
 
   it('refuses a user without the role with ForbiddenError naming the roles and the user', async () => {
-    const refusal = send(eve, () =>
-      commands().execute(new OpenVault('v-eve')),
-    );
+    const refusal = send(eve, () => commands().execute(new OpenVault('v-eve')));
     await expect(refusal).rejects.toBeInstanceOf(ForbiddenError);
     await expect(refusal).rejects.toMatchObject({
       code: 'FORBIDDEN',
@@ -78,7 +76,9 @@ export function securitySuite(apps: () => SecurityApps): void {
       message:
         'User eve may not have sec.OpenVault handled: it needs one of the roles admin, ops.',
     });
-    expect(await apps().server.get(EventStore).streamVersion('sec.Vault-v-eve')).toBe(0);
+    expect(
+      await apps().server.get(EventStore).streamVersion('sec.Vault-v-eve'),
+    ).toBe(0);
   });
 
   it('runs a command for a user with one of the roles; its events, the commands it sends and a consumer see the user', async () => {
@@ -131,9 +131,7 @@ export function securitySuite(apps: () => SecurityApps): void {
     await expect(queries().execute(new WhoAmI())).rejects.toBeInstanceOf(
       UnauthenticatedError,
     );
-    expect(await send(bob, () => queries().execute(new WhoAmI()))).toEqual(
-      bob,
-    );
+    expect(await send(bob, () => queries().execute(new WhoAmI()))).toEqual(bob);
   });
 
   it('refuses a user the provider cannot read, typed, whatever the metadata claims', async () => {
@@ -150,7 +148,7 @@ export function securitySuite(apps: () => SecurityApps): void {
     ).toBe(0);
   });
 
-  it("delivers a schedule as the user that scheduled it; a refused delivery is dead at once", async () => {
+  it('delivers a schedule as the user that scheduled it; a refused delivery is dead at once', async () => {
     await send(ann, () => commands().execute(new PlanReminders('v-plan')));
     await waitUntil(
       () => witness().reminded.some((r) => r.vaultId === 'v-plan'),
@@ -168,7 +166,9 @@ export function securitySuite(apps: () => SecurityApps): void {
     const dead = await scheduler.get('lockdown-v-plan');
     // Refused once, not retried up to maxAttempts: the same user would be refused again.
     expect(dead).toMatchObject({ attempts: 1, type: 'sec.Lockdown' });
-    expect(dead?.lastError).toContain('ForbiddenError: User ann may not have sec.Lockdown handled');
+    expect(dead?.lastError).toContain(
+      'ForbiddenError: User ann may not have sec.Lockdown handled',
+    );
     expect(witness().lockdowns).toEqual([]);
   });
 
@@ -183,4 +183,3 @@ export function securitySuite(apps: () => SecurityApps): void {
     ]);
   });
 }
-

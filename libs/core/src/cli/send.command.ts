@@ -40,11 +40,11 @@ instead (an embedded app, which no NATS reaches), on its store:
   --timeout <ms>     how long to wait for the reply (default: 10000)
   --user '<json>'    send it as this user, as the app's UserProvider writes users
                      (default provider: '{"id":"ann","roles":["admin"]}'); see docs/guides/security.md${
-    verb === 'send'
-      ? `
+                       verb === 'send'
+                         ? `
   --id <id>          the command's id: sending the same id again has no second effect`
-      : ''
-  }
+                         : ''
+                     }
 
 Example: chronicle ${verb} ${
     verb === 'send'

@@ -32,10 +32,7 @@ import {
 import type { Clock } from './clock.js';
 import { nextOccurrence } from './periodic.js';
 import type { ScheduleContext } from './scheduled-message.js';
-import type {
-  ScheduleHandler,
-  ScheduleHandlers,
-} from './schedule-handlers.js';
+import type { ScheduleHandler, ScheduleHandlers } from './schedule-handlers.js';
 import type {
   ClaimedSchedule,
   Delivered,
@@ -259,7 +256,9 @@ export class ScheduleDelivery {
    * when access was refused (the same user would be refused again).
    */
   private isFinal(claimed: ClaimedSchedule, error: unknown): boolean {
-    return claimed.attempts >= this.options.maxAttempts || isAccessRefusal(error);
+    return (
+      claimed.attempts >= this.options.maxAttempts || isAccessRefusal(error)
+    );
   }
 
   /**

@@ -1,9 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { checkMetadata } from '../messages/index.js';
-import {
-  resolveAccessRule,
-  type AccessRule,
-} from './access.decorators.js';
+import { resolveAccessRule, type AccessRule } from './access.decorators.js';
 import { ForbiddenError, UnauthenticatedError } from './security.errors.js';
 import type { SecurityOptions } from './security.options.js';
 import { DefaultUserProvider, type UserProvider } from './user-provider.js';
@@ -26,7 +23,10 @@ export class AccessCheck {
   readonly requireUser: boolean;
   private readonly logger = new Logger('ChronicleSecurity');
   // handler class -> message class -> rule (null: none), resolved once per pair.
-  private readonly rules = new WeakMap<object, WeakMap<object, AccessRule | null>>();
+  private readonly rules = new WeakMap<
+    object,
+    WeakMap<object, AccessRule | null>
+  >();
   // What each metadata object's user was read as: one read per message, however many handlers.
   private readonly users = new WeakMap<Metadata, unknown>();
 
@@ -70,11 +70,7 @@ export class AccessCheck {
     if (rule.kind !== 'roles') return;
     const roles = this.provider.rolesOf(user);
     if (rule.roles.some((role) => roles.includes(role))) return;
-    throw new ForbiddenError(
-      messageType,
-      this.provider.idOf(user),
-      rule.roles,
-    );
+    throw new ForbiddenError(messageType, this.provider.idOf(user), rule.roles);
   }
 
   /** The user `metadata` names, read by the provider; throws `UnauthenticatedError` when there is none or it is unreadable. */

@@ -39,7 +39,9 @@ export function Public(): ClassDecorator {
 }
 
 /** The rule declared on `target` itself or inherited from a base class. */
-export function accessRuleOf(target: object | undefined): AccessRule | undefined {
+export function accessRuleOf(
+  target: object | undefined,
+): AccessRule | undefined {
   if (target === undefined) return undefined;
   return Reflect.getMetadata(ACCESS_RULE, target) as AccessRule | undefined;
 }

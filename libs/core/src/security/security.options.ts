@@ -6,9 +6,8 @@ export interface SecurityOptions {
    * How users travel in `metadata.user` and which roles they have. Default:
    * `DefaultUserProvider`, for `{ id: string; roles?: string[] }`.
    */
-  // The app's own user type is its business: the provider is only ever handed back what it made.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly userProvider?: UserProvider<any>;
+  // Any user type: the provider is only ever handed back users it read or was given for runAs.
+  readonly userProvider?: UserProvider<unknown>;
   /**
    * Every command and query handler needs a user unless it (or its message
    * class) is `@Public()`. Default false: only `@RequiresUser` and

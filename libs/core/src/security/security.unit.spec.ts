@@ -56,7 +56,10 @@ describe('DefaultUserProvider', () => {
       token: 'secret',
     } as never);
     expect(written).toEqual({ id: 'ann', roles: ['admin'] });
-    expect(provider.deserialize(written)).toEqual({ id: 'ann', roles: ['admin'] });
+    expect(provider.deserialize(written)).toEqual({
+      id: 'ann',
+      roles: ['admin'],
+    });
     expect(provider.rolesOf(provider.deserialize({ id: 'bob' }))).toEqual([]);
     expect(provider.idOf({ id: 'bob' })).toBe('bob');
     expect(provider.systemUser()).toEqual({ id: 'system', roles: ['system'] });
@@ -78,7 +81,9 @@ describe('DefaultUserProvider', () => {
 describe('access rules', () => {
   it("takes the handler class's rule over the message class's, then requireUser", () => {
     expect(resolveAccessRule(PlainHandler, Plain, false)).toBeUndefined();
-    expect(resolveAccessRule(PlainHandler, Plain, true)).toEqual({ kind: 'user' });
+    expect(resolveAccessRule(PlainHandler, Plain, true)).toEqual({
+      kind: 'user',
+    });
     expect(resolveAccessRule(PlainHandler, AdminOnly, false)).toEqual({
       kind: 'roles',
       roles: ['admin'],
@@ -93,7 +98,9 @@ describe('access rules', () => {
     expect(resolveAccessRule(UserHandler, AdminOnly, false)).toEqual({
       kind: 'user',
     });
-    expect(resolveAccessRule(PlainHandler, Open, true)).toEqual({ kind: 'public' });
+    expect(resolveAccessRule(PlainHandler, Open, true)).toEqual({
+      kind: 'public',
+    });
     expect(resolveAccessRule(InheritedOpsHandler, Plain, false)).toEqual({
       kind: 'roles',
       roles: ['ops', 'admin'],
@@ -106,7 +113,9 @@ describe('access rules', () => {
   });
 
   it('asks nothing of a public handler, even under requireUser', () => {
-    expect(new AccessCheck({ requireUser: true }).ruleFor(PublicHandler, Plain)).toBeNull();
+    expect(
+      new AccessCheck({ requireUser: true }).ruleFor(PublicHandler, Plain),
+    ).toBeNull();
   });
 
   it('refuses typed: no user, an unreadable one, one without any of the roles', () => {
@@ -114,13 +123,15 @@ describe('access rules', () => {
     const rule = access.ruleFor(OpsHandler, Plain);
     if (rule === null) throw new Error('OpsHandler has a rule');
     const meta = (user?: unknown) =>
-      user === undefined ? { correlationId: 'c' } : { correlationId: 'c', user };
+      user === undefined
+        ? { correlationId: 'c' }
+        : { correlationId: 'c', user };
     expect(() => access.enforce(rule, meta(), 'secu.Plain')).toThrow(
       UnauthenticatedError,
     );
-    expect(() => access.enforce(rule, meta({ name: 'x' }), 'secu.Plain')).toThrow(
-      expect.objectContaining({ reason: 'unreadable' }),
-    );
+    expect(() =>
+      access.enforce(rule, meta({ name: 'x' }), 'secu.Plain'),
+    ).toThrow(expect.objectContaining({ reason: 'unreadable' }));
     expect(() =>
       access.enforce(rule, meta({ id: 'eve', roles: ['guest'] }), 'secu.Plain'),
     ).toThrow(ForbiddenError);
