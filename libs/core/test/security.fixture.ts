@@ -14,8 +14,12 @@ import {
   EventType,
   HandleEvent,
   HandleSchedule,
+  Handles,
   InjectAggregateRepository,
   MessageContext,
+  ProcessManager,
+  ProcessManagerBase,
+  StartedBy,
   Public,
   Query,
   QueryHandler,
@@ -85,6 +89,20 @@ export class Lockdown {
   constructor(readonly vaultId: string) {}
 }
 
+/** Sent by the watchdog process for every opened vault: only admins may seal. */
+@CommandType('sec.SealVault')
+export class SealVault extends Command<void> {
+  constructor(readonly vaultId: string) {
+    super();
+  }
+}
+
+/** The watchdog's deadline message. */
+@EventType('sec.VaultRecheck')
+export class VaultRecheck {
+  constructor(readonly vaultId: string) {}
+}
+
 @ScheduleType('sec.Sweep')
 export class Sweep {
   constructor(readonly n: number) {}
@@ -112,6 +130,52 @@ export class VaultWitness {
   readonly reminded: { vaultId: string; user: unknown }[] = [];
   readonly lockdowns: string[] = [];
   readonly sweeps: { n: number; user: unknown }[] = [];
+  readonly seals: { vaultId: string; user: unknown }[] = [];
+  readonly rechecks: { vaultId: string; user: unknown }[] = [];
+}
+
+/** What the watchdog's deadline step saw, kept at module level as processes.fixture.ts keeps its records. */
+export const watchdogSeen: { vaultId: string; user: unknown }[] = [];
+
+/** Seals every opened vault and rechecks it: its command and its deadline run as the opener. */
+@ProcessManager('vault-watchdog')
+export class VaultWatchdog extends ProcessManagerBase<{ vaultId: string }> {
+  initialState() {
+    return { vaultId: '' };
+  }
+
+  @StartedBy(VaultOpened, { key: 'vaultId' })
+  onOpened(event: VaultOpened): void {
+    this.state = { vaultId: event.vaultId };
+    this.send(new SealVault(event.vaultId));
+    this.deadline('recheck', 0, new VaultRecheck(event.vaultId));
+  }
+
+  @Handles(VaultRecheck, { key: 'vaultId' })
+  onRecheck(recheck: VaultRecheck): void {
+    watchdogSeen.push({
+      vaultId: recheck.vaultId,
+      user: MessageContext.current()?.metadata.user,
+    });
+    this.end();
+  }
+}
+
+@RequiresRole('admin')
+@CommandHandler(SealVault)
+export class SealVaultHandler implements ICommandHandler<SealVault> {
+  constructor(
+    private readonly witness: VaultWitness,
+    private readonly currentUser: CurrentUser,
+  ) {}
+
+  execute(command: SealVault): Promise<void> {
+    this.witness.seals.push({
+      vaultId: command.vaultId,
+      user: this.currentUser.get(),
+    });
+    return Promise.resolve();
+  }
 }
 
 @RequiresRole('admin', 'ops')
@@ -263,6 +327,8 @@ export class Sweeper {
     Reminders,
     Lockdowns,
     Sweeper,
+    VaultWatchdog,
+    SealVaultHandler,
   ],
 })
 export class VaultModule {}

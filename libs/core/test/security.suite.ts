@@ -20,6 +20,7 @@ import {
   PlanReminders,
   Sweep,
   VaultWitness,
+  watchdogSeen,
   WhoAmI,
 } from './security.fixture.js';
 import { waitUntil } from './wait-until.js';
@@ -170,6 +171,23 @@ export function securitySuite(apps: () => SecurityApps): void {
       'ForbiddenError: User ann may not have sec.Lockdown handled',
     );
     expect(witness().lockdowns).toEqual([]);
+  });
+
+  it("runs a process manager's commands and deadlines as the user of the event that started it", async () => {
+    await send(ann, () => commands().execute(new OpenVault('v-watch')));
+    await waitUntil(
+      () =>
+        witness().seals.some((s) => s.vaultId === 'v-watch') &&
+        watchdogSeen.some((s) => s.vaultId === 'v-watch'),
+      'the watchdog to seal and recheck the vault',
+    );
+    const annUser = { id: 'ann', roles: ['admin', 'auditor'] };
+    expect(witness().seals.filter((s) => s.vaultId === 'v-watch')).toEqual([
+      { vaultId: 'v-watch', user: annUser },
+    ]);
+    expect(watchdogSeen.filter((s) => s.vaultId === 'v-watch')).toEqual([
+      { vaultId: 'v-watch', user: annUser },
+    ]);
   });
 
   it('delivers a schedule nobody scheduled as a user as the system user', async () => {
