@@ -4,6 +4,7 @@ import {
   scopeMetadata,
 } from '../messages/index.js';
 import { AccessCheck, USER_METADATA_KEY } from './access-check.js';
+import { UnauthenticatedError } from './security.errors.js';
 import type { User } from './user-provider.js';
 
 /**
@@ -29,9 +30,11 @@ export class CurrentUser<U = User> {
 
   /** `get()`, or `UnauthenticatedError` when no user runs the code. */
   require(): U {
-    const metadata = scopeMetadata() ??
-      MessageContext.current()?.metadata ?? { correlationId: '' };
-    return this.access.userIn(metadata, 'the running code') as U;
+    const user = this.get();
+    if (user === undefined) {
+      throw new UnauthenticatedError('the running code', 'missing');
+    }
+    return user;
   }
 
   /** Runs `fn` as `user`: what it sends, appends and schedules carries the user. */
