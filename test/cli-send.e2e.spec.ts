@@ -93,6 +93,38 @@ describe('chronicle send and chronicle query, against a running microclient', ()
     expect(stderr).toMatch(/ship\.Teleport/);
   });
 
+  it('sends as the --user given; a handler that needs a role refuses others, by name', async () => {
+    const recall = (...user: string[]) =>
+      chronicle(
+        'send',
+        'ship.RecallParcel',
+        '{"parcelId":"p-1"}',
+        '--namespace',
+        namespace,
+        ...user,
+      );
+    const allowed = await recall(
+      '--user',
+      '{"id":"dora","roles":["dispatcher"]}',
+    );
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toBe('p-1 recalled by dora');
+
+    const forbidden = await recall('--user', '{"id":"max","roles":["driver"]}');
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toContain(
+      'User max may not have ship.RecallParcel handled: it needs one of the roles dispatcher.',
+    );
+
+    const anonymous = await recall();
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('ship.RecallParcel needs a user');
+
+    const garbled = await recall('--user', 'dora');
+    expect(garbled.code).toBe(2);
+    expect(garbled.stderr).toMatch(/--user is not valid JSON/);
+  });
+
   it('rejects a payload that is not a JSON object before sending, with exit code 2', async () => {
     const bad = await chronicle('send', 'ship.ShipParcel', '{parcelId: 1}');
     expect(bad.code).toBe(2);

@@ -9,8 +9,10 @@ import {
   ChronicleModule,
   CommandHandler,
   CommandType,
+  MessageContext,
   QueryHandler,
   QueryType,
+  RequiresRole,
 } from '@chronicle/core';
 
 const instance = process.env.INSTANCE ?? 'unnamed';
@@ -48,6 +50,21 @@ class SlowParcelHandler {
 CommandHandler(SlowParcel)(SlowParcelHandler);
 Injectable()(SlowParcelHandler);
 
+// Only dispatchers may recall: `chronicle send --user` is how an operator says who they are.
+class RecallParcel {}
+CommandType('ship.RecallParcel')(RecallParcel);
+IsString()(RecallParcel.prototype, 'parcelId');
+
+class RecallParcelHandler {
+  async execute({ parcelId }) {
+    const user = MessageContext.current()?.metadata.user;
+    return `${parcelId} recalled by ${user?.id}`;
+  }
+}
+CommandHandler(RecallParcel)(RecallParcelHandler);
+RequiresRole('dispatcher')(RecallParcelHandler);
+Injectable()(RecallParcelHandler);
+
 class ParcelStatus {}
 QueryType('ship.ParcelStatus')(ParcelStatus);
 IsString()(ParcelStatus.prototype, 'parcelId');
@@ -63,7 +80,12 @@ Injectable()(ParcelStatusHandler);
 class ParcelAppModule {}
 Module({
   imports: [ChronicleModule.forRoot({ app: 'parcels' })],
-  providers: [ShipParcelHandler, SlowParcelHandler, ParcelStatusHandler],
+  providers: [
+    ShipParcelHandler,
+    SlowParcelHandler,
+    RecallParcelHandler,
+    ParcelStatusHandler,
+  ],
 })(ParcelAppModule);
 
 const app = await NestFactory.createApplicationContext(ParcelAppModule, {

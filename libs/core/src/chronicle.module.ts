@@ -54,6 +54,12 @@ import {
 } from './message-log/index.js';
 import { MESSAGE_OPTIONS, UpcastingModule } from './messages/index.js';
 import {
+  AccessCheck,
+  CurrentUser,
+  SECURITY_OPTIONS,
+  UserInterceptor,
+} from './security/index.js';
+import {
   SCHEDULING_OPTIONS,
   SchedulingModule,
   schedulingExports,
@@ -382,6 +388,23 @@ const coreProviders: Provider[] = [
     inject: [CHRONICLE_OPTIONS],
   },
   ...schedulingProviders,
+  {
+    provide: SECURITY_OPTIONS,
+    useFactory: (options: ChronicleModuleOptions) => options.security ?? {},
+    inject: [CHRONICLE_OPTIONS],
+  },
+  {
+    provide: AccessCheck,
+    useFactory: (options: ChronicleModuleOptions) =>
+      new AccessCheck(options.security),
+    inject: [CHRONICLE_OPTIONS],
+  },
+  {
+    provide: CurrentUser,
+    useFactory: (access: AccessCheck) => new CurrentUser(access),
+    inject: [AccessCheck],
+  },
+  UserInterceptor,
 ];
 
 const coreExports = [
@@ -411,6 +434,10 @@ const coreExports = [
   TRACKING_OPTIONS,
   NOTIFICATION_OPTIONS,
   ...schedulingExports,
+  SECURITY_OPTIONS,
+  AccessCheck,
+  CurrentUser,
+  UserInterceptor,
 ];
 
 /**

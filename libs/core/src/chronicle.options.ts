@@ -6,6 +6,7 @@ import type { MessageOptions } from './messages/index.js';
 import type { MessageLogOptions } from './message-log/index.js';
 import type { HealthOptions } from './observability/index.js';
 import type { SchedulingOptions } from './scheduling/index.js';
+import type { SecurityOptions } from './security/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
 import type { MetricsOption } from './telemetry/index.js';
@@ -82,6 +83,12 @@ export interface ChronicleModuleOptions {
    * docs/guides/message-log.md.
    */
   readonly messageLog?: MessageLogOptions | boolean;
+  /**
+   * Users and roles: how a user travels in `metadata.user` (`userProvider`)
+   * and whether every command and query needs one (`requireUser`). See
+   * docs/guides/security.md.
+   */
+  readonly security?: SecurityOptions;
 }
 
 /** A class that makes Chronicle's options, for `forRootAsync({ useClass | useExisting })`. */

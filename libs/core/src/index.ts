@@ -64,6 +64,7 @@ export {
 export * from './observability/index.js';
 export * from './redaction/index.js';
 export * from './scheduling/index.js';
+export * from './security/index.js';
 export * from './store/index.js';
 // Spans and instruments are Chronicle's own business; the app sees the options
 // and the registry's instruments (to read them in tests).

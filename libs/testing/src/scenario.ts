@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import {
   AggregateRepository,
   CommandBus,
+  CurrentUser,
   EventBus,
   EventStore,
   EventUpcaster,
@@ -84,6 +85,8 @@ export class Scenario implements PromiseLike<void> {
     private readonly clock: ManualClock,
     private readonly history: readonly (object | StreamEvents)[],
     private readonly action: WhenAction,
+    /** Who sends the history's commands and the action (`fixture.as(user)`); undefined: no one. */
+    private readonly user?: unknown,
   ) {}
 
   /** Exactly these events, in this order, were stored and published by the action. */
@@ -430,7 +433,15 @@ export class Scenario implements PromiseLike<void> {
     }
   }
 
-  private async perform(
+  /** `perform`, as the scenario's user when it has one. */
+  private perform(item: WhenAction, phase: 'given' | 'when'): Promise<unknown> {
+    if (this.user === undefined) return this.performNow(item, phase);
+    return this.app
+      .get(CurrentUser)
+      .runAs(this.user, () => this.performNow(item, phase));
+  }
+
+  private async performNow(
     item: WhenAction,
     phase: 'given' | 'when',
   ): Promise<unknown> {

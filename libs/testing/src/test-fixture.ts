@@ -163,6 +163,26 @@ export class TestFixture {
     return new Scenario(this.app, this.clock, [], action);
   }
 
+  /**
+   * Scenarios whose commands, queries and events are sent as `user` (as
+   * `CurrentUser.runAs` sends them), so that role checks and what handlers
+   * read of the user are tested: `fixture.as({ id: 'ann', roles: ['admin'] }).when(...)`.
+   */
+  as(user: unknown): {
+    given(...history: (object | StreamEvents)[]): {
+      when(action: WhenAction): Scenario;
+    };
+    when(action: WhenAction): Scenario;
+  } {
+    return {
+      given: (...history) => ({
+        when: (action) =>
+          new Scenario(this.app, this.clock, history, action, user),
+      }),
+      when: (action) => new Scenario(this.app, this.clock, [], action, user),
+    };
+  }
+
   /** Moves the clock on and waits until what came due has been delivered. */
   async advanceTimeBy(duration: Duration): Promise<void> {
     await new Scenario(this.app, this.clock, [], timeElapses(duration));

@@ -1,6 +1,8 @@
 import {
   checkId,
+  checkMetadata,
   InvalidIdError,
+  InvalidMetadataError,
   MessageTypeRegistry,
   newMessageId,
   type MessageKind,
@@ -19,6 +21,8 @@ import {
   resolveSigning,
   SigningTransport,
 } from '../transport/signing/index.js';
+// Also registers UnauthenticatedError and ForbiddenError, so a refusal prints as itself.
+import { USER_METADATA_KEY } from '../security/index.js';
 import { parseCommandArgs, runCommand, UsageError } from './cli-database.js';
 import { startAppInProcess } from './in-process-app.js';
 
@@ -41,7 +45,9 @@ instead (an embedded app, which no NATS reaches), on its store:
   --nats <url>       NATS server (default: NATS_URL or nats://127.0.0.1:4222)
   --timeout <ms>     how long to wait for the reply (default: 10000)
   --app <name>       the name the request is signed as, when CHRONICLE_SIGNING_KEY
-                     is set (signed messages; default: chronicle-cli)${
+                     is set (signed messages; default: chronicle-cli)
+  --user '<json>'    send it as this user, as the app's UserProvider writes users
+                     (default provider: '{"id":"ann","roles":["admin"]}'); see docs/guides/security.md${
                        verb === 'send'
                          ? `
   --id <id>          the command's id: sending the same id again has no second effect`
@@ -77,6 +83,31 @@ export function parsePayload(json: string | undefined): object {
 }
 
 /**
+ * `--user`: the user the message is sent as, as the app's UserProvider
+ * serializes it (`{"id":"ann","roles":["admin"]}` for the default one); the
+ * serving app reads and checks it.
+ */
+export function parseUser(json: string | undefined): unknown {
+  if (json === undefined) return undefined;
+  let user: unknown;
+  try {
+    user = JSON.parse(json);
+  } catch (error) {
+    throw new UsageError(
+      `--user is not valid JSON (${(error as Error).message}): give the user as the app's UserProvider writes it, e.g. --user '{"id":"ann","roles":["admin"]}'.`,
+    );
+  }
+  try {
+    checkMetadata({ [USER_METADATA_KEY]: user }, '--user');
+  } catch (error) {
+    if (error instanceof InvalidMetadataError)
+      throw new UsageError(error.message);
+    throw error;
+  }
+  return user;
+}
+
+/**
  * `chronicle send` / `chronicle query`: one request on the wire format the
  * apps speak, so a running system can be driven from a shell without writing
  * a client. The message class is not needed: the handling app validates and
@@ -93,6 +124,7 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       app: { type: 'string' },
       module: { type: 'string' },
       'data-dir': { type: 'string' },
+      user: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -130,13 +162,17 @@ export function run(verb: 'send' | 'query', args: string[]): Promise<number> {
       if (error instanceof InvalidIdError) throw new UsageError(error.message);
       throw error;
     }
+    const user = parseUser(values.user);
     const request = encodeRequest(
       {
         id,
         type,
         revision: 1,
         payload,
-        metadata: { correlationId: id },
+        metadata:
+          user === undefined
+            ? { correlationId: id }
+            : { correlationId: id, [USER_METADATA_KEY]: user },
         timestamp: new Date(),
       },
       payload,

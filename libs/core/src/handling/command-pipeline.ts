@@ -21,6 +21,7 @@ import {
   EventStore,
   type HandledCommand,
 } from '../store/index.js';
+import { AccessCheck } from '../security/index.js';
 import { Telemetry } from '../telemetry/index.js';
 import {
   TRANSPORT_OPTIONS,
@@ -68,6 +69,8 @@ export class CommandPipeline {
     private readonly log?: HandlingLog,
     @Optional()
     private readonly failures?: FailureReporter,
+    @Optional()
+    private readonly access?: AccessCheck,
   ) {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 10;
@@ -112,6 +115,7 @@ export class CommandPipeline {
     let attempts = 0;
     try {
       const type = made.type;
+      this.checkAccess(handler, command, made);
       const checking = checkMessage(command, type, this.unknownFields);
       if (checking !== undefined) await checking;
       // Every command's outcome is kept with its effects, so that sending it
@@ -196,6 +200,7 @@ export class CommandPipeline {
       );
       const name = handlingName('query', handler);
       try {
+        this.checkAccess(handler, query, made);
         const checking = checkMessage(query, made.type, this.unknownFields);
         if (checking !== undefined) await checking;
         const result: unknown = await runHandling(
@@ -211,6 +216,23 @@ export class CommandPipeline {
         throw error;
       }
     });
+  }
+
+  /**
+   * Who the message runs as may have it handled here: checked before
+   * anything else (validation would tell an unknown caller about the
+   * message), for sends in process and off the wire alike.
+   */
+  private checkAccess(
+    handler: object,
+    message: object,
+    made: DeferredEnvelope<object>,
+  ): void {
+    if (!this.access) return;
+    const rule = this.access.ruleFor(handler.constructor, message.constructor);
+    if (rule !== null) {
+      this.access.enforce(rule, made.envelope.metadata, made.type);
+    }
   }
 
   private replay(handled: HandledCommand, envelope: Envelope): unknown {

@@ -9,7 +9,8 @@ export type FailedKind = 'command' | 'query' | 'event' | 'schedule';
  * (`park` policy: it runs again when the stream is retried); `stopped`, the
  * consumer's segment stopped on it (`stop` policy); `dead`, a schedule is kept as dead after its last try;
  * `skipped`, a notification handler failed and this instance moved on (a
- * notification is live only: there is no stored position to retry from).
+ * notification is live only: there is no stored position to retry from), or
+ * a consumer's handler was refused an event by its access rule (security/).
  */
 export type NextStep =
   | 'returned'

@@ -1,7 +1,11 @@
 import { activeTraceMetadata } from '../telemetry/index.js';
 import type { Envelope, MessageMetadata } from './envelope.js';
 import { checkId, checkMetadata } from './input-checks.js';
-import { inHandling, MessageContext } from './message-context.js';
+import {
+  inMessageScope,
+  MessageContext,
+  scopeMetadata,
+} from './message-context.js';
 import { messageIdAt } from './message-id.js';
 import { UnregisteredMessageError } from './message-type.errors.js';
 import {
@@ -149,12 +153,15 @@ export function makeEnvelope<T extends object>(
   const id = known ?? messageIdAt(nowMs);
   if (kind !== 'event' && assigned === undefined) assignId(message, id);
   const parent = MessageContext.current();
+  const scoped = scopeMetadata();
   let metadata: MessageMetadata =
-    parent === undefined && options.metadata === undefined
+    parent === undefined &&
+    options.metadata === undefined &&
+    scoped === undefined
       ? // A send from outside any handling with no metadata of its own: the
         // usual case of a command or query sent by app code, and the cheapest.
         { correlationId: id }
-      : metadataOf(id, parent, options.metadata);
+      : metadataOf(id, parent, options.metadata, scoped);
   // The span active now (a send, a handling) is the one a receiver or a
   // later reader of a stored event continues: W3C trace context in metadata.
   // Given metadata (a message off the wire, a schedule) keeps its own.
@@ -192,7 +199,7 @@ export function deferEnvelope<T extends object>(
   if (
     options.id !== undefined ||
     options.metadata !== undefined ||
-    inHandling()
+    inMessageScope()
   ) {
     const made = makeEnvelope(message, kind, options);
     return new DeferredEnvelope(
@@ -261,7 +268,8 @@ export class DeferredEnvelope<T extends object> implements MadeEnvelope<T> {
 
 /**
  * The metadata of a new message: the handled message's user metadata (not its
- * correlation and causation), then the sender's, then the correlation id
+ * correlation and causation), then the scope's (`runWithMetadata`: who runs
+ * the code), then the sender's, then the correlation id
  * (the sender's, else the handled message's, else the message's own id) and,
  * inside a handling, the handled message as cause.
  */
@@ -269,9 +277,11 @@ function metadataOf(
   id: string,
   parent: Envelope | undefined,
   given: Readonly<Record<string, unknown>> | undefined,
+  scoped: Readonly<Record<string, unknown>> | undefined,
 ): MessageMetadata {
   return {
     ...(parent === undefined ? undefined : userMetadataOf(parent.metadata)),
+    ...scoped,
     ...given,
     correlationId:
       (given?.correlationId as string | undefined) ??

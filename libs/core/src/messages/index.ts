@@ -61,6 +61,8 @@ export {
 export {
   MessageContext,
   runHandling,
+  runWithMetadata,
+  scopeMetadata,
   unitOfWorkContext,
   type EnvelopeSource,
   type HandlingStart,

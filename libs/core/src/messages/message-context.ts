@@ -19,6 +19,13 @@ interface Handling {
   /** Shared by every frame of one handling, so ordinals never restart within it. */
   readonly ordinals: Ordinals;
   readonly unitOfWork: UnitOfWorkLink | undefined;
+  /**
+   * Metadata every message made in this frame carries, over what it inherits
+   * from the handled message (`runWithMetadata`: who runs the code, set where
+   * a request comes in). Not inherited by a handling opened inside: there the
+   * handled message says who runs.
+   */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -114,6 +121,46 @@ export function inHandling(): boolean {
   return storage.getStore()?.source !== undefined;
 }
 
+/**
+ * Whether a message made here takes anything from its context: a handling
+ * runs, or `runWithMetadata` gave metadata.
+ */
+export function inMessageScope(): boolean {
+  const frame = storage.getStore();
+  return frame?.source !== undefined || frame?.metadata !== undefined;
+}
+
+/**
+ * Runs `fn` so that every message made in it (outside the handlings it
+ * opens) carries `metadata` over what it would inherit; nested calls add to
+ * the outer one's. The seam security/ runs code as a user through; messages/
+ * knows nothing of users. Not for application code: use `CurrentUser.runAs`.
+ */
+export function runWithMetadata<R>(
+  metadata: Readonly<Record<string, unknown>>,
+  fn: () => R,
+): R {
+  const current = storage.getStore();
+  return enter(
+    {
+      source: current?.source,
+      handler: current?.handler ?? 'handler',
+      ordinals: current?.ordinals ?? { sent: undefined },
+      unitOfWork: current?.unitOfWork,
+      metadata:
+        current?.metadata === undefined
+          ? metadata
+          : { ...current.metadata, ...metadata },
+    },
+    fn,
+  );
+}
+
+/** The metadata `runWithMetadata` gave the code running now, if any. */
+export function scopeMetadata(): Readonly<Record<string, unknown>> | undefined {
+  return storage.getStore()?.metadata;
+}
+
 /** `MessageContext.run` for a handling whose envelope may be made later. Not for application code. */
 export function runHandling<R>(start: HandlingStart, fn: () => R): R {
   return enter(
@@ -171,6 +218,7 @@ export function unitOfWorkContext<S extends object>(): UnitOfWorkContext<S> {
               handler: current?.handler ?? 'handler',
               ordinals: current?.ordinals ?? { sent: undefined },
               unitOfWork,
+              metadata: current?.metadata,
             },
         fn,
       );

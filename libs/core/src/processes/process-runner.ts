@@ -409,6 +409,10 @@ export class ProcessRunner implements OnModuleInit, StepRunner {
         metadata: {
           correlationId: envelope.metadata.correlationId,
           causationId: envelope.id,
+          // A deadline runs as the user of the step that set it (security/).
+          ...(envelope.metadata.user === undefined
+            ? undefined
+            : { user: envelope.metadata.user }),
         },
         due: { delayMs: request.afterMs },
         // Derived: a re-run of the step arms the same delivery.

@@ -16,8 +16,10 @@ import {
   outcomeOf,
   UnknownMessageTypeError,
   type Envelope,
+  type MessageMetadata,
   type UnknownFieldsPolicy,
 } from '../messages/index.js';
+import { isAccessRefusal, type AccessCheck } from '../security/index.js';
 import type { SqlClient } from '../store/index.js';
 import {
   ATTR,
@@ -30,7 +32,7 @@ import {
 import type { Clock } from './clock.js';
 import { nextOccurrence } from './periodic.js';
 import type { ScheduleContext } from './scheduled-message.js';
-import type { ScheduleHandlers } from './schedule-handlers.js';
+import type { ScheduleHandler, ScheduleHandlers } from './schedule-handlers.js';
 import type {
   ClaimedSchedule,
   Delivered,
@@ -90,6 +92,7 @@ export class ScheduleDelivery {
     private readonly telemetry: Telemetry = Telemetry.off,
     private readonly log?: HandlingLog,
     private readonly failures?: FailureReporter,
+    private readonly access?: AccessCheck,
   ) {}
 
   /**
@@ -238,7 +241,7 @@ export class ScheduleDelivery {
         handler: `schedule:${this.handlerOf(claimed)}`,
         error,
         attempt: claimed.attempts,
-        next: claimed.attempts >= this.options.maxAttempts ? 'dead' : 'retry',
+        next: this.isFinal(claimed, error) ? 'dead' : 'retry',
       };
       this.failures?.report(failure);
       return {
@@ -248,6 +251,25 @@ export class ScheduleDelivery {
     }
   }
 
+  /**
+   * Whether a failed delivery is dead now: after its last try, or at once
+   * when access was refused (the same user would be refused again).
+   */
+  private isFinal(claimed: ClaimedSchedule, error: unknown): boolean {
+    return (
+      claimed.attempts >= this.options.maxAttempts || isAccessRefusal(error)
+    );
+  }
+
+  /**
+   * The metadata a delivery runs with: the scheduler's user, carried in the
+   * row since it was scheduled; a schedule nobody scheduled as a user (one
+   * the app armed itself, `@Periodic`) runs as the provider's system user.
+   */
+  private deliveredMetadata(claimed: ClaimedSchedule): MessageMetadata {
+    return this.access?.withSystemUser(claimed.metadata) ?? claimed.metadata;
+  }
+
   /** Sends the command; its row is left to the batch (false: not recorded here). */
   private async sendCommand(claimed: ClaimedSchedule): Promise<false> {
     const info = MessageTypeRegistry.forName(claimed.type);
@@ -255,9 +277,10 @@ export class ScheduleDelivery {
       throw new UnknownMessageTypeError(claimed.type);
     }
     const command = fromPayload(info.target, claimed.payload ?? {});
+    // The command's handler checks its user, as for any command.
     await this.gateway.send(command, {
       id: claimed.deliveryId,
-      metadata: claimed.metadata,
+      metadata: this.deliveredMetadata(claimed),
     });
     return false;
   }
@@ -289,9 +312,10 @@ export class ScheduleDelivery {
       type: claimed.type,
       revision: claimed.revision,
       payload: payload ?? {},
-      metadata: claimed.metadata,
+      metadata: this.deliveredMetadata(claimed),
       timestamp: this.clock.now(),
     };
+    this.checkAccess(handler, envelope);
     let recorded = false;
     await this.unitOfWork.run(() =>
       MessageContext.run(
@@ -311,6 +335,24 @@ export class ScheduleDelivery {
       ),
     );
     return recorded;
+  }
+
+  /** `@RequiresUser`/`@RequiresRole` on the handler's class or the payload class, before the handler runs. */
+  private checkAccess(handler: ScheduleHandler, envelope: Envelope): void {
+    if (!this.access || !handler.holder) return;
+    const rule = this.access.ruleFor(handler.holder, handler.payload ?? Object);
+    if (rule === null) return;
+    try {
+      this.access.enforce(rule, envelope.metadata, envelope.type);
+    } catch (error) {
+      if (isAccessRefusal(error)) {
+        this.access.logRefusal(
+          error,
+          `Schedule delivery ${envelope.id} (${envelope.type}) to ${handler.owner}`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Removes a one-off schedule, or arms a periodic one's next occurrence. */
@@ -340,9 +382,11 @@ export class ScheduleDelivery {
   ): Promise<number | undefined> {
     const text = errorText(error);
     const { maxAttempts, retryDelayMs, maxRetryDelayMs } = this.options;
-    if (claimed.attempts >= maxAttempts) {
+    if (this.isFinal(claimed, error)) {
       this.logger.error(
-        `Schedule ${claimed.id} (${claimed.type}) is dead after ${claimed.attempts} tries: ${text}`,
+        isAccessRefusal(error)
+          ? `Schedule ${claimed.id} (${claimed.type}) is dead: its delivery was refused, and would be on every try: ${text}`
+          : `Schedule ${claimed.id} (${claimed.type}) is dead after ${claimed.attempts} tries: ${text}`,
       );
       if (!claimed.periodic) {
         await this.store.bury(

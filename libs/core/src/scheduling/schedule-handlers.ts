@@ -9,6 +9,8 @@ export interface ScheduleHandler {
   readonly key: string;
   /** `Class.method`, for messages. */
   readonly owner: string;
+  /** The class whose method it is: its `@RequiresRole`/`@RequiresUser` apply. */
+  readonly holder?: object;
   /** The payload class to rebuild; absent for a `@Periodic` method. */
   readonly payload?: MessageClass;
   invoke(payload: object | undefined, context: ScheduleContext): unknown;

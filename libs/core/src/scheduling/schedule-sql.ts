@@ -195,9 +195,11 @@ export const BURY = (s: StoreSchema) => `
       (id, kind, type, revision, payload, metadata, due_at, occurrence_at, delivery_id)
     SELECT 'handback:' || d.id, 'schedule', d.on_dead->>'type', 1,
            (d.on_dead->'payload') || jsonb_build_object('failed', $4::text::jsonb),
-           jsonb_build_object(
+           -- The dead command's user, if any, is who the hand-back runs as (security/).
+           jsonb_strip_nulls(jsonb_build_object(
              'correlationId', coalesce($4::text::jsonb->>'correlationId', d.metadata->>'correlationId', d.delivery_id::text),
-             'causationId', coalesce($4::text::jsonb->>'id', d.delivery_id::text)),
+             'causationId', coalesce($4::text::jsonb->>'id', d.delivery_id::text),
+             'user', d.metadata->'user')),
            ${now('$5')}, ${now('$5')}, md5('handback:' || d.delivery_id::text)::uuid
       FROM dead d
      WHERE d.on_dead IS NOT NULL

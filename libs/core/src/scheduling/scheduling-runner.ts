@@ -26,6 +26,7 @@ import {
   type MessageClass,
   type MessageOptions,
 } from '../messages/index.js';
+import { AccessCheck } from '../security/index.js';
 import { Telemetry } from '../telemetry/index.js';
 import { Clock } from './clock.js';
 import { nextOccurrence, storedPeriodic } from './periodic.js';
@@ -81,6 +82,7 @@ export class SchedulingRunner
     @Optional() private readonly telemetry: Telemetry = Telemetry.off,
     @Optional() private readonly log?: HandlingLog,
     @Optional() private readonly failures?: FailureReporter,
+    @Optional() private readonly access?: AccessCheck,
   ) {
     enabledModules.countAsWork('schedule handlers', (type) => {
       const prototype = type.prototype as object | undefined;
@@ -117,6 +119,7 @@ export class SchedulingRunner
       this.telemetry,
       this.log,
       this.failures,
+      this.access,
     );
     this.poller = new SchedulePoller(
       this.store,
@@ -174,6 +177,7 @@ export class SchedulingRunner
           handlers.add({
             key: type.name,
             owner,
+            holder: instance.constructor,
             payload,
             invoke: (message, context) => invoke(message, context),
           });
@@ -186,6 +190,7 @@ export class SchedulingRunner
           handlers.add({
             key: id,
             owner,
+            holder: instance.constructor,
             invoke: (_, context) => invoke(context),
           });
           handlers.periodic.push({ id, spec });

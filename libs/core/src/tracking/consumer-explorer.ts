@@ -1,12 +1,14 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EnabledModules } from '../handling/index.js';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { EnabledModules, FailureReporter } from '../handling/index.js';
 import { DiscoveryService } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import {
   MessageContext,
   MessageTypeRegistry,
   UnregisteredMessageError,
+  type Envelope,
 } from '../messages/index.js';
+import { AccessCheck, isAccessRefusal } from '../security/index.js';
 import {
   PgliteSqlClient,
   SQL_CLIENT,
@@ -59,6 +61,8 @@ export class ConsumerExplorer {
     private readonly discovery: DiscoveryService,
     @Inject(SQL_CLIENT) private readonly client: SqlClient,
     private readonly enabledModules: EnabledModules,
+    @Optional() private readonly access?: AccessCheck,
+    @Optional() private readonly failures?: FailureReporter,
   ) {
     enabledModules.countAsWork('consumers', (type) =>
       Boolean(consumerMetadataOf(type)),
@@ -100,12 +104,16 @@ export class ConsumerExplorer {
           // Each handler runs as itself: what it sends gets ids derived from
           // the event, the consumer and the method, the same on every re-run.
           const handlerName = `consumer:${metadata.name}:${String(method)}`;
+          const rule = this.access?.ruleFor(type, event, false) ?? null;
           const run: EventHandlerFn = (payload, envelope, context) =>
-            MessageContext.run(
-              envelope,
-              () => instance[method].call(instance, payload, envelope, context),
-              handlerName,
-            );
+            rule !== null && this.refused(rule, envelope, handlerName)
+              ? undefined
+              : MessageContext.run(
+                  envelope,
+                  () =>
+                    instance[method].call(instance, payload, envelope, context),
+                  handlerName,
+                );
           list.push(Object.assign(run, { handlerName }));
           handlers.set(info.name, list);
         }
@@ -235,6 +243,40 @@ export class ConsumerExplorer {
   }
 
   /** The app's @nestjs/typeorm DataSources on PostgreSQL, by name. */
+  /**
+   * Whether the event's user may not have this handler run (`@RequiresUser`,
+   * `@RequiresRole` on the consumer or the event class). A refused event is
+   * passed over by this handler, for good (a retry would be refused again):
+   * logged and reported as an error message, and the consumer goes on.
+   */
+  private refused(
+    rule: NonNullable<ReturnType<AccessCheck['ruleFor']>>,
+    envelope: Envelope,
+    handler: string,
+  ): boolean {
+    try {
+      this.access?.enforce(rule, envelope.metadata, envelope.type);
+      return false;
+    } catch (error) {
+      if (!isAccessRefusal(error)) throw error;
+      this.access?.logRefusal(
+        error,
+        `${envelope.type} event ${envelope.id} for ${handler}`,
+      );
+      this.failures?.report({
+        kind: 'event',
+        messageId: envelope.id,
+        messageType: envelope.type,
+        metadata: envelope.metadata,
+        handler,
+        error,
+        attempt: 1,
+        next: 'skipped',
+      });
+      return true;
+    }
+  }
+
   private dataSources(): Map<string, DataSource> {
     const byName = new Map<string, DataSource>();
     for (const wrapper of this.discovery.getProviders()) {
