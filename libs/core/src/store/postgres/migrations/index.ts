@@ -14,6 +14,7 @@ import { consumerVersionsMigration } from './0013-consumer-versions.js';
 import { messageLogStreamsPartialMigration } from './0014-message-log-streams-partial.js';
 import { processInstancesMigration } from './0015-process-instances.js';
 import { scheduleHandBackMigration } from './0016-schedule-hand-back.js';
+import { personalDataKeysMigration } from './0018-personal-data-keys.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -34,6 +35,8 @@ export const MIGRATIONS: readonly Migration[] = [
   messageLogStreamsPartialMigration,
   processInstancesMigration,
   scheduleHandBackMigration,
+  // 0017 (sequenced-by-key) comes from another branch; 18 goes after it.
+  personalDataKeysMigration,
 ];
 
 export { migrate } from './migrate.js';
