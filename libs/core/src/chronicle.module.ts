@@ -120,7 +120,9 @@ class ConnectionsLifecycle implements OnApplicationShutdown {
 
 /** The schema of Chronicle's tables. */
 function storeSchemaOf(options: ChronicleModuleOptions): string {
-  return options.database?.schema ?? process.env.CHRONICLE_SCHEMA ?? 'chronicle';
+  return (
+    options.database?.schema ?? process.env.CHRONICLE_SCHEMA ?? 'chronicle'
+  );
 }
 
 function resolveTransportOptions(

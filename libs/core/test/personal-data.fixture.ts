@@ -108,9 +108,7 @@ export class RenameCustomer extends Command<{ version: number }> {
 }
 
 @CommandHandler(RegisterCustomer)
-export class RegisterCustomerHandler
-  implements ICommandHandler<RegisterCustomer>
-{
+export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer> {
   constructor(
     @InjectAggregateRepository(Customer)
     private readonly customers: AggregateRepository<Customer>,
@@ -161,7 +159,10 @@ export class DirectoryProjection {
 
   @HandleEvent(CustomerRenamed)
   onRenamed(event: CustomerRenamed): void {
-    this.directory.seen.push({ customerId: event.customerId, name: event.name });
+    this.directory.seen.push({
+      customerId: event.customerId,
+      name: event.name,
+    });
   }
 }
 

@@ -132,7 +132,10 @@ export function personalDataSuite(database: () => TestDatabase): void {
     await commands.execute(
       new RegisterCustomer('c2', 'Bob Example', 'bob@example.com'),
     );
-    await waitUntil(() => directory.seen.length === 3, 'the directory caught up');
+    await waitUntil(
+      () => directory.seen.length === 3,
+      'the directory caught up',
+    );
 
     const report = await personalData.forgetSubject('c1');
     expect(report).toEqual({ forgotten: true, streams: [streamOf('c1')] });

@@ -29,7 +29,10 @@ export abstract class KeyStore {
    * Stores `key` for its subject unless the subject has one already; returns
    * the subject's key either way (a concurrent writer's may win).
    */
-  abstract create(key: StoredDataKey, within?: SqlClient): Promise<StoredDataKey>;
+  abstract create(
+    key: StoredDataKey,
+    within?: SqlClient,
+  ): Promise<StoredDataKey>;
 
   /** Deletes the subject's key; its id, or undefined when it had none. */
   abstract forget(subjectId: string): Promise<string | undefined>;

@@ -16,7 +16,8 @@ export class MasterKey {
 
   /** From base64 text (32 bytes), or none when `text` is undefined or empty. */
   static from(text: string | undefined): MasterKey {
-    if (text === undefined || text.trim() === '') return new MasterKey(undefined);
+    if (text === undefined || text.trim() === '')
+      return new MasterKey(undefined);
     const key = Buffer.from(text.trim(), 'base64');
     if (key.length !== KEY_BYTES || key.toString('base64') !== text.trim()) {
       throw new MasterKeyError(
@@ -51,7 +52,8 @@ export class MasterKey {
   /** The data key; throws (a reason) when it cannot be unwrapped with this master key. */
   unwrap(stored: string): Buffer {
     if (stored.startsWith('p1.')) return Buffer.from(stored.slice(3), 'base64');
-    if (!stored.startsWith('m1.')) throw new Error('the stored key has an unknown format');
+    if (!stored.startsWith('m1.'))
+      throw new Error('the stored key has an unknown format');
     if (!this.key) {
       throw new Error(
         'its key is wrapped with a master key but none is configured (personalData.masterKey or CHRONICLE_MASTER_KEY)',

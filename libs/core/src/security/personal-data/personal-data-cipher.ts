@@ -144,7 +144,8 @@ export class PersonalDataCipher implements PayloadCipher {
     let holds = false;
     for (const field of definition.fields.keys()) {
       const value = payload[field];
-      if (value !== undefined && value !== null && !isSealed(value)) holds = true;
+      if (value !== undefined && value !== null && !isSealed(value))
+        holds = true;
     }
     if (!holds) return undefined;
     const subjectField = definition.subject as string;
@@ -346,8 +347,7 @@ export class PersonalDataCipher implements PayloadCipher {
   }
 }
 
-const UUID =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The type's placeholders; none (null) when the type is not known here. */
 function placeholderSource(type: string): PersonalDataDefinition | undefined {

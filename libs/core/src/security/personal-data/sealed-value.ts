@@ -52,9 +52,14 @@ export function keyIdOf(sealed: SealedValue): string | undefined {
 export function open(sealed: SealedValue, key: Buffer): unknown {
   const text = sealed[MARK];
   const keyId = keyIdOf(sealed);
-  if (keyId === undefined) throw new Error(`unknown format '${text.slice(0, 8)}'`);
-  const body = Buffer.from(text.slice(VERSION.length + 2 + keyId.length), 'base64url');
-  if (body.length < IV_BYTES + TAG_BYTES) throw new Error('ciphertext too short');
+  if (keyId === undefined)
+    throw new Error(`unknown format '${text.slice(0, 8)}'`);
+  const body = Buffer.from(
+    text.slice(VERSION.length + 2 + keyId.length),
+    'base64url',
+  );
+  if (body.length < IV_BYTES + TAG_BYTES)
+    throw new Error('ciphertext too short');
   const decipher = createDecipheriv(ALGORITHM, key, body.subarray(0, IV_BYTES));
   decipher.setAAD(Buffer.from(keyId));
   decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
