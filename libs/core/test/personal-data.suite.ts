@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { jest } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
   aggregateRepositoryToken,
@@ -13,7 +14,8 @@ import {
   type PostgresEventStore,
   type StoredEvent,
 } from '../src/index.js';
-import { freshSchema, type TestDatabase } from './databases.js';
+import { run as forgetSubjectCommand } from '../src/cli/forget-subject.command.js';
+import { DATABASE_URL, freshSchema, type TestDatabase } from './databases.js';
 import {
   Customer,
   CUSTOMER_TYPE,
@@ -268,5 +270,42 @@ export function personalDataSuite(database: () => TestDatabase): void {
       'Tx Person',
     );
     expect((await readStream(store, streamOf('t1')))[0].name).toBe('Tx Person');
+  });
+
+  it('chronicle forget-subject forgets on the database, and a running app drops its cached key and aggregates', async () => {
+    if (database().name !== 'postgres') return; // the command opens its own connection
+    const { store, customers, commands } = await start({ cache: true });
+    await commands.execute(
+      new RegisterCustomer('c1', 'Ann Example', 'ann@example.com'),
+    );
+    expect((await customers.load('c1')).name).toBe('Ann Example');
+    const out = jest.spyOn(process.stdout, 'write').mockReturnValue(true);
+    let code: number;
+    let printed: string;
+    try {
+      code = await forgetSubjectCommand([
+        'c1',
+        '--url',
+        DATABASE_URL,
+        '--schema',
+        schema,
+        '--json',
+      ]);
+      printed = String(out.mock.calls[0][0]);
+    } finally {
+      out.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(JSON.parse(printed)).toEqual({
+      subjectId: 'c1',
+      forgotten: true,
+      streams: [streamOf('c1')],
+    });
+    // The app heard of it: neither its key cache nor its aggregate cache answers.
+    await waitUntil(
+      async () => (await readStream(store, streamOf('c1')))[0].name === null,
+      'the app reads the placeholder',
+    );
+    expect((await customers.load('c1')).name).toBeNull();
   });
 }

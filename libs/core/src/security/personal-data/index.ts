@@ -23,7 +23,11 @@ export {
 export { isSealed } from './sealed-value.js';
 export { type PersonalDataModuleOptions } from './personal-data.options.js';
 export {
+  forgetChannel,
+  forgetSubject,
+  type ForgetReport,
+} from './forget-subject.js';
+export {
   PersonalDataService,
   type ForgetListener,
-  type ForgetReport,
 } from './personal-data.service.js';

@@ -92,11 +92,13 @@ export class PersonalDataCipher implements PayloadCipher {
   }
 
   /** Drops a forgotten subject's key from memory. */
-  evict(subjectId: string, keyId?: string): void {
+  evict(subjectId: string): void {
     const cached = this.bySubject.get(subjectId);
     this.bySubject.delete(subjectId);
+    // A key cached by id alone (its subject's entry aged out) cannot be told
+    // apart: drop them all, forgetting is rare.
     if (cached) this.byId.set(cached.keyId, null);
-    if (keyId) this.byId.set(keyId, null);
+    else this.byId.clear();
   }
 
   async seal(
