@@ -48,8 +48,10 @@ export class PersonalDataService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     checkPersonalDataDefinitions();
-    const client = this.store.client;
-    if (!client.listen) return;
+    // An EventStore of the app's own (not PostgreSQL) has nothing to listen on.
+    const client = this.store.client as
+      PostgresEventStore['client'] | undefined;
+    if (!client?.listen) return;
     try {
       this.stopListening = await client.listen(
         forgetChannel(this.store.schema),
