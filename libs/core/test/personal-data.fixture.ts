@@ -19,6 +19,8 @@ import {
   HandleEvent,
   InjectAggregateRepository,
   PersonalData,
+  Upcaster,
+  type EventData,
   type ICommandHandler,
   type SqlClient,
 } from '../src/index.js';
@@ -50,12 +52,32 @@ export class CustomerRenamed {
   }
 }
 
+/** Revision 1 held the address as one line of text; revision 2 as an object. */
+@EventType('pd.CustomerMoved', { revision: 2 })
+export class CustomerMoved {
+  @DataSubject() readonly customerId: string;
+  @PersonalData() readonly address: { line: string | null };
+  constructor(customerId: string, address: { line: string | null }) {
+    this.customerId = customerId;
+    this.address = address;
+  }
+}
+
+@Injectable()
+export class CustomerUpcasters {
+  @Upcaster('pd.CustomerMoved', 1)
+  toObject({ payload }: EventData) {
+    return { payload: { ...payload, address: { line: payload.address } } };
+  }
+}
+
 @Aggregate({ type: CUSTOMER_TYPE, snapshotEvery: 2 })
 export class Customer extends AggregateRoot {
   name: string | null = null;
   email: string | null = null;
   plan = '';
   renames = 0;
+  address: { line: string | null } | null = null;
 
   register(name: string, email: string, plan: string): void {
     this.apply(new CustomerRegistered(this.id, name, email, plan));
@@ -70,6 +92,11 @@ export class Customer extends AggregateRoot {
     this.name = event.name;
     this.email = event.email;
     this.plan = event.plan;
+  }
+
+  @Apply(CustomerMoved)
+  onMoved(event: CustomerMoved): void {
+    this.address = event.address;
   }
 
   @Apply(CustomerRenamed)
@@ -177,6 +204,7 @@ export async function customersApp(
     providers: [
       RegisterCustomerHandler,
       RenameCustomerHandler,
+      CustomerUpcasters,
       Directory,
       DirectoryProjection,
     ],

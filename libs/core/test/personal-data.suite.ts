@@ -308,4 +308,28 @@ export function personalDataSuite(database: () => TestDatabase): void {
     );
     expect((await customers.load('c1')).name).toBeNull();
   });
+
+  it('upcasters see the decrypted value, and the placeholder once forgotten', async () => {
+    const { store, customers, personalData } = await start();
+    const { rawEvents } = await import('./evolution.fixture.js');
+    // What the code of revision 1 wrote: the address as one line.
+    await store.append(
+      streamOf('c9'),
+      rawEvents([
+        {
+          type: 'pd.CustomerMoved',
+          revision: 1,
+          payload: { customerId: 'c9', address: 'Main St 1, Town' },
+        },
+      ]),
+    );
+    expect(JSON.stringify(await rawPayloads(streamOf('c9')))).not.toContain(
+      'Main St',
+    );
+    expect((await customers.load('c9')).address).toEqual({
+      line: 'Main St 1, Town',
+    });
+    await personalData.forgetSubject('c9');
+    expect((await customers.load('c9')).address).toEqual({ line: null });
+  });
 }
