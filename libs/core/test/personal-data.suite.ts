@@ -246,7 +246,7 @@ export function personalDataSuite(database: () => TestDatabase): void {
     );
   });
 
-  it('seals events appended in a transaction with a new subject', async () => {
+  it('seals events appended in a transaction, bound or joined, with a new subject', async () => {
     const { store } = await start();
     const { rawEvents } = await import('./evolution.fixture.js');
     await store.transaction(async (bound, tx) => {
@@ -270,6 +270,49 @@ export function personalDataSuite(database: () => TestDatabase): void {
       'Tx Person',
     );
     expect((await readStream(store, streamOf('t1')))[0].name).toBe('Tx Person');
+
+    // The store itself (not bound) inside a transaction opened elsewhere: on
+    // PGlite its statements join it, the new key's write included.
+    await database()
+      .client()
+      .transaction(async () => {
+        await store.append(
+          streamOf('t2'),
+          rawEvents([
+            {
+              type: 'pd.CustomerRegistered',
+              payload: {
+                customerId: 't2',
+                name: 'Joined Person',
+                email: 'j@example.com',
+                plan: 'basic',
+              },
+            },
+          ]),
+        );
+      });
+    expect(JSON.stringify(await rawPayloads(streamOf('t2')))).not.toContain(
+      'Joined Person',
+    );
+    expect((await readStream(store, streamOf('t2')))[0].name).toBe(
+      'Joined Person',
+    );
+    // A later append outside any transaction is group-committed as before.
+    await store.append(
+      streamOf('t3'),
+      rawEvents([
+        {
+          type: 'pd.CustomerRegistered',
+          payload: {
+            customerId: 't2',
+            name: 'Again',
+            email: 'a@example.com',
+            plan: 'x',
+          },
+        },
+      ]),
+    );
+    expect((await readStream(store, streamOf('t3')))[0].name).toBe('Again');
   });
 
   it('chronicle forget-subject forgets on the database, and a running app drops its cached key and aggregates', async () => {

@@ -25,11 +25,14 @@ export interface SealedAppends {
  * sealed, or how.
  */
 export interface PayloadCipher {
-  /** The appends with what must not be stored in clear sealed. */
+  /**
+   * The appends with what must not be stored in clear sealed; at once (no
+   * promise) when that needs no round trip.
+   */
   seal(
     appends: readonly StreamAppend[],
     client: SqlClient,
-  ): Promise<SealedAppends>;
+  ): SealedAppends | Promise<SealedAppends>;
   /**
    * Opens the sealed parts of `rows`' payloads in place. Undefined when none
    * holds any (no promise to wait for). `describe` names a row in errors.

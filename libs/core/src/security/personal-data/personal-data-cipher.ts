@@ -101,10 +101,10 @@ export class PersonalDataCipher implements PayloadCipher {
     else this.byId.clear();
   }
 
-  async seal(
+  seal(
     appends: readonly StreamAppend[],
     client: SqlClient,
-  ): Promise<SealedAppends> {
+  ): SealedAppends | Promise<SealedAppends> {
     // What to seal, and which subjects' keys that takes.
     const needed = new Set<string>();
     const fetched = new Map<string, DataKey>();
@@ -120,15 +120,19 @@ export class PersonalDataCipher implements PayloadCipher {
       }
     }
     if (!any) return { appends, wroteInTransaction: false };
-    let wroteInTransaction = false;
-    if (needed.size > 0) {
-      wroteInTransaction = await this.fetchOrCreate(
-        [...needed],
-        client,
-        fetched,
-      );
-    }
-    const keyOf = (subject: string) => fetched.get(subject) as DataKey;
+    // Every key cached: no round trip, not even a promise.
+    if (needed.size === 0) return this.sealAll(appends, fetched, false);
+    return this.fetchOrCreate([...needed], client, fetched).then((wrote) =>
+      this.sealAll(appends, fetched, wrote),
+    );
+  }
+
+  private sealAll(
+    appends: readonly StreamAppend[],
+    keys: ReadonlyMap<string, DataKey>,
+    wroteInTransaction: boolean,
+  ): SealedAppends {
+    const keyOf = (subject: string) => keys.get(subject) as DataKey;
     return {
       wroteInTransaction,
       appends: appends.map((append) => ({

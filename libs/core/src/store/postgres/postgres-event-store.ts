@@ -191,20 +191,23 @@ export class PostgresEventStore extends EventStore {
     options?: AppendOptions,
   ): Promise<AppendResult[]> {
     let appends = given;
+    let state = this.appendState;
     if (this.cipher) {
-      const sealed = await this.cipher.seal(given, this.client);
+      const sealing = this.cipher.seal(given, this.client);
+      const sealed = sealing instanceof Promise ? await sealing : sealing;
       appends = sealed.appends;
       // PGlite runs one transaction at a time, so a key written just before
       // in the same transaction cannot put the events out of commit order.
-      if (sealed.wroteInTransaction) this.appendState.appendedBefore = true;
+      // A store bound to that transaction remembers it; one that joined it
+      // (not bound) knows it for this append only.
+      if (sealed.wroteInTransaction) {
+        if (this.client.inTransaction) this.appendState.appendedBefore = true;
+        else state = { appendedBefore: true };
+      }
     }
     // A statement that joins a transaction opened elsewhere (PGlite) belongs
     // to that transaction alone: it must not carry other units' writes.
-    if (
-      this.groupCommit &&
-      this.client.joinsOpenTransaction !== true &&
-      !this.appendState.appendedBefore
-    ) {
+    if (this.groupCommit && this.client.joinsOpenTransaction !== true) {
       // Signals once per statement, for all its units.
       return this.groupCommit.submit(prepareAppend(appends, options));
     }
@@ -213,7 +216,7 @@ export class PostgresEventStore extends EventStore {
       this.schema,
       appends,
       options,
-      this.appendState,
+      state,
       this.telemetry.metrics,
     );
     const types = appendedTypes(appends, results);
