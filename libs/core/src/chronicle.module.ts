@@ -44,6 +44,12 @@ import {
 } from './observability/index.js';
 import { Telemetry } from './telemetry/index.js';
 import {
+  MasterKey,
+  PersonalDataCipher,
+  PersonalDataService,
+  PostgresKeyStore,
+} from './security/personal-data/index.js';
+import {
   HandlingLog,
   MESSAGE_LOG_OPTIONS,
   MessageLogPartitions,
@@ -73,6 +79,7 @@ import {
   PostgresEventStore,
   projectionSchemaFor,
   SQL_CLIENT,
+  StoreSchema,
   type SqlClient,
 } from './store/index.js';
 import {
@@ -114,6 +121,13 @@ class ConnectionsLifecycle implements OnApplicationShutdown {
     // A client handed in through `database.client` belongs to the caller.
     if (!this.options.database?.client) await this.client.close();
   }
+}
+
+/** The schema of Chronicle's tables. */
+function storeSchemaOf(options: ChronicleModuleOptions): string {
+  return (
+    options.database?.schema ?? process.env.CHRONICLE_SCHEMA ?? 'chronicle'
+  );
 }
 
 function resolveTransportOptions(
@@ -231,23 +245,48 @@ const coreProviders: Provider[] = [
     inject: [Transport, TRANSPORT_OPTIONS],
   },
   {
+    provide: PersonalDataCipher,
+    useFactory: (client: SqlClient, options: ChronicleModuleOptions) =>
+      new PersonalDataCipher(
+        new PostgresKeyStore(client, new StoreSchema(storeSchemaOf(options))),
+        MasterKey.from(
+          options.personalData?.masterKey ?? process.env.CHRONICLE_MASTER_KEY,
+        ),
+        { cacheSize: options.personalData?.cacheSize },
+      ),
+    inject: [SQL_CLIENT, CHRONICLE_OPTIONS],
+  },
+  {
     provide: EventStore,
     useFactory: async (
       client: SqlClient,
       options: ChronicleModuleOptions,
       signal: AppendSignal,
       telemetry: Telemetry,
+      cipher: PersonalDataCipher,
     ) => {
-      const schema = options.database?.schema ?? process.env.CHRONICLE_SCHEMA;
-      const store = new PostgresEventStore(client, schema, signal, {
-        groupCommit: options.database?.groupCommit ?? true,
-        telemetry,
-      });
+      const store = new PostgresEventStore(
+        client,
+        storeSchemaOf(options),
+        signal,
+        {
+          groupCommit: options.database?.groupCommit ?? true,
+          telemetry,
+          cipher,
+        },
+      );
       await store.migrate();
       return store;
     },
-    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, AppendSignal, Telemetry],
+    inject: [
+      SQL_CLIENT,
+      CHRONICLE_OPTIONS,
+      AppendSignal,
+      Telemetry,
+      PersonalDataCipher,
+    ],
   },
+  PersonalDataService,
   {
     provide: COMMAND_HANDLING_OPTIONS,
     useFactory: (options: ChronicleModuleOptions) => options.commands ?? {},
@@ -409,6 +448,8 @@ const coreProviders: Provider[] = [
 
 const coreExports = [
   Telemetry,
+  PersonalDataCipher,
+  PersonalDataService,
   MESSAGE_LOG_OPTIONS,
   MessageLogWriter,
   MessageLogPartitions,

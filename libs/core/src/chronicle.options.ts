@@ -7,6 +7,7 @@ import type { MessageLogOptions } from './message-log/index.js';
 import type { HealthOptions } from './observability/index.js';
 import type { SchedulingOptions } from './scheduling/index.js';
 import type { SecurityOptions } from './security/index.js';
+import type { PersonalDataModuleOptions } from './security/personal-data/index.js';
 import type { SqlClient } from './store/index.js';
 import type { TransportOptions } from './transport/index.js';
 import type { MetricsOption } from './telemetry/index.js';
@@ -89,6 +90,8 @@ export interface ChronicleModuleOptions {
    * docs/guides/security.md.
    */
   readonly security?: SecurityOptions;
+  /** How `@PersonalData` fields of events are sealed (see docs/guides/security.md). */
+  readonly personalData?: PersonalDataModuleOptions;
 }
 
 /** A class that makes Chronicle's options, for `forRootAsync({ useClass | useExisting })`. */

@@ -44,7 +44,6 @@ export {
   MessageLogPartitions,
   MessageLogSearchError,
   MessageLogWriter,
-  PersonalData,
   traceText,
   Secret,
   type LogMaintenanceReport,
@@ -80,3 +79,4 @@ export * from './transport/index.js';
 export * from './processes/index.js';
 export * from './tracking/index.js';
 export * from './notifications/index.js';
+export * from './security/personal-data/index.js';

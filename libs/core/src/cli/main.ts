@@ -98,6 +98,14 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
       run: (args) => run([...args]),
     };
   },
+  'forget-subject': async () => {
+    const { run } = await import('./forget-subject.command.js');
+    return {
+      summary:
+        'forget a data subject: delete its key, so its @PersonalData fields read as placeholders',
+      run: (args) => run([...args]),
+    };
+  },
   streams: async () => {
     const { run } = await import('./streams.command.js');
     return { summary: 'list streams', run: (args) => run([...args]) };

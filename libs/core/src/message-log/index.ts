@@ -16,8 +16,8 @@ export {
 export {
   MASK,
   maskedFieldsOf,
+  maskField,
   maskPayload,
-  PersonalData,
   Secret,
   type MaskReason,
 } from './masking.js';

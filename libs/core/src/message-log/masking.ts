@@ -6,7 +6,11 @@ const MASKED = Symbol('chronicle:masked-fields');
 /** What a masked field's value becomes in the log. */
 export const MASK = '***';
 
-function markField(reason: MaskReason): PropertyDecorator {
+/**
+ * Marks a field to be masked in the log. `@Secret` and `@PersonalData` (see
+ * security/personal-data, which also seals personal fields of events) use it.
+ */
+export function maskField(reason: MaskReason): PropertyDecorator {
   return (target, key) => {
     if (typeof key !== 'string') return;
     const own: Map<string, MaskReason> = Object.prototype.hasOwnProperty.call(
@@ -24,18 +28,9 @@ function markField(reason: MaskReason): PropertyDecorator {
   };
 }
 
-/**
- * Marks a field as personal data: the message log (and error messages) keep
- * `***` in its place. The message itself, its handlers and its events are
- * unchanged.
- */
-export function PersonalData(): PropertyDecorator {
-  return markField('personal');
-}
-
 /** Marks a field as a secret (a password, a card number): masked in the log like `@PersonalData`. */
 export function Secret(): PropertyDecorator {
-  return markField('secret');
+  return maskField('secret');
 }
 
 /** The masked fields a class (through its prototype chain) declares. */

@@ -21,6 +21,11 @@ export {
   type StreamAppend,
 } from './event-store.js';
 export * from './postgres/index.js';
+export type {
+  PayloadCipher,
+  SealedAppends,
+  SealedPayload,
+} from './payload-cipher.js';
 export {
   batchesOf,
   replayBatchesOf,

@@ -73,7 +73,7 @@ export async function appendToStreams(
   if (client.inTransaction) {
     return appendInTransaction(client, schema, prepared, state, metrics);
   }
-  return appendAlone(client, schema, prepared, metrics);
+  return appendAlone(client, schema, prepared, metrics, state.appendedBefore);
 }
 
 /** Appends one unit of work in its own statement, outside any transaction. */
@@ -82,12 +82,14 @@ export async function appendAlone(
   schema: StoreSchema,
   prepared: Prepared,
   metrics?: ChronicleMetrics,
+  /** A write of this store's (a PGlite key, see PayloadCipher) came first in a joined transaction. */
+  afterOwnWrite = false,
 ): Promise<AppendResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return toResults(
         prepared,
-        await run(client, schema, prepared, false, metrics),
+        await run(client, schema, prepared, afterOwnWrite, metrics),
       );
     } catch (error) {
       if (!lostRace(error)) throw translate(error, prepared);

@@ -109,3 +109,11 @@ export class EventDecoder {
     return this.metadata;
   }
 }
+
+/** An event named in an error by what every read has of it. */
+export function describeRow(row: EventRow, streamId = row.stream_id): string {
+  const head = row.head;
+  const p1 = head.indexOf(',');
+  const version = head.slice(p1 + 1, head.indexOf(',', p1 + 1));
+  return `${row.type} (version ${version} of stream ${streamId}, position ${head.slice(0, p1)})`;
+}

@@ -2,6 +2,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { checkId, checkStreamId } from '../../messages/index.js';
 import { ATTR, inSpan, Telemetry } from '../../telemetry/index.js';
 import type { AppendSignal } from '../append-signal.js';
+import type { PayloadCipher } from '../payload-cipher.js';
 import { ConcurrencyError } from '../concurrency.error.js';
 import {
   EventStore,
@@ -50,6 +51,11 @@ export interface PostgresEventStoreOptions {
   readonly groupCommit?: boolean | GroupCommitOptions;
   /** Metrics of appends (`ChronicleModule` passes its own). Default: off. */
   readonly telemetry?: Telemetry;
+  /**
+   * Seals parts of payloads on append and opens them on read (personal data,
+   * see security/personal-data). Default: none, payloads are stored as given.
+   */
+  readonly cipher?: PayloadCipher;
 }
 
 /** How a unit of work's append ended, for `chronicle_appends_total`. */
@@ -72,6 +78,7 @@ export class PostgresEventStore extends EventStore {
   /** Concurrent lookups of command records share a statement. */
   private readonly commandLookups: CommandLookups;
   private readonly telemetry: Telemetry;
+  private readonly cipher: PayloadCipher | undefined;
 
   constructor(
     readonly client: SqlClient,
@@ -84,6 +91,7 @@ export class PostgresEventStore extends EventStore {
     this.schema = typeof schema === 'string' ? new StoreSchema(schema) : schema;
     this.commandLookups = new CommandLookups(client, this.schema);
     this.telemetry = options.telemetry ?? Telemetry.off;
+    this.cipher = options.cipher;
     const group = options.groupCommit ?? true;
     this.groupCommit =
       group === false || client.inTransaction
@@ -130,6 +138,7 @@ export class PostgresEventStore extends EventStore {
     const result = await this.client.transaction((tx) => {
       bound = new PostgresEventStore(tx, this.schema, this.signal, {
         telemetry: this.telemetry,
+        cipher: this.cipher,
       });
       return fn(bound, tx);
     });
@@ -178,9 +187,24 @@ export class PostgresEventStore extends EventStore {
   }
 
   private async appendUnit(
-    appends: readonly StreamAppend[],
+    given: readonly StreamAppend[],
     options?: AppendOptions,
   ): Promise<AppendResult[]> {
+    let appends = given;
+    let state = this.appendState;
+    if (this.cipher) {
+      const sealing = this.cipher.seal(given, this.client);
+      const sealed = sealing instanceof Promise ? await sealing : sealing;
+      appends = sealed.appends;
+      // PGlite runs one transaction at a time, so a key written just before
+      // in the same transaction cannot put the events out of commit order.
+      // A store bound to that transaction remembers it; one that joined it
+      // (not bound) knows it for this append only.
+      if (sealed.wroteInTransaction) {
+        if (this.client.inTransaction) this.appendState.appendedBefore = true;
+        else state = { appendedBefore: true };
+      }
+    }
     // A statement that joins a transaction opened elsewhere (PGlite) belongs
     // to that transaction alone: it must not carry other units' writes.
     if (this.groupCommit && this.client.joinsOpenTransaction !== true) {
@@ -192,7 +216,7 @@ export class PostgresEventStore extends EventStore {
       this.schema,
       appends,
       options,
-      this.appendState,
+      state,
       this.telemetry.metrics,
     );
     const types = appendedTypes(appends, results);
@@ -210,7 +234,13 @@ export class PostgresEventStore extends EventStore {
     options?: ReadStreamOptions,
   ): AsyncIterable<StoredEvent> {
     checkStreamId(streamId);
-    return new StreamRead(this.client, this.schema, streamId, options);
+    return new StreamRead(
+      this.client,
+      this.schema,
+      streamId,
+      options,
+      this.cipher,
+    );
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -219,7 +249,7 @@ export class PostgresEventStore extends EventStore {
   }
 
   readAll(options?: ReadAllOptions): Promise<ReadAllBatch> {
-    return readAll(this.client, this.schema, options);
+    return readAll(this.client, this.schema, options, this.cipher);
   }
 
   headCheckpoint(): Promise<Checkpoint> {

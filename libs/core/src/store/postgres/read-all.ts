@@ -4,7 +4,13 @@ import type {
   ReadAllOptions,
 } from '../event-store.js';
 import { LOG_START } from '../event-store.js';
-import { EVENT_COLUMNS, EventDecoder, type EventRow } from './event-row.js';
+import type { PayloadCipher } from '../payload-cipher.js';
+import {
+  describeRow,
+  EVENT_COLUMNS,
+  EventDecoder,
+  type EventRow,
+} from './event-row.js';
 import type { SqlClient } from './sql-client.js';
 import type { StoreSchema } from './store-schema.js';
 
@@ -90,6 +96,7 @@ export async function readAll(
   client: SqlClient,
   schema: StoreSchema,
   options: ReadAllOptions = {},
+  cipher?: PayloadCipher,
 ): Promise<ReadAllBatch> {
   const after = options.after ?? LOG_START;
   const limit = options.limit ?? 1000;
@@ -106,9 +113,10 @@ export async function readAll(
     { prepare: true },
   );
   const decoder = new EventDecoder();
-  const events = rows
-    .filter((r) => r.head !== null)
-    .map((r) => decoder.decode(r));
+  const read = rows.filter((r) => r.head !== null);
+  const opening = cipher?.open(read, client, (i) => describeRow(read[i]));
+  if (opening) await opening;
+  const events = read.map((r) => decoder.decode(r));
   const window = rows[0];
   const scanned = window?.scanned_count ?? 0;
   const checkpoint =

@@ -1,10 +1,12 @@
 import type { ReadStreamOptions, StoredEvent } from '../event-store.js';
+import type { PayloadCipher } from '../payload-cipher.js';
 import type {
   BatchedStreamRead,
   ReplayedEvent,
   ReplayFields,
 } from '../stream-batches.js';
 import {
+  describeRow,
   EventDecoder,
   replayColumns,
   STREAM_EVENT_COLUMNS,
@@ -73,6 +75,7 @@ export class StreamRead
     private readonly schema: StoreSchema,
     private readonly streamId: string,
     options: ReadStreamOptions = {},
+    private readonly cipher?: PayloadCipher,
   ) {
     this.last = options.toVersion ?? Number.MAX_SAFE_INTEGER;
     this.from = options.fromVersion ?? 1;
@@ -180,6 +183,11 @@ export class StreamRead
         { prepare: true },
       );
     }
+    if (this.stopped) return;
+    const opening = this.cipher?.open(rows, this.client, (i) =>
+      describeRow(rows[i], this.streamId),
+    );
+    if (opening) await opening;
     if (this.stopped) return;
     this.rows = rows;
     this.index = 0;

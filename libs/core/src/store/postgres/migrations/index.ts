@@ -15,6 +15,7 @@ import { messageLogStreamsPartialMigration } from './0014-message-log-streams-pa
 import { processInstancesMigration } from './0015-process-instances.js';
 import { scheduleHandBackMigration } from './0016-schedule-hand-back.js';
 import { sequencedByKeyMigration } from './0017-sequenced-by-key.js';
+import { personalDataKeysMigration } from './0018-personal-data-keys.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   processInstancesMigration,
   scheduleHandBackMigration,
   sequencedByKeyMigration,
+  personalDataKeysMigration,
 ];
 
 export { migrate } from './migrate.js';

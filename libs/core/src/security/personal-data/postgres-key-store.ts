@@ -1,0 +1,104 @@
+import type { SqlClient, StoreSchema } from '../../store/index.js';
+import { KeyStore, type StoredDataKey } from './key-store.js';
+
+// The table comes with migration 0018 (store/postgres/migrations).
+const COLUMNS = 'subject_id, key_id::text AS key_id, key';
+
+const bySubjectsSql = (s: StoreSchema) => `
+  SELECT ${COLUMNS} FROM ${s.table('personal_data_keys')}
+  WHERE subject_id = ANY ($1::text::text[])`;
+
+const byIdsSql = (s: StoreSchema) => `
+  SELECT ${COLUMNS} FROM ${s.table('personal_data_keys')}
+  WHERE key_id = ANY ($1::text::uuid[])`;
+
+// Inserted, or the row a concurrent writer inserted first: one statement.
+const createSql = (s: StoreSchema) => `
+  WITH inserted AS (
+    INSERT INTO ${s.table('personal_data_keys')} (subject_id, key_id, key)
+    VALUES ($1::text, $2::text::uuid, $3::text)
+    ON CONFLICT (subject_id) DO NOTHING
+    RETURNING ${COLUMNS}
+  )
+  SELECT * FROM inserted
+  UNION ALL
+  SELECT ${COLUMNS} FROM ${s.table('personal_data_keys')} WHERE subject_id = $1::text
+  LIMIT 1`;
+
+const forgetSql = (s: StoreSchema) => `
+  DELETE FROM ${s.table('personal_data_keys')} WHERE subject_id = $1::text
+  RETURNING key_id::text AS key_id`;
+
+interface KeyRow {
+  subject_id: string;
+  key_id: string;
+  key: string;
+}
+
+const toKey = (row: KeyRow): StoredDataKey => ({
+  subjectId: row.subject_id,
+  keyId: row.key_id,
+  key: row.key,
+});
+
+/** A text[] literal, each element quoted (ids may hold any character). */
+function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/** Data keys in the store's `personal_data_keys` table (node-postgres or PGlite). */
+export class PostgresKeyStore extends KeyStore {
+  constructor(
+    private readonly client: SqlClient,
+    private readonly schema: StoreSchema,
+  ) {
+    super();
+  }
+
+  async findBySubjects(
+    subjectIds: readonly string[],
+    within: SqlClient = this.client,
+  ): Promise<StoredDataKey[]> {
+    const rows = await within.query<KeyRow>(
+      this.schema.sql(bySubjectsSql),
+      [textArray(subjectIds)],
+      { prepare: true },
+    );
+    return rows.map(toKey);
+  }
+
+  async findByIds(
+    keyIds: readonly string[],
+    within: SqlClient = this.client,
+  ): Promise<StoredDataKey[]> {
+    const rows = await within.query<KeyRow>(
+      this.schema.sql(byIdsSql),
+      [textArray(keyIds)],
+      { prepare: true },
+    );
+    return rows.map(toKey);
+  }
+
+  async create(
+    key: StoredDataKey,
+    within: SqlClient = this.client,
+  ): Promise<StoredDataKey> {
+    const rows = await within.query<KeyRow>(
+      this.schema.sql(createSql),
+      [key.subjectId, key.keyId, key.key],
+      { prepare: true },
+    );
+    if (rows[0]) return toKey(rows[0]);
+    // A concurrent writer's row committed after this statement's snapshot.
+    const [winner] = await this.findBySubjects([key.subjectId], within);
+    return winner;
+  }
+
+  async forget(subjectId: string): Promise<string | undefined> {
+    const rows = await this.client.query<{ key_id: string }>(
+      this.schema.sql(forgetSql),
+      [subjectId],
+    );
+    return rows[0]?.key_id;
+  }
+}
