@@ -1,7 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
+  MasterKey,
+  PersonalDataCipher,
+  PostgresKeyStore,
+} from '../security/personal-data/index.js';
+import {
   openSqlClient,
   PostgresEventStore,
+  StoreSchema,
   type SqlClient,
 } from '../store/index.js';
 
@@ -34,6 +40,7 @@ export function parseCommandArgs<
  * command line names wins over the environment, as in an app). Its schema:
  * `--schema`, else `CHRONICLE_SCHEMA`, else `chronicle`, as the apps choose
  * it. It is never migrated from here: a maintenance command only reads.
+ * Personal data fields read decrypted, or as their placeholder once forgotten.
  */
 export async function openStore(values: {
   url?: string;
@@ -53,7 +60,17 @@ export async function openStore(values: {
   }
   const client = await openSqlClient(url ? { url, poolSize: 2 } : { dataDir });
   const schema = values.schema ?? process.env.CHRONICLE_SCHEMA ?? 'chronicle';
-  return { client, store: new PostgresEventStore(client, schema) };
+  // Personal fields read as the apps read them: opened with the store's own
+  // keys (wrapped with CHRONICLE_MASTER_KEY when the apps use one), the
+  // placeholder once forgotten.
+  const cipher = new PersonalDataCipher(
+    new PostgresKeyStore(client, new StoreSchema(schema)),
+    MasterKey.from(process.env.CHRONICLE_MASTER_KEY),
+  );
+  return {
+    client,
+    store: new PostgresEventStore(client, schema, undefined, { cipher }),
+  };
 }
 
 /** Runs a command body, mapping errors to exit codes: 2 for usage, 1 for the rest. */
