@@ -13,6 +13,7 @@ import { snapshotsBenchmark } from './benchmarks/snapshots.js';
 import { trackingBenchmark } from './benchmarks/tracking.js';
 import { schedulesBenchmark } from './benchmarks/schedules.js';
 import { processesBenchmark } from './benchmarks/processes.js';
+import { securityBenchmark } from './benchmarks/security.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
 import { scalingPoints, writeCharts } from './support/charts.js';
@@ -35,6 +36,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   observabilityBenchmark,
   messageLogBenchmark,
   messageLogSearchBenchmark,
+  securityBenchmark,
 ];
 
 const SETTINGS: Settings = {

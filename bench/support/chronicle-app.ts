@@ -6,6 +6,7 @@ import {
   type CommandHandlingOptions,
   type MessageLogOptions,
   type MetricsOption,
+  type PersonalDataModuleOptions,
   type SqlClient,
   type TransportOptions,
 } from '@chronicle/core';
@@ -22,6 +23,8 @@ import { NestFactory } from '@nestjs/core';
  * handlers as providers. Nest's logger is off so it cannot skew timings.
  */
 export async function createChronicleApp(options: {
+  /** The app's name (its queue group, the name its signature carries); default 'bench'. */
+  app?: string;
   client: SqlClient;
   schema: string;
   aggregates: readonly AggregateClass<AggregateRoot>[];
@@ -36,6 +39,8 @@ export async function createChronicleApp(options: {
   metrics?: MetricsOption;
   /** The message log; default: Chronicle's (on, queries off). */
   messageLog?: MessageLogOptions | boolean;
+  /** Master key and key cache of personal data; default: Chronicle's. */
+  personalData?: PersonalDataModuleOptions;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [ChronicleModule.forFeature(options.aggregates)],
@@ -46,7 +51,7 @@ export async function createChronicleApp(options: {
   @Module({
     imports: [
       ChronicleModule.forRoot({
-        app: 'bench',
+        app: options.app ?? 'bench',
         database: { client: options.client, schema: options.schema },
         aggregates: options.aggregatesOptions,
         transport: options.transport ?? { local: true },
@@ -55,6 +60,7 @@ export async function createChronicleApp(options: {
         ...(options.messageLog !== undefined
           ? { messageLog: options.messageLog }
           : {}),
+        ...(options.personalData ? { personalData: options.personalData } : {}),
       }),
       BenchFeatureModule,
     ],

@@ -4,6 +4,7 @@ import {
   type CommandHandlingOptions,
   type MessageLogOptions,
   type MetricsOption,
+  type SigningOptions,
   type SqlClient,
 } from '@chronicle/core';
 import {
@@ -48,6 +49,8 @@ export async function createNatsApp(options: {
   metrics?: MetricsOption;
   /** The message log; default: Chronicle's (on, queries off). */
   messageLog?: MessageLogOptions | boolean;
+  /** Signed messages; default: off. */
+  signing?: SigningOptions;
 }): Promise<INestApplicationContext> {
   @Module({
     imports: [
@@ -62,6 +65,7 @@ export async function createNatsApp(options: {
         transport: {
           nats: { servers: NATS_URL, name: options.app },
           namespace: options.namespace,
+          ...(options.signing ? { signing: options.signing } : {}),
         },
       }),
     ],
