@@ -35,4 +35,6 @@ export default {
     '^.+\\.cts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   testTimeout: 60000,
+  // No spec may print a secret it registered (libs/core/test/secret-watch.ts).
+  setupFilesAfterEnv: ['<rootDir>/libs/core/test/jest.secret-watch.ts'],
 };

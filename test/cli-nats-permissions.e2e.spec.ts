@@ -21,6 +21,7 @@ import {
   freshNamespace,
   OwnNatsServer,
 } from '../libs/core/test/nats.js';
+import { secret } from '../libs/core/test/secret-watch.js';
 
 // The least privilege `chronicle nats-permissions` prints, on a nats-server
 // of the test's own configured with it: the app serves and sends what it was
@@ -32,8 +33,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = `${root}libs/core/bin/chronicle.js`;
 const DESK_MODULE = `${root}test/fixtures/desk-module.mjs`;
 const DESK_APP = `${root}test/fixtures/desk-app.mjs`;
-const DESK_PASSWORD = 'desk-pa55-7f3c9e1b';
-const CALLER_PASSWORD = 'caller-pa55-0d2a';
+const DESK_PASSWORD = secret('desk-pa55-7f3c9e1b');
+const CALLER_PASSWORD = secret('caller-pa55-0d2a');
 
 @CommandType('helper.Help')
 class Help {

@@ -5,6 +5,7 @@ import { generateSigningKey } from '@chronicle/core';
 import { freshSchema } from '../libs/core/test/databases.js';
 import { freshNamespace } from '../libs/core/test/nats.js';
 import { Microclient } from './support/microclient.js';
+import { secret } from '../libs/core/test/secret-watch.js';
 
 const execute = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -13,7 +14,9 @@ const bin = `${root}libs/core/bin/chronicle.js`;
 // Keys made as the guide says (npx chronicle keygen), trusted through the
 // environment: the running app and the CLI each sign as themselves.
 const parcelsKey = generateSigningKey();
+secret(parcelsKey.privateKey);
 const opsKey = generateSigningKey();
+secret(opsKey.privateKey);
 const CHRONICLE_TRUSTED_KEYS = JSON.stringify({
   parcels: parcelsKey.publicKey,
   ops: opsKey.publicKey,

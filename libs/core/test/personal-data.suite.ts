@@ -26,6 +26,7 @@ import {
   RenameCustomer,
 } from './personal-data.fixture.js';
 import { waitUntil } from './wait-until.js';
+import { secret } from './secret-watch.js';
 
 const streamOf = (id: string) => `${CUSTOMER_TYPE}-${id}`;
 
@@ -203,7 +204,7 @@ export function personalDataSuite(database: () => TestDatabase): void {
   });
 
   it('wraps keys with the master key, and a wrong master key names the event it cannot read', async () => {
-    const masterKey = randomBytes(32).toString('base64');
+    const masterKey = secret(randomBytes(32).toString('base64'));
     const first = await start({ masterKey });
     await first.commands.execute(
       new RegisterCustomer('c1', 'Ann Example', 'ann@example.com'),
@@ -216,7 +217,7 @@ export function personalDataSuite(database: () => TestDatabase): void {
     apps.splice(apps.indexOf(first.app), 1);
 
     const wrong = await start({
-      masterKey: randomBytes(32).toString('base64'),
+      masterKey: secret(randomBytes(32).toString('base64')),
     });
     const read = readStream(wrong.store, streamOf('c1'));
     await expect(read).rejects.toThrow(PersonalDataUnreadableError);

@@ -3,8 +3,9 @@ import type { FaultProcess } from './support/fault-process.js';
 import { NatsServer } from './support/nats-server.js';
 import { came, Scenario } from './support/scenario.js';
 import { failuresWithoutMessageId, type Tally } from './support/tally.js';
+import { secret } from '../../../libs/core/test/secret-watch.js';
 
-const TOKEN = 'before-rotation';
+const TOKEN = secret('before-rotation');
 
 /** How many times the server refused a client's credentials so far. */
 const authErrors = (server: NatsServer): number =>

@@ -7,13 +7,17 @@ import {
 } from '../../../test/nats.js';
 import { ShipParcel } from '../../../test/shipping.fixture.js';
 import { startApp, type TestApp } from '../../../test/transport-apps.js';
+import { secret } from '../../../test/secret-watch.js';
 
 // Apps configured only by the environment, on a nats-server of the test's own
 // that demands credentials: each way users put them in the environment works,
 // and a refusal never prints the secret.
 
 // A throwaway nkey user, made for these tests only.
-const SEED = 'SUACM6BLPHV4LJKEQ7JLFJN6476VITQXSJBL64O7ZITKZMHQN2FKGRBXRY';
+const TOKEN = secret('s3cr3t-t0ken');
+const SEED = secret(
+  'SUACM6BLPHV4LJKEQ7JLFJN6476VITQXSJBL64O7ZITKZMHQN2FKGRBXRY',
+);
 const PUBLIC_KEY = 'UCSA3WU3CGRTPOLKVGE6YWX4DRZ2W4AQH7J4GK4PVEVZC3ZANYAF4QXD';
 
 const CREDENTIAL_VARIABLES = [
@@ -73,13 +77,13 @@ describe('NATS credentials from the environment (a nats-server of our own)', () 
   it.each<[string, OwnNatsAuth, Record<string, string>]>([
     [
       'a token in NATS_URL',
-      { token: 's3cr3t-t0ken' },
+      { token: TOKEN },
       { NATS_URL: 'nats://s3cr3t-t0ken@127.0.0.1:{port}' },
     ],
     [
       'NATS_TOKEN',
-      { token: 's3cr3t-t0ken' },
-      { NATS_URL: 'nats://127.0.0.1:{port}', NATS_TOKEN: 's3cr3t-t0ken' },
+      { token: TOKEN },
+      { NATS_URL: 'nats://127.0.0.1:{port}', NATS_TOKEN: TOKEN },
     ],
     [
       'user and password in NATS_URL',

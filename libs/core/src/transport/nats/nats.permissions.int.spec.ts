@@ -1,11 +1,12 @@
 import { HEADER, NatsTransport, NotPermittedError } from '../index.js';
 import { OwnNatsServer } from '../../../test/nats.js';
+import { secret } from '../../../test/secret-watch.js';
 
 // What an app sees when its NATS user lacks a permission, on a nats-server
 // of the test's own: a refusal by NATS is a typed error naming the subject,
 // at once, and the connection stays up for everything else.
 
-const PASSWORD = 'perm-pa55-5150';
+const PASSWORD = secret('perm-pa55-5150');
 
 describe('NATS permissions as the transport sees them', () => {
   let server: OwnNatsServer;

@@ -15,6 +15,9 @@ import {
 } from '../../../test/nats.js';
 import { ShipParcel, SlowParcel } from '../../../test/shipping.fixture.js';
 import { startApp, type TestApp } from '../../../test/transport-apps.js';
+import { secret } from '../../../test/secret-watch.js';
+
+const TOKEN = secret('s3cret');
 
 // Faults of the connection itself, on a nats-server of the test's own (never
 // the machine's): it is killed, restarted, and restarted with another token.
@@ -74,12 +77,12 @@ async function sendUntilServed<T>(send: () => Promise<T>): Promise<T> {
 
 describe('NATS reconnects (a nats-server of our own)', () => {
   it('keeps reconnecting through a credential change, logs it once, reports it in health, and serves again', async () => {
-    server = await OwnNatsServer.start({ token: 's3cret' });
+    server = await OwnNatsServer.start({ token: TOKEN });
     const namespace = freshNamespace();
-    await app('handler', namespace, { handlers: true, token: 's3cret' });
+    await app('handler', namespace, { handlers: true, token: TOKEN });
     const caller = await app('caller', namespace, {
       handlers: false,
-      token: 's3cret',
+      token: TOKEN,
     });
     const health = caller.app.get(ChronicleHealthIndicator);
     const warn = jest.spyOn(Logger.prototype, 'warn');
@@ -115,7 +118,7 @@ describe('NATS reconnects (a nats-server of our own)', () => {
       expect(authWarnings.length).toBeLessThanOrEqual(2);
 
       await server.stop();
-      await server.resume({ token: 's3cret' });
+      await server.resume({ token: TOKEN });
       await eventually(
         () => health.checkTransport().transport.status === 'up',
         'the caller reconnected with its token',

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HEADER, NatsTransport, TransportError } from '../index.js';
 import { OwnNatsServer } from '../../../test/nats.js';
+import { secret } from '../../../test/secret-watch.js';
 
 // TLS as users deploy it, configured by the environment only: a nats-server
 // of the test's own with a CA of the test's, that verifies client
 // certificates and wants a user and password on top.
 
-const PASSWORD = 'tls-pa55-w0rd-2718';
+const PASSWORD = secret('tls-pa55-w0rd-2718');
 const VARIABLES = [
   'NATS_URL',
   'NATS_USER',

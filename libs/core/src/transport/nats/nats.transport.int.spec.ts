@@ -21,6 +21,9 @@ import { startApp, type TestApp } from '../../../test/transport-apps.js';
 import { transportSuite } from '../../../test/transport.suite.js';
 import { flowSuite, type FlowLimits } from '../../../test/flow.suite.js';
 import { freshSchema } from '../../../test/databases.js';
+import { secret } from '../../../test/secret-watch.js';
+
+const TOKEN = secret('s3cret');
 
 const database = postgresDatabase();
 afterAll(() => database.close());
@@ -346,7 +349,7 @@ describe('NATS connection faults (a nats-server of our own)', () => {
   });
 
   it('refuses to start with a wrong token, and connects with the right one', async () => {
-    server = await OwnNatsServer.start({ token: 's3cret' });
+    server = await OwnNatsServer.start({ token: TOKEN });
     const withToken = (token: string) =>
       startApp({
         instance: 'x',
@@ -363,7 +366,7 @@ describe('NATS connection faults (a nats-server of our own)', () => {
     const error = await withToken('wrong').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as Error).message).toMatch(/Authorization|authorization/);
-    const good = await withToken('s3cret');
+    const good = await withToken(TOKEN);
     expect(
       good.app.get(ChronicleHealthIndicator).checkTransport().transport.status,
     ).toBe('up');

@@ -8,11 +8,16 @@ import {
 } from './signing.errors.js';
 import { HEADER } from '../wire-format.js';
 import type { WireMessage } from '../transport.js';
+import { secret } from '../../../test/secret-watch.js';
 
 const orders = generateSigningKey();
+secret(orders.privateKey);
 const billing = generateSigningKey();
+secret(billing.privateKey);
 const rotated = generateSigningKey();
+secret(rotated.privateKey);
 const stranger = generateSigningKey();
+secret(stranger.privateKey);
 
 const trustedKeys = {
   orders: [orders.publicKey, rotated.publicKey],

@@ -2,6 +2,7 @@ import { generateSigningKey, Transport } from '../../index.js';
 import { pgliteDatabase } from '../../../test/databases.js';
 import { ShipParcel } from '../../../test/shipping.fixture.js';
 import { startApp } from '../../../test/transport-apps.js';
+import { secret } from '../../../test/secret-watch.js';
 
 // The embedded mode signs and verifies like the NATS one: the same wrapper
 // over the in-process transport (here every command goes through it).
@@ -11,6 +12,8 @@ afterAll(() => database.close());
 
 it('signs and verifies over the in-process transport, with no NATS', async () => {
   const key = generateSigningKey();
+  secret(key.privateKey);
+  secret(key.privateKey);
   const app = await startApp({
     instance: 'embedded',
     client: database.client(),

@@ -16,6 +16,7 @@ import { postgresDatabase } from '../../../test/databases.js';
 import { freshNamespace, NATS_URL } from '../../../test/nats.js';
 import { ShipParcel } from '../../../test/shipping.fixture.js';
 import { startApp, type TestApp } from '../../../test/transport-apps.js';
+import { secret } from '../../../test/secret-watch.js';
 
 // Signed messages between two apps on the shared NATS: the shipping app
 // serves ShipParcel and accepts only what a trusted key signed; the raw
@@ -25,8 +26,11 @@ const database = postgresDatabase();
 afterAll(() => database.close());
 
 const shippingKey = generateSigningKey();
+secret(shippingKey.privateKey);
 const callerKey = generateSigningKey();
+secret(callerKey.privateKey);
 const strangerKey = generateSigningKey();
+secret(strangerKey.privateKey);
 const trustedKeys = {
   shipping: shippingKey.publicKey,
   caller: callerKey.publicKey,
