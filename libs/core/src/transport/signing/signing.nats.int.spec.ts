@@ -11,7 +11,8 @@ import {
   SIGNATURE_HEADER,
   type WireMessage,
 } from '../../index.js';
-import { MessageSigner, resolveSigning } from './index.js';
+import { MessageSigner, resolveSigning, SigningTransport } from './index.js';
+import { waitUntil } from '../../../test/wait-until.js';
 import { postgresDatabase } from '../../../test/databases.js';
 import { freshNamespace, NATS_URL } from '../../../test/nats.js';
 import { ShipParcel } from '../../../test/shipping.fixture.js';
@@ -174,6 +175,12 @@ describe('signed messages over NATS', () => {
     expect(reasonOf(altered)).toBe('bad-signature');
     expect(shipping.ledger?.shipped).toBe(1);
 
+    // The serving app stays up and serves what is signed.
+    await expect(
+      caller.commands.execute(new ShipParcel('p-4', 1)),
+    ).resolves.toMatchObject({ parcelId: 'p-4' });
+    expect(shipping.ledger?.shipped).toBe(2);
+
     // Each refusal was logged where it happened; no private key ever was.
     const log = spies
       .flatMap((spy) =>
@@ -195,6 +202,37 @@ describe('signed messages over NATS', () => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(MessageSignatureError);
     expect(refused).toMatchObject({ reason: 'unsigned' });
+  });
+
+  it('drops published messages that are unsigned or altered, and the subscriber takes the next signed one', async () => {
+    const signing = new MessageSigner(
+      resolveSigning(
+        'shipping',
+        { privateKey: shippingKey.privateKey, trustedKeys },
+        {},
+      )!,
+    );
+    const subscriber = new SigningTransport(await raw(), signing);
+    const plain = await raw();
+    const subject = `signing-test.${freshNamespace()}`;
+    const taken: string[] = [];
+    await subscriber.subscribe(subject, 'group', (message) => {
+      taken.push(message.body);
+    });
+    const message = (body: string): WireMessage => ({
+      headers: { [HEADER.id]: newMessageId(), [HEADER.type]: 't.Noted' },
+      body,
+    });
+    await plain.publish(subject, message('"unsigned"'));
+    const signed = signing.sign(message('"signed"'), { kind: 'publish' });
+    await plain.publish(subject, { ...signed, body: '"altered"' });
+    // From the same connection, so it arrives after the two above.
+    await plain.publish(
+      subject,
+      signing.sign(message('"genuine"'), { kind: 'publish' }),
+    );
+    await waitUntil(() => taken.length > 0, 'the signed message');
+    expect(taken).toEqual(['"genuine"']);
   });
 
   it('refuses an unsigned reply at a signing caller: the command may have run', async () => {
