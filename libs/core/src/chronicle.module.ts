@@ -248,7 +248,8 @@ const coreProviders: Provider[] = [
     provide: PersonalDataCipher,
     useFactory: (client: SqlClient, options: ChronicleModuleOptions) =>
       new PersonalDataCipher(
-        new PostgresKeyStore(client, new StoreSchema(storeSchemaOf(options))),
+        options.personalData?.keyStore ??
+          new PostgresKeyStore(client, new StoreSchema(storeSchemaOf(options))),
         MasterKey.from(
           options.personalData?.masterKey ?? process.env.CHRONICLE_MASTER_KEY,
         ),

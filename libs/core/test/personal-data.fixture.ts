@@ -22,6 +22,7 @@ import {
   Upcaster,
   type EventData,
   type ICommandHandler,
+  type KeyStore,
   type SqlClient,
 } from '../src/index.js';
 import { FAST_TRACKING } from './tracking.fixture.js';
@@ -197,7 +198,7 @@ export class DirectoryProjection {
 export async function customersApp(
   client: SqlClient,
   schema: string,
-  options: { masterKey?: string; cache?: boolean } = {},
+  options: { masterKey?: string; cache?: boolean; keyStore?: KeyStore } = {},
 ): Promise<INestApplicationContext> {
   @Module({
     imports: [ChronicleModule.forFeature([Customer])],
@@ -217,7 +218,10 @@ export async function customersApp(
         database: { client, schema },
         tracking: FAST_TRACKING,
         aggregates: { cache: options.cache ?? false },
-        personalData: { masterKey: options.masterKey },
+        personalData: {
+          masterKey: options.masterKey,
+          keyStore: options.keyStore,
+        },
       }),
       CustomersModule,
     ],

@@ -5,6 +5,7 @@ import {
   aggregateRepositoryToken,
   CommandBus,
   EventStore,
+  KeyStore,
   MessageLogWriter,
   PersonalDataService,
   PersonalDataUnreadableError,
@@ -12,6 +13,7 @@ import {
   TrackingService,
   type AggregateRepository,
   type PostgresEventStore,
+  type StoredDataKey,
   type StoredEvent,
 } from '../src/index.js';
 import { run as forgetSubjectCommand } from '../src/cli/forget-subject.command.js';
@@ -409,4 +411,56 @@ export function personalDataSuite(database: () => TestDatabase): void {
     await personalData.forgetSubject('c9');
     expect((await customers.load('c9')).address).toEqual({ line: null });
   });
+
+  it("keeps data keys in a KeyStore of the app's own (a KMS adapter), and forgets through it", async () => {
+    const kms = new InMemoryKeyStore();
+    const { store, customers, commands, personalData } = await start({
+      keyStore: kms,
+    });
+    await commands.execute(
+      new RegisterCustomer('k1', 'Kim Example', 'kim@example.com'),
+    );
+    expect(kms.keys.map((k) => k.subjectId)).toEqual(['k1']);
+    const keysTable = await database()
+      .client()
+      .query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${schema}".personal_data_keys`,
+      );
+    expect(keysTable[0].n).toBe(0);
+    expect((await customers.load('k1')).name).toBe('Kim Example');
+    await personalData.forgetSubject('k1');
+    expect(kms.keys).toEqual([]);
+    expect((await readStream(store, streamOf('k1')))[0]).toMatchObject({
+      name: null,
+      email: '(forgotten)',
+    });
+  });
+}
+
+/** Stands for a KMS: keys in a list, out of the database. */
+class InMemoryKeyStore extends KeyStore {
+  keys: StoredDataKey[] = [];
+
+  findBySubjects(subjectIds: readonly string[]): Promise<StoredDataKey[]> {
+    return Promise.resolve(
+      this.keys.filter((k) => subjectIds.includes(k.subjectId)),
+    );
+  }
+
+  findByIds(keyIds: readonly string[]): Promise<StoredDataKey[]> {
+    return Promise.resolve(this.keys.filter((k) => keyIds.includes(k.keyId)));
+  }
+
+  create(key: StoredDataKey): Promise<StoredDataKey> {
+    const existing = this.keys.find((k) => k.subjectId === key.subjectId);
+    if (existing) return Promise.resolve(existing);
+    this.keys.push(key);
+    return Promise.resolve(key);
+  }
+
+  forget(subjectId: string): Promise<string | undefined> {
+    const found = this.keys.find((k) => k.subjectId === subjectId);
+    this.keys = this.keys.filter((k) => k.subjectId !== subjectId);
+    return Promise.resolve(found?.keyId);
+  }
 }
