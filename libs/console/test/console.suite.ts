@@ -182,7 +182,7 @@ export function consoleSuite(database: () => TestDatabase): void {
     expect(response.status).toBe(303);
     expect(
       decodeURIComponent(response.headers.get('location')!.replace(/\+/g, ' ')),
-    ).toContain('notes.Note-n-1: 1 events handled, flowing again.');
+    ).toContain('notes.Note-n-1: 1 event handled, flowing again.');
     expect(printer.printed).toEqual([SCRIPT]);
     expect((await get('/consumers', 'ada')).body).toContain('0 parked streams');
     const { rows } = await app

@@ -52,12 +52,14 @@ function text(value: unknown, field: string): string {
 const optional = (value: unknown) =>
   typeof value === 'string' && value !== '' ? value : undefined;
 
+const events = (n: number) => `${n} ${n === 1 ? 'event' : 'events'}`;
+
 function retried(outcomes: readonly RetryOutcome[]): string {
   if (outcomes.length === 0) return 'Nothing was parked.';
   return outcomes
     .map((o) =>
       o.status === 'applied'
-        ? `${o.stream}: ${o.applied} events handled, flowing again.`
+        ? `${o.stream}: ${events(o.applied)} handled, flowing again.`
         : o.status === 'failed'
           ? `${o.stream}: failed again (${o.error}); ${o.remaining} events stay parked.`
           : `${o.stream}: the owner did not answer yet; the retry stays asked.`,
@@ -113,7 +115,7 @@ export class ActionsController {
       dropped.length === 0
         ? 'Nothing was parked.'
         : dropped
-            .map((d) => `${d.stream}: ${d.events} events dropped.`)
+            .map((d) => `${d.stream}: ${events(d.events)} dropped.`)
             .join(' '),
     );
     response.redirect(

@@ -33,6 +33,7 @@ export function page(
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <link rel="icon" href="data:," />
         <title>${title} · Chronicle console</title>
         <link rel="stylesheet" href="${ctx.base}/assets/console.css" />
         <script src="${ctx.base}/assets/console.js" defer></script>

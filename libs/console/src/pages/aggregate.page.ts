@@ -186,7 +186,7 @@ export function aggregatePage(
       <table class="timeline">
         <thead>
           <tr>
-            <th>version</th>
+            <th class="num">version</th>
             <th>stored at (UTC)</th>
             <th>type</th>
             <th>data</th>

@@ -13,6 +13,9 @@ import {
 } from '../html/index.js';
 import { actionButton } from './action-form.js';
 
+/** `1 segment`, `2 segments`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function segmentRow(segment: SegmentOverview): Html {
   return html`<tr class="status-${segment.status}">
     <td class="num">${segment.segment}</td>
@@ -139,24 +142,24 @@ function consumerSection(
       ${consumer.consumer}${consumer.version ? html` <span class="badge">v${consumer.version.version} ${consumer.version.status}</span>` : ''}
     </h2>
     <p class="summary">
-      ${consumer.segments.length} segments · lag ${lag}
-      events${stopped > 0 ? html` · <strong class="failed-count">${stopped} stopped</strong>` : ''}
+      ${count(consumer.segments.length, 'segment')} · lag
+      ${count(lag, 'event')}${stopped > 0 ? html` · <strong class="failed-count">${stopped} stopped</strong>` : ''}
       · ${consumer.deadLetters} skipped ·
       <span class="${consumer.parkedStreams > 0 ? 'failed-count' : ''}"
-        >${consumer.parkedStreams} parked streams (${consumer.parkedEvents}
-        events)</span
+        >${count(consumer.parkedStreams, 'parked stream')}
+        (${count(consumer.parkedEvents, 'event')})</span
       >${consumer.replayPending ? ' · replay asked, not applied yet' : ''}
     </p>
     ${rebuild ? html`<p class="rebuild">rebuilding v${rebuild.version}: <progress max="${rebuild.total}" value="${rebuild.done}"></progress> ${percent}% (${rebuild.done} of ${rebuild.total} events)</p>` : ''}
     <table class="segments">
       <thead>
         <tr>
-          <th>segment</th>
+          <th class="num">segment</th>
           <th>status</th>
           <th>owner</th>
-          <th>position</th>
-          <th>lag (events)</th>
-          <th>lag (age)</th>
+          <th class="num">position</th>
+          <th class="num">lag (events)</th>
+          <th class="num">lag (age)</th>
           <th>last error</th>
         </tr>
       </thead>

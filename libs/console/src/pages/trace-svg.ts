@@ -46,6 +46,12 @@ export function formatMs(ms: number): string {
     : `${Number(ms.toFixed(1))}ms`;
 }
 
+function failureText(node: TraceNode): string {
+  if (node.outcome !== null && node.outcome !== 'ok') return node.outcome;
+  if (node.kind === 'error') return 'handler failed';
+  return 'a consumer failed';
+}
+
 const laneOf = (node: TraceNode) => node.app ?? '(no app)';
 
 function short(text: string): string {
@@ -131,7 +137,7 @@ export function traceSvg(
       <text x="${x + 14}" y="${y - 2}" class="label">${short(node.type)}</text>
       <text x="${x + 14}" y="${y + 10}" class="timing"
         >${node.kind}
-        ${timing(node)}${failed ? ` · ${node.outcome ?? 'error'}` : ''}</text
+        ${timing(node)}${failed ? ` · ${failureText(node)}` : ''}</text
       ></a
     >`;
   });

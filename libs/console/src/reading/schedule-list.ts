@@ -57,6 +57,26 @@ export async function listSchedules(
 
 function periodicText(periodic: Row['periodic']): string | null {
   if (!periodic) return null;
-  if (periodic.every !== undefined) return `every ${periodic.every} ms`;
+  if (periodic.every !== undefined)
+    return `every ${durationText(periodic.every)}`;
   return `cron ${periodic.cron} (${periodic.timeZone ?? 'UTC'})`;
+}
+
+/** `1h`, `90s`, `1h 30m`: a period as people write it. */
+export function durationText(ms: number): string {
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
+  return parts.join(' ');
 }
