@@ -46,7 +46,7 @@ export class ShopConsoleLogin implements CanActivate {
   );
 
   constructor() {
-    if (process.env.CONSOLE_USERS === undefined) {
+    if (process.env.CONSOLE_PORT && process.env.CONSOLE_USERS === undefined) {
       new Logger('shop').warn(
         'console users are the demo ones (admin/admin, viewer/viewer): set CONSOLE_USERS',
       );

@@ -2,6 +2,9 @@ import type { LoggedMessage, MessageTrace } from '@chronicle/core';
 import { html, page, pretty, query, type PageContext } from '../html/index.js';
 import { traceSvg } from './trace-svg.js';
 
+/** `1 message`, `6 messages`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function facts(ctx: PageContext, row: LoggedMessage) {
   const entries: [string, unknown][] = [
     ['kind', row.kind],
@@ -94,9 +97,9 @@ export function messagePage(
     trace
       ? html`<h2>Correlation tree</h2>
           <p class="trace-summary">
-            ${trace.messages} messages,
+            ${count(trace.messages, 'message')},
             <span class="${trace.failures > 0 ? 'failed-count' : ''}"
-              >${trace.failures} failures</span
+              >${count(trace.failures, 'failure')}</span
             >${trace.truncated ? ', truncated to the oldest rows' : ''} ·
             correlation <code>${trace.correlationId}</code> · apps as lanes,
             time downwards; red marks a failure; click a node to open it.
