@@ -164,6 +164,26 @@ export function consoleSuite(database: () => TestDatabase): void {
     ]);
   });
 
+  it('shows the notice an action redirects with, and no notice a link made elsewhere carries', async () => {
+    const forged = await get(
+      '/schedules?notice=Your+session+expired%3A+call+us',
+      'ada',
+    );
+    expect(forged.body).not.toContain('Your session expired');
+    const page = await get('/schedules', 'ada');
+    const response = await post('/actions/cancel-schedule', 'ada', {
+      id: 'no-such-schedule',
+      csrf: csrfOf(page.body)!,
+    });
+    const after = await get(
+      response.headers.get('location')!.slice('/ops'.length),
+      'ada',
+    );
+    expect(after.body).toMatch(
+      /class="notice"[^>]*>\s*Schedule no-such-schedule cancelled\./,
+    );
+  });
+
   it('retries a parked stream from the consumers page, and it is handled', async () => {
     const printer = app.get(NotePrinter);
     await waitUntil(

@@ -28,9 +28,29 @@ export class CsrfTokens {
   }
 
   matches(userId: string | undefined, token: unknown): boolean {
-    if (typeof token !== 'string') return false;
-    const expected = Buffer.from(this.tokenFor(userId));
-    const given = Buffer.from(token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return same(this.tokenFor(userId), token);
   }
+
+  /**
+   * The signature of a notice an action redirects with: a link made
+   * elsewhere cannot put words of its own in the console's notice box.
+   */
+  signNotice(notice: string): string {
+    return createHmac('sha256', this.secret)
+      .update(`chronicle-console-notice:${notice}`)
+      .digest('base64url');
+  }
+
+  noticeSigned(notice: unknown, signature: unknown): notice is string {
+    return (
+      typeof notice === 'string' && same(this.signNotice(notice), signature)
+    );
+  }
+}
+
+function same(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -19,6 +19,7 @@ import {
 } from '@chronicle/core';
 import { ConsoleAccessGuard } from '../access/console-access.guard.js';
 import { consoleUserOf } from '../access/console-user.js';
+import { CsrfTokens } from '../access/csrf.js';
 import {
   CancelSchedule,
   DropDeadLetters,
@@ -80,6 +81,7 @@ export class ActionsController {
     @Inject(CONSOLE_OPTIONS) private readonly options: ResolvedConsoleOptions,
     private readonly commands: CommandBus,
     private readonly currentUser: CurrentUser,
+    private readonly csrf: CsrfTokens,
   ) {}
 
   @Post('retry')
@@ -96,7 +98,7 @@ export class ActionsController {
     const notice = await this.run(request, command, retried);
     response.redirect(
       303,
-      `${this.options.path}/consumers${query({ notice })}`,
+      `${this.options.path}/consumers${query({ notice, sig: this.csrf.signNotice(notice) })}`,
     );
   }
 
@@ -120,7 +122,7 @@ export class ActionsController {
     );
     response.redirect(
       303,
-      `${this.options.path}/consumers${query({ notice })}`,
+      `${this.options.path}/consumers${query({ notice, sig: this.csrf.signNotice(notice) })}`,
     );
   }
 
@@ -139,7 +141,7 @@ export class ActionsController {
     );
     response.redirect(
       303,
-      `${this.options.path}/schedules${query({ notice })}`,
+      `${this.options.path}/schedules${query({ notice, sig: this.csrf.signNotice(notice) })}`,
     );
   }
 

@@ -16,14 +16,16 @@ export class PageContexts {
     private readonly csrf: CsrfTokens,
   ) {}
 
-  of(request: ConsoleRequest, notice?: unknown): PageContext {
+  /** The context of a page; the notice in its query string is shown only when an action signed it. */
+  of(request: ConsoleRequest): PageContext {
     const user = consoleUserOf(request);
+    const { notice, sig } = (request.query ?? {}) as Record<string, unknown>;
     return {
       base: this.options.path,
       admin: isAdmin(user, this.options.adminRole),
       ...(user && { userId: user.id }),
       csrf: this.csrf.tokenFor(user?.id),
-      ...(typeof notice === 'string' && notice !== '' && { notice }),
+      ...(this.csrf.noticeSigned(notice, sig) && { notice }),
     };
   }
 }

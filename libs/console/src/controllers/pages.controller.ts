@@ -65,9 +65,9 @@ export class PagesController {
   @Header('Content-Type', HTML)
   async messages(
     @Req() request: ConsoleRequest,
-    @Query() search: SearchQuery & { notice?: string },
+    @Query() search: SearchQuery,
   ): Promise<string> {
-    const ctx = this.contexts.of(request, search.notice);
+    const ctx = this.contexts.of(request);
     try {
       const result = await this.log.search(filterOf(search), {
         ...(typeof search.after === 'string' && { after: search.after }),
@@ -119,10 +119,7 @@ export class PagesController {
 
   @Get('consumers')
   @Header('Content-Type', HTML)
-  async consumers(
-    @Req() request: ConsoleRequest,
-    @Query('notice') notice?: string,
-  ): Promise<string> {
+  async consumers(@Req() request: ConsoleRequest): Promise<string> {
     const { consumers, rebuilds } = await this.store.consumers();
     const letters = new Map<string, DeadLetterList>();
     for (const consumer of consumers) {
@@ -134,7 +131,7 @@ export class PagesController {
       }
     }
     return consumersPage(
-      this.contexts.of(request, notice),
+      this.contexts.of(request),
       consumers,
       letters,
       rebuilds,
@@ -143,12 +140,9 @@ export class PagesController {
 
   @Get('schedules')
   @Header('Content-Type', HTML)
-  async schedules(
-    @Req() request: ConsoleRequest,
-    @Query('notice') notice?: string,
-  ): Promise<string> {
+  async schedules(@Req() request: ConsoleRequest): Promise<string> {
     return schedulesPage(
-      this.contexts.of(request, notice),
+      this.contexts.of(request),
       await this.store.schedules(),
     );
   }
