@@ -23,6 +23,7 @@ export default {
     '^@chronicle/core$': '<rootDir>/libs/core/src/index.ts',
     '^@chronicle/testing$': '<rootDir>/libs/testing/src/index.ts',
     '^@chronicle/gateway$': '<rootDir>/libs/gateway/src/index.ts',
+    '^@chronicle/console$': '<rootDir>/libs/console/src/index.ts',
     '^@shop/contracts$': '<rootDir>/libs/shop-contracts/src/index.ts',
     '^@shop/(orders|payments|inventory)$': '<rootDir>/apps/$1/src/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -1,8 +1,10 @@
+import { ChronicleConsoleModule } from '@chronicle/console';
 import { ChronicleModule } from '@chronicle/core';
 import { Module } from '@nestjs/common';
 import { InventoryModule, inventoryTypeOrm } from '@shop/inventory';
 import { OrdersModule } from '@shop/orders';
 import { PaymentsModule } from '@shop/payments';
+import { ShopConsoleLogin } from './console-users.js';
 
 // Metrics on a port of their own (no HTTP server here): METRICS_PORT, else the
 // app's port in apps/microclients.env; off when neither is set.
@@ -11,7 +13,10 @@ const metricsPort = process.env.METRICS_PORT ?? process.env.SHOP_METRICS_PORT;
 /**
  * The whole shop as one app: the three microclients' modules, unchanged, in
  * one process. Every command and query is then handled in process; events,
- * consumers and schedules work as they do split.
+ * consumers and schedules work as they do split. With CONSOLE_PORT, main.ts
+ * serves the web console at /chronicle (the shop knows every aggregate class,
+ * so it can show any state); with `CHRONICLE_ENABLED=chronicle-console` it
+ * runs nothing but the console beside the three microclients.
  */
 @Module({
   imports: [
@@ -23,6 +28,12 @@ const metricsPort = process.env.METRICS_PORT ?? process.env.SHOP_METRICS_PORT;
     OrdersModule,
     PaymentsModule,
     InventoryModule,
+    ChronicleConsoleModule.forRoot({
+      path: '/chronicle',
+      guard: ShopConsoleLogin,
+      adminRole: 'admin',
+    }),
   ],
+  providers: [ShopConsoleLogin],
 })
 export class ShopModule {}

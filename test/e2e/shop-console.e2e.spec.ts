@@ -1,0 +1,248 @@
+import { join } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import pg from 'pg';
+import type { Browser, Page } from 'playwright-core';
+import { CommandBus, MessageGateway } from '@chronicle/core';
+import {
+  AddStock,
+  AuthorizePayment,
+  OrderLine,
+  PlaceOrder,
+} from '@shop/contracts';
+import { DATABASE_URL, freshSchema } from '../../libs/core/test/databases.js';
+import { eventually, freshNamespace } from '../../libs/core/test/nats.js';
+import {
+  freePort,
+  launchChromium,
+  screenshotFolder,
+  signedIn,
+} from '../support/console-browser.js';
+import { Microclient, startCaller } from '../support/microclient.js';
+
+/*
+ * The web console in a real browser (Debian's chromium, driven by
+ * playwright-core) against the shop split into its three microclients on
+ * PostgreSQL and NATS, plus a test-only labels app whose printer refuses each
+ * order once (a parked dead letter), and the shop app running nothing but the
+ * console (CHRONICLE_ENABLED=chronicle-console) with its demo login.
+ */
+
+const namespace = freshNamespace();
+const schema = freshSchema('console');
+const inventorySchema = freshSchema('cstock');
+const apps: Microclient[] = [];
+const pool = new pg.Pool({ connectionString: DATABASE_URL });
+const shots = screenshotFolder();
+let labels: Microclient;
+let customer: INestApplicationContext;
+let browser: Browser;
+let base: string;
+
+const env = {
+  CHRONICLE_NAMESPACE: namespace,
+  CHRONICLE_SCHEMA: schema,
+  INVENTORY_SCHEMA: inventorySchema,
+  // Long enough that the unpaid order's deadline waits on the schedules page.
+  PAYMENT_TIMEOUT: '1h',
+};
+
+beforeAll(async () => {
+  for (const app of ['orders', 'payments', 'inventory']) {
+    const started = Microclient.start(`apps/${app}/dist/main.js`, env);
+    apps.push(started);
+    await started.ready();
+  }
+  labels = Microclient.start('test/fixtures/labels-app.mjs', env);
+  apps.push(labels);
+  await labels.ready();
+  const port = await freePort();
+  const shop = Microclient.start('apps/shop/dist/main.js', {
+    ...env,
+    CHRONICLE_ENABLED: 'chronicle-console',
+    CONSOLE_PORT: String(port),
+    CONSOLE_USERS: 'ada:lovelace:admin,vic:viewer:',
+  });
+  apps.push(shop);
+  await shop.ready();
+  base = `http://127.0.0.1:${port}/chronicle`;
+  customer = await startCaller(namespace);
+  browser = await launchChromium();
+
+  const commands = customer.get(CommandBus);
+  await commands.execute(new AddStock('tea', 10));
+  await commands.execute(
+    new PlaceOrder('o-1', 'bob', [OrderLine.of('tea', 2, 150)]),
+  );
+  await customer
+    .get(MessageGateway)
+    .send(new AuthorizePayment('o-1'), { id: 'pay-o-1' });
+  await commands.execute(
+    new PlaceOrder('o-2', 'eve', [OrderLine.of('tea', 1, 150)]),
+  );
+  await eventually(
+    async () =>
+      (
+        await pool.query(
+          `SELECT 1 FROM "${schema}".parked_streams WHERE consumer = 'shipping-labels'`,
+        )
+      ).rowCount === 1,
+    'the confirmed order parked by the labels app',
+    60_000,
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await customer?.close();
+  for (const app of apps) app.stop();
+  await Promise.all(apps.map((app) => app.exited));
+  await pool.query(`DROP SCHEMA IF EXISTS "${inventorySchema}" CASCADE`);
+  await pool.end();
+});
+
+async function open(page: Page, path: string): Promise<void> {
+  const response = await page.goto(`${base}${path}`);
+  expect(response?.status()).toBe(200);
+}
+
+const shoot = (page: Page, name: string) =>
+  page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+describe('as a reader', () => {
+  it('sees every page without a single button, and a crafted action is refused', async () => {
+    const { page, errors } = await signedIn(browser, 'vic', 'viewer');
+    for (const path of [
+      '/messages',
+      '/messages/pay-o-1',
+      '/aggregates?stream=orders.Order-o-1',
+      '/consumers',
+      '/schedules',
+    ]) {
+      await open(page, path);
+      expect(
+        await page
+          .locator(
+            'form.action, button.button-retry, button.button-drop, button.button-cancel-schedule',
+          )
+          .count(),
+      ).toBe(0);
+    }
+    await open(page, '/consumers');
+    expect(
+      await page.locator('section#shipping-labels tr.parked').count(),
+    ).toBe(1);
+    await shoot(page, 'read-only');
+    const crafted = await page.request.post(`${base}/actions/cancel-schedule`, {
+      form: {
+        id: 'chronicle.handled-commands-cleanup:orders',
+        csrf: 'guessed',
+      },
+      maxRedirects: 0,
+    });
+    expect(crafted.status()).toBe(403);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('as an admin', () => {
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    ({ page, errors } = await signedIn(browser, 'ada', 'lovelace'));
+  });
+  afterEach(() => expect(errors).toEqual([]));
+
+  it('searches the message log', async () => {
+    await open(page, '/messages?app=orders');
+    const types = (
+      await page.locator('table.log td:nth-child(3)').allTextContents()
+    ).map((t) => t.trim());
+    expect(types).toEqual(
+      expect.arrayContaining(['orders.PlaceOrder', 'orders.ConfirmOrder']),
+    );
+    expect(
+      types.every((t) => t.startsWith('orders.') || t.startsWith('chronicle.')),
+    ).toBe(true);
+    await open(page, '/messages');
+    await shoot(page, 'message-log');
+  });
+
+  it("draws the order's correlation tree across the apps, the labels app's failure in red", async () => {
+    await open(page, '/messages/pay-o-1');
+    const lanes = (
+      await page.locator('svg.trace .lane-name').allTextContents()
+    ).map((t) => t.trim());
+    expect(lanes).toEqual(expect.arrayContaining(['payments', 'orders']));
+    const labels = (
+      await page.locator('svg.trace .node .label').allTextContents()
+    ).map((t) => t.trim());
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        'payments.AuthorizePayment',
+        'payments.PaymentAuthorized',
+        'orders.ConfirmOrder',
+        'orders.OrderConfirmed',
+      ]),
+    );
+    expect(
+      await page.locator('svg.trace .node.failed').count(),
+    ).toBeGreaterThan(0);
+    await shoot(page, 'correlation-tree');
+  });
+
+  it("shows the order's state at version 2 and what changed from version 1", async () => {
+    await open(page, '/aggregates?stream=orders.Order-o-1&at=2&compare=1');
+    await expect(page.locator('.state h3').first().textContent()).resolves.toBe(
+      'State at version 2',
+    );
+    expect(await page.locator('.state-json').textContent()).toContain(
+      'confirmed',
+    );
+    expect(await page.locator('table.diff').textContent()).toContain('status');
+    await shoot(page, 'aggregate');
+  });
+
+  it('retries the parked dead letter from the page, and the labels app handles it', async () => {
+    await open(page, '/consumers');
+    const section = page.locator('section#shipping-labels');
+    expect(await section.locator('tr.parked').textContent()).toContain(
+      'out of paper',
+    );
+    await shoot(page, 'consumers');
+    await Promise.all([
+      page.waitForURL(/\/consumers\?notice=/),
+      section.locator('tr.parked button.button-retry').click(),
+    ]);
+    expect(await page.locator('.notice').textContent()).toContain(
+      'orders.Order-o-1: 1 event handled, flowing again.',
+    );
+    expect(
+      labels.lines.some((l) => l.includes('label printed for order o-1')),
+    ).toBe(true);
+    expect(
+      await page.locator('section#shipping-labels tr.parked').count(),
+    ).toBe(0);
+  });
+
+  it('lists the schedules and cancels one', async () => {
+    await open(page, '/schedules');
+    const deadline = page.locator('tr', {
+      hasText: 'chronicle.process.order-fulfilment.deadline',
+    });
+    expect(await deadline.count()).toBe(1);
+    await shoot(page, 'schedules');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await Promise.all([
+      page.waitForURL(/\/schedules\?notice=/),
+      deadline.locator('button.button-cancel-schedule').click(),
+    ]);
+    expect(
+      await page
+        .locator('tr', {
+          hasText: 'chronicle.process.order-fulfilment.deadline',
+        })
+        .count(),
+    ).toBe(0);
+  });
+});
