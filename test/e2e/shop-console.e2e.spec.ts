@@ -246,3 +246,56 @@ describe('as an admin', () => {
     ).toBe(0);
   });
 });
+
+describe("the shop's HTTP gateway", () => {
+  const api = () => base.replace(/\/chronicle$/, '/api');
+  const login = (user: string) => ({
+    authorization: `Basic ${Buffer.from(user).toString('base64')}`,
+  });
+
+  it('places an order over HTTP as the logged-in user, handled by the orders app over NATS', async () => {
+    const response = await fetch(`${api()}/commands/orders.PlaceOrder`, {
+      method: 'POST',
+      headers: {
+        ...login('ada:lovelace'),
+        'content-type': 'application/json',
+        'idempotency-key': 'http-order-o-3',
+      },
+      body: JSON.stringify({
+        orderId: 'o-3',
+        customerId: 'ada',
+        lines: [{ sku: 'tea', quantity: 1, unitPrice: 150 }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      id: 'http-order-o-3',
+      result: { orderId: 'o-3' },
+    });
+    const logged = await pool.query<{ metadata: { user?: { id: string } } }>(
+      `SELECT metadata FROM "${schema}".events WHERE stream_id = 'orders.Order-o-3' ORDER BY stream_version LIMIT 1`,
+    );
+    expect(logged.rows[0].metadata.user).toMatchObject({ id: 'ada' });
+  });
+
+  it('refuses a request without a login, as a problem, and documents the shop in OpenAPI', async () => {
+    const refused = await fetch(`${api()}/queries/orders.GetOrder`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: 'o-1' }),
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('content-type')).toContain(
+      'application/problem+json',
+    );
+    const document = (await (
+      await fetch(`${api()}/openapi.json`, { headers: login('vic:viewer') })
+    ).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/commands/orders.PlaceOrder',
+        '/api/queries/orders.GetOrder',
+      ]),
+    );
+  });
+});

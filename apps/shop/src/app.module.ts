@@ -1,5 +1,6 @@
 import { ChronicleConsoleModule } from '@chronicle/console';
 import { ChronicleModule } from '@chronicle/core';
+import { ChronicleGatewayModule } from '@chronicle/gateway';
 import { Module } from '@nestjs/common';
 import { InventoryModule, inventoryTypeOrm } from '@shop/inventory';
 import { OrdersModule } from '@shop/orders';
@@ -15,7 +16,7 @@ const metricsPort = process.env.METRICS_PORT ?? process.env.SHOP_METRICS_PORT;
  * one process. Every command and query is then handled in process; events,
  * consumers and schedules work as they do split. With CONSOLE_PORT, main.ts
  * serves the web console at /chronicle (the shop knows every aggregate class,
- * so it can show any state); with `CHRONICLE_ENABLED=chronicle-console` it
+ * so it can show any state) and the HTTP gateway at /api; with `CHRONICLE_ENABLED=chronicle-console` it
  * runs nothing but the console beside the three microclients.
  */
 @Module({
@@ -33,6 +34,9 @@ const metricsPort = process.env.METRICS_PORT ?? process.env.SHOP_METRICS_PORT;
       guard: ShopConsoleLogin,
       adminRole: 'admin',
     }),
+    // Commands, queries and the event feed over HTTP, for programs in any
+    // language, as the logged-in user (the same demo login).
+    ChronicleGatewayModule.forRoot({ path: 'api', guards: [ShopConsoleLogin] }),
   ],
   providers: [ShopConsoleLogin],
 })

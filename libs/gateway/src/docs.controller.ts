@@ -9,7 +9,9 @@ import {
   NotFoundException,
   Param,
   Res,
+  UseGuards,
 } from '@nestjs/common';
+import { GatewayGuard } from './gateway.guard.js';
 import {
   GATEWAY_OPTIONS,
   type ResolvedGatewayOptions,
@@ -30,8 +32,9 @@ const assetsFolder = dirname(
   createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'),
 );
 
-/** `GET /openapi.json` and the Swagger UI page at `GET /docs`. */
+/** `GET /openapi.json` and the Swagger UI page at `GET /docs`, behind the gateway's guards. */
 @Controller()
+@UseGuards(GatewayGuard)
 export class DocsController {
   private document?: Record<string, unknown>;
 
