@@ -14,6 +14,7 @@ import { trackingBenchmark } from './benchmarks/tracking.js';
 import { schedulesBenchmark } from './benchmarks/schedules.js';
 import { processesBenchmark } from './benchmarks/processes.js';
 import { securityBenchmark } from './benchmarks/security.js';
+import { gatewayBenchmark } from './benchmarks/gateway.js';
 import { BenchDatabase, DATABASE_URL, POOL_SIZE } from './support/database.js';
 import { printTable, writeResult } from './support/report.js';
 import { scalingPoints, writeCharts } from './support/charts.js';
@@ -37,6 +38,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   messageLogBenchmark,
   messageLogSearchBenchmark,
   securityBenchmark,
+  gatewayBenchmark,
 ];
 
 const SETTINGS: Settings = {
