@@ -44,6 +44,7 @@ export {
   MessageLogPartitions,
   MessageLogSearchError,
   MessageLogWriter,
+  formatMs,
   traceText,
   Secret,
   type LogMaintenanceReport,

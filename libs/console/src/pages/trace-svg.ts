@@ -1,4 +1,4 @@
-import type { MessageTrace, TraceNode } from '@chronicle/core';
+import { formatMs, type MessageTrace, type TraceNode } from '@chronicle/core';
 import { html, query, type Html } from '../html/index.js';
 
 // A conversation drawn as a sequence diagram: one column (lane) per app, one
@@ -37,13 +37,6 @@ export function isFailure(node: TraceNode): boolean {
     node.kind === 'error' ||
     (node.consumers ?? []).some((c) => c.failed || c.stopped)
   );
-}
-
-/** `12ms`, `1.25s`: the precision a glance needs. */
-export function formatMs(ms: number): string {
-  return ms >= 1000
-    ? `${(ms / 1000).toFixed(2)}s`
-    : `${Number(ms.toFixed(1))}ms`;
 }
 
 function failureText(node: TraceNode): string {
