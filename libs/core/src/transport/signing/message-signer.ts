@@ -47,10 +47,13 @@ export class MessageSigner {
     return this.signing.maxSkewMs;
   }
 
-  sign(message: WireMessage, binding: SignatureBinding): WireMessage {
+  async sign(
+    message: WireMessage,
+    binding: SignatureBinding,
+  ): Promise<WireMessage> {
     const { app, key } = this.signing;
     const at = this.now();
-    const signature = signBytes(
+    const signature = await signBytes(
       key.privateKey,
       signedBytes(binding, app, at, message),
     );
@@ -63,12 +66,12 @@ export class MessageSigner {
     };
   }
 
-  /** Who signed `message`; throws `MessageSignatureError` saying why not. */
-  verify(
+  /** Who signed `message`; rejects with `MessageSignatureError` saying why not. */
+  async verify(
     message: WireMessage,
     binding: SignatureBinding,
     what: string,
-  ): VerifiedSignature {
+  ): Promise<VerifiedSignature> {
     const id = message.headers[HEADER.id];
     const refuse = (reason: SignatureRefusal, why: string) =>
       new MessageSignatureError(`${what} was refused: ${why}.`, reason, id);
@@ -103,22 +106,22 @@ export class MessageSigner {
         `its ${HEADER.app} header says "${sender}" but "${app}" signed it`,
       );
     const signedAt = Number(at);
-    if (
-      !verifyBytes(
-        trusted.key,
-        signedBytes(binding, app, signedAt, message),
-        signature,
-      )
-    )
-      throw refuse(
-        'bad-signature',
-        `its signature by "${app}" does not match its content (altered on the way, or signed for another subject or request)`,
-      );
+    // Told before any cryptography: a stale message costs no verification.
     const skew = this.now() - signedAt;
     if (Math.abs(skew) > this.signing.maxSkewMs)
       throw refuse(
         'expired',
         `it was signed ${Math.round(skew / 1000)} s from this app's clock, more than the ${this.signing.maxSkewMs / 1000} s allowed (a replay, or clocks apart)`,
+      );
+    const valid = await verifyBytes(
+      trusted.key,
+      signedBytes(binding, app, signedAt, message),
+      signature,
+    );
+    if (!valid)
+      throw refuse(
+        'bad-signature',
+        `its signature by "${app}" does not match its content (altered on the way, or signed for another subject or request)`,
       );
     return { app, signature, signedAt };
   }

@@ -46,9 +46,11 @@ const command: WireMessage = {
 const subject = 'chronicle.default.command.billing.Charge';
 const asRequest = { kind: 'request', subject } as const;
 
-function refusal(fn: () => unknown): MessageSignatureError {
+async function refusal(
+  verifying: Promise<unknown>,
+): Promise<MessageSignatureError> {
   try {
-    fn();
+    await verifying;
   } catch (error) {
     if (error instanceof MessageSignatureError) return error;
     throw error;
@@ -59,45 +61,47 @@ function refusal(fn: () => unknown): MessageSignatureError {
 describe('MessageSigner', () => {
   const sender = signer('orders', orders.privateKey);
   const receiver = signer('billing', billing.privateKey);
+  const reasonOf = async (verifying: Promise<unknown>) =>
+    (await refusal(verifying)).reason;
 
-  it('verifies what a trusted app signed, and names the app', () => {
-    const signed = sender.sign(command, asRequest);
+  it('verifies what a trusted app signed, and names the app', async () => {
+    const signed = await sender.sign(command, asRequest);
     expect(signed.headers[SIGNATURE_HEADER]).toMatch(/^v1 orders /);
-    expect(receiver.verify(signed, asRequest, 'Charge').app).toBe('orders');
+    expect((await receiver.verify(signed, asRequest, 'Charge')).app).toBe(
+      'orders',
+    );
   });
 
-  it('accepts either key of an app whose key is being rotated', () => {
+  it('accepts either key of an app whose key is being rotated', async () => {
     const next = signer('orders', rotated.privateKey);
-    expect(
-      receiver.verify(next.sign(command, asRequest), asRequest, 'x').app,
-    ).toBe('orders');
+    const signed = await next.sign(command, asRequest);
+    expect((await receiver.verify(signed, asRequest, 'x')).app).toBe('orders');
   });
 
-  it('refuses an unsigned message, an untrusted key, and a key used under another app name', () => {
-    expect(refusal(() => receiver.verify(command, asRequest, 'x')).reason).toBe(
+  it('refuses an unsigned message, an untrusted key, and a key used under another app name', async () => {
+    expect(await reasonOf(receiver.verify(command, asRequest, 'x'))).toBe(
       'unsigned',
     );
     const unknown = signer('orders', stranger.privateKey, Date.now, {
       ...trustedKeys,
       orders: stranger.publicKey,
     });
-    expect(
-      refusal(() =>
-        receiver.verify(unknown.sign(command, asRequest), asRequest, 'x'),
-      ).reason,
-    ).toBe('untrusted-key');
+    const byStranger = await unknown.sign(command, asRequest);
+    expect(await reasonOf(receiver.verify(byStranger, asRequest, 'x'))).toBe(
+      'untrusted-key',
+    );
     // Billing's key, but the message says it comes from orders.
-    const posing = receiver.sign(
+    const posing = await receiver.sign(
       { ...command, headers: { ...command.headers } },
       asRequest,
     );
-    expect(refusal(() => sender.verify(posing, asRequest, 'x')).reason).toBe(
+    expect(await reasonOf(sender.verify(posing, asRequest, 'x'))).toBe(
       'app-mismatch',
     );
   });
 
-  it('refuses a message altered after signing: body, a header, an added header, another subject', () => {
-    const signed = sender.sign(command, asRequest);
+  it('refuses a message altered after signing: body, a header, an added header, another subject', async () => {
+    const signed = await sender.sign(command, asRequest);
     const variants: [
       WireMessage,
       typeof asRequest | { kind: 'request'; subject: string },
@@ -126,7 +130,7 @@ describe('MessageSigner', () => {
       ],
     ];
     for (const [message, binding] of variants)
-      expect(refusal(() => receiver.verify(message, binding, 'x')).reason).toBe(
+      expect(await reasonOf(receiver.verify(message, binding, 'x'))).toBe(
         'bad-signature',
       );
     // The time a caller still waits is set per try, after signing: not covered.
@@ -134,40 +138,38 @@ describe('MessageSigner', () => {
       ...signed,
       headers: { ...signed.headers, [HEADER.timeoutMs]: '5000' },
     };
-    expect(receiver.verify(stamped, asRequest, 'x').app).toBe('orders');
+    expect((await receiver.verify(stamped, asRequest, 'x')).app).toBe('orders');
   });
 
-  it('binds a reply to its request: it cannot answer another one', () => {
-    const reply = receiver.sign(
+  it('binds a reply to its request: it cannot answer another one', async () => {
+    const reply = await receiver.sign(
       { headers: { [HEADER.status]: 'ok' }, body: '{}' },
-      {
-        kind: 'reply',
-        requestId: 'r-1',
-      },
+      { kind: 'reply', requestId: 'r-1' },
     );
     expect(
-      sender.verify(reply, { kind: 'reply', requestId: 'r-1' }, 'x').app,
+      (await sender.verify(reply, { kind: 'reply', requestId: 'r-1' }, 'x'))
+        .app,
     ).toBe('billing');
     expect(
-      refusal(() =>
+      await reasonOf(
         sender.verify(reply, { kind: 'reply', requestId: 'r-2' }, 'x'),
-      ).reason,
+      ),
     ).toBe('bad-signature');
   });
 
-  it('refuses a signature older or newer than the window', () => {
+  it('refuses a signature older or newer than the window', async () => {
     let now = 1_000_000_000;
     const clocked = signer('billing', billing.privateKey, () => now);
-    const signed = signer('orders', orders.privateKey, () => now).sign(
+    const signed = await signer('orders', orders.privateKey, () => now).sign(
       command,
       asRequest,
     );
     now += 61_000;
-    const late = refusal(() => clocked.verify(signed, asRequest, 'Charge'));
+    const late = await refusal(clocked.verify(signed, asRequest, 'Charge'));
     expect(late.reason).toBe('expired');
     expect(late.message).toContain('61 s');
     now -= 122_000;
-    expect(refusal(() => clocked.verify(signed, asRequest, 'x')).reason).toBe(
+    expect(await reasonOf(clocked.verify(signed, asRequest, 'x'))).toBe(
       'expired',
     );
   });

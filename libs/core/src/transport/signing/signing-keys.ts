@@ -110,15 +110,31 @@ function raw32(text: string, where: string): Buffer {
   return bytes;
 }
 
-export function signBytes(key: KeyObject, data: Buffer): string {
-  return sign(null, data, key).toString('base64url');
+/*
+ * Signed and verified on libuv's thread pool (node:crypto's callback forms):
+ * an ed25519 verification costs tens of microseconds of CPU, and a busy
+ * app's event loop is the one place it must not be spent. A message in
+ * flight waits a thread hop; the app's other work goes on meanwhile.
+ */
+
+export function signBytes(key: KeyObject, data: Buffer): Promise<string> {
+  return new Promise((resolve, reject) =>
+    sign(null, data, key, (error, signature) =>
+      error ? reject(error) : resolve(signature.toString('base64url')),
+    ),
+  );
 }
 
 export function verifyBytes(
   key: KeyObject,
   data: Buffer,
   signature: string,
-): boolean {
+): Promise<boolean> {
   const bytes = Buffer.from(signature, 'base64url');
-  return bytes.length === 64 && verify(null, data, key, bytes);
+  if (bytes.length !== 64) return Promise.resolve(false);
+  return new Promise((resolve, reject) =>
+    verify(null, data, key, bytes, (error, valid) =>
+      error ? reject(error) : resolve(valid),
+    ),
+  );
 }

@@ -41,11 +41,14 @@ export class SigningTransport extends Transport {
     message: WireMessage,
     options: { timeoutMs: number; messageType: string },
   ): Promise<WireMessage> {
-    const signed = this.signer.sign(message, { kind: 'request', subject });
+    const signed = await this.signer.sign(message, {
+      kind: 'request',
+      subject,
+    });
     const reply = await this.inner.request(subject, signed, options);
     const requestId = messageIdOf(message);
     try {
-      this.signer.verify(
+      await this.signer.verify(
         reply,
         { kind: 'reply', requestId },
         `The reply to ${options.messageType} (message ${requestId})`,
@@ -65,10 +68,10 @@ export class SigningTransport extends Transport {
     return reply;
   }
 
-  publish(subject: string, message: WireMessage): Promise<void> {
-    return this.inner.publish(
+  async publish(subject: string, message: WireMessage): Promise<void> {
+    await this.inner.publish(
       subject,
-      this.signer.sign(message, { kind: 'publish' }),
+      await this.signer.sign(message, { kind: 'publish' }),
     );
   }
 
@@ -83,7 +86,10 @@ export class SigningTransport extends Transport {
       queue,
       async (request, wantsReply) => {
         const requestId = messageIdOf(request);
-        const refusal = this.check(request, { kind: 'request', subject });
+        const refusal = await this.check(request, {
+          kind: 'request',
+          subject,
+        });
         const reply =
           refusal === undefined
             ? await listener(request, wantsReply)
@@ -103,21 +109,22 @@ export class SigningTransport extends Transport {
     queue: string,
     listener: MessageListener,
   ): Promise<void> {
-    return this.inner.subscribe(subject, queue, (message) => {
-      if (this.check(message, { kind: 'publish' }) !== undefined) return;
+    return this.inner.subscribe(subject, queue, async (message) => {
+      if ((await this.check(message, { kind: 'publish' })) !== undefined)
+        return;
       return listener(message);
     });
   }
 
   /** Verifies and checks for a replay; the refusal (logged), or undefined when it holds. */
-  private check(
+  private async check(
     message: WireMessage,
     binding: { kind: 'request'; subject: string } | { kind: 'publish' },
-  ): MessageSignatureError | undefined {
+  ): Promise<MessageSignatureError | undefined> {
     const type = message.headers[HEADER.type] ?? '(no type)';
     const what = `Message ${messageIdOf(message)} (${type})`;
     try {
-      const { signature, signedAt, app } = this.signer.verify(
+      const { signature, signedAt, app } = await this.signer.verify(
         message,
         binding,
         what,

@@ -150,7 +150,7 @@ describe('signed messages over NATS', () => {
       )!,
     );
     const untrusted = await send(
-      stranger.sign(shipParcel('p-2'), { kind: 'request', subject }),
+      await stranger.sign(shipParcel('p-2'), { kind: 'request', subject }),
     );
     expect(reasonOf(untrusted)).toBe('untrusted-key');
 
@@ -224,12 +224,12 @@ describe('signed messages over NATS', () => {
       body,
     });
     await plain.publish(subject, message('"unsigned"'));
-    const signed = signing.sign(message('"signed"'), { kind: 'publish' });
+    const signed = await signing.sign(message('"signed"'), { kind: 'publish' });
     await plain.publish(subject, { ...signed, body: '"altered"' });
     // From the same connection, so it arrives after the two above.
     await plain.publish(
       subject,
-      signing.sign(message('"genuine"'), { kind: 'publish' }),
+      await signing.sign(message('"genuine"'), { kind: 'publish' }),
     );
     await waitUntil(() => taken.length > 0, 'the signed message');
     expect(taken).toEqual(['"genuine"']);
