@@ -9,6 +9,9 @@ import { PostgresEventStore } from './postgres/index.js';
 // must not impose on its callers: delivery to handlers, backing off when
 // idle, and reading on through a failing database.
 
+/** Quick looks after a wake-up that found nothing readable yet: 10, 20 ... 320 ms. */
+const SOON_TRIES = 6;
+
 export interface FollowLogOptions {
   /**
    * Follow from after this place in the log: `LOG_START` for the beginning,
@@ -63,8 +66,16 @@ export async function* followLog(
   });
   try {
     let checkpoint = options.after ?? (await store.headCheckpoint());
+    // A wake-up can come before its events are readable (an older
+    // transaction is still open): look again soon, a few times, then poll.
+    let soon = 0;
     while (!signal?.aborted) {
       const batch = await store.readAll({ after: checkpoint, limit, types });
+      if (
+        batch.checkpoint.position !== checkpoint.position ||
+        batch.checkpoint.transactionId !== checkpoint.transactionId
+      )
+        soon = 0;
       for (const event of batch.events) {
         if (signal?.aborted) return;
         yield {
@@ -77,7 +88,10 @@ export async function* followLog(
       }
       checkpoint = batch.checkpoint;
       if (!batch.caughtUp) continue;
-      await waiter.wait(pollMs);
+      const woken = await waiter.wait(
+        soon > 0 ? Math.min(pollMs, 10 * 2 ** (SOON_TRIES - soon)) : pollMs,
+      );
+      soon = woken ? SOON_TRIES : Math.max(0, soon - 1);
     }
   } finally {
     unsubscribe?.();
@@ -89,7 +103,7 @@ export async function* followLog(
 class Waiter {
   private woken = false;
   private resolve?: () => void;
-  private readonly onAbort = () => this.wake();
+  private readonly onAbort = () => this.resolve?.();
 
   constructor(private readonly signal: AbortSignal | undefined) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -100,10 +114,11 @@ class Waiter {
     this.resolve?.();
   }
 
-  async wait(ms: number): Promise<void> {
+  /** Waits `ms`, or less when woken or aborted; true when woken. */
+  async wait(ms: number): Promise<boolean> {
     if (this.woken || this.signal?.aborted) {
       this.woken = false;
-      return;
+      return true;
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -114,7 +129,9 @@ class Waiter {
       this.resolve = done;
     });
     this.resolve = undefined;
+    const woken = this.woken;
     this.woken = false;
+    return woken;
   }
 
   close(): void {
