@@ -9,7 +9,7 @@ import {
   resolveConsoleOptions,
   type ResolvedConsoleOptions,
 } from './console.options.js';
-import { axisTop, lagChart } from './pages/lag-chart.js';
+import { axisTop, chartSpan, lagChart } from './pages/lag-chart.js';
 import type { ConsoleStore } from './reading/console-store.js';
 import { LAG_WINDOW_MS, LagHistory, lagOf } from './reading/lag-history.js';
 import { html, raw } from './html/index.js';
@@ -176,6 +176,23 @@ describe('the lag history', () => {
     expect(svg).toMatch(
       /class="lag-events"\s+points="48\.0,10\.0 512\.0,98\.0"/,
     );
+    expect(svg).toContain('−1h');
+  });
+
+  it('spans the samples kept, between a minute and an hour', () => {
+    const now = Date.parse('2026-12-05T11:00:00Z');
+    expect(chartSpan(now, undefined)).toBe(60_000);
+    expect(chartSpan(now, now - 5_000)).toBe(60_000);
+    expect(chartSpan(now, now - 600_000)).toBe(600_000);
+    expect(chartSpan(now, now - 7_200_000)).toBe(LAG_WINDOW_MS);
+    const svg = lagChart(
+      'a',
+      [{ at: now - 600_000, events: 1, seconds: 1 }],
+      now,
+      600_000,
+    ).text;
+    expect(svg).toContain('−10m');
+    expect(svg).toContain('−5m');
   });
 });
 

@@ -14,7 +14,7 @@ import {
 import { durationText } from '../reading/schedule-list.js';
 import type { LagPoint } from '../reading/lag-history.js';
 import { actionButton } from './action-form.js';
-import { lagChart } from './lag-chart.js';
+import { chartSpan, lagChart } from './lag-chart.js';
 
 /** The console process's lag samples, as the page draws them. */
 export interface LagView {
@@ -163,7 +163,7 @@ function consumerSection(
         (${count(consumer.parkedEvents, 'event')})</span
       >${consumer.replayPending ? ' · replay asked, not applied yet' : ''}
     </p>
-    ${lagChart(consumer.consumer, lag.series.get(consumer.consumer) ?? [], lag.now)}
+    ${lagChart(consumer.consumer, lag.series.get(consumer.consumer) ?? [], lag.now, chartSpan(lag.now, lag.since))}
     ${rebuild ? html`<p class="rebuild">rebuilding v${rebuild.version}: <progress max="${rebuild.total}" value="${rebuild.done}"></progress> ${percent}% (${rebuild.done} of ${rebuild.total} events)</p>` : ''}
     <table class="segments">
       <thead>

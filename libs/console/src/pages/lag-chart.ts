@@ -1,5 +1,18 @@
 import { html, type Html } from '../html/index.js';
 import { LAG_WINDOW_MS, type LagPoint } from '../reading/lag-history.js';
+import { durationText } from '../reading/schedule-list.js';
+
+/** The shortest span a chart shows, so a console started seconds ago still draws a line. */
+export const MIN_SPAN_MS = 60_000;
+
+/**
+ * The span the charts show: from the first sample to now, between a minute and
+ * the hour kept (a console that started ten minutes ago has ten minutes to show).
+ */
+export function chartSpan(now: number, since: number | undefined): number {
+  const kept = since === undefined ? 0 : now - since;
+  return Math.min(LAG_WINDOW_MS, Math.max(MIN_SPAN_MS, kept));
+}
 
 const WIDTH = 560;
 const HEIGHT = 120;
@@ -15,36 +28,43 @@ export function axisTop(max: number): number {
   return 10 * step;
 }
 
-const x = (at: number, now: number) =>
-  PAD.left + ((at - (now - LAG_WINDOW_MS)) / LAG_WINDOW_MS) * PLOT_W;
+interface Span {
+  readonly now: number;
+  readonly ms: number;
+}
+
+const x = (at: number, span: Span) =>
+  PAD.left + ((at - (span.now - span.ms)) / span.ms) * PLOT_W;
 const y = (value: number, top: number) =>
   PAD.top + PLOT_H - (value / top) * PLOT_H;
 
 function line(
   points: readonly LagPoint[],
-  now: number,
+  span: Span,
   value: (p: LagPoint) => number,
   top: number,
 ): string {
   return points
-    .map((p) => `${x(p.at, now).toFixed(1)},${y(value(p), top).toFixed(1)}`)
+    .map((p) => `${x(p.at, span).toFixed(1)},${y(value(p), top).toFixed(1)}`)
     .join(' ');
 }
 
 /**
- * One consumer's lag over the last hour as SVG: events behind (solid, left
- * axis) and the age of the oldest unread event (dashed, right axis). Time runs
- * from an hour ago (left) to now (right); the line starts at the console's
- * first sample.
+ * One consumer's lag as SVG: events behind (solid, left axis) and the age of
+ * the oldest unread event (dashed, right axis), from `spanMs` ago (left, at
+ * most an hour: see `chartSpan`) to now (right).
  */
 export function lagChart(
   consumer: string,
   points: readonly LagPoint[],
   now: number,
+  spanMs: number = LAG_WINDOW_MS,
 ): Html {
-  const events = axisTop(Math.max(0, ...points.map((p) => p.events)));
-  const seconds = axisTop(Math.max(0, ...points.map((p) => p.seconds)));
-  const last = points.at(-1);
+  const span = { now, ms: spanMs };
+  const shown = points.filter((p) => p.at >= now - spanMs);
+  const events = axisTop(Math.max(0, ...shown.map((p) => p.events)));
+  const seconds = axisTop(Math.max(0, ...shown.map((p) => p.seconds)));
+  const last = shown.at(-1);
   const bottom = PAD.top + PLOT_H;
   const right = PAD.left + PLOT_W;
   return html`<figure class="lag">
@@ -55,9 +75,9 @@ export function lagChart(
       width="${WIDTH}"
       height="${HEIGHT}"
       role="img"
-      aria-label="Lag of ${consumer} over the last hour"
+      aria-label="Lag of ${consumer} over the last ${durationText(spanMs)}"
     >
-      <title>Lag of ${consumer} over the last hour</title>
+      <title>Lag of ${consumer} over the last ${durationText(spanMs)}</title>
       <rect
         class="plot"
         x="${PAD.left}"
@@ -87,27 +107,29 @@ export function lagChart(
         ${seconds} s
       </text>
       <text class="axis age" x="${right + 6}" y="${bottom}">0 s</text>
-      <text class="axis" x="${PAD.left}" y="${HEIGHT - 6}">−60 min</text>
+      <text class="axis" x="${PAD.left}" y="${HEIGHT - 6}">
+        −${durationText(spanMs)}
+      </text>
       <text
         class="axis"
         x="${PAD.left + PLOT_W / 2}"
         y="${HEIGHT - 6}"
         text-anchor="middle"
       >
-        −30 min
+        −${durationText(spanMs / 2)}
       </text>
       <text class="axis" x="${right}" y="${HEIGHT - 6}" text-anchor="end">
         now
       </text>
       ${
-        points.length > 0
+        shown.length > 0
           ? html`<polyline
                 class="lag-age"
-                points="${line(points, now, (p) => p.seconds, seconds)}"
+                points="${line(shown, span, (p) => p.seconds, seconds)}"
               ></polyline>
               <polyline
                 class="lag-events"
-                points="${line(points, now, (p) => p.events, events)}"
+                points="${line(shown, span, (p) => p.events, events)}"
               ></polyline>`
           : ''
       }
@@ -115,7 +137,7 @@ export function lagChart(
         last
           ? html`<circle
               class="lag-events"
-              cx="${x(last.at, now).toFixed(1)}"
+              cx="${x(last.at, span).toFixed(1)}"
               cy="${y(last.events, events).toFixed(1)}"
               r="2.5"
               ><title>

@@ -22,7 +22,7 @@ export function tailPage(
           <input
             name="types"
             value="${types}"
-            placeholder="shop.OrderPlaced, shop.OrderPaid"
+            placeholder="orders.OrderPlaced, payments.PaymentAuthorized"
             class="wide"
         /></label>
         <button type="submit">Follow</button>
