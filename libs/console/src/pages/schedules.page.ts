@@ -35,7 +35,7 @@ function table(
             <td><span class="status status-${r.status}">${r.status}</span></td>
             <td class="num">${r.attempts}</td>
             <td>${r.user ?? ''}</td>
-            <td>
+            <td class="process">
               ${r.process ? html`${r.process.name} <code>${r.process.key ?? ''}</code>` : ''}
             </td>
             <td class="error-text">${r.lastError ?? ''}</td>
