@@ -61,6 +61,8 @@ beforeAll(async () => {
     CHRONICLE_ENABLED: 'chronicle-console',
     CONSOLE_PORT: String(port),
     CONSOLE_USERS: 'ada:lovelace:admin,vic:viewer:',
+    // A lag sample a second, so the consumers page's chart has a line to draw.
+    CONSOLE_LAG_SAMPLE_MS: '1000',
   });
   apps.push(shop);
   await shop.ready();
@@ -115,6 +117,7 @@ describe('as a reader', () => {
       '/messages',
       '/messages/pay-o-1',
       '/aggregates?stream=orders.Order-o-1',
+      '/tail',
       '/consumers',
       '/schedules',
     ]) {
@@ -203,6 +206,55 @@ describe('as an admin', () => {
     await shoot(page, 'aggregate');
   });
 
+  it('tails the events as they commit: an order placed after the page opened shows up', async () => {
+    await open(page, '/tail');
+    await page.locator('#tail-status', { hasText: 'Live' }).waitFor();
+    await customer
+      .get(CommandBus)
+      .execute(new PlaceOrder('o-4', 'ada', [OrderLine.of('tea', 3, 150)]));
+    const placed = page.locator('#tail tbody tr', {
+      hasText: 'orders.OrderPlaced',
+    });
+    await placed.waitFor();
+    expect(await placed.locator('td').nth(2).textContent()).toBe(
+      'orders.Order-o-4',
+    );
+    expect(
+      await placed
+        .locator('a', { hasText: 'orders.Order-o-4' })
+        .getAttribute('href'),
+    ).toBe('/chronicle/aggregates?stream=orders.Order-o-4');
+    expect(await placed.locator('td.preview').textContent()).toContain(
+      '"orderId":"o-4"',
+    );
+    // What the order set off in the other apps follows it in.
+    await page
+      .locator('#tail tbody tr', { hasText: 'inventory.' })
+      .first()
+      .waitFor();
+    await shoot(page, 'live-tail');
+  });
+
+  it('draws each consumer’s lag over the last hour, a line per consumer', async () => {
+    await open(page, '/consumers');
+    const sections = await page.locator('section.consumer').count();
+    expect(sections).toBeGreaterThan(2);
+    // Sampled every second here: wait for a second point on every line.
+    await eventually(async () => {
+      await open(page, '/consumers');
+      const lines = await page
+        .locator('svg.lag-chart polyline.lag-events')
+        .evaluateAll((els) =>
+          els.map((el) => el.getAttribute('points')!.split(' ').length),
+        );
+      return lines.length === sections && lines.every((points) => points > 1);
+    }, 'two lag samples per consumer');
+    expect(await page.locator('svg.lag-chart').count()).toBe(sections);
+    await page.locator('section#shipping-labels').screenshot({
+      path: join(shots, 'lag-chart.png'),
+    });
+  });
+
   it('retries the parked dead letter from the page, and the labels app handles it', async () => {
     await open(page, '/consumers');
     const section = page.locator('section#shipping-labels');
@@ -225,25 +277,47 @@ describe('as an admin', () => {
     ).toBe(0);
   });
 
-  it('lists the schedules and cancels one', async () => {
+  it("lists the schedules, a process manager's deadline with its process and no Cancel, and cancels another", async () => {
     await open(page, '/schedules');
+    // The unpaid order o-2's payment deadline (o-4, placed by the tail's test, has one too).
     const deadline = page.locator('tr', {
-      hasText: 'chronicle.process.order-fulfilment.deadline',
+      hasText: 'process:order-fulfilment:o-2:',
     });
     expect(await deadline.count()).toBe(1);
+    expect(await deadline.textContent()).toContain(
+      'chronicle.process.order-fulfilment.deadline',
+    );
+    expect(await deadline.textContent()).toMatch(/order-fulfilment\s+o-2/);
+    expect(await deadline.locator('button').count()).toBe(0);
     await shoot(page, 'schedules');
+    // A crafted cancel of the deadline, with the admin's own token: refused.
+    const csrf = await page
+      .locator('form.action input[name="csrf"]')
+      .first()
+      .getAttribute('value');
+    const deadlineId = await deadline.locator('td code').first().textContent();
+    const crafted = await page.request.post(`${base}/actions/cancel-schedule`, {
+      form: { id: deadlineId!, csrf: csrf! },
+      maxRedirects: 0,
+    });
+    expect(crafted.status()).toBe(303);
+    await open(page, crafted.headers().location.replace('/chronicle', ''));
+    expect(await page.locator('.notice').textContent()).toContain(
+      'is cancelled by its process manager',
+    );
+    expect(await deadline.count()).toBe(1);
+    const sweep = page.locator('tr', {
+      hasText: 'chronicle.handled-commands-cleanup:orders',
+    });
     page.once('dialog', (dialog) => void dialog.accept());
     await Promise.all([
       page.waitForURL(/\/schedules\?notice=/),
-      deadline.locator('button.button-cancel-schedule').click(),
+      sweep.locator('button.button-cancel-schedule').click(),
     ]);
-    expect(
-      await page
-        .locator('tr', {
-          hasText: 'chronicle.process.order-fulfilment.deadline',
-        })
-        .count(),
-    ).toBe(0);
+    expect(await page.locator('.notice').textContent()).toContain(
+      'Schedule chronicle.handled-commands-cleanup:orders cancelled.',
+    );
+    expect(await sweep.count()).toBe(0);
   });
 });
 

@@ -33,6 +33,10 @@ const metricsPort = process.env.METRICS_PORT ?? process.env.SHOP_METRICS_PORT;
       path: '/chronicle',
       guard: ShopConsoleLogin,
       adminRole: 'admin',
+      // How often the consumers page's lag chart is sampled (default 30 s).
+      ...(process.env.CONSOLE_LAG_SAMPLE_MS && {
+        lagSampleMs: Number(process.env.CONSOLE_LAG_SAMPLE_MS),
+      }),
     }),
     // Commands, queries and the event feed over HTTP, for programs in any
     // language, as the logged-in user (the same demo login).

@@ -17,8 +17,10 @@ import { AssetsController } from './controllers/assets.controller.js';
 import { ConsoleHeadersInterceptor } from './controllers/console-headers.interceptor.js';
 import { PageContexts } from './controllers/page-context.js';
 import { PagesController } from './controllers/pages.controller.js';
+import { TailController } from './controllers/tail.controller.js';
 import { AggregateTypes } from './reading/aggregate-types.js';
 import { ConsoleStore } from './reading/console-store.js';
+import { LagHistory } from './reading/lag-history.js';
 
 /**
  * The web console, served by the app itself under `path` (default
@@ -36,7 +38,12 @@ export class ChronicleConsoleModule {
           { path: resolved.path, module: ChronicleConsoleModule },
         ]),
       ],
-      controllers: [PagesController, ActionsController, AssetsController],
+      controllers: [
+        PagesController,
+        TailController,
+        ActionsController,
+        AssetsController,
+      ],
       providers: [
         { provide: CONSOLE_OPTIONS, useValue: resolved },
         CsrfTokens,
@@ -45,6 +52,7 @@ export class ChronicleConsoleModule {
         PageContexts,
         ConsoleStore,
         AggregateTypes,
+        LagHistory,
         RetryDeadLettersHandler,
         DropDeadLettersHandler,
         CancelScheduleHandler,

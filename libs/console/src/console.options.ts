@@ -34,6 +34,12 @@ export interface ConsoleOptions {
    * so give every instance of an app behind one address the same secret.
    */
   readonly csrfSecret?: string;
+  /**
+   * How often the console samples each consumer's lag for the consumers
+   * page's chart, in ms (at least 1000). The last hour is kept in memory,
+   * per console process. Default 30 000.
+   */
+  readonly lagSampleMs?: number;
 }
 
 export interface ResolvedConsoleOptions {
@@ -41,6 +47,7 @@ export interface ResolvedConsoleOptions {
   readonly guard: Type<CanActivate> | ConsoleGuardFunction;
   readonly adminRole: string;
   readonly csrfSecret?: string;
+  readonly lagSampleMs: number;
 }
 
 export const CONSOLE_OPTIONS = Symbol('CONSOLE_OPTIONS');
@@ -72,10 +79,17 @@ export function resolveConsoleOptions(
       'adminRole must be a non-empty role name, e.g. "admin".',
     );
   }
+  const lagSampleMs = options.lagSampleMs ?? 30_000;
+  if (!Number.isInteger(lagSampleMs) || lagSampleMs < 1000) {
+    throw new ConsoleOptionsError(
+      `lagSampleMs ${String(options.lagSampleMs)} must be a whole number of milliseconds, at least 1000 (the console keeps an hour of samples in memory); e.g. 30000.`,
+    );
+  }
   return {
     path,
     guard: options.guard,
     adminRole,
+    lagSampleMs,
     ...(options.csrfSecret !== undefined && {
       csrfSecret: options.csrfSecret,
     }),

@@ -1,8 +1,17 @@
-import type { MessageTrace, TraceNode } from '@chronicle/core';
+import type {
+  ConsumerOverview,
+  MessageTrace,
+  SegmentOverview,
+  TraceNode,
+} from '@chronicle/core';
 import {
   ConsoleOptionsError,
   resolveConsoleOptions,
+  type ResolvedConsoleOptions,
 } from './console.options.js';
+import { axisTop, chartSpan, lagChart } from './pages/lag-chart.js';
+import type { ConsoleStore } from './reading/console-store.js';
+import { LAG_WINDOW_MS, LagHistory, lagOf } from './reading/lag-history.js';
 import { html, raw } from './html/index.js';
 import { instantOf, SearchInputError } from './pages/search-form.js';
 import { diffStates } from './pages/state-diff.js';
@@ -104,7 +113,86 @@ describe('console options', () => {
     ).toThrow(ConsoleOptionsError);
     expect(
       resolveConsoleOptions({ guard: () => true, path: '/ops/' }),
-    ).toMatchObject({ path: '/ops', adminRole: 'admin' });
+    ).toMatchObject({ path: '/ops', adminRole: 'admin', lagSampleMs: 30_000 });
+  });
+  it('sample lag at most once a second', () => {
+    expect(() =>
+      resolveConsoleOptions({ guard: () => true, lagSampleMs: 10 }),
+    ).toThrow(
+      /lagSampleMs 10 must be a whole number of milliseconds, at least 1000/,
+    );
+  });
+});
+
+describe('the lag history', () => {
+  const segment = (lagEvents: number, lagSeconds: number) =>
+    ({ lagEvents, lagSeconds }) as SegmentOverview;
+  const consumer = (name: string, ...segments: SegmentOverview[]) =>
+    ({ consumer: name, segments }) as unknown as ConsumerOverview;
+
+  it('sums the events behind over segments and keeps the oldest age', () => {
+    const points = lagOf(
+      [consumer('a', segment(3, 10), segment(4, 25)), consumer('b')],
+      7,
+    );
+    expect(points.get('a')).toEqual({ at: 7, events: 7, seconds: 25 });
+    expect(points.get('b')).toEqual({ at: 7, events: 0, seconds: 0 });
+  });
+
+  it('keeps one hour of samples, whatever the interval', () => {
+    const history = new LagHistory(
+      {} as ConsoleStore,
+      {
+        lagSampleMs: 60_000,
+      } as ResolvedConsoleOptions,
+    );
+    const start = Date.parse('2026-12-05T10:00:00Z');
+    for (let i = 0; i <= 120; i++)
+      history.record([consumer('a', segment(i, 0))], start + i * 60_000);
+    const now = start + 120 * 60_000;
+    const points = history.series(now).get('a')!;
+    expect(points).toHaveLength(61);
+    expect(points[0]).toMatchObject({ at: now - LAG_WINDOW_MS, events: 60 });
+    expect(points.at(-1)).toMatchObject({ at: now, events: 120 });
+    expect(history.since).toBe(start);
+  });
+
+  it('draws a line per series on round axes, escaping the consumer name', () => {
+    expect([axisTop(0), axisTop(7), axisTop(12), axisTop(480)]).toEqual([
+      1, 10, 20, 500,
+    ]);
+    const now = Date.parse('2026-12-05T11:00:00Z');
+    const svg = lagChart(
+      '<b>',
+      [
+        { at: now - LAG_WINDOW_MS, events: 10, seconds: 0 },
+        { at: now, events: 0, seconds: 5 },
+      ],
+      now,
+    ).text;
+    expect(svg).toContain('data-consumer="&lt;b&gt;"');
+    expect(svg).not.toContain('<b>');
+    // From the left edge at the top of the axis to the right edge at zero.
+    expect(svg).toMatch(
+      /class="lag-events"\s+points="48\.0,10\.0 512\.0,98\.0"/,
+    );
+    expect(svg).toContain('−1h');
+  });
+
+  it('spans the samples kept, between a minute and an hour', () => {
+    const now = Date.parse('2026-12-05T11:00:00Z');
+    expect(chartSpan(now, undefined)).toBe(60_000);
+    expect(chartSpan(now, now - 5_000)).toBe(60_000);
+    expect(chartSpan(now, now - 600_000)).toBe(600_000);
+    expect(chartSpan(now, now - 7_200_000)).toBe(LAG_WINDOW_MS);
+    const svg = lagChart(
+      'a',
+      [{ at: now - 600_000, events: 1, seconds: 1 }],
+      now,
+      600_000,
+    ).text;
+    expect(svg).toContain('−10m');
+    expect(svg).toContain('−5m');
   });
 });
 

@@ -11,3 +11,4 @@ export {
   RetryDeadLetters,
 } from './actions/console.commands.js';
 export { type ConsoleUser } from './access/console-user.js';
+export { ProcessScheduleCancelError } from './actions/console.errors.js';

@@ -12,6 +12,33 @@ import { FAST_TRACKING } from '../../core/test/tracking.fixture.js';
 import { waitUntil } from '../../core/test/wait-until.js';
 import { NotePrinter, NotesModule, WriteNote } from './notes.fixture.js';
 
+/** Reads a server-sent events stream until `done` holds for the frames read so far. */
+async function readFrames(
+  body: ReadableStream<Uint8Array>,
+  done: (frames: { id?: string; data: string }[]) => boolean,
+): Promise<{ id?: string; data: string }[]> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const frames: { id?: string; data: string }[] = [];
+  while (!done(frames)) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    text += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = text.indexOf('\n\n')) >= 0) {
+      const lines = text.slice(0, end).split('\n');
+      text = text.slice(end + 2);
+      const data = lines.find((l) => l.startsWith('data: '));
+      const id = lines.find((l) => l.startsWith('id: '));
+      if (data)
+        frames.push({ data: data.slice(6), ...(id && { id: id.slice(4) }) });
+    }
+  }
+  await reader.cancel();
+  return frames;
+}
+
 /** The demo's way in: `x-user` names the user, `ada` is the admin. */
 function headerLogin(request: ConsoleRequest): boolean {
   const name = request.headers['x-user'];
@@ -38,7 +65,11 @@ export function consoleSuite(database: () => TestDatabase): void {
           tracking: { ...FAST_TRACKING, instanceId: 'notes-1' },
         }),
         NotesModule,
-        ChronicleConsoleModule.forRoot({ path: '/ops', guard: headerLogin }),
+        ChronicleConsoleModule.forRoot({
+          path: '/ops',
+          guard: headerLogin,
+          lagSampleMs: 1000,
+        }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -214,5 +245,96 @@ export function consoleSuite(database: () => TestDatabase): void {
         user: { id: 'ada', roles: ['admin'] },
       }),
     });
+  });
+
+  it('tails events as they commit, over its own feed behind the guard', async () => {
+    expect((await get('/tail')).status).toBe(403);
+    expect((await get('/tail/feed')).status).toBe(403);
+    const page = await get('/tail?types=notes.NoteWritten', 'grace');
+    expect(page.status).toBe(200);
+    const feed = /data-feed="([^"]+)"/
+      .exec(page.body)![1]
+      .replace(/&amp;/g, '&');
+    expect(feed).toMatch(
+      /^\/ops\/tail\/feed\?types=notes\.NoteWritten&after=\d+-\d+$/,
+    );
+    // Opened before the note is written: the page's place in the log, not the
+    // moment the feed connects, is where the tail starts.
+    const response = await fetch(`${base}${feed.slice('/ops'.length)}`, {
+      headers: { 'x-user': 'grace' },
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await app.get(CommandBus).execute(new WriteNote('n-2', SCRIPT));
+    await app
+      .get(CommandBus)
+      .execute(new WriteNote('n-2', 'an edit: not a NoteWritten'));
+    await app.get(CommandBus).execute(new WriteNote('n-3', 'third'));
+    const frames = await readFrames(response.body!, (f) => f.length >= 2);
+    const rows = frames.map(
+      (f) => JSON.parse(f.data) as Record<string, unknown>,
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({
+        type: 'notes.NoteWritten',
+        streamId: 'notes.Note-n-2',
+        streamVersion: 1,
+        // Data for the script to insert as text, never markup.
+        preview: JSON.stringify({ text: SCRIPT }),
+      }),
+      expect.objectContaining({ streamId: 'notes.Note-n-3' }),
+    ]);
+    expect(frames[0].id).toMatch(/^\d+-\d+$/);
+  });
+
+  it('refuses a tail filter that is not a type name, saying why', async () => {
+    const tooLong = `%3Cb%3E${'x'.repeat(400)}`;
+    const page = await get(`/tail?types=notes.NoteWritten,${tooLong}`, 'grace');
+    expect(page.body).toMatch(/class="error" role="alert">[^<]*event type/);
+    expect(page.body).toContain('value="notes.NoteWritten,&lt;b&gt;xxx');
+    expect(page.body).not.toContain('<b>');
+    expect(page.body).not.toContain('data-feed');
+    const feed = await get('/tail/feed?after=yesterday', 'grace');
+    expect(feed.status).toBe(400);
+    expect(feed.body).toContain('is not a place in the log');
+  });
+
+  it('draws each consumer’s lag over the last hour from this process’s samples', async () => {
+    const page = await get('/consumers', 'grace');
+    expect(page.body).toMatch(/sampled every 1s\s+by this console\s+process/);
+    for (const consumer of ['note-printer', 'process:note-review']) {
+      expect(page.body).toMatch(
+        new RegExp(
+          `<svg[^>]*class="lag-chart"[^>]*data-consumer="${consumer}"[\\s\\S]*?<polyline\\s+class="lag-events"\\s+points="[\\d., ]+"`,
+        ),
+      );
+    }
+  });
+
+  it('lists a process manager’s deadline with its process, gives it no Cancel button, and refuses a crafted cancel', async () => {
+    const id = 'process:note-review:all-notes:review';
+    await waitUntil(
+      async () => (await app.get(Scheduler).get(id)) !== undefined,
+      'the review deadline scheduled',
+    );
+    const page = await get('/schedules', 'ada');
+    const row = new RegExp(
+      `<tr[^>]*>\\s*<td><code>${id}</code>[\\s\\S]*?</tr>`,
+    ).exec(page.body)![0];
+    expect(row).toMatch(/note-review\s*<code>all-notes<\/code>/);
+    expect(row).not.toContain('<form');
+    expect(row).toContain('cancelled by its process');
+    const response = await post('/actions/cancel-schedule', 'ada', {
+      id,
+      csrf: csrfOf(page.body)!,
+    });
+    expect(response.status).toBe(303);
+    const after = await get(
+      response.headers.get('location')!.slice('/ops'.length),
+      'ada',
+    );
+    expect(after.body).toMatch(
+      /class="notice"[^>]*>\s*Refused: Schedule process:note-review:all-notes:review belongs to process note-review \(key all-notes\)/,
+    );
+    expect(await app.get(Scheduler).get(id)).toBeDefined();
   });
 }

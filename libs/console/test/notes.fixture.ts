@@ -11,7 +11,11 @@ import {
   Consumer,
   EventType,
   HandleEvent,
+  Handles,
   InjectAggregateRepository,
+  ProcessManager,
+  ProcessManagerBase,
+  StartedBy,
   type ICommandHandler,
 } from '@chronicle/core';
 
@@ -92,8 +96,33 @@ export class NotePrinter {
   }
 }
 
+/** When the notes are due for review: a process manager's deadline. */
+@EventType('notes.ReviewDue')
+export class ReviewDue {
+  constructor(readonly reason = 'an hour after the last note') {}
+}
+
+/** Reviews all notes an hour after the last one written: one instance, one deadline. */
+@ProcessManager('note-review')
+export class NoteReview extends ProcessManagerBase<{ written: number }> {
+  initialState(): { written: number } {
+    return { written: 0 };
+  }
+
+  @StartedBy(NoteWritten, { key: () => 'all-notes' })
+  onWritten(): void {
+    this.state.written += 1;
+    this.deadline('review', '1h', new ReviewDue());
+  }
+
+  @Handles(ReviewDue, { key: () => 'all-notes' })
+  onReviewDue(): void {
+    this.end();
+  }
+}
+
 @Module({
   imports: [ChronicleModule.forFeature([Note])],
-  providers: [WriteNoteHandler, NotePrinter],
+  providers: [WriteNoteHandler, NotePrinter, NoteReview],
 })
 export class NotesModule {}

@@ -11,8 +11,8 @@ import {
 import {
   checkTypeName,
   EventStore,
+  followLog,
   LOG_START,
-  PostgresEventStore,
   type Checkpoint,
   type StoredEvent,
 } from '@chronicle/core';
@@ -34,13 +34,13 @@ const HEARTBEAT_MS = 15_000;
  * in log order, from the safe horizon only (what `readAll` returns, so a
  * late commit is never skipped), then live as they commit. Each event's
  * `id:` is its place in the log; a client that reconnects sends it back as
- * `Last-Event-ID` and resumes right after it.
+ * `Last-Event-ID` and resumes right after it. The loop is core's
+ * `followLog`, which the console's live tail follows too.
  */
 @Controller()
 @UseGuards(GatewayGuard)
 export class EventFeedController implements OnModuleDestroy {
-  private readonly open = new Set<GatewayResponse>();
-  private closing = false;
+  private readonly open = new Map<GatewayResponse, AbortController>();
 
   constructor(
     private readonly store: EventStore,
@@ -57,7 +57,7 @@ export class EventFeedController implements OnModuleDestroy {
     const lastEventId = request.headers['last-event-id'];
     const from = typeof lastEventId === 'string' ? lastEventId : after;
     const filter = typesOf(types);
-    let checkpoint = await this.startOf(from);
+    const checkpoint = await this.startOf(from);
     response.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -65,50 +65,31 @@ export class EventFeedController implements OnModuleDestroy {
       'X-Accel-Buffering': 'no',
     });
     response.write('retry: 1000\n\n');
-    written.set(response, Date.now());
-    this.open.add(response);
-    let closed = false;
-    let wake: (() => void) | undefined;
-    const stopWaiting = () => wake?.();
-    request.on('close', () => {
-      closed = true;
-      stopWaiting();
-    });
-    const signal =
-      this.store instanceof PostgresEventStore ? this.store.signal : undefined;
-    const unsubscribe = signal?.subscribe((appended) => {
-      if (!appended || !filter || appended.some((t) => filter.includes(t)))
-        stopWaiting();
-    });
+    let lastWrite = Date.now();
+    const stop = new AbortController();
+    this.open.set(response, stop);
+    request.on('close', () => stop.abort());
+    // An idle feed still says something now and then, so proxies keep it open.
+    const heartbeat = setInterval(() => {
+      if (Date.now() - lastWrite < HEARTBEAT_MS || response.writableEnded)
+        return;
+      lastWrite = Date.now();
+      response.write(': keep-alive\n\n');
+    }, HEARTBEAT_MS / 3);
+    heartbeat.unref();
     try {
-      while (!closed && !this.closing) {
-        const batch = await this.store.readAll({
-          after: checkpoint,
-          limit: BATCH,
-          types: filter,
-        });
-        for (const event of batch.events) {
-          if (closed) break;
-          written.set(response, Date.now());
-          if (!response.write(frame(event))) await drained(response);
-        }
-        checkpoint = batch.checkpoint;
-        if (!batch.caughtUp) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.feedPollMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-        if (Date.now() - lastWrite(response) > HEARTBEAT_MS) {
-          written.set(response, Date.now());
-          response.write(': keep-alive\n\n');
-        }
+      for await (const { event } of followLog(this.store, {
+        after: checkpoint,
+        types: filter,
+        pollMs: this.options.feedPollMs,
+        batchSize: BATCH,
+        signal: stop.signal,
+      })) {
+        lastWrite = Date.now();
+        if (!response.write(frame(event))) await drained(response);
       }
     } finally {
-      unsubscribe?.();
+      clearInterval(heartbeat);
       this.open.delete(response);
       if (!response.writableEnded) response.end();
     }
@@ -116,8 +97,10 @@ export class EventFeedController implements OnModuleDestroy {
 
   /** Ends every open feed, so the app's server can close. */
   onModuleDestroy(): void {
-    this.closing = true;
-    for (const response of this.open) response.end();
+    for (const [response, stop] of this.open) {
+      stop.abort();
+      response.end();
+    }
   }
 
   private async startOf(from: string | undefined): Promise<Checkpoint> {
@@ -133,12 +116,6 @@ export class EventFeedController implements OnModuleDestroy {
     }
     return { transactionId: BigInt(match[1]), position: BigInt(match[2]) };
   }
-}
-
-const written = new WeakMap<GatewayResponse, number>();
-
-function lastWrite(response: GatewayResponse): number {
-  return written.get(response) ?? 0;
 }
 
 /** One event as an SSE frame: its place in the log as the id, its type as the event name. */

@@ -41,7 +41,7 @@ export class DropDeadLetters extends Command<DropOutcome[]> {
   }
 }
 
-/** Remove a schedule (also a dead or periodic one). */
+/** Remove a schedule (also a dead or periodic one; not a process manager's own: its process cancels those). */
 @CommandType('chronicle.console.CancelSchedule')
 export class CancelSchedule extends Command<void> {
   @IsString()

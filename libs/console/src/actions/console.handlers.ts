@@ -20,6 +20,8 @@ import {
   DropDeadLetters,
   RetryDeadLetters,
 } from './console.commands.js';
+import { ProcessScheduleCancelError } from './console.errors.js';
+import { processOf } from '../reading/schedule-list.js';
 
 /** How long a retry from the console waits for the segment's owner. */
 export const RETRY_TIMEOUT_MS = 15_000;
@@ -104,6 +106,14 @@ export class CancelScheduleHandler
 
   async execute({ id }: CancelSchedule): Promise<void> {
     this.requireAdmin('chronicle.console.CancelSchedule');
+    const schedule = await this.scheduler.get(id);
+    const process =
+      schedule &&
+      processOf(
+        schedule.type,
+        typeof schedule.payload?.key === 'string' ? schedule.payload.key : null,
+      );
+    if (process) throw new ProcessScheduleCancelError(id, process);
     await this.scheduler.cancel(id);
   }
 }

@@ -6,11 +6,11 @@ import {
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 
-// Only the console's own files run or style its pages, nothing may frame
-// them, and nothing is cached that a reader without the role could see later.
+// Only the console's own files run or style its pages, only the console
+// itself is fetched from (the live tail's feed), nothing may frame them, and nothing is cached that a reader without the role could see later.
 const HEADERS: Record<string, string> = {
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',

@@ -2,6 +2,7 @@ import {
   Controller,
   Get,
   Header,
+  Inject,
   Param,
   Query,
   Redirect,
@@ -17,7 +18,11 @@ import {
   type DeadLetterList,
 } from '@chronicle/core';
 import { ConsoleAccessGuard } from '../access/console-access.guard.js';
-import type { ConsoleRequest } from '../console.options.js';
+import {
+  CONSOLE_OPTIONS,
+  type ConsoleRequest,
+  type ResolvedConsoleOptions,
+} from '../console.options.js';
 import { aggregatePage, type AggregateView } from '../pages/aggregate.page.js';
 import { consumersPage } from '../pages/consumers.page.js';
 import { messagePage } from '../pages/message.page.js';
@@ -31,6 +36,7 @@ import {
 import { diffStates } from '../pages/state-diff.js';
 import { AggregateTypes } from '../reading/aggregate-types.js';
 import { ConsoleStore } from '../reading/console-store.js';
+import { LagHistory } from '../reading/lag-history.js';
 import { ConsoleHeadersInterceptor } from './console-headers.interceptor.js';
 import { PageContexts } from './page-context.js';
 
@@ -55,6 +61,8 @@ export class PagesController {
     private readonly store: ConsoleStore,
     private readonly aggregates: AggregateTypes,
     private readonly deadLetters: DeadLetters,
+    private readonly lag: LagHistory,
+    @Inject(CONSOLE_OPTIONS) private readonly options: ResolvedConsoleOptions,
   ) {}
 
   @Get()
@@ -130,11 +138,18 @@ export class PagesController {
         );
       }
     }
+    const now = Date.now();
     return consumersPage(
       this.contexts.of(request),
       consumers,
       letters,
       rebuilds,
+      {
+        series: this.lag.series(now),
+        now,
+        ...(this.lag.since !== undefined && { since: this.lag.since }),
+        sampleMs: this.options.lagSampleMs,
+      },
     );
   }
 

@@ -17,6 +17,7 @@ export interface PageContext {
 const SECTIONS = [
   ['messages', 'Message log'],
   ['aggregates', 'Aggregates'],
+  ['tail', 'Live tail'],
   ['consumers', 'Consumers'],
   ['schedules', 'Schedules'],
 ] as const;

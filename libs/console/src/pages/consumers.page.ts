@@ -11,7 +11,19 @@ import {
   type Html,
   type PageContext,
 } from '../html/index.js';
+import { durationText } from '../reading/schedule-list.js';
+import type { LagPoint } from '../reading/lag-history.js';
 import { actionButton } from './action-form.js';
+import { chartSpan, lagChart } from './lag-chart.js';
+
+/** The console process's lag samples, as the page draws them. */
+export interface LagView {
+  readonly series: ReadonlyMap<string, readonly LagPoint[]>;
+  readonly now: number;
+  /** When this process took its first sample; undefined before. */
+  readonly since?: number;
+  readonly sampleMs: number;
+}
 
 /** `1 segment`, `2 segments`. */
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -122,6 +134,7 @@ function parkedSection(ctx: PageContext, letters: DeadLetterList): Html | '' {
 
 function consumerSection(
   ctx: PageContext,
+  lag: LagView,
   consumer: ConsumerOverview,
   letters: DeadLetterList | undefined,
   rebuild: RebuildOverview | undefined,
@@ -129,7 +142,7 @@ function consumerSection(
   const stopped = consumer.segments.filter(
     (s) => s.status === 'stopped',
   ).length;
-  const lag = consumer.segments.reduce((sum, s) => sum + s.lagEvents, 0);
+  const behind = consumer.segments.reduce((sum, s) => sum + s.lagEvents, 0);
   const percent =
     rebuild && rebuild.total > 0
       ? Math.floor((rebuild.done / rebuild.total) * 100)
@@ -143,13 +156,14 @@ function consumerSection(
     </h2>
     <p class="summary">
       ${count(consumer.segments.length, 'segment')} · lag
-      ${count(lag, 'event')}${stopped > 0 ? html` · <strong class="failed-count">${stopped} stopped</strong>` : ''}
+      ${count(behind, 'event')}${stopped > 0 ? html` · <strong class="failed-count">${stopped} stopped</strong>` : ''}
       · ${consumer.deadLetters} skipped ·
       <span class="${consumer.parkedStreams > 0 ? 'failed-count' : ''}"
         >${count(consumer.parkedStreams, 'parked stream')}
         (${count(consumer.parkedEvents, 'event')})</span
       >${consumer.replayPending ? ' · replay asked, not applied yet' : ''}
     </p>
+    ${lagChart(consumer.consumer, lag.series.get(consumer.consumer) ?? [], lag.now, chartSpan(lag.now, lag.since))}
     ${rebuild ? html`<p class="rebuild">rebuilding v${rebuild.version}: <progress max="${rebuild.total}" value="${rebuild.done}"></progress> ${percent}% (${rebuild.done} of ${rebuild.total} events)</p>` : ''}
     <table class="segments">
       <thead>
@@ -177,6 +191,7 @@ export function consumersPage(
   consumers: readonly ConsumerOverview[],
   letters: ReadonlyMap<string, DeadLetterList>,
   rebuilds: readonly RebuildOverview[],
+  lag: LagView,
 ): string {
   return page(
     ctx,
@@ -186,18 +201,29 @@ export function consumersPage(
       ? html`<p class="empty">
           No consumer has stored a position in this store yet.
         </p>`
-      : html`${consumers.map((c) =>
-          consumerSection(
-            ctx,
-            c,
-            letters.get(c.consumer),
-            rebuilds.find((r) =>
-              c.version
-                ? r.consumer === c.version.consumer &&
-                  r.version === c.version.version
-                : false,
+      : html`<p class="lag-note">
+            Lag over the last hour: sampled every ${durationText(lag.sampleMs)}
+            by this console
+            process${
+              lag.since
+                ? html` since <time>${new Date(lag.since).toISOString()}</time>`
+                : ''
+            },
+            kept in its memory only (Prometheus keeps the long history).
+          </p>
+          ${consumers.map((c) =>
+            consumerSection(
+              ctx,
+              lag,
+              c,
+              letters.get(c.consumer),
+              rebuilds.find((r) =>
+                c.version
+                  ? r.consumer === c.version.consumer &&
+                    r.version === c.version.version
+                  : false,
+              ),
             ),
-          ),
-        )}`,
+          )}`,
   );
 }

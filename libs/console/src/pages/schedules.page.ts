@@ -18,6 +18,7 @@ function table(
         <th>status</th>
         <th>attempts</th>
         <th>by</th>
+        <th>process</th>
         <th>last error</th>
         <th></th>
       </tr>
@@ -34,9 +35,24 @@ function table(
             <td><span class="status status-${r.status}">${r.status}</span></td>
             <td class="num">${r.attempts}</td>
             <td>${r.user ?? ''}</td>
+            <td class="process">
+              ${r.process ? html`${r.process.name} <code>${r.process.key ?? ''}</code>` : ''}
+            </td>
             <td class="error-text">${r.lastError ?? ''}</td>
             <td class="actions-cell">
-              ${actionButton(ctx, 'cancel-schedule', 'Cancel', { id: r.id }, `Cancel schedule ${r.id}?`)}
+              ${
+                r.process
+                  ? ctx.admin
+                    ? html`<span class="hint">cancelled by its process</span>`
+                    : ''
+                  : actionButton(
+                      ctx,
+                      'cancel-schedule',
+                      'Cancel',
+                      { id: r.id },
+                      `Cancel schedule ${r.id}?`,
+                    )
+              }
             </td>
           </tr>`,
       )}
@@ -44,7 +60,11 @@ function table(
   </table>`;
 }
 
-/** Upcoming one-off schedules and the periodic ones, dead ones first, with cancel buttons. */
+/**
+ * Upcoming one-off schedules and the periodic ones, dead ones first, with
+ * cancel buttons; a process manager's own schedules show their process and
+ * key instead, since only the process may cancel them.
+ */
 export function schedulesPage(
   ctx: PageContext,
   rows: readonly ScheduleRow[],

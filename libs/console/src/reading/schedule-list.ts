@@ -1,4 +1,15 @@
-import type { SqlClient, StoreSchema } from '@chronicle/core';
+import {
+  isProcessScheduleType,
+  type SqlClient,
+  type StoreSchema,
+} from '@chronicle/core';
+
+/** The process instance a schedule belongs to (a deadline, a dead command handed back). */
+export interface ScheduleProcess {
+  /** The process manager's name (`@ProcessManager(name)`). */
+  readonly name: string;
+  readonly key: string | null;
+}
 
 /** One row of `schedules`, as the console lists it. */
 export interface ScheduleRow {
@@ -12,6 +23,11 @@ export interface ScheduleRow {
   readonly attempts: number;
   readonly lastError: string | null;
   readonly user: string | null;
+  /**
+   * Set for a process manager's own schedule: it belongs to that instance
+   * (which lists its deadlines as open), so only the process cancels it.
+   */
+  readonly process: ScheduleProcess | null;
 }
 
 /** How many schedules the page lists (the soonest due first). */
@@ -27,12 +43,13 @@ interface Row {
   attempts: number;
   last_error: string | null;
   user_id: string | null;
+  process_key: string | null;
 }
 
 // Dead rows first (they wait for someone), then by due time.
 const sql = (s: StoreSchema) => `
   SELECT id, kind, type, due_at AS due, periodic, status, attempts, last_error,
-    metadata->'user'->>'id' AS user_id
+    metadata->'user'->>'id' AS user_id, payload->>'key' AS process_key
   FROM ${s.table('schedules')}
   ORDER BY status = 'dead' DESC, due_at, id
   LIMIT ${SCHEDULE_LIMIT}`;
@@ -52,7 +69,18 @@ export async function listSchedules(
     attempts: Number(row.attempts),
     lastError: row.last_error,
     user: row.user_id,
+    process: processOf(row.type, row.process_key),
   }));
+}
+
+/** `chronicle.process.<name>.deadline` (or `.commandFailed`): the process and its instance's key. */
+export function processOf(
+  type: string,
+  key: string | null,
+): ScheduleProcess | null {
+  if (!isProcessScheduleType(type)) return null;
+  const name = type.slice('chronicle.process.'.length, type.lastIndexOf('.'));
+  return { name, key };
 }
 
 function periodicText(periodic: Row['periodic']): string | null {

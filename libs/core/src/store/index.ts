@@ -3,6 +3,11 @@ export {
   LocalAppendSignal,
   type AppendedTypes,
 } from './append-signal.js';
+export {
+  followLog,
+  type FollowedEvent,
+  type FollowLogOptions,
+} from './follow-log.js';
 export { ConcurrencyError } from './concurrency.error.js';
 export {
   EventStore,
