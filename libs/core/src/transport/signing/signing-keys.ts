@@ -110,19 +110,12 @@ function raw32(text: string, where: string): Buffer {
   return bytes;
 }
 
-/*
- * Signed and verified on libuv's thread pool (node:crypto's callback forms):
- * an ed25519 verification costs tens of microseconds of CPU, and a busy
- * app's event loop is the one place it must not be spent. A message in
- * flight waits a thread hop; the app's other work goes on meanwhile.
- */
+// Synchronous on purpose: the thread pool's callback forms were measured
+// slower here (a thread hop per message costs more than the CPU it frees on
+// two cores; see docs/benchmarks.md, issue 19).
 
 export function signBytes(key: KeyObject, data: Buffer): Promise<string> {
-  return new Promise((resolve, reject) =>
-    sign(null, data, key, (error, signature) =>
-      error ? reject(error) : resolve(signature.toString('base64url')),
-    ),
-  );
+  return Promise.resolve(sign(null, data, key).toString('base64url'));
 }
 
 export function verifyBytes(
@@ -131,10 +124,5 @@ export function verifyBytes(
   signature: string,
 ): Promise<boolean> {
   const bytes = Buffer.from(signature, 'base64url');
-  if (bytes.length !== 64) return Promise.resolve(false);
-  return new Promise((resolve, reject) =>
-    verify(null, data, key, bytes, (error, valid) =>
-      error ? reject(error) : resolve(valid),
-    ),
-  );
+  return Promise.resolve(bytes.length === 64 && verify(null, data, key, bytes));
 }
