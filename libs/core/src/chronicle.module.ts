@@ -36,6 +36,7 @@ import {
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
+import { Documents } from './documents/index.js';
 import { ErrorMessages, ErrorMessagesModule } from './error-messages/index.js';
 import {
   ChronicleHealthIndicator,
@@ -411,6 +412,30 @@ const coreProviders: Provider[] = [
     inject: [Transport, MessageLogWriter, CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
   },
   UnitOfWork,
+  {
+    // Tables and indexes are ready before any provider's init hook can write.
+    provide: Documents,
+    useFactory: async (
+      client: SqlClient,
+      options: ChronicleModuleOptions,
+      unitOfWork: UnitOfWork,
+    ) => {
+      // Named after the projection schema even on a client handed in, as consumers' schemas are.
+      const schema = projectionSchemaFor({
+        ...options.database,
+        client: undefined,
+      }) as string;
+      const documents = new Documents(
+        client,
+        schema,
+        options.documents?.collections ?? [],
+        unitOfWork,
+      );
+      await documents.prepare();
+      return documents;
+    },
+    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, UnitOfWork],
+  },
   CommandPipeline,
   MessageGateway,
   EnabledModules,
@@ -465,6 +490,7 @@ const coreExports = [
   AppendSignal,
   EventStore,
   UnitOfWork,
+  Documents,
   CommandPipeline,
   MessageGateway,
   EnabledModules,

@@ -1,7 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import type { SendOptions } from '../handling/index.js';
 import type { ScheduleOptions, ScheduleTime } from '../scheduling/index.js';
-import type { AmbientTransaction, SqlClient } from '../store/index.js';
+import {
+  ambientTransaction,
+  type AmbientTransaction,
+  type SqlClient,
+} from '../store/index.js';
 import {
   ConsumerDefinitionError,
   EntityManagerUnavailableError,
@@ -190,4 +194,16 @@ export class BatchTransaction implements AmbientTransaction {
     this.ended = true;
     if (this.open) await (await this.open.catch(() => undefined))?.rollback();
   }
+}
+
+/**
+ * The transaction of the consumer batch running in this async context
+ * (opened now if no handler opened it yet), when called from a `@HandleEvent`
+ * method or an `@OnReset` hook; else undefined. What lets other parts write
+ * in the batch, as `context.sql()` would, without being handed the context.
+ */
+export async function consumerTransaction(): Promise<SqlClient | undefined> {
+  const ambient = ambientTransaction();
+  if (!(ambient instanceof BatchTransaction)) return undefined;
+  return (await ambient.transaction()).sql;
 }

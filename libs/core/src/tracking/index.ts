@@ -1,5 +1,8 @@
 export { Consumer, HandleEvent, OnReset } from './consumer.decorators.js';
-export type { ConsumerContext } from './consumer-context.js';
+export {
+  consumerTransaction,
+  type ConsumerContext,
+} from './consumer-context.js';
 export type {
   ConsumerHealth,
   HoldingTransaction,

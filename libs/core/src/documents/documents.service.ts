@@ -1,0 +1,338 @@
+import { Logger } from '@nestjs/common';
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import type { UnitOfWork } from '../handling/index.js';
+import { ambientTransaction, type SqlClient } from '../store/index.js';
+import { consumerTransaction } from '../tracking/index.js';
+import {
+  defineCollection,
+  type CollectionDefinition,
+} from './collection-definition.js';
+import {
+  prepareCollection,
+  type CollectionChanges,
+} from './collection-tables.js';
+import {
+  documentDeclarationOf,
+  type CollectionDeclaration,
+  type DocumentClass,
+} from './document.decorator.js';
+import { DocumentSearch, type SearchRunner } from './document-search.js';
+import type {
+  FacetCount,
+  SearchHit,
+  SearchPage,
+  StoredDocument,
+  WriteOptions,
+  WriteOutcome,
+} from './document-types.js';
+import {
+  deleteDocument,
+  documentOf,
+  readDocuments,
+  writeDocument,
+  type DocumentRow,
+} from './document-writes.js';
+import {
+  DocumentDefinitionError,
+  InvalidDocumentError,
+  UnknownCollectionError,
+} from './documents.errors.js';
+import {
+  countStatement,
+  deleteStatement,
+  encodeCursor,
+  facetStatement,
+  pageStatement,
+} from './search-sql.js';
+import { checkSearchSpec, type SearchSpec } from './search-spec.js';
+
+/** A collection by its `@Document` class (documents come back as instances) or by name (plain JSON). */
+export type CollectionRef<T extends object> = DocumentClass<T> | string;
+
+const MAX_ID_LENGTH = 512;
+
+/**
+ * The app's document collections on PostgreSQL (or the embedded PGlite):
+ * JSON documents by collection and id, with a revision, searched with
+ * `search(collection)`. Where a write runs follows where it is called:
+ * inside a command handler it is staged into the command's transaction
+ * (after its events); inside a consumer's handler (or `@OnReset` hook) it
+ * joins the batch's transaction, so it commits with the consumer's position,
+ * exactly once; anywhere else it is a statement of its own.
+ */
+export class Documents {
+  private readonly logger = new Logger('Chronicle documents');
+  private readonly byName = new Map<string, CollectionDefinition>();
+
+  constructor(
+    private readonly client: SqlClient,
+    schema: string,
+    collections: readonly (DocumentClass | CollectionDeclaration)[],
+    private readonly unitOfWork?: UnitOfWork,
+  ) {
+    for (const declared of collections) {
+      const definition = defineCollection(declared, schema);
+      if (this.byName.has(definition.name)) {
+        throw new DocumentDefinitionError(
+          `Collection "${definition.name}" is listed twice in documents.collections: list each once.`,
+        );
+      }
+      this.byName.set(definition.name, definition);
+    }
+  }
+
+  /** Makes (or brings up to date) every collection's table and indexes; logs what changed. */
+  async prepare(): Promise<Map<string, CollectionChanges>> {
+    const report = new Map<string, CollectionChanges>();
+    for (const definition of this.byName.values()) {
+      const changes = await prepareCollection(this.client, definition);
+      report.set(definition.name, changes);
+      if (changes.created.length + changes.dropped.length > 0) {
+        this.logger.log(
+          `Collection "${definition.name}": created [${changes.created.join(', ')}], dropped [${changes.dropped.join(', ')}]`,
+        );
+      }
+    }
+    return report;
+  }
+
+  /** The collections this app declares. */
+  collections(): readonly CollectionDefinition[] {
+    return [...this.byName.values()];
+  }
+
+  /** Stores `document` under `id`: a new one at revision 1, an existing one replaced at the next revision. */
+  async index<T extends object>(
+    collection: CollectionRef<T>,
+    id: string,
+    document: T,
+    options: WriteOptions = {},
+  ): Promise<WriteOutcome<{ revision: number }>> {
+    const definition = this.definitionOf(collection);
+    checkId(definition.name, id);
+    const body = bodyOf(definition.name, id, document);
+    return this.write(
+      (sql) =>
+        writeDocument(sql, definition, id, body, options.expectedRevision),
+      (revision) => ({ revision }),
+    );
+  }
+
+  async get<T extends object>(
+    collection: CollectionRef<T>,
+    id: string,
+  ): Promise<StoredDocument<T> | undefined> {
+    const [found] = await this.getMany(collection, [id]);
+    return found;
+  }
+
+  /** The documents of these ids that exist, in the order of `ids`. */
+  async getMany<T extends object>(
+    collection: CollectionRef<T>,
+    ids: readonly string[],
+  ): Promise<StoredDocument<T>[]> {
+    const definition = this.definitionOf(collection);
+    if (ids.length === 0) return [];
+    ids.forEach((id) => checkId(definition.name, id));
+    const rows = await readDocuments(await this.reader(), definition, ids);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [this.documentOf<T>(definition, row)] : [];
+    });
+  }
+
+  /** Deletes the document; `deleted` says whether there was one. */
+  async delete<T extends object>(
+    collection: CollectionRef<T>,
+    id: string,
+    options: WriteOptions = {},
+  ): Promise<WriteOutcome<{ deleted: boolean }>> {
+    const definition = this.definitionOf(collection);
+    checkId(definition.name, id);
+    return this.write(
+      (sql) => deleteDocument(sql, definition, id, options.expectedRevision),
+      (deleted) => ({ deleted }),
+    );
+  }
+
+  /** Deletes every document the search's match and filters select (its sort and paging do not apply). */
+  async deleteWhere<T extends object>(
+    collection: CollectionRef<T>,
+    select: (search: DocumentSearch<T>) => DocumentSearch<T>,
+  ): Promise<WriteOutcome<{ count: number }>> {
+    const definition = this.definitionOf(collection);
+    const spec = select(new DocumentSearch<T>(refusing)).spec();
+    const statement = deleteStatement(definition, spec);
+    return this.write(
+      async (sql) => {
+        const [row] = await sql.query<{ count: number }>(
+          statement.text,
+          statement.params,
+        );
+        return row.count;
+      },
+      (count) => ({ count }),
+    );
+  }
+
+  /** A search of the collection: chain match, filters, sort and paging, then page(), count() or facets(). */
+  search<T extends object>(collection: CollectionRef<T>): DocumentSearch<T> {
+    const definition = this.definitionOf(collection);
+    return new DocumentSearch<T>(this.runner<T>(definition));
+  }
+
+  /** Runs a search given as JSON (a `SearchDocuments` query's): checked here, whoever built it. */
+  async searchSpec<T extends object>(
+    collection: CollectionRef<T>,
+    spec: SearchSpec,
+  ): Promise<SearchPage<T>> {
+    return this.runner<T>(this.definitionOf(collection)).page(
+      checkSearchSpec(spec),
+    );
+  }
+
+  private runner<T extends object>(
+    definition: CollectionDefinition,
+  ): SearchRunner<T> {
+    return {
+      page: async (spec) => {
+        const statement = pageStatement(definition, spec);
+        const rows = await (
+          await this.reader()
+        ).query<DocumentRow & { sort_key: string | null; rank?: number }>(
+          statement.text,
+          statement.params,
+        );
+        const items = rows
+          .slice(0, statement.limit)
+          .map((row): SearchHit<T> => ({
+            ...this.documentOf<T>(definition, row),
+            ...(row.rank === undefined ? {} : { rank: Number(row.rank) }),
+          }));
+        const last = rows[statement.limit - 1];
+        return rows.length > statement.limit
+          ? {
+              items,
+              next: encodeCursor(statement.signature, last.sort_key, last.id),
+            }
+          : { items };
+      },
+      count: async (spec) => {
+        const statement = countStatement(definition, spec);
+        const [row] = await (
+          await this.reader()
+        ).query<{ count: number }>(statement.text, statement.params);
+        return row.count;
+      },
+      facets: async (spec, path, limit): Promise<FacetCount[]> => {
+        const statement = facetStatement(definition, spec, path, limit);
+        const rows = await (
+          await this.reader()
+        ).query<{ value: string | null; count: number }>(
+          statement.text,
+          statement.params,
+        );
+        return rows.map((row) => ({
+          value: row.value === null ? null : (JSON.parse(row.value) as unknown),
+          count: row.count,
+        }));
+      },
+    };
+  }
+
+  /** Runs a write where it belongs (see the class comment). */
+  private async write<R, O extends object>(
+    run: (sql: SqlClient) => Promise<R>,
+    outcome: (result: R) => O,
+  ): Promise<WriteOutcome<O>> {
+    if (this.unitOfWork?.active) {
+      await this.unitOfWork.enlist(async (tx) => {
+        await run(tx);
+      });
+      return { staged: true };
+    }
+    const sql = (await consumerTransaction()) ?? this.client;
+    return { staged: false, ...outcome(await run(sql)) };
+  }
+
+  /** Reads see the transaction of this context when one is open (a consumer's batch after its writes). */
+  private async reader(): Promise<SqlClient> {
+    return ambientTransaction()?.current ?? this.client;
+  }
+
+  private definitionOf(
+    collection: CollectionRef<object>,
+  ): CollectionDefinition {
+    const name =
+      typeof collection === 'string'
+        ? collection
+        : documentDeclarationOf(collection)?.name;
+    if (name === undefined) {
+      throw new DocumentDefinitionError(
+        `${(collection as DocumentClass).name} has no @Document(name, ...): decorate it, or name the collection.`,
+      );
+    }
+    const definition = this.byName.get(name);
+    if (!definition) throw new UnknownCollectionError(name);
+    return definition;
+  }
+
+  private documentOf<T>(
+    definition: CollectionDefinition,
+    row: DocumentRow,
+  ): StoredDocument<T> {
+    const type = definition.type;
+    return documentOf<T>(definition.name, row, (body) =>
+      type
+        ? (plainToInstance(type as ClassConstructor<object>, body) as T)
+        : (body as T),
+    );
+  }
+}
+
+/** deleteWhere's builder only collects a spec; running it is not its job. */
+const refusing: SearchRunner<never> = {
+  page: () => Promise.reject(notHere()),
+  count: () => Promise.reject(notHere()),
+  facets: () => Promise.reject(notHere()),
+};
+
+function notHere(): Error {
+  return new DocumentDefinitionError(
+    'The search given to deleteWhere selects documents; return it instead of running it.',
+  );
+}
+
+function checkId(collection: string, id: string): void {
+  if (
+    typeof id !== 'string' ||
+    id.length === 0 ||
+    id.length > MAX_ID_LENGTH ||
+    id.includes('\u0000')
+  ) {
+    throw new InvalidDocumentError(
+      `A document id of collection "${collection}" must be text of 1 to ${MAX_ID_LENGTH} characters without NUL; got ${JSON.stringify(id)}.`,
+    );
+  }
+}
+
+function bodyOf(collection: string, id: string, document: object): string {
+  if (
+    typeof document !== 'object' ||
+    document === null ||
+    Array.isArray(document)
+  ) {
+    throw new InvalidDocumentError(
+      `Document "${id}" of collection "${collection}" must be an object (its fields are what searches filter on).`,
+    );
+  }
+  const body = JSON.stringify(document);
+  // PostgreSQL's jsonb cannot hold a NUL character.
+  if (body.includes('\\u0000')) {
+    throw new InvalidDocumentError(
+      `Document "${id}" of collection "${collection}" holds a NUL character (\\u0000), which PostgreSQL cannot store in JSON: remove it.`,
+    );
+  }
+  return body;
+}
