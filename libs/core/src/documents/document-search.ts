@@ -17,6 +17,7 @@ export interface SearchRunner<T> {
   page(spec: SearchSpec): Promise<SearchPage<T>>;
   count(spec: SearchSpec): Promise<number>;
   facets(spec: SearchSpec, path: string, limit: number): Promise<FacetCount[]>;
+  explain(spec: SearchSpec): Promise<string>;
 }
 
 /**
@@ -109,12 +110,17 @@ export class DocumentSearch<T extends object> {
     });
   }
 
-  page(): Promise<SearchPage<T>> {
+  async page(): Promise<SearchPage<T>> {
     return this.runner.page(this.spec());
   }
 
-  count(): Promise<number> {
+  async count(): Promise<number> {
     return this.runner.count(this.spec());
+  }
+
+  /** PostgreSQL's plan for `page()`: to see which index serves the search. */
+  async explain(): Promise<string> {
+    return this.runner.explain(this.spec());
   }
 
   /** Counts per value of the field among the matching documents, most first. */

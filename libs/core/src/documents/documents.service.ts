@@ -218,6 +218,16 @@ export class Documents {
             }
           : { items };
       },
+      explain: async (spec) => {
+        const statement = pageStatement(definition, spec);
+        const rows = await (
+          await this.reader()
+        ).query<Record<string, string>>(
+          `EXPLAIN ${statement.text}`,
+          statement.params,
+        );
+        return rows.map((row) => Object.values(row)[0]).join('\n');
+      },
       count: async (spec) => {
         const statement = countStatement(definition, spec);
         const [row] = await (
@@ -294,6 +304,7 @@ export class Documents {
 /** deleteWhere's builder only collects a spec; running it is not its job. */
 const refusing: SearchRunner<never> = {
   page: () => Promise.reject(notHere()),
+  explain: () => Promise.reject(notHere()),
   count: () => Promise.reject(notHere()),
   facets: () => Promise.reject(notHere()),
 };

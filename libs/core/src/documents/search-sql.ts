@@ -243,7 +243,8 @@ export function facetStatement(
     params,
     tsquery(collection, spec, params),
   );
-  const at = jsonAt(path);
+  // A null and an absent field are one value: no value.
+  const at = `coalesce(${jsonAt(path)}, 'null'::jsonb)`;
   return {
     text:
       `SELECT ${at}::text AS value, count(*)::int AS count FROM ${collection.table}` +
