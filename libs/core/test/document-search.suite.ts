@@ -2,6 +2,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import {
   Document,
   Documents,
+  QueryBus,
+  remoteSearch,
+  searchDocumentsHandler,
+  searchDocumentsQuery,
   runInAmbientTransaction,
   InvalidFieldPathError,
   InvalidSearchError,
@@ -315,6 +319,40 @@ export function documentSearchSuite(database: () => TestDatabase): void {
     expect(() => documents.search(Product).eq('price', Number.NaN)).toThrow(
       /finite/,
     );
+  });
+
+  it('answers the same search as a SearchDocuments query, checking what it is sent', async () => {
+    const app = await documentsApp(
+      client,
+      schema,
+      [Product],
+      [searchDocumentsHandler(Product)],
+    );
+    apps.push(app);
+    const queries = app.get(QueryBus);
+    const remote = () => remoteSearch<Product>(queries, 'products');
+
+    const local = await documents.search(Product).match('shoes').page();
+    const answered = await remote().match('shoes').page();
+    expect(answered).toEqual({
+      items: local.items.map((item) => ({
+        ...item,
+        body: JSON.parse(JSON.stringify(item.body)),
+      })),
+    });
+    expect(answered.items[0].createdAt).toBeInstanceOf(Date);
+    expect(await remote().eq('category', 'shoes').count()).toBe(2);
+    expect(await remote().facets('maker.country')).toEqual(
+      await documents.search(Product).facets('maker.country'),
+    );
+    const Search = searchDocumentsQuery(Product);
+    await expect(
+      queries.execute(
+        new Search('page', {
+          filters: [{ op: 'eq', path: "x') OR true --", value: 1 }],
+        }),
+      ),
+    ).rejects.toThrow(/field name/);
   });
 
   it('refuses a text match on a collection without text fields', async () => {

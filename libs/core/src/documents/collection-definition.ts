@@ -40,6 +40,25 @@ const NAME = /^[a-z][a-z0-9_]{0,39}$/;
 const LANGUAGE = /^[a-z_]{1,63}$/;
 const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
 
+/** The name of a collection given by name or by its `@Document` class, checked. */
+export function collectionNameOf(collection: string | DocumentClass): string {
+  const name =
+    typeof collection === 'string'
+      ? collection
+      : documentDeclarationOf(collection)?.name;
+  if (name === undefined) {
+    throw new DocumentDefinitionError(
+      `${(collection as DocumentClass).name} has no @Document(name, ...): decorate it, or name the collection.`,
+    );
+  }
+  if (!NAME.test(name)) {
+    throw new DocumentDefinitionError(
+      `Collection name "${name}" is not allowed: use a lower-case letter, then up to 39 lower-case letters, digits or _ (it names a table).`,
+    );
+  }
+  return name;
+}
+
 /** The collection a class or declaration names, checked and resolved against `schema`. */
 export function defineCollection(
   declared: DocumentClass | CollectionDeclaration,

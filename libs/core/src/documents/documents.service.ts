@@ -4,6 +4,7 @@ import type { UnitOfWork } from '../handling/index.js';
 import { ambientTransaction, type SqlClient } from '../store/index.js';
 import { consumerTransaction } from '../tracking/index.js';
 import {
+  collectionNameOf,
   defineCollection,
   type CollectionDefinition,
 } from './collection-definition.js';
@@ -12,7 +13,6 @@ import {
   type CollectionChanges,
 } from './collection-tables.js';
 import {
-  documentDeclarationOf,
   type CollectionDeclaration,
   type DocumentClass,
 } from './document.decorator.js';
@@ -35,6 +35,7 @@ import {
 import {
   DocumentDefinitionError,
   InvalidDocumentError,
+  InvalidSearchError,
   UnknownCollectionError,
 } from './documents.errors.js';
 import {
@@ -44,7 +45,8 @@ import {
   facetStatement,
   pageStatement,
 } from './search-sql.js';
-import { checkSearchSpec, type SearchSpec } from './search-spec.js';
+import { checkSearchSpec, MAX_LIMIT, type SearchSpec } from './search-spec.js';
+import { fieldPathSegments } from './field-path.js';
 
 /** A collection by its `@Document` class (documents come back as instances) or by name (plain JSON). */
 export type CollectionRef<T extends object> = DocumentClass<T> | string;
@@ -192,6 +194,42 @@ export class Documents {
     );
   }
 
+  /**
+   * Answers a SearchDocuments query for an owned collection: its search
+   * checked here, as anything that came over the wire.
+   */
+  async answer(
+    collection: string,
+    query: {
+      readonly operation: string;
+      readonly spec: SearchSpec;
+      readonly facet: { path: string; limit: number } | null;
+    },
+  ): Promise<SearchPage<unknown> | number | FacetCount[]> {
+    const runner = this.runner<object>(this.definitionOf(collection));
+    const spec = checkSearchSpec(query.spec);
+    switch (query.operation) {
+      case 'page':
+        return runner.page(spec);
+      case 'count':
+        return runner.count(spec);
+      case 'facets': {
+        const { path, limit } = query.facet ?? { path: '', limit: 0 };
+        fieldPathSegments(path);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+          throw new InvalidSearchError(
+            `facets("${path}") limit is ${String(limit)}: use a whole number from 1 to ${MAX_LIMIT}.`,
+          );
+        }
+        return runner.facets(spec, path, limit);
+      }
+      default:
+        throw new InvalidSearchError(
+          `Search operation "${String(query.operation)}" is unknown: use page, count or facets.`,
+        );
+    }
+  }
+
   private runner<T extends object>(
     definition: CollectionDefinition,
   ): SearchRunner<T> {
@@ -277,12 +315,7 @@ export class Documents {
     const name =
       typeof collection === 'string'
         ? collection
-        : documentDeclarationOf(collection)?.name;
-    if (name === undefined) {
-      throw new DocumentDefinitionError(
-        `${(collection as DocumentClass).name} has no @Document(name, ...): decorate it, or name the collection.`,
-      );
-    }
+        : collectionNameOf(collection);
     const definition = this.byName.get(name);
     if (!definition) throw new UnknownCollectionError(name);
     return definition;

@@ -38,3 +38,12 @@ export type {
   SearchSort,
   SearchSpec,
 } from './search-spec.js';
+export {
+  remoteSearch,
+  SearchDocuments,
+  searchDocumentsHandler,
+  searchDocumentsQuery,
+  type SearchDocumentsClass,
+  type SearchDocumentsResult,
+  type SearchOperation,
+} from './search-documents.js';
