@@ -419,6 +419,7 @@ const coreProviders: Provider[] = [
       client: SqlClient,
       options: ChronicleModuleOptions,
       unitOfWork: UnitOfWork,
+      personalData: PersonalDataService,
     ) => {
       // Named after the projection schema even on a client handed in, as consumers' schemas are.
       const schema = projectionSchemaFor({
@@ -430,11 +431,12 @@ const coreProviders: Provider[] = [
         schema,
         options.documents?.collections ?? [],
         unitOfWork,
+        { service: personalData, storeSchema: storeSchemaOf(options) },
       );
       await documents.prepare();
       return documents;
     },
-    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, UnitOfWork],
+    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, UnitOfWork, PersonalDataService],
   },
   CommandPipeline,
   MessageGateway,

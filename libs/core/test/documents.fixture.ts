@@ -9,10 +9,12 @@ import {
   CommandHandler,
   CommandType,
   Consumer,
+  DataSubject,
   Document,
   Documents,
   HandleEvent,
   OnReset,
+  PersonalData,
   type CollectionDeclaration,
   type DocumentClass,
   type ICommandHandler,
@@ -51,6 +53,26 @@ export class Product {
 
 export function product(fields: Partial<Product> & { sku: string }): Product {
   return Object.assign(new Product(), { title: fields.sku, ...fields });
+}
+
+/** A customer's card: personal fields that follow forgetSubject. */
+@Document('customers', { text: ['name', 'notes'] })
+export class CustomerCard {
+  @DataSubject() customerId!: string;
+  @PersonalData() name!: string | null;
+  @PersonalData({ placeholder: '(forgotten)' }) email!: string;
+  notes!: string;
+  plan!: string;
+}
+
+export function card(customerId: string, name: string): CustomerCard {
+  return Object.assign(new CustomerCard(), {
+    customerId,
+    name,
+    email: `${customerId}@example.com`,
+    notes: 'prefers mornings',
+    plan: 'gold',
+  });
 }
 
 /** A balance per account, kept by the consumer below. */

@@ -1,6 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import {
   CommandBus,
+  Document,
+  PersonalData,
+  PersonalDataService,
   DocumentConflictError,
   Documents,
   EventStore,
@@ -15,6 +18,8 @@ import {
   AddProductHandler,
   BalanceDoc,
   BalanceDocuments,
+  card,
+  CustomerCard,
   documentsApp,
   failOnce,
   product,
@@ -228,6 +233,54 @@ export function documentsSuite(database: () => TestDatabase): void {
       commands.execute(new AddProduct('p-2', 'Rolled back', true)),
     ).rejects.toThrow(/refused after the write/);
     expect(await documents.get(Product, 'p-2')).toBeUndefined();
+  });
+
+  it('sets personal fields to their placeholders when their subject is forgotten, here and in another app', async () => {
+    const app = await start([CustomerCard]);
+    const documents = app.get(Documents);
+    await documents.index(CustomerCard, 'card-1', card('c-1', 'Ada Lovelace'));
+    await documents.index(CustomerCard, 'card-2', card('c-2', 'Alan Turing'));
+    expect(await documents.search(CustomerCard).match('lovelace').count()).toBe(
+      1,
+    );
+
+    await app.get(PersonalDataService).forgetSubject('c-1');
+    const forgotten = await documents.get(CustomerCard, 'card-1');
+    expect(forgotten?.body).toMatchObject({
+      customerId: 'c-1',
+      name: null,
+      email: '(forgotten)',
+      notes: 'prefers mornings',
+      plan: 'gold',
+    });
+    expect(forgotten?.revision).toBe(2);
+    // The search column follows: the name is no longer found.
+    expect(await documents.search(CustomerCard).match('lovelace').count()).toBe(
+      0,
+    );
+    expect((await documents.get(CustomerCard, 'card-2'))?.body.name).toBe(
+      'Alan Turing',
+    );
+    // Again: nothing left to change.
+    expect(await documents.forget('c-1')).toBe(0);
+    expect((await documents.get(CustomerCard, 'card-1'))?.revision).toBe(2);
+
+    // Forgotten by another app on the store: heard of, and followed.
+    const other = await start([]);
+    await other.get(PersonalDataService).forgetSubject('c-2');
+    await waitUntil(
+      async () =>
+        (await documents.get(CustomerCard, 'card-2'))?.body.name === null,
+      'the other app forgetting c-2 reached the documents',
+    );
+  });
+
+  it('refuses a document class with personal fields but no data subject', async () => {
+    @Document('anonymous', {})
+    class Anonymous {
+      @PersonalData() name!: string;
+    }
+    await expect(start([Anonymous])).rejects.toThrow(/@DataSubject\(\)/);
   });
 
   it('keeps documents exactly once from a consumer: a batch that fails after writing is retried without counting twice', async () => {

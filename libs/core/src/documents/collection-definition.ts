@@ -6,6 +6,7 @@ import {
 } from './document.decorator.js';
 import { DocumentDefinitionError } from './documents.errors.js';
 import { fieldPathSegments, jsonAt, textAt } from './field-path.js';
+import { personalDataOf } from '../security/personal-data/index.js';
 
 /** One index a collection declares, as it is made in PostgreSQL. */
 export interface IndexDefinition {
@@ -34,6 +35,13 @@ export interface CollectionDefinition {
   readonly searchDigest?: string;
   /** The class its documents are made into on reading, if declared by one. */
   readonly type?: DocumentClass;
+  /** Its `@PersonalData` fields: what forgetting their `@DataSubject` sets them to. */
+  readonly personal?: {
+    readonly subject: string;
+    readonly placeholders: Readonly<
+      Record<string, string | number | boolean | null>
+    >;
+  };
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,39}$/;
@@ -87,27 +95,43 @@ export function defineCollection(
   }
   const text = [...(declaration.text ?? [])];
   text.forEach(fieldPathSegments);
-  const indexes = (declaration.indexes ?? []).map((entry) => {
-    const path = typeof entry === 'string' ? entry : entry.path;
-    const using =
-      (typeof entry === 'string' ? undefined : entry.using) ?? 'btree';
-    if (using !== 'btree' && using !== 'gin') {
-      throw new DocumentDefinitionError(
-        `Collection "${name}" indexes "${path}" using "${String(using)}": use btree (eq, in, between, sort) or gin (contains).`,
-      );
-    }
-    // The id follows the path in a btree: keyset pages sorted by it read the index in order.
-    const method =
-      using === 'btree'
-        ? `(${jsonAt(path)}, id)`
-        : `USING gin (${jsonAt(path)} jsonb_path_ops)`;
-    return {
+  const indexes: IndexDefinition[] = (declaration.indexes ?? []).map(
+    (entry) => {
+      const path = typeof entry === 'string' ? entry : entry.path;
+      const using =
+        (typeof entry === 'string' ? undefined : entry.using) ?? 'btree';
+      if (using !== 'btree' && using !== 'gin') {
+        throw new DocumentDefinitionError(
+          `Collection "${name}" indexes "${path}" using "${String(using)}": use btree (eq, in, between, sort) or gin (contains).`,
+        );
+      }
+      // The id follows the path in a btree: keyset pages sorted by it read the index in order.
+      const method =
+        using === 'btree'
+          ? `(${jsonAt(path)}, id)`
+          : `USING gin (${jsonAt(path)} jsonb_path_ops)`;
+      return {
+        name: `${tableName}_i${digest(method)}`,
+        path,
+        using,
+        method,
+      };
+    },
+  );
+  const personal = type ? personalOf(name, type) : undefined;
+  // Forgetting finds a subject's documents by this field: it needs an index.
+  if (
+    personal &&
+    !indexes.some((i) => i.path === personal.subject && i.using === 'btree')
+  ) {
+    const method = `(${jsonAt(personal.subject)}, id)`;
+    indexes.push({
       name: `${tableName}_i${digest(method)}`,
-      path,
-      using,
+      path: personal.subject,
+      using: 'btree',
       method,
-    };
-  });
+    });
+  }
   const seen = new Set<string>();
   for (const index of indexes) {
     if (seen.has(index.name)) {
@@ -137,7 +161,27 @@ export function defineCollection(
     searchExpression,
     searchDigest: searchExpression && digest(searchExpression),
     type,
+    personal,
   };
+}
+
+/** The personal fields of a document class, and the field naming whose they are. */
+function personalOf(
+  collection: string,
+  type: DocumentClass,
+): CollectionDefinition['personal'] {
+  const { fields, subject } = personalDataOf(type.prototype);
+  if (fields.size === 0) return undefined;
+  if (subject === undefined) {
+    throw new DocumentDefinitionError(
+      `${type.name} (collection "${collection}") marks fields with @PersonalData but none with @DataSubject(): ` +
+        'mark the field that holds the id of the person they belong to, so forgetting that person finds the documents.',
+    );
+  }
+  const placeholders: Record<string, string | number | boolean | null> = {};
+  for (const [field, options] of fields)
+    placeholders[field] = options.placeholder ?? null;
+  return { subject, placeholders };
 }
 
 function digest(text: string): string {

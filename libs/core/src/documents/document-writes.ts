@@ -2,6 +2,7 @@ import type { SqlClient } from '../store/index.js';
 import type { CollectionDefinition } from './collection-definition.js';
 import type { StoredDocument } from './document-types.js';
 import { DocumentConflictError, type Revision } from './documents.errors.js';
+import { jsonAt } from './field-path.js';
 import { COLUMNS } from './search-sql.js';
 
 export interface DocumentRow {
@@ -128,4 +129,28 @@ export function documentOf<T>(
     updatedAt: new Date(row.updated_at),
     body: make(body),
   };
+}
+
+/**
+ * Sets the personal fields of the subject's documents to their placeholders
+ * (the generated search column follows), once: documents already holding the
+ * placeholders are left alone, so every process hearing of it may run it.
+ */
+export async function forgetInCollection(
+  sql: SqlClient,
+  collection: CollectionDefinition,
+  subjectId: string,
+): Promise<number> {
+  const personal = collection.personal;
+  if (!personal) return 0;
+  const placeholders = JSON.stringify(personal.placeholders);
+  const rows = await sql.query<{ count: number }>(
+    `WITH forgotten AS (
+       UPDATE ${collection.table} SET body = body || $2::jsonb, revision = revision + 1, updated_at = now()
+        WHERE ${jsonAt(personal.subject)} = to_jsonb($1::text) AND NOT body @> $2::jsonb
+        RETURNING 1)
+     SELECT count(*)::int AS count FROM forgotten`,
+    [subjectId, placeholders],
+  );
+  return rows[0].count;
 }

@@ -1,7 +1,19 @@
-import { Logger } from '@nestjs/common';
+import {
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import type { UnitOfWork } from '../handling/index.js';
-import { ambientTransaction, type SqlClient } from '../store/index.js';
+import {
+  ambientTransaction,
+  StoreSchema,
+  type SqlClient,
+} from '../store/index.js';
+import {
+  forgetChannel,
+  type PersonalDataService,
+} from '../security/personal-data/index.js';
 import { consumerTransaction } from '../tracking/index.js';
 import {
   collectionNameOf,
@@ -28,6 +40,7 @@ import type {
 import {
   deleteDocument,
   documentOf,
+  forgetInCollection,
   readDocuments,
   writeDocument,
   type DocumentRow,
@@ -62,15 +75,22 @@ const MAX_ID_LENGTH = 512;
  * joins the batch's transaction, so it commits with the consumer's position,
  * exactly once; anywhere else it is a statement of its own.
  */
-export class Documents {
+export class Documents implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Chronicle documents');
   private readonly byName = new Map<string, CollectionDefinition>();
+  private stopListening?: () => Promise<void>;
+  private stopHearing?: () => void;
 
   constructor(
     private readonly client: SqlClient,
     schema: string,
     collections: readonly (DocumentClass | CollectionDeclaration)[],
     private readonly unitOfWork?: UnitOfWork,
+    /** Where forgotten subjects are heard of: the store's personal data, on its schema. */
+    private readonly personalData?: {
+      readonly service: PersonalDataService;
+      readonly storeSchema: string;
+    },
   ) {
     for (const declared of collections) {
       const definition = defineCollection(declared, schema);
@@ -96,6 +116,54 @@ export class Documents {
       }
     }
     return report;
+  }
+
+  /**
+   * Follows forgotten subjects when a collection holds personal data: at
+   * once in the process that forgets (before `forgetSubject` returns), and
+   * by the store's notification in every other process of the app.
+   */
+  async onModuleInit(): Promise<void> {
+    if (!this.personalData || !this.collections().some((c) => c.personal))
+      return;
+    const { service, storeSchema } = this.personalData;
+    this.stopHearing = service.onForget((subject) =>
+      this.forget(subject).then(() => undefined),
+    );
+    if (!this.client.listen) return;
+    try {
+      this.stopListening = await this.client.listen(
+        forgetChannel(new StoreSchema(storeSchema)),
+        (subject) => {
+          this.forget(subject).catch((error: unknown) =>
+            this.logger.error(
+              `Forgetting subject "${subject}" in documents failed: ${(error as Error).message}`,
+            ),
+          );
+        },
+      );
+    } catch (error) {
+      this.logger.warn(
+        `Not listening for forgotten subjects (${(error as Error).message}): documents follow only the forgets of this process`,
+      );
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopHearing?.();
+    await this.stopListening?.();
+  }
+
+  /**
+   * Sets the `@PersonalData` fields of the subject's documents, in every
+   * collection holding personal data, to their placeholders. Resolves to how
+   * many documents changed (0 when done already).
+   */
+  async forget(subjectId: string): Promise<number> {
+    let changed = 0;
+    for (const collection of this.byName.values())
+      changed += await forgetInCollection(this.client, collection, subjectId);
+    return changed;
   }
 
   /** The collections this app declares. */
