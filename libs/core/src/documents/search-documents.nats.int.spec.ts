@@ -70,8 +70,10 @@ describe('SearchDocuments over NATS', () => {
         }),
       );
     }
+    // As a contracts package declares it, for both apps.
+    const SearchProducts = searchDocumentsQuery('products');
     const search = () =>
-      remoteSearch<Product>(storefront.get(QueryBus), 'products');
+      remoteSearch<Product>(storefront.get(QueryBus), SearchProducts);
 
     const seen: string[] = [];
     let next: string | undefined;
@@ -93,11 +95,10 @@ describe('SearchDocuments over NATS', () => {
     ]);
 
     // A search the owner refuses comes back as an error naming what was wrong.
-    const Search = searchDocumentsQuery('products');
     await expect(
       storefront
         .get(QueryBus)
-        .execute(new Search('page', { filters: [], limit: 5000 })),
+        .execute(new SearchProducts('page', { filters: [], limit: 5000 })),
     ).rejects.toThrow(/limit is 5000/);
   });
 });

@@ -85,9 +85,11 @@ export function searchDocumentsHandler(
  */
 export function remoteSearch<T extends object>(
   queryBus: QueryBus,
-  collection: string | DocumentClass<T>,
+  collection: SearchDocumentsClass | string | DocumentClass<T>,
 ): DocumentSearch<T> {
-  const Query = searchDocumentsQuery(collection);
+  const Query = isSearchQuery(collection)
+    ? collection
+    : searchDocumentsQuery(collection);
   const runner: SearchRunner<T> = {
     page: async (spec) => {
       const page: SearchPage<T> = await queryBus.execute(
@@ -113,4 +115,12 @@ export function remoteSearch<T extends object>(
       ),
   };
   return new DocumentSearch<T>(runner);
+}
+
+function isSearchQuery(
+  given: SearchDocumentsClass | string | DocumentClass,
+): given is SearchDocumentsClass {
+  return (
+    typeof given === 'function' && given.prototype instanceof SearchDocuments
+  );
 }
