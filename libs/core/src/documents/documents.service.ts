@@ -306,7 +306,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
         const statement = pageStatement(definition, spec);
         const rows = await (
           await this.reader()
-        ).query<DocumentRow & { sort_key: string | null; rank?: number }>(
+        ).query<DocumentRow & { sort_key?: string | null; rank?: number }>(
           statement.text,
           statement.params,
         );
@@ -316,13 +316,16 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
             ...this.documentOf<T>(definition, row),
             ...(row.rank === undefined ? {} : { rank: Number(row.rank) }),
           }));
+        if (rows.length <= statement.limit) return { items };
         const last = rows[statement.limit - 1];
-        return rows.length > statement.limit
-          ? {
-              items,
-              next: encodeCursor(statement.signature, last.sort_key, last.id),
-            }
-          : { items };
+        // A float4 reads back as the shortest text that makes it again: String() of it does.
+        const key = statement.byRank
+          ? String(last.rank)
+          : (last.sort_key ?? null);
+        return {
+          items,
+          next: encodeCursor(statement.signature, key, last.id),
+        };
       },
       explain: async (spec) => {
         const statement = pageStatement(definition, spec);
@@ -345,14 +348,11 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
         const statement = facetStatement(definition, spec, path, limit);
         const rows = await (
           await this.reader()
-        ).query<{ value: string | null; count: number }>(
+        ).query<{ value: unknown; count: number }>(
           statement.text,
           statement.params,
         );
-        return rows.map((row) => ({
-          value: row.value === null ? null : (JSON.parse(row.value) as unknown),
-          count: row.count,
-        }));
+        return rows.map(({ value, count }) => ({ value, count }));
       },
     };
   }

@@ -57,19 +57,24 @@ function condition(filter: SearchFilter, params: Params): string {
     case 'in':
       return `${at} IN (${filter.values.map(json).join(', ')})`;
     case 'between': {
-      // jsonb orders values of different types by type (a boolean is above
-      // every number): the type check keeps a range to values of its bounds' type.
-      const bound = filter.from ?? filter.to;
-      const type =
-        typeof bound === 'number'
-          ? 'number'
-          : typeof bound === 'boolean'
-            ? 'boolean'
-            : 'string';
-      const parts = [`jsonb_typeof(${at}) = '${type}'`];
+      const parts: string[] = [];
       if (filter.from !== undefined)
         parts.push(`${at} >= ${json(filter.from)}`);
       if (filter.to !== undefined) parts.push(`${at} <= ${json(filter.to)}`);
+      // jsonb orders values by type first (null < strings < numbers <
+      // booleans < arrays < objects): two bounds of one type hold only that
+      // type between them, an open end needs the type checked. Only then:
+      // the planner cannot estimate the check, and misjudges what follows.
+      if (filter.from === undefined || filter.to === undefined) {
+        const bound = filter.from ?? filter.to;
+        const type =
+          typeof bound === 'number'
+            ? 'number'
+            : typeof bound === 'boolean'
+              ? 'boolean'
+              : 'string';
+        parts.unshift(`jsonb_typeof(${at}) = '${type}'`);
+      }
       return parts.join(' AND ');
     }
     case 'exists':
@@ -119,18 +124,15 @@ function sortOf(spec: SearchSpec): {
 export function pageStatement(
   collection: CollectionDefinition,
   spec: SearchSpec,
-): Statement & { signature: string; limit: number } {
+): Statement & { signature: string; limit: number; byRank: boolean } {
   const params = new Params();
   const query = tsquery(collection, spec, params);
   const where = conditions(collection, spec, params, query);
   const sort = sortOf(spec);
   const rank = query ? `ts_rank(search, ${query})` : undefined;
-  // The sort key as text (for the cursor); jsonb text and real text both read back exactly.
-  const key = sort.rank
-    ? `${rank}::text`
-    : sort.key
-      ? `${sort.key}::text`
-      : 'NULL::text';
+  // A field's sort key as jsonb text, for the cursor (it reads back exactly);
+  // the rank is read from its own column, so ts_rank runs once per row.
+  const key = sort.key && !sort.rank ? `, ${sort.key}::text AS sort_key` : '';
   const cursor =
     spec.after === undefined
       ? undefined
@@ -144,10 +146,16 @@ export function pageStatement(
       : 'id ASC';
   const limit = spec.limit ?? DEFAULT_LIMIT;
   const text =
-    `SELECT ${COLUMNS}, ${key} AS sort_key${rank ? `, ${rank} AS rank` : ''} FROM ${collection.table}` +
+    `SELECT ${COLUMNS}${key}${rank ? `, ${rank} AS rank` : ''} FROM ${collection.table}` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
     ` ORDER BY ${order} LIMIT ${params.add(limit + 1)}`;
-  return { text, params: params.values, signature: sort.signature, limit };
+  return {
+    text,
+    params: params.values,
+    signature: sort.signature,
+    limit,
+    byRank: sort.rank,
+  };
 }
 
 /**
@@ -247,9 +255,9 @@ export function facetStatement(
   const at = `coalesce(${jsonAt(path)}, 'null'::jsonb)`;
   return {
     text:
-      `SELECT ${at}::text AS value, count(*)::int AS count FROM ${collection.table}` +
+      `SELECT ${at} AS value, count(*)::int AS count FROM ${collection.table}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` GROUP BY ${at} ORDER BY count(*) DESC, ${at} ASC LIMIT ${params.add(limit)}`,
+      ` GROUP BY 1 ORDER BY 2 DESC, 1 ASC LIMIT ${params.add(limit)}`,
     params: params.values,
   };
 }
