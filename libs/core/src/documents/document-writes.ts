@@ -125,10 +125,15 @@ export function documentOf<T>(
     collection,
     id: row.id,
     revision: row.revision,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
+    // The drivers make a Date of each row's own: no need for another.
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
     body: make(body),
   };
+}
+
+function asDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
 }
 
 /**

@@ -3,8 +3,8 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import type { UnitOfWork } from '../handling/index.js';
+import { payloadReaderOf, type MessageClass } from '../messages/index.js';
 import {
   ambientTransaction,
   StoreSchema,
@@ -310,12 +310,15 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
           statement.text,
           statement.params,
         );
-        const items = rows
-          .slice(0, statement.limit)
-          .map((row): SearchHit<T> => ({
-            ...this.documentOf<T>(definition, row),
-            ...(row.rank === undefined ? {} : { rank: Number(row.rank) }),
-          }));
+        const read = this.readerOf<T>(definition);
+        const items: SearchHit<T>[] = [];
+        for (const row of rows.slice(0, statement.limit)) {
+          const hit = documentOf<T>(definition.name, row, read) as {
+            rank?: number;
+          } & StoredDocument<T>;
+          if (row.rank !== undefined) hit.rank = Number(row.rank);
+          items.push(hit);
+        }
         if (rows.length <= statement.limit) return { items };
         const last = rows[statement.limit - 1];
         // A float4 reads back as the shortest text that makes it again: String() of it does.
@@ -393,12 +396,15 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     definition: CollectionDefinition,
     row: DocumentRow,
   ): StoredDocument<T> {
+    return documentOf<T>(definition.name, row, this.readerOf<T>(definition));
+  }
+
+  /** How a body becomes the class's instance: as a message payload does (plainToInstance, or its fast path for an undecorated class). */
+  private readerOf<T>(definition: CollectionDefinition): (body: unknown) => T {
     const type = definition.type;
-    return documentOf<T>(definition.name, row, (body) =>
-      type
-        ? (plainToInstance(type as ClassConstructor<object>, body) as T)
-        : (body as T),
-    );
+    return type
+      ? (payloadReaderOf(type as MessageClass) as (body: unknown) => T)
+      : (body) => body as T;
   }
 }
 
