@@ -36,7 +36,11 @@ import {
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
-import { Documents } from './documents/index.js';
+import {
+  Documents,
+  documentsFeatureProvider,
+  type DocumentsOptions,
+} from './documents/index.js';
 import { ErrorMessages, ErrorMessagesModule } from './error-messages/index.js';
 import {
   ChronicleHealthIndicator,
@@ -535,13 +539,22 @@ export class ChronicleModule {
     );
   }
 
-  /** Provides `AggregateRepository` for each listed aggregate class. */
+  /**
+   * Provides `AggregateRepository` for each listed aggregate class, and
+   * declares the document collections the module owns (their tables and
+   * indexes are ready before any init hook runs).
+   */
   static forFeature(
     aggregates: readonly AggregateClass<AggregateRoot>[],
+    feature: { readonly documents?: DocumentsOptions['collections'] } = {},
   ): DynamicModule {
+    const documents = feature.documents ?? [];
     return {
       module: ChronicleModule,
-      providers: aggregates.map(aggregateRepositoryProvider),
+      providers: [
+        ...aggregates.map(aggregateRepositoryProvider),
+        ...(documents.length > 0 ? [documentsFeatureProvider(documents)] : []),
+      ],
       exports: aggregates.map(aggregateRepositoryToken),
     };
   }

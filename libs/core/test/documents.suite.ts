@@ -1,5 +1,12 @@
-import type { INestApplicationContext } from '@nestjs/common';
 import {
+  Injectable,
+  Module,
+  type INestApplicationContext,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  ChronicleModule,
   CommandBus,
   Document,
   PersonalData,
@@ -199,6 +206,39 @@ export function documentsSuite(database: () => TestDatabase): void {
       await documents.deleteWhere(Product, (q) => q.eq('category', 'shoes')),
     ).toEqual({ staged: false, count: 2 });
     expect(await documents.search(Product).count()).toBe(0);
+  });
+
+  it('lets a feature module declare the collections it owns, ready before init hooks run', async () => {
+    const seenAtInit: number[] = [];
+    @Injectable()
+    class Seeder implements OnModuleInit {
+      constructor(private readonly documents: Documents) {}
+      async onModuleInit(): Promise<void> {
+        const written = await this.documents.index(
+          Product,
+          'seed',
+          product({ sku: 'seed' }),
+        );
+        if (!written.staged) seenAtInit.push(written.revision);
+      }
+    }
+    @Module({
+      imports: [ChronicleModule.forFeature([], { documents: [Product] })],
+      providers: [Seeder],
+    })
+    class CatalogueModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ChronicleModule.forRoot({ database: { client, schema } }),
+        CatalogueModule,
+      ],
+    }).compile();
+    const app = await moduleRef.init();
+    apps.push(app);
+    expect(seenAtInit).toEqual([1]);
+    expect((await app.get(Documents).get(Product, 'seed'))?.body.sku).toBe(
+      'seed',
+    );
   });
 
   it('refuses an undeclared collection, a bad id and a body that is not an object, saying what to do', async () => {

@@ -1,7 +1,9 @@
+import type { Provider } from '@nestjs/common';
 import type {
   CollectionDeclaration,
   DocumentClass,
 } from './document.decorator.js';
+import { Documents } from './documents.service.js';
 
 export interface DocumentsOptions {
   /**
@@ -10,4 +12,18 @@ export interface DocumentsOptions {
    * changed with the declaration) when the app starts.
    */
   readonly collections?: readonly (DocumentClass | CollectionDeclaration)[];
+}
+
+/** The provider behind `ChronicleModule.forFeature(..., { documents })`: declares them when made. */
+export function documentsFeatureProvider(
+  collections: NonNullable<DocumentsOptions['collections']>,
+): Provider {
+  return {
+    provide: Symbol('chronicle:documents-feature'),
+    useFactory: async (documents: Documents) => {
+      await documents.declare(collections);
+      return collections;
+    },
+    inject: [Documents],
+  };
 }

@@ -83,7 +83,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly client: SqlClient,
-    schema: string,
+    private readonly schema: string,
     collections: readonly (DocumentClass | CollectionDeclaration)[],
     private readonly unitOfWork?: UnitOfWork,
     /** Where forgotten subjects are heard of: the store's personal data, on its schema. */
@@ -92,30 +92,58 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
       readonly storeSchema: string;
     },
   ) {
-    for (const declared of collections) {
-      const definition = defineCollection(declared, schema);
-      if (this.byName.has(definition.name)) {
-        throw new DocumentDefinitionError(
-          `Collection "${definition.name}" is listed twice in documents.collections: list each once.`,
-        );
-      }
-      this.byName.set(definition.name, definition);
+    for (const declared of collections) this.define(declared);
+  }
+
+  /**
+   * Adds collections a feature module declares (`ChronicleModule.forFeature`)
+   * and makes their tables and indexes; resolves when they are ready.
+   */
+  async declare(
+    collections: readonly (DocumentClass | CollectionDeclaration)[],
+  ): Promise<void> {
+    const added = collections.flatMap((declared) => {
+      const definition = this.define(declared);
+      return definition ? [definition] : [];
+    });
+    for (const definition of added) await this.prepareOne(definition);
+  }
+
+  /** Defines one collection; undefined when the same class was declared already. */
+  private define(
+    declared: DocumentClass | CollectionDeclaration,
+  ): CollectionDefinition | undefined {
+    const definition = defineCollection(declared, this.schema);
+    const known = this.byName.get(definition.name);
+    if (known) {
+      if (known.type !== undefined && known.type === definition.type)
+        return undefined;
+      throw new DocumentDefinitionError(
+        `Collection "${definition.name}" is declared twice (documents.collections, ChronicleModule.forFeature): declare each once, in the module that owns it.`,
+      );
     }
+    this.byName.set(definition.name, definition);
+    return definition;
   }
 
   /** Makes (or brings up to date) every collection's table and indexes; logs what changed. */
   async prepare(): Promise<Map<string, CollectionChanges>> {
     const report = new Map<string, CollectionChanges>();
-    for (const definition of this.byName.values()) {
-      const changes = await prepareCollection(this.client, definition);
-      report.set(definition.name, changes);
-      if (changes.created.length + changes.dropped.length > 0) {
-        this.logger.log(
-          `Collection "${definition.name}": created [${changes.created.join(', ')}], dropped [${changes.dropped.join(', ')}]`,
-        );
-      }
-    }
+    for (const definition of this.byName.values())
+      report.set(definition.name, await this.prepareOne(definition));
     return report;
+  }
+
+  private async prepareOne(
+    definition: CollectionDefinition,
+  ): Promise<CollectionChanges> {
+    const changes = await prepareCollection(this.client, definition);
+    if (changes.created.length + changes.dropped.length > 0) {
+      this.logger.log(
+        `Collection "${definition.name}": created [${changes.created.join(', ')}], dropped [${changes.dropped.join(', ')}]`,
+      );
+    }
+    return changes;
   }
 
   /**

@@ -24,7 +24,10 @@ export {
   UnknownCollectionError,
   type Revision,
 } from './documents.errors.js';
-export type { DocumentsOptions } from './documents.options.js';
+export {
+  documentsFeatureProvider,
+  type DocumentsOptions,
+} from './documents.options.js';
 export { Documents, type CollectionRef } from './documents.service.js';
 export type { CollectionChanges } from './collection-tables.js';
 export type {
