@@ -115,6 +115,33 @@ export class BalanceDocuments {
   }
 }
 
+/** What version 2 of balance-documents met when it wrote, rebuilt beside version 1. */
+export const rebuildRefusals: unknown[] = [];
+
+@Consumer('balance-documents', {
+  version: 2,
+  batchSize: 50,
+  retryDelayMs: 5,
+  // A version rebuilds its consumer's declared tables: it needs one.
+  tables: ['CREATE TABLE seen (account text)'],
+})
+export class BalanceDocumentsV2 {
+  constructor(private readonly documents: Documents) {}
+
+  @HandleEvent(Deposited)
+  async onDeposited(event: Deposited): Promise<void> {
+    try {
+      await this.documents.index(BalanceDoc, event.account, {
+        account: event.account,
+        total: -1,
+        events: -1,
+      });
+    } catch (error) {
+      rebuildRefusals.push(error);
+    }
+  }
+}
+
 @CommandType('docs.AddProduct')
 export class AddProduct {
   constructor(

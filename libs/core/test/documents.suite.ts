@@ -12,6 +12,7 @@ import {
   PersonalData,
   PersonalDataService,
   DocumentConflictError,
+  DocumentsInRebuildError,
   Documents,
   EventStore,
   InvalidDocumentError,
@@ -25,6 +26,8 @@ import {
   AddProductHandler,
   BalanceDoc,
   BalanceDocuments,
+  BalanceDocumentsV2,
+  rebuildRefusals,
   card,
   CustomerCard,
   documentsApp,
@@ -62,6 +65,7 @@ export function documentsSuite(database: () => TestDatabase): void {
     staged.length = 0;
     failOnce.amount = Number.NaN;
     failOnce.failed = false;
+    rebuildRefusals.length = 0;
   });
 
   afterEach(async () => {
@@ -321,6 +325,34 @@ export function documentsSuite(database: () => TestDatabase): void {
       @PersonalData() name!: string;
     }
     await expect(start([Anonymous])).rejects.toThrow(/@DataSubject\(\)/);
+  });
+
+  it('refuses the writes of a consumer version rebuilt beside the live one (blue-green), which would overwrite what the live one serves', async () => {
+    const v1 = await start([BalanceDoc], [BalanceDocuments]);
+    const documents = v1.get(Documents);
+    for (const amount of [5, 7])
+      await v1.get(EventStore).append('account-a', [deposited('a', amount)]);
+    await waitUntil(
+      async () => (await documents.get(BalanceDoc, 'a'))?.revision === 2,
+      'version 1 projected',
+    );
+
+    await start([BalanceDoc], [BalanceDocumentsV2]);
+    await waitUntil(
+      () => rebuildRefusals.length > 0,
+      'version 2 wrote while rebuilding',
+    );
+    expect(rebuildRefusals[0]).toBeInstanceOf(DocumentsInRebuildError);
+    expect(rebuildRefusals[0]).toMatchObject({
+      code: 'DOCUMENTS_IN_REBUILD',
+      consumer: 'balance-documents',
+      collection: 'balances',
+    });
+    expect((await documents.get(BalanceDoc, 'a'))?.body).toEqual({
+      account: 'a',
+      total: 12,
+      events: 2,
+    });
   });
 
   it('keeps documents exactly once from a consumer: a batch that fails after writing is retried without counting twice', async () => {

@@ -64,3 +64,22 @@ export class InvalidSearchError extends ChronicleError {
 export class InvalidDocumentError extends ChronicleError {
   readonly code = 'INVALID_DOCUMENT';
 }
+
+/**
+ * A consumer version rebuilt beside the live one (blue-green) wrote documents:
+ * both versions would write the one collection, the rebuild over what the
+ * live version serves. Not supported yet: reset the consumer instead.
+ */
+export class DocumentsInRebuildError extends ChronicleError {
+  readonly code = 'DOCUMENTS_IN_REBUILD';
+
+  constructor(
+    readonly consumer: string,
+    readonly collection: string,
+  ) {
+    super(
+      `Consumer "${consumer}" wrote to collection "${collection}" while a new version of it was rebuilt beside the live one (blue-green): ` +
+        'both versions would write the one collection. Keep the consumer at its version and reset it to rebuild the documents (TrackingService.reset, npx chronicle replay).',
+    );
+  }
+}

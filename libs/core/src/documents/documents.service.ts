@@ -14,7 +14,7 @@ import {
   forgetChannel,
   type PersonalDataService,
 } from '../security/personal-data/index.js';
-import { consumerTransaction } from '../tracking/index.js';
+import { consumerBatch, consumerTransaction } from '../tracking/index.js';
 import {
   collectionNameOf,
   defineCollection,
@@ -47,6 +47,7 @@ import {
 } from './document-writes.js';
 import {
   DocumentDefinitionError,
+  DocumentsInRebuildError,
   InvalidDocumentError,
   InvalidSearchError,
   UnknownCollectionError,
@@ -210,6 +211,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     checkId(definition.name, id);
     const body = bodyOf(definition.name, id, document);
     return this.write(
+      definition.name,
       (sql) =>
         writeDocument(sql, definition, id, body, options.expectedRevision),
       (revision) => ({ revision }),
@@ -249,6 +251,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     const definition = this.definitionOf(collection);
     checkId(definition.name, id);
     return this.write(
+      definition.name,
       (sql) => deleteDocument(sql, definition, id, options.expectedRevision),
       (deleted) => ({ deleted }),
     );
@@ -263,6 +266,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     const spec = select(new DocumentSearch<T>(refusing)).spec();
     const statement = deleteStatement(definition, spec);
     return this.write(
+      definition.name,
       async (sql) => {
         const [row] = await sql.query<{ count: number }>(
           statement.text,
@@ -390,9 +394,13 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
 
   /** Runs a write where it belongs (see the class comment). */
   private async write<R, O extends object>(
+    collection: string,
     run: (sql: SqlClient) => Promise<R>,
     outcome: (result: R) => O,
   ): Promise<WriteOutcome<O>> {
+    const batch = consumerBatch();
+    if (batch?.replaying)
+      throw new DocumentsInRebuildError(batch.consumer, collection);
     if (this.unitOfWork?.active) {
       await this.unitOfWork.enlist(async (tx) => {
         await run(tx);

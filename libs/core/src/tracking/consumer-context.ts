@@ -83,7 +83,7 @@ export class BatchTransaction implements AmbientTransaction {
 
   constructor(
     private readonly opener: TransactionOpener,
-    private readonly consumer: string,
+    readonly consumer: string,
     /** Why no EntityManager can be had, when none can. */
     private readonly noEntityManager?: string,
     private readonly sending?: ContextSending,
@@ -206,4 +206,15 @@ export async function consumerTransaction(): Promise<SqlClient | undefined> {
   const ambient = ambientTransaction();
   if (!(ambient instanceof BatchTransaction)) return undefined;
   return (await ambient.transaction()).sql;
+}
+
+/**
+ * The consumer batch running in this async context, if any: its consumer's
+ * name and whether the event in hand is history a new version rebuilds
+ * beside the live one (see `ConsumerContext.replaying`).
+ */
+export function consumerBatch():
+  { readonly consumer: string; readonly replaying: boolean } | undefined {
+  const ambient = ambientTransaction();
+  return ambient instanceof BatchTransaction ? ambient : undefined;
 }

@@ -1,5 +1,6 @@
 export { Consumer, HandleEvent, OnReset } from './consumer.decorators.js';
 export {
+  consumerBatch,
   consumerTransaction,
   type ConsumerContext,
 } from './consumer-context.js';
