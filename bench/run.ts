@@ -4,6 +4,7 @@ import { appendBenchmark } from './benchmarks/append.js';
 import type { Benchmark, Settings } from './benchmarks/benchmark.js';
 import { commandsBenchmark } from './benchmarks/commands.js';
 import { dispatchBenchmark } from './benchmarks/dispatch.js';
+import { documentsBenchmark } from './benchmarks/documents.js';
 import { observabilityBenchmark } from './benchmarks/observability.js';
 import { messageLogBenchmark } from './benchmarks/message-log.js';
 import { messageLogSearchBenchmark } from './benchmarks/message-log-search.js';
@@ -39,6 +40,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   messageLogSearchBenchmark,
   securityBenchmark,
   gatewayBenchmark,
+  documentsBenchmark,
 ];
 
 const SETTINGS: Settings = {

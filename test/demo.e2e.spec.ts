@@ -40,6 +40,10 @@ describe('the demo (npm start)', () => {
     );
     expect(stdout).toMatch(/o-3 +cancelled .*\(out of stock: scone\)/);
     expect(stdout).toMatch(/o-4 +cancelled .*\(payment not received in time\)/);
+    // The order search, answered as the SearchOrders query.
+    expect(stdout).toMatch(/Ada's orders \(eq\('customerId', 'ada'\)\) +o-1\n/);
+    expect(stdout).toMatch(/with scones \(match\('scones'\)\) +o-1, o-3\n/);
+    expect(stdout).toMatch(/per status \(facets\) +cancelled 3, confirmed 1\n/);
     // Each order's fulfilment, step by step: started, paid or timed out, ended.
     expect(stdout).toMatch(
       /o-1 +\+ *\d+ms {2}orders\.OrderPlaced +onPlaced +started\n.*payments\.PaymentAuthorized +onPaymentAuthorized +sent orders\.ConfirmOrder\n.*orders\.OrderConfirmed +onOrderConfirmed +ended\n/,

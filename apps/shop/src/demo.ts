@@ -10,6 +10,7 @@ import {
   MessageLog,
   PostgresEventStore,
   QueryBus,
+  remoteSearch,
   traceText,
   messageTypeOf,
   type ProcessInstanceOverview,
@@ -24,7 +25,9 @@ import {
   GetStockLevels,
   OrderLine,
   PlaceOrder,
+  SearchOrders,
   type OrderStatus,
+  type OrderSummary,
 } from '@shop/contracts';
 import { InventoryModule, inventoryTypeOrm } from '@shop/inventory';
 import { ORDER_FULFILMENT, OrdersModule } from '@shop/orders';
@@ -201,6 +204,36 @@ for (const orderId of ['o-1', 'o-2', 'o-3', 'o-4']) {
     `    ${orderId}  ${order.status.padEnd(9)} total ${String(order.total).padStart(5)}${reason}`,
   );
 }
+
+step(
+  'The order search: documents kept by a consumer, searched with the SearchOrders query',
+);
+const search = () => remoteSearch<OrderSummary>(queries, SearchOrders);
+await until('the order search to see every order settled', async () => {
+  const open = await search().eq('status', 'placed').count();
+  return open === 0 && (await search().count()) === 4;
+});
+const show = async (what: string, found: ReturnType<typeof search>) => {
+  const ids = (await found.sortBy('orderId').page()).items.map((i) => i.id);
+  say(`    ${what.padEnd(44)} ${ids.join(', ') || '(none)'}`);
+};
+await show(
+  "Ada's orders (eq('customerId', 'ada'))",
+  search().eq('customerId', 'ada'),
+);
+await show(
+  "cancelled (eq('status', 'cancelled'))",
+  search().eq('status', 'cancelled'),
+);
+await show("with scones (match('scones'))", search().match('scones'));
+await show(
+  "cancelled for want of stock (match('stock'))",
+  search().eq('status', 'cancelled').match('stock'),
+);
+const byStatus = await search().facets('status');
+say(
+  `    ${'per status (facets)'.padEnd(44)} ${byStatus.map((f) => `${String(f.value)} ${f.count}`).join(', ')}`,
+);
 
 step(
   `Each order's fulfilment, step by step (npx chronicle processes ${ORDER_FULFILMENT} --key <id>)`,

@@ -36,6 +36,11 @@ import {
   MessageGateway,
   UnitOfWork,
 } from './handling/index.js';
+import {
+  Documents,
+  documentsFeatureProvider,
+  type DocumentsOptions,
+} from './documents/index.js';
 import { ErrorMessages, ErrorMessagesModule } from './error-messages/index.js';
 import {
   ChronicleHealthIndicator,
@@ -412,6 +417,32 @@ const coreProviders: Provider[] = [
     inject: [Transport, MessageLogWriter, CHRONICLE_OPTIONS, TRANSPORT_OPTIONS],
   },
   UnitOfWork,
+  {
+    // Tables and indexes are ready before any provider's init hook can write.
+    provide: Documents,
+    useFactory: async (
+      client: SqlClient,
+      options: ChronicleModuleOptions,
+      unitOfWork: UnitOfWork,
+      personalData: PersonalDataService,
+    ) => {
+      // Named after the projection schema even on a client handed in, as consumers' schemas are.
+      const schema = projectionSchemaFor({
+        ...options.database,
+        client: undefined,
+      }) as string;
+      const documents = new Documents(
+        client,
+        schema,
+        options.documents?.collections ?? [],
+        unitOfWork,
+        { service: personalData, storeSchema: storeSchemaOf(options) },
+      );
+      await documents.prepare();
+      return documents;
+    },
+    inject: [SQL_CLIENT, CHRONICLE_OPTIONS, UnitOfWork, PersonalDataService],
+  },
   CommandPipeline,
   MessageGateway,
   EnabledModules,
@@ -466,6 +497,7 @@ const coreExports = [
   AppendSignal,
   EventStore,
   UnitOfWork,
+  Documents,
   CommandPipeline,
   MessageGateway,
   EnabledModules,
@@ -508,13 +540,22 @@ export class ChronicleModule {
     );
   }
 
-  /** Provides `AggregateRepository` for each listed aggregate class. */
+  /**
+   * Provides `AggregateRepository` for each listed aggregate class, and
+   * declares the document collections the module owns (their tables and
+   * indexes are ready before any init hook runs).
+   */
   static forFeature(
     aggregates: readonly AggregateClass<AggregateRoot>[],
+    feature: { readonly documents?: DocumentsOptions['collections'] } = {},
   ): DynamicModule {
+    const documents = feature.documents ?? [];
     return {
       module: ChronicleModule,
-      providers: aggregates.map(aggregateRepositoryProvider),
+      providers: [
+        ...aggregates.map(aggregateRepositoryProvider),
+        ...(documents.length > 0 ? [documentsFeatureProvider(documents)] : []),
+      ],
       exports: aggregates.map(aggregateRepositoryToken),
     };
   }

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { AggregatesOptions } from './aggregates/index.js';
+import type { DocumentsOptions } from './documents/index.js';
 import type { CommandHandlingOptions } from './handling/index.js';
 import { ChronicleError } from './messages/index.js';
 import type { MessageOptions } from './messages/index.js';
@@ -92,6 +93,8 @@ export interface ChronicleModuleOptions {
   readonly security?: SecurityOptions;
   /** How `@PersonalData` fields of events are sealed (see docs/guides/security.md). */
   readonly personalData?: PersonalDataModuleOptions;
+  /** The document collections this app owns (see `Documents`). */
+  readonly documents?: DocumentsOptions;
 }
 
 /** A class that makes Chronicle's options, for `forRootAsync({ useClass | useExisting })`. */

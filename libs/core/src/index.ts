@@ -18,6 +18,7 @@ export {
 } from '@nestjs/cqrs';
 
 export * from './aggregates/index.js';
+export * from './documents/index.js';
 export {
   CHRONICLE_OPTIONS,
   ChronicleModuleOptionsError,

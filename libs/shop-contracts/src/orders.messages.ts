@@ -1,9 +1,11 @@
 import {
   Command,
   CommandType,
+  Document,
   EventType,
   Query,
   QueryType,
+  searchDocumentsQuery,
 } from '@chronicle/core';
 import { Type } from 'class-transformer';
 import {
@@ -141,3 +143,26 @@ export class OrderCancelled {
     readonly reason: string,
   ) {}
 }
+
+// ---- the order search (kept and answered by orders) ----
+
+/** An order as the order search keeps it: found by customer, status, date, and the skus it holds. */
+@Document('orders', {
+  indexes: ['customerId', 'status', 'placedAt'],
+  text: ['items', 'reason'],
+})
+export class OrderSummary {
+  orderId!: string;
+  customerId!: string;
+  status!: OrderStatus;
+  total!: number;
+  /** The skus of its lines, as text to match. */
+  items!: string;
+  /** When it was placed (ISO text, UTC). */
+  placedAt!: string;
+  /** Why it was cancelled, if it was. */
+  reason?: string;
+}
+
+/** The order search as a query, answered by the orders app: `remoteSearch(queryBus, SearchOrders)`. */
+export const SearchOrders = searchDocumentsQuery('orders');

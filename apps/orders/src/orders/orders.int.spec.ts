@@ -10,6 +10,7 @@ import {
   listProcesses,
   PostgresEventStore,
   QueryBus,
+  remoteSearch,
   ValidationError,
   type ProcessInstanceOverview,
 } from '@chronicle/core';
@@ -25,7 +26,9 @@ import {
   PaymentAuthorized,
   PaymentDeclined,
   PlaceOrder,
+  SearchOrders,
   StockShortage,
+  type OrderSummary,
 } from '@shop/contracts';
 import {
   ORDER_FULFILMENT,
@@ -253,6 +256,36 @@ describe.each<FixtureMode>(['embedded', 'integration'])(
           total: 9,
           lines: [{ sku: 'tea', quantity: 2, unitPrice: 4.5 }],
           version: 1,
+        });
+    });
+
+    it('keeps the order search, answered as the SearchOrders query: by customer, status and text', async () => {
+      await fixture
+        .given(
+          new PlaceOrder('o-30', 'fay', [OrderLine.of('marmalade', 1, 5)]),
+          new PlaceOrder('o-31', 'fay', [
+            OrderLine.of('tea', 1, 4.5),
+            OrderLine.of('crumpet', 2, 1),
+          ]),
+        )
+        .when(new CancelOrder('o-31', 'changed mind'))
+        .expectThat(async (app) => {
+          const search = () =>
+            remoteSearch<OrderSummary>(app.get(QueryBus), SearchOrders).eq(
+              'customerId',
+              'fay',
+            );
+          const ids = async (found: ReturnType<typeof search>) =>
+            (await found.sortBy('orderId').page()).items.map((i) => i.id);
+          expect(await ids(search())).toEqual(['o-30', 'o-31']);
+          expect(await ids(search().eq('status', 'cancelled'))).toEqual([
+            'o-31',
+          ]);
+          expect(await ids(search().match('crumpets'))).toEqual(['o-31']);
+          expect(await ids(search().match('changed mind'))).toEqual(['o-31']);
+          expect(await search().facets('status')).toEqual(
+            expect.arrayContaining([{ value: 'cancelled', count: 1 }]),
+          );
         });
     });
 

@@ -1,4 +1,5 @@
-import { ChronicleModule } from '@chronicle/core';
+import { ChronicleModule, searchDocumentsHandler } from '@chronicle/core';
+import { OrderSummary } from '@shop/contracts';
 import { Module } from '@nestjs/common';
 import { Order } from './order.aggregate.js';
 import { OrderFulfilment } from './order-fulfilment.process.js';
@@ -8,15 +9,17 @@ import {
   GetOrderHandler,
   PlaceOrderHandler,
 } from './order.handlers.js';
+import { OrderSearch } from './order-search.projection.js';
 import { paymentTimeoutProvider } from './payment-timeout.js';
 
 /**
  * Orders: places, confirms and cancels orders; the order-fulfilment process
  * manager decides each placed order from what payments and inventory report,
- * or cancels it when its payment deadline passes.
+ * or cancels it when its payment deadline passes. It owns the order search
+ * (collection `orders`): kept by OrderSearch, answered as SearchOrders.
  */
 @Module({
-  imports: [ChronicleModule.forFeature([Order])],
+  imports: [ChronicleModule.forFeature([Order], { documents: [OrderSummary] })],
   providers: [
     paymentTimeoutProvider,
     PlaceOrderHandler,
@@ -24,6 +27,8 @@ import { paymentTimeoutProvider } from './payment-timeout.js';
     CancelOrderHandler,
     GetOrderHandler,
     OrderFulfilment,
+    OrderSearch,
+    searchDocumentsHandler(OrderSummary),
   ],
 })
 export class OrdersModule {}

@@ -92,7 +92,12 @@ export {
   type MessageKind,
   type MessageTypeInfo,
 } from './message-type.registry.js';
-export { fromPayload, toPayload, type PayloadReader } from './serialization.js';
+export {
+  fromPayload,
+  payloadReaderOf,
+  toPayload,
+  type PayloadReader,
+} from './serialization.js';
 export {
   checkDeclaredFields,
   checkMessage,

@@ -1,7 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import type { SendOptions } from '../handling/index.js';
 import type { ScheduleOptions, ScheduleTime } from '../scheduling/index.js';
-import type { AmbientTransaction, SqlClient } from '../store/index.js';
+import {
+  ambientTransaction,
+  type AmbientTransaction,
+  type SqlClient,
+} from '../store/index.js';
 import {
   ConsumerDefinitionError,
   EntityManagerUnavailableError,
@@ -79,7 +83,7 @@ export class BatchTransaction implements AmbientTransaction {
 
   constructor(
     private readonly opener: TransactionOpener,
-    private readonly consumer: string,
+    readonly consumer: string,
     /** Why no EntityManager can be had, when none can. */
     private readonly noEntityManager?: string,
     private readonly sending?: ContextSending,
@@ -190,4 +194,27 @@ export class BatchTransaction implements AmbientTransaction {
     this.ended = true;
     if (this.open) await (await this.open.catch(() => undefined))?.rollback();
   }
+}
+
+/**
+ * The transaction of the consumer batch running in this async context
+ * (opened now if no handler opened it yet), when called from a `@HandleEvent`
+ * method or an `@OnReset` hook; else undefined. What lets other parts write
+ * in the batch, as `context.sql()` would, without being handed the context.
+ */
+export async function consumerTransaction(): Promise<SqlClient | undefined> {
+  const ambient = ambientTransaction();
+  if (!(ambient instanceof BatchTransaction)) return undefined;
+  return (await ambient.transaction()).sql;
+}
+
+/**
+ * The consumer batch running in this async context, if any: its consumer's
+ * name and whether the event in hand is history a new version rebuilds
+ * beside the live one (see `ConsumerContext.replaying`).
+ */
+export function consumerBatch():
+  { readonly consumer: string; readonly replaying: boolean } | undefined {
+  const ambient = ambientTransaction();
+  return ambient instanceof BatchTransaction ? ambient : undefined;
 }

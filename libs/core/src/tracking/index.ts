@@ -1,5 +1,9 @@
 export { Consumer, HandleEvent, OnReset } from './consumer.decorators.js';
-export type { ConsumerContext } from './consumer-context.js';
+export {
+  consumerBatch,
+  consumerTransaction,
+  type ConsumerContext,
+} from './consumer-context.js';
 export type {
   ConsumerHealth,
   HoldingTransaction,

@@ -37,7 +37,12 @@ export async function forgetSubject(
 ): Promise<ForgetReport> {
   checkId(subjectId, 'subject id');
   const keyId = await keys.forget(subjectId);
-  if (keyId === undefined) return { forgotten: false, streams: [] };
+  if (keyId === undefined) {
+    // Announced all the same: copies kept outside the events (documents
+    // written by commands) may hold the subject's data without a key.
+    await announce(client, schema, subjectId);
+    return { forgotten: false, streams: [] };
+  }
   const rows = await client.query<{ stream_id: string }>(
     schema.sql(streamsSql),
     [`v1.${keyId}.`],
@@ -48,9 +53,17 @@ export async function forgetSubject(
       `{${streams.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`,
     ]);
   }
+  await announce(client, schema, subjectId);
+  return { forgotten: true, streams };
+}
+
+async function announce(
+  client: SqlClient,
+  schema: StoreSchema,
+  subjectId: string,
+): Promise<void> {
   await client.query(`SELECT pg_notify($1::text, $2::text)`, [
     forgetChannel(schema),
     subjectId,
   ]);
-  return { forgotten: true, streams };
 }

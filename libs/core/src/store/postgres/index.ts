@@ -1,4 +1,5 @@
 export {
+  ambientTransaction,
   runInAmbientTransaction,
   type AmbientTransaction,
 } from './ambient-transaction.js';
