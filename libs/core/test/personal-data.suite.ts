@@ -109,7 +109,13 @@ export function personalDataSuite(database: () => TestDatabase): void {
         plan: 'gold',
       },
     ]);
-    const batch = await store.readAll();
+    // The log reads below the safe horizon: another spec's open transaction
+    // on the same server may hold the event back for a moment.
+    let batch = await store.readAll();
+    await waitUntil(async () => {
+      batch = await store.readAll();
+      return batch.events.length > 0;
+    }, 'the registration readable in the log');
     expect(batch.events.map((e) => e.payload.name)).toEqual(['Ann Example']);
 
     const customer = await customers.load('c1');
