@@ -9,7 +9,7 @@ import { PostgresEventStore } from './postgres/index.js';
 // must not impose on its callers: delivery to handlers, backing off when
 // idle, and reading on through a failing database.
 
-/** Quick looks after a wake-up that found nothing readable yet: 10, 20 ... 320 ms. */
+/** Quick looks after a wake-up that found nothing readable yet: 10, 20 ... 320 ms, then every 320 ms until it reads on. */
 const SOON_TRIES = 6;
 
 export interface FollowLogOptions {
@@ -91,7 +91,9 @@ export async function* followLog(
       const woken = await waiter.wait(
         soon > 0 ? Math.min(pollMs, 10 * 2 ** (SOON_TRIES - soon)) : pollMs,
       );
-      soon = woken ? SOON_TRIES : Math.max(0, soon - 1);
+      // A wake-up promises a commit: look every 320 ms at the most until it
+      // is readable (another transaction may hold the horizon back a while).
+      soon = woken ? SOON_TRIES : soon > 0 ? Math.max(1, soon - 1) : 0;
     }
   } finally {
     unsubscribe?.();
