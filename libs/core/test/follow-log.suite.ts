@@ -86,11 +86,11 @@ export function followLogSuite(database: () => TestDatabase): void {
     await store.append('a', [event('t.Before')]);
     // Append the next event once the follower has taken its start, not before.
     const started = new Promise<void>((resolve) => {
-      const head = store.headCheckpoint.bind(store);
-      store.headCheckpoint = async () => {
-        const checkpoint = await head();
+      const head = store.logHead.bind(store);
+      store.logHead = async () => {
+        const taken = await head();
         resolve();
-        return checkpoint;
+        return taken;
       };
     });
     const feed = follow();

@@ -57,7 +57,7 @@ export class EventFeedController implements OnModuleDestroy {
     const lastEventId = request.headers['last-event-id'];
     const from = typeof lastEventId === 'string' ? lastEventId : after;
     const filter = typesOf(types);
-    const checkpoint = await this.startOf(from);
+    const checkpoint = this.startOf(from);
     response.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -103,9 +103,9 @@ export class EventFeedController implements OnModuleDestroy {
     }
   }
 
-  private async startOf(from: string | undefined): Promise<Checkpoint> {
-    if (from === undefined || from === '' || from === 'now')
-      return this.store.headCheckpoint();
+  /** Where the feed starts; undefined for now (followLog then passes over what had committed). */
+  private startOf(from: string | undefined): Checkpoint | undefined {
+    if (from === undefined || from === '' || from === 'now') return undefined;
     if (from === 'beginning' || from === '0') return LOG_START;
     const match = /^(\d{1,20})-(\d{1,20})$/.exec(from);
     if (!match) {

@@ -94,13 +94,12 @@ export class TailController implements OnModuleDestroy {
   ): Promise<void> {
     const lastEventId = request.headers['last-event-id'];
     let filter: string[] | undefined;
-    let checkpoint: Checkpoint;
+    let checkpoint: Checkpoint | undefined;
     try {
       filter = typesOf(typeof types === 'string' ? types : '');
       const from = typeof lastEventId === 'string' ? lastEventId : after;
-      checkpoint = from
-        ? checkpointOf(from)
-        : await this.store.headCheckpoint();
+      // No place: followLog starts now, past what had committed.
+      checkpoint = from ? checkpointOf(from) : undefined;
     } catch (error) {
       if (error instanceof ChronicleError)
         throw new BadRequestException(error.message);

@@ -32,6 +32,19 @@ export interface Checkpoint {
   readonly position: bigint;
 }
 
+/**
+ * The log as it stands at one moment: where a follower that wants only what
+ * commits from now on starts. Above `checkpoint`, the safe horizon, the log
+ * may already hold events an older open transaction holds back; they
+ * committed before this moment, and `committedBefore` says so.
+ */
+export interface LogHead {
+  /** The newest event `readAll` can return now. */
+  readonly checkpoint: Checkpoint;
+  /** Whether the transaction that wrote an event had committed at this moment. */
+  committedBefore(transactionId: bigint): boolean;
+}
+
 /** The checkpoint before the first event. */
 export const LOG_START: Checkpoint = Object.freeze({
   transactionId: 0n,
@@ -181,6 +194,9 @@ export abstract class EventStore {
 
   /** The checkpoint of the newest event that `readAll` can return now. */
   abstract headCheckpoint(): Promise<Checkpoint>;
+
+  /** The log now: its head checkpoint and which transactions had committed. */
+  abstract logHead(): Promise<LogHead>;
 
   /** The stored outcome of a command id, if it was handled. */
   abstract findHandledCommand(id: string): Promise<HandledCommand | undefined>;

@@ -1,5 +1,10 @@
 import type { AppendedTypes } from './append-signal.js';
-import type { Checkpoint, EventStore, StoredEvent } from './event-store.js';
+import {
+  LOG_START,
+  type Checkpoint,
+  type EventStore,
+  type StoredEvent,
+} from './event-store.js';
 import { PostgresEventStore } from './postgres/index.js';
 
 // Why here and not in notifications/: following the log is a read of the
@@ -15,8 +20,9 @@ const SOON_TRIES = 6;
 export interface FollowLogOptions {
   /**
    * Follow from after this place in the log: `LOG_START` for the beginning,
-   * an event's checkpoint to resume right after it. Default: the newest event
-   * readable now (only what commits from here on).
+   * an event's checkpoint to resume right after it. Default: now, only what
+   * commits from here on (`EventStore.logHead`: an event that had committed
+   * but was still held back by an older open transaction is passed over).
    */
   readonly after?: Checkpoint;
   /** Only events of these types. Default: every type. */
@@ -65,7 +71,10 @@ export async function* followLog(
       waiter.wake();
   });
   try {
-    let checkpoint = options.after ?? (await store.headCheckpoint());
+    // Given no place: from the head, passing over what had committed before
+    // it above the safe horizon (an older open transaction held it back).
+    const head = options.after ? undefined : await store.logHead();
+    let checkpoint = options.after ?? head?.checkpoint ?? LOG_START;
     // A wake-up can come before its events are readable (an older
     // transaction is still open): look again soon, a few times, then poll.
     let soon = 0;
@@ -78,6 +87,7 @@ export async function* followLog(
         soon = 0;
       for (const event of batch.events) {
         if (signal?.aborted) return;
+        if (head?.committedBefore(event.transactionId)) continue;
         yield {
           event,
           checkpoint: {

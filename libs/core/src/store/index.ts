@@ -22,6 +22,7 @@ export {
   type ReadAllBatch,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type LogHead,
   type StoredEvent,
   type StreamAppend,
 } from './event-store.js';

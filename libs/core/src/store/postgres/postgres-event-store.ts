@@ -9,6 +9,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type Checkpoint,
+  type LogHead,
   type ExpectedVersion,
   type HandledCommand,
   type NewEvent,
@@ -28,7 +29,7 @@ import { CommandLookups } from './command-lookups.js';
 import { CommandAlreadyHandledError } from '../store.errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
-import { headCheckpoint, readAll } from './read-all.js';
+import { headCheckpoint, logHead, readAll } from './read-all.js';
 import { StreamRead, streamVersion } from './read-stream.js';
 import {
   rebaseTransactionIds,
@@ -254,6 +255,10 @@ export class PostgresEventStore extends EventStore {
 
   headCheckpoint(): Promise<Checkpoint> {
     return headCheckpoint(this.client, this.schema);
+  }
+
+  logHead(): Promise<LogHead> {
+    return logHead(this.client, this.schema);
   }
 
   async findHandledCommand(id: string): Promise<HandledCommand | undefined> {

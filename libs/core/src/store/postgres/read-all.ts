@@ -1,5 +1,6 @@
 import type {
   Checkpoint,
+  LogHead,
   ReadAllBatch,
   ReadAllOptions,
 } from '../event-store.js';
@@ -86,6 +87,12 @@ const headCheckpointSql = (s: StoreSchema) => `
   WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1`;
 
+// The head and the snapshot it was read under, in one statement: the snapshot
+// says which transactions above the horizon had already committed.
+const logHeadSql = (s: StoreSchema) => `
+  SELECT pg_current_snapshot()::text AS snapshot, h.transaction_id, h.position
+  FROM (SELECT 1) one LEFT JOIN (${headCheckpointSql(s)}) h ON true`;
+
 interface ReadAllRow extends EventRow {
   scanned_count: number;
   end_transaction_id: string | null;
@@ -144,4 +151,41 @@ export async function headCheckpoint(
     transactionId: BigInt(rows[0].transaction_id),
     position: BigInt(rows[0].position),
   };
+}
+
+export async function logHead(
+  client: SqlClient,
+  schema: StoreSchema,
+): Promise<LogHead> {
+  const rows = await client.query<{
+    snapshot: string;
+    transaction_id: string | null;
+    position: string | null;
+  }>(schema.sql(logHeadSql), [], { prepare: true });
+  const row = rows[0];
+  const checkpoint =
+    row.transaction_id !== null && row.position !== null
+      ? {
+          transactionId: BigInt(row.transaction_id),
+          position: BigInt(row.position),
+        }
+      : LOG_START;
+  return { checkpoint, committedBefore: committedIn(row.snapshot) };
+}
+
+/**
+ * Whether a transaction had committed in a snapshot written as
+ * `xmin:xmax:running,...` (PostgreSQL's pg_snapshot text): every id below
+ * xmin had ended, none from xmax on had started, and between the two those
+ * not listed as running had ended. An aborted transaction left no events.
+ */
+export function committedIn(
+  snapshot: string,
+): (transactionId: bigint) => boolean {
+  const [xmin, xmax, running = ''] = snapshot.split(':');
+  const low = BigInt(xmin);
+  const high = BigInt(xmax);
+  const open = new Set(running === '' ? [] : running.split(',').map(BigInt));
+  return (transactionId) =>
+    transactionId < low || (transactionId < high && !open.has(transactionId));
 }
