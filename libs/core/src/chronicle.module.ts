@@ -100,6 +100,7 @@ import {
 } from './transport/index.js';
 import { ProcessesModule } from './processes/index.js';
 import {
+  CONSUMER_COLLECTIONS,
   TRACKING_OPTIONS,
   TrackingModule,
   type TrackingSettings,
@@ -443,6 +444,8 @@ const coreProviders: Provider[] = [
     },
     inject: [SQL_CLIENT, CHRONICLE_OPTIONS, UnitOfWork, PersonalDataService],
   },
+  // Tracking hands the collections its consumers fill to the documents.
+  { provide: CONSUMER_COLLECTIONS, useExisting: Documents },
   CommandPipeline,
   MessageGateway,
   EnabledModules,
@@ -498,6 +501,7 @@ const coreExports = [
   EventStore,
   UnitOfWork,
   Documents,
+  CONSUMER_COLLECTIONS,
   CommandPipeline,
   MessageGateway,
   EnabledModules,

@@ -162,6 +162,30 @@ export function projectionTablesSuite(database: () => TestDatabase): void {
     expect(holders).toEqual([{ schema: own }]);
   });
 
+  it('reads the live schema again when the one it looked up was dropped by a switch in between', async () => {
+    const app = await start([StockLevels]);
+    await app.get(EventStore).append('account-a', [deposited('a', 5)]);
+    await waitFor(
+      async () => (await stockRows(app)).length === 1,
+      'the deposit projected',
+    );
+    // The race: a read looks up the live schema, then a blue-green switch
+    // retires it and drops it (grace 0) before the read runs there.
+    const tracking = app.get(TrackingService);
+    const live = tracking.schemaOf.bind(tracking);
+    let lookups = 0;
+    tracking.schemaOf = async (consumer: string) =>
+      lookups++ === 0
+        ? `${schema}_projections_retired_and_dropped`
+        : live(consumer);
+    expect(await stockRows(app)).toEqual([{ account: 'a', amount: 5 }]);
+    expect(lookups).toBe(2);
+    // A table missing from the live schema is the caller's error, not a race.
+    await expect(
+      app.get(ProjectionTables).query('stock-levels', 'SELECT * FROM nowhere'),
+    ).rejects.toThrow(/nowhere/);
+  });
+
   it('lets two instances start at once, and a restart, without failing', async () => {
     const [one, two] = await Promise.all([
       start([StockLevels]),

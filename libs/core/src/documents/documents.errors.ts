@@ -66,9 +66,9 @@ export class InvalidDocumentError extends ChronicleError {
 }
 
 /**
- * A consumer version rebuilt beside the live one (blue-green) wrote documents:
- * both versions would write the one collection, the rebuild over what the
- * live version serves. Not supported yet: reset the consumer instead.
+ * A consumer version rebuilt beside the live one (blue-green) wrote to a
+ * collection the app's module owns, not one the consumer fills: both versions
+ * would write the one table, the rebuild over what the live version serves.
  */
 export class DocumentsInRebuildError extends ChronicleError {
   readonly code = 'DOCUMENTS_IN_REBUILD';
@@ -79,7 +79,25 @@ export class DocumentsInRebuildError extends ChronicleError {
   ) {
     super(
       `Consumer "${consumer}" wrote to collection "${collection}" while a new version of it was rebuilt beside the live one (blue-green): ` +
-        'both versions would write the one collection. Keep the consumer at its version and reset it to rebuild the documents (TrackingService.reset, npx chronicle replay).',
+        `both versions would write the one collection. List it in the consumer's documents option (@Consumer('${consumer}', { documents: [...] })) so each version fills its own copy, or keep the consumer at its version and reset it.`,
+    );
+  }
+}
+
+/**
+ * A write to a collection a consumer fills, from outside that consumer's
+ * handlers: a rebuild or a reset would lose it, so only the consumer writes.
+ */
+export class CollectionFilledByConsumerError extends ChronicleError {
+  readonly code = 'COLLECTION_FILLED_BY_CONSUMER';
+
+  constructor(
+    readonly collection: string,
+    readonly consumer: string,
+  ) {
+    super(
+      `Collection "${collection}" is filled by consumer "${consumer}" (its documents option): only that consumer's handlers write it, ` +
+        'since a reset or a new version rebuilds it from the events and would lose any other write. Append an event the consumer handles instead, or declare a collection of your own in the module.',
     );
   }
 }

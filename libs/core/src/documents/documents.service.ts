@@ -14,7 +14,13 @@ import {
   forgetChannel,
   type PersonalDataService,
 } from '../security/personal-data/index.js';
-import { consumerBatch, consumerTransaction } from '../tracking/index.js';
+import {
+  consumerBatch,
+  consumerTransaction,
+  type ConsumerCollection,
+  type ConsumerCollections,
+  type ConsumerCollectionSchemas,
+} from '../tracking/index.js';
 import {
   collectionNameOf,
   defineCollection,
@@ -46,6 +52,7 @@ import {
   type DocumentRow,
 } from './document-writes.js';
 import {
+  CollectionFilledByConsumerError,
   DocumentDefinitionError,
   DocumentsInRebuildError,
   InvalidDocumentError,
@@ -61,6 +68,7 @@ import {
 } from './search-sql.js';
 import { checkSearchSpec, MAX_LIMIT, type SearchSpec } from './search-spec.js';
 import { fieldPathSegments } from './field-path.js';
+import { FilledCollections } from './filled-collections.js';
 
 /** A collection by its `@Document` class (documents come back as instances) or by name (plain JSON). */
 export type CollectionRef<T extends object> = DocumentClass<T> | string;
@@ -74,11 +82,17 @@ const MAX_ID_LENGTH = 512;
  * inside a command handler it is staged into the command's transaction
  * (after its events); inside a consumer's handler (or `@OnReset` hook) it
  * joins the batch's transaction, so it commits with the consumer's position,
- * exactly once; anywhere else it is a statement of its own.
+ * exactly once; anywhere else it is a statement of its own. A collection a
+ * consumer fills (its `documents` option) lives in the consumer's schema,
+ * one copy per version: see `FilledCollections`.
  */
-export class Documents implements OnModuleInit, OnModuleDestroy {
+export class Documents
+  implements OnModuleInit, OnModuleDestroy, ConsumerCollections
+{
   private readonly logger = new Logger('Chronicle documents');
   private readonly byName = new Map<string, CollectionDefinition>();
+  private readonly filled = new FilledCollections();
+  private listening = false;
   private stopListening?: () => Promise<void>;
   private stopHearing?: () => void;
 
@@ -115,6 +129,12 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     declared: DocumentClass | CollectionDeclaration,
   ): CollectionDefinition | undefined {
     const definition = defineCollection(declared, this.schema);
+    const filledBy = this.filled.consumerOf(definition.name);
+    if (filledBy !== undefined) {
+      throw new DocumentDefinitionError(
+        `Collection "${definition.name}" is declared by a module and filled by consumer "${filledBy}" (its documents option): declare it in one place, the consumer's documents when the consumer fills it.`,
+      );
+    }
     const known = this.byName.get(definition.name);
     if (known) {
       if (known.type !== undefined && known.type === definition.type)
@@ -125,6 +145,37 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     }
     this.byName.set(definition.name, definition);
     return definition;
+  }
+
+  /**
+   * Takes the collections a consumer fills (tracking calls it at bootstrap):
+   * makes them in this app's version's schema and serves reads from the
+   * live version's.
+   */
+  async adopt(
+    consumer: string,
+    collections: readonly ConsumerCollection[],
+    schemas: ConsumerCollectionSchemas,
+  ): Promise<void> {
+    for (const declared of collections) {
+      const own =
+        schemas.own === undefined
+          ? undefined
+          : defineCollection(declared, schemas.own);
+      const name = own?.name ?? defineCollection(declared, this.schema).name;
+      const other = this.filled.consumerOf(name);
+      if (
+        this.byName.has(name) ||
+        (other !== undefined && other !== consumer)
+      ) {
+        throw new DocumentDefinitionError(
+          `Collection "${name}" is filled by consumer "${consumer}" and also ${other !== undefined && other !== consumer ? `by consumer "${other}"` : 'declared by a module'}: one owner per collection. List it only in the documents option of the consumer that fills it.`,
+        );
+      }
+      if (own) await this.prepareOne(own);
+      this.filled.add(consumer, declared, own, schemas);
+    }
+    await this.listenForForgets();
   }
 
   /** Makes (or brings up to date) every collection's table and indexes; logs what changed. */
@@ -153,8 +204,18 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
    * by the store's notification in every other process of the app.
    */
   async onModuleInit(): Promise<void> {
-    if (!this.personalData || !this.collections().some((c) => c.personal))
+    await this.listenForForgets();
+  }
+
+  /** Starts hearing of forgotten subjects once a collection holds personal data (at init, or when a consumer's is adopted). */
+  private async listenForForgets(): Promise<void> {
+    if (
+      this.listening ||
+      !this.personalData ||
+      !this.collections().some((c) => c.personal)
+    )
       return;
+    this.listening = true;
     const { service, storeSchema } = this.personalData;
     this.stopHearing = service.onForget((subject) =>
       this.forget(subject).then(() => undefined),
@@ -190,14 +251,15 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
    */
   async forget(subjectId: string): Promise<number> {
     let changed = 0;
-    for (const collection of this.byName.values())
+    const copies = [...this.byName.values(), ...(await this.filled.copies())];
+    for (const collection of copies)
       changed += await forgetInCollection(this.client, collection, subjectId);
     return changed;
   }
 
-  /** The collections this app declares. */
+  /** The collections this app declares or its consumers fill (one copy of each). */
   collections(): readonly CollectionDefinition[] {
-    return [...this.byName.values()];
+    return [...this.byName.values(), ...this.filled.definitions()];
   }
 
   /** Stores `document` under `id`: a new one at revision 1, an existing one replaced at the next revision. */
@@ -207,12 +269,12 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     document: T,
     options: WriteOptions = {},
   ): Promise<WriteOutcome<{ revision: number }>> {
-    const definition = this.definitionOf(collection);
-    checkId(definition.name, id);
-    const body = bodyOf(definition.name, id, document);
+    const name = this.nameOf(collection);
+    checkId(name, id);
+    const body = bodyOf(name, id, document);
     return this.write(
-      definition.name,
-      (sql) =>
+      name,
+      (sql, definition) =>
         writeDocument(sql, definition, id, body, options.expectedRevision),
       (revision) => ({ revision }),
     );
@@ -231,14 +293,16 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     collection: CollectionRef<T>,
     ids: readonly string[],
   ): Promise<StoredDocument<T>[]> {
-    const definition = this.definitionOf(collection);
+    const name = this.nameOf(collection);
     if (ids.length === 0) return [];
-    ids.forEach((id) => checkId(definition.name, id));
-    const rows = await readDocuments(await this.reader(), definition, ids);
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.flatMap((id) => {
-      const row = byId.get(id);
-      return row ? [this.documentOf<T>(definition, row)] : [];
+    ids.forEach((id) => checkId(name, id));
+    return this.reading(name, async (definition) => {
+      const rows = await readDocuments(await this.reader(), definition, ids);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [this.documentOf<T>(definition, row)] : [];
+      });
     });
   }
 
@@ -248,11 +312,12 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     id: string,
     options: WriteOptions = {},
   ): Promise<WriteOutcome<{ deleted: boolean }>> {
-    const definition = this.definitionOf(collection);
-    checkId(definition.name, id);
+    const name = this.nameOf(collection);
+    checkId(name, id);
     return this.write(
-      definition.name,
-      (sql) => deleteDocument(sql, definition, id, options.expectedRevision),
+      name,
+      (sql, definition) =>
+        deleteDocument(sql, definition, id, options.expectedRevision),
       (deleted) => ({ deleted }),
     );
   }
@@ -262,12 +327,12 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     collection: CollectionRef<T>,
     select: (search: DocumentSearch<T>) => DocumentSearch<T>,
   ): Promise<WriteOutcome<{ count: number }>> {
-    const definition = this.definitionOf(collection);
+    const name = this.nameOf(collection);
     const spec = select(new DocumentSearch<T>(refusing)).spec();
-    const statement = deleteStatement(definition, spec);
     return this.write(
-      definition.name,
-      async (sql) => {
+      name,
+      async (sql, definition) => {
+        const statement = deleteStatement(definition, spec);
         const [row] = await sql.query<{ count: number }>(
           statement.text,
           statement.params,
@@ -280,8 +345,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
 
   /** A search of the collection: chain match, filters, sort and paging, then page(), count() or facets(). */
   search<T extends object>(collection: CollectionRef<T>): DocumentSearch<T> {
-    const definition = this.definitionOf(collection);
-    return new DocumentSearch<T>(this.runner<T>(definition));
+    return new DocumentSearch<T>(this.runner<T>(this.nameOf(collection)));
   }
 
   /** Runs a search given as JSON (a `SearchDocuments` query's): checked here, whoever built it. */
@@ -289,9 +353,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     collection: CollectionRef<T>,
     spec: SearchSpec,
   ): Promise<SearchPage<T>> {
-    return this.runner<T>(this.definitionOf(collection)).page(
-      checkSearchSpec(spec),
-    );
+    return this.runner<T>(this.nameOf(collection)).page(checkSearchSpec(spec));
   }
 
   /**
@@ -306,7 +368,7 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
       readonly facet: { path: string; limit: number } | null;
     },
   ): Promise<SearchPage<unknown> | number | FacetCount[]> {
-    const runner = this.runner<object>(this.definitionOf(collection));
+    const runner = this.runner<object>(this.nameOf(collection));
     const spec = checkSearchSpec(query.spec);
     switch (query.operation) {
       case 'page':
@@ -330,85 +392,124 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private runner<T extends object>(
-    definition: CollectionDefinition,
-  ): SearchRunner<T> {
+  private runner<T extends object>(name: string): SearchRunner<T> {
+    const run = <R>(read: (definition: CollectionDefinition) => Promise<R>) =>
+      this.reading(name, read);
     return {
-      page: async (spec) => {
-        const statement = pageStatement(definition, spec);
-        const rows = await (
-          await this.reader()
-        ).query<DocumentRow & { sort_key?: string | null; rank?: number }>(
-          statement.text,
-          statement.params,
-        );
-        const read = this.readerOf<T>(definition);
-        const items: SearchHit<T>[] = [];
-        for (const row of rows.slice(0, statement.limit)) {
-          const hit = documentOf<T>(definition.name, row, read) as {
-            rank?: number;
-          } & StoredDocument<T>;
-          if (row.rank !== undefined) hit.rank = Number(row.rank);
-          items.push(hit);
-        }
-        if (rows.length <= statement.limit) return { items };
-        const last = rows[statement.limit - 1];
-        // A float4 reads back as the shortest text that makes it again: String() of it does.
-        const key = statement.byRank
-          ? String(last.rank)
-          : (last.sort_key ?? null);
-        return {
-          items,
-          next: encodeCursor(statement.signature, key, last.id),
-        };
-      },
-      explain: async (spec) => {
-        const statement = pageStatement(definition, spec);
-        const rows = await (
-          await this.reader()
-        ).query<Record<string, string>>(
-          `EXPLAIN ${statement.text}`,
-          statement.params,
-        );
-        return rows.map((row) => Object.values(row)[0]).join('\n');
-      },
-      count: async (spec) => {
-        const statement = countStatement(definition, spec);
-        const [row] = await (
-          await this.reader()
-        ).query<{ count: number }>(statement.text, statement.params);
-        return row.count;
-      },
-      facets: async (spec, path, limit): Promise<FacetCount[]> => {
-        const statement = facetStatement(definition, spec, path, limit);
-        const rows = await (
-          await this.reader()
-        ).query<{ value: unknown; count: number }>(
-          statement.text,
-          statement.params,
-        );
-        return rows.map(({ value, count }) => ({ value, count }));
-      },
+      page: (spec) =>
+        run(async (definition) => {
+          const statement = pageStatement(definition, spec);
+          const rows = await (
+            await this.reader()
+          ).query<DocumentRow & { sort_key?: string | null; rank?: number }>(
+            statement.text,
+            statement.params,
+          );
+          const read = this.readerOf<T>(definition);
+          const items: SearchHit<T>[] = [];
+          for (const row of rows.slice(0, statement.limit)) {
+            const hit = documentOf<T>(definition.name, row, read) as {
+              rank?: number;
+            } & StoredDocument<T>;
+            if (row.rank !== undefined) hit.rank = Number(row.rank);
+            items.push(hit);
+          }
+          if (rows.length <= statement.limit) return { items };
+          const last = rows[statement.limit - 1];
+          // A float4 reads back as the shortest text that makes it again: String() of it does.
+          const key = statement.byRank
+            ? String(last.rank)
+            : (last.sort_key ?? null);
+          return {
+            items,
+            next: encodeCursor(statement.signature, key, last.id),
+          };
+        }),
+      explain: (spec) =>
+        run(async (definition) => {
+          const statement = pageStatement(definition, spec);
+          const rows = await (
+            await this.reader()
+          ).query<Record<string, string>>(
+            `EXPLAIN ${statement.text}`,
+            statement.params,
+          );
+          return rows.map((row) => Object.values(row)[0]).join('\n');
+        }),
+      count: (spec) =>
+        run(async (definition) => {
+          const statement = countStatement(definition, spec);
+          const [row] = await (
+            await this.reader()
+          ).query<{ count: number }>(statement.text, statement.params);
+          return row.count;
+        }),
+      facets: (spec, path, limit): Promise<FacetCount[]> =>
+        run(async (definition) => {
+          const statement = facetStatement(definition, spec, path, limit);
+          const rows = await (
+            await this.reader()
+          ).query<{ value: unknown; count: number }>(
+            statement.text,
+            statement.params,
+          );
+          return rows.map(({ value, count }) => ({ value, count }));
+        }),
     };
   }
 
   /** Runs a write where it belongs (see the class comment). */
   private async write<R, O extends object>(
     collection: string,
-    run: (sql: SqlClient) => Promise<R>,
+    run: (sql: SqlClient, definition: CollectionDefinition) => Promise<R>,
     outcome: (result: R) => O,
   ): Promise<WriteOutcome<O>> {
-    const batch = consumerBatch();
-    if (batch?.replaying)
-      throw new DocumentsInRebuildError(batch.consumer, collection);
+    const definition = this.writtenCopy(collection);
     if (this.unitOfWork?.active) {
       await this.unitOfWork.enlist(async (tx) => {
-        await run(tx);
+        await run(tx, definition);
       });
       return { staged: true };
     }
     const sql = (await consumerTransaction()) ?? this.client;
-    return { staged: false, ...outcome(await run(sql)) };
+    return { staged: false, ...outcome(await run(sql, definition)) };
+  }
+
+  /**
+   * The copy a write goes to: a module's collection, or a consumer's own
+   * version's copy from that consumer's handlers; nothing else writes a
+   * filled collection, and a rebuilding version writes no module's.
+   */
+  private writtenCopy(collection: string): CollectionDefinition {
+    const batch = consumerBatch();
+    const filledBy = this.filled.consumerOf(collection);
+    if (filledBy !== undefined) {
+      const own =
+        batch?.consumer === filledBy ? this.filled.own(collection) : undefined;
+      if (!own) throw new CollectionFilledByConsumerError(collection, filledBy);
+      return own;
+    }
+    if (batch?.replaying)
+      throw new DocumentsInRebuildError(batch.consumer, collection);
+    return this.declared(collection);
+  }
+
+  /**
+   * Runs a read on the right copy: a module's collection; for a filled one,
+   * the consumer's own version's copy in its handlers (it reads what it
+   * wrote), the live version's anywhere else.
+   */
+  private reading<R>(
+    collection: string,
+    read: (definition: CollectionDefinition) => Promise<R>,
+  ): Promise<R> {
+    const filledBy = this.filled.consumerOf(collection);
+    if (filledBy === undefined) return read(this.declared(collection));
+    const own =
+      consumerBatch()?.consumer === filledBy
+        ? this.filled.own(collection)
+        : undefined;
+    return own ? read(own) : this.filled.readLive(collection, read);
   }
 
   /** Reads see the transaction of this context when one is open (a consumer's batch after its writes). */
@@ -416,13 +517,18 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
     return ambientTransaction()?.current ?? this.client;
   }
 
-  private definitionOf(
-    collection: CollectionRef<object>,
-  ): CollectionDefinition {
+  /** The collection's name, when this app declares it or a consumer of it fills it. */
+  private nameOf(collection: CollectionRef<object>): string {
     const name =
       typeof collection === 'string'
         ? collection
         : collectionNameOf(collection);
+    if (!this.byName.has(name) && !this.filled.has(name))
+      throw new UnknownCollectionError(name);
+    return name;
+  }
+
+  private declared(name: string): CollectionDefinition {
     const definition = this.byName.get(name);
     if (!definition) throw new UnknownCollectionError(name);
     return definition;

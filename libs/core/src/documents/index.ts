@@ -18,6 +18,7 @@ export type {
 export {
   DocumentConflictError,
   DocumentDefinitionError,
+  CollectionFilledByConsumerError,
   DocumentsInRebuildError,
   InvalidDocumentError,
   InvalidFieldPathError,

@@ -199,10 +199,25 @@ export class ConsumerExplorer {
           `Consumer "${metadata.name}" has version ${String(options.version)}: use a whole number, 1 or more.`,
         );
       }
-      const owns = options.tables.length > 0 || options.schema !== undefined;
+      if (
+        !Array.isArray(options.documents) ||
+        options.documents.some(
+          (d) =>
+            typeof d !== 'function' &&
+            (typeof d !== 'object' || d === null || !('name' in d)),
+        )
+      ) {
+        throw new ConsumerDefinitionError(
+          `Consumer "${metadata.name}" declares documents that are neither @Document classes nor { name, indexes, text } declarations: give documents as an array of them.`,
+        );
+      }
+      const owns =
+        options.tables.length > 0 ||
+        options.documents.length > 0 ||
+        options.schema !== undefined;
       if (!owns && options.version !== 1) {
         throw new ConsumerDefinitionError(
-          `Consumer "${metadata.name}" has version ${options.version} but declares no tables: a version rebuilds the consumer's declared tables beside the live ones; declare them with tables: ['CREATE TABLE ...'].`,
+          `Consumer "${metadata.name}" has version ${options.version} but declares no tables: a version rebuilds the consumer's declared tables and documents beside the live ones; declare them with tables: ['CREATE TABLE ...'] or documents: [SomeDocument].`,
         );
       }
       const schemaOf = (version: number) =>

@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../store/index.js';
+import type { ConsumerCollection } from './consumer-collections.js';
 import type { ConsumerTable } from './entity-tables.js';
 
 /** Where a consumer that has never run starts reading the log. */
@@ -92,13 +93,22 @@ export interface ConsumerOptions {
    */
   readonly tables?: readonly ConsumerTable[];
   /**
+   * The document collections this consumer fills (`@Document` classes or
+   * `{ name, indexes, text }`): their tables live in the consumer's schema
+   * like its `tables`, so a reset to the beginning empties them and a new
+   * `version` rebuilds them beside the live ones, reads switching with it.
+   * Only the consumer's handlers write them. See "Collections filled by a
+   * consumer" in docs/guides/documents.md.
+   */
+  readonly documents?: readonly ConsumerCollection[];
+  /**
    * The schema of the consumer's `tables`. Default: `<projection
    * schema>_<consumer name>` (`chronicle_projections_stock_levels`), lower
    * case with every other character as `_`.
    */
   readonly schema?: string;
   /**
-   * The version of the consumer's tables and handlers (with `tables` only).
+   * The version of the consumer's tables and handlers (with `tables` or `documents` only).
    * Raising it rebuilds the projection from the beginning into a schema of
    * its own (`..._v2`) beside the live version, which keeps serving; when the
    * rebuild reaches the head, reads switch to it. See "Blue-green rebuilds"
@@ -169,6 +179,7 @@ export function resolveConsumerOptions(
     savepoints: options.savepoints ?? 'on-failure',
     dataSource: options.dataSource ?? 'default',
     tables: options.tables ?? [],
+    documents: options.documents ?? [],
     schema: options.schema,
     version: options.version ?? 1,
   };

@@ -63,4 +63,9 @@ export {
 export { TrackingModule } from './tracking.module.js';
 export { ProjectionTables } from './projection-tables.service.js';
 export { TrackingService } from './tracking.service.js';
-export { TRACKING_OPTIONS } from './tracking.tokens.js';
+export { CONSUMER_COLLECTIONS, TRACKING_OPTIONS } from './tracking.tokens.js';
+export type {
+  ConsumerCollection,
+  ConsumerCollections,
+  ConsumerCollectionSchemas,
+} from './consumer-collections.js';

@@ -1,11 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   SQL_CLIENT,
+  sqlStateOf,
   type SqlClient,
   type SqlParameter,
 } from '../store/index.js';
 import { setSearchPath } from './projection-tables.js';
 import { TrackingService } from './tracking.service.js';
+
+/** PostgreSQL: no such table (in the search_path). */
+const UNDEFINED_TABLE = '42P01';
 
 /**
  * The query side of consumers' declared tables: where they are, and reads
@@ -40,6 +44,23 @@ export class ProjectionTables {
     params?: readonly SqlParameter[],
   ): Promise<R[]> {
     const schema = await this.schemaOf(consumer);
+    try {
+      return await this.read<R>(schema, text, params);
+    } catch (error) {
+      // A blue-green switch may retire and drop (after its grace) the schema
+      // looked up, before the read runs there: read the live one instead.
+      if (sqlStateOf(error) !== UNDEFINED_TABLE) throw error;
+      const live = await this.schemaOf(consumer);
+      if (live === schema) throw error;
+      return this.read<R>(live, text, params);
+    }
+  }
+
+  private read<R extends object>(
+    schema: string,
+    text: string,
+    params?: readonly SqlParameter[],
+  ): Promise<R[]> {
     return this.client.transaction(async (tx) => {
       await setSearchPath(tx, schema);
       return tx.query<R>(text, params);

@@ -77,7 +77,8 @@ import {
   ConsumerNotFoundError,
   NoConsumerTablesError,
 } from './tracking.errors.js';
-import { TRACKING_OPTIONS } from './tracking.tokens.js';
+import { CONSUMER_COLLECTIONS, TRACKING_OPTIONS } from './tracking.tokens.js';
+import type { ConsumerCollections } from './consumer-collections.js';
 
 /** A consumer's parked streams and events, for its health. */
 async function parkedOf(
@@ -128,6 +129,9 @@ export class TrackingService
     @Optional() private readonly failures?: FailureReporter,
     @Optional() private readonly gateway?: MessageGateway,
     @Optional() private readonly scheduler?: Scheduler,
+    @Optional()
+    @Inject(CONSUMER_COLLECTIONS)
+    private readonly collections?: ConsumerCollections,
   ) {
     this.options = {
       enabled: options.enabled ?? true,
@@ -183,12 +187,26 @@ export class TrackingService
       const definition = await this.versioned(declared);
       this.definitions.set(declared.name, definition);
       // Even a process that runs no consumers reads their tables: make them.
-      if (definition.schema && this.status(declared.name) !== 'retired') {
+      const retired = this.status(declared.name) === 'retired';
+      if (definition.schema && !retired) {
         await createConsumerTables(
           this.client,
           definition.schema,
           (await definition.tableStatements?.(definition.schema)) ?? [],
         );
+      }
+      const { documents } = definition.options;
+      if (documents.length > 0) {
+        if (!this.collections) {
+          throw new ConsumerDefinitionError(
+            `Consumer "${declared.name}" fills document collections, but this app has no Documents to keep them: import ChronicleModule.forRoot in the app.`,
+          );
+        }
+        // Reads follow the live version; this version's handlers write its own.
+        await this.collections.adopt(declared.name, documents, {
+          own: retired ? undefined : definition.schema,
+          live: () => this.schemaOf(declared.name),
+        });
       }
     }
     if (!this.options.enabled || this.definitions.size === 0) return;
