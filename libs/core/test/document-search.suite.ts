@@ -289,6 +289,78 @@ export function documentSearchSuite(database: () => TestDatabase): void {
     ).toHaveLength(1);
   });
 
+  it('counts an array per element: each distinct element once per document, beside scalar values', async () => {
+    const items = (
+      await start([
+        {
+          name: 'items',
+          indexes: ['kind', { path: 'tags', using: 'gin' }],
+          text: ['title'],
+        },
+      ])
+    ).get(Documents);
+    const stock: [string, Record<string, unknown>][] = [
+      ['i1', { kind: 'x', title: 'red shoes', tags: ['red', 'shoes'] }],
+      ['i2', { kind: 'x', title: 'a hat', tags: ['red', 'red', 'hat'] }],
+      ['i3', { kind: 'y', title: 'red scarf', tags: 'red' }],
+      ['i4', { kind: 'y', title: 'nothing', tags: [] }],
+      ['i5', { kind: 'y', title: 'untagged' }],
+      ['i6', { kind: 'x', title: 'null tags', tags: null }],
+      ['i7', { kind: 'y', title: 'odd', tags: [{ k: 1 }, { k: 1 }, 2, 2.0] }],
+    ];
+    for (const [id, body] of stock) await items.index('items', id, body);
+    const tags = await items.search('items').facets('tags');
+    // i2's two reds count once; the scalar "red" with the elements; missing,
+    // null and [] as null (no value); objects and numbers as values. Ties
+    // in JSON order: null, strings, numbers, objects.
+    expect(tags).toEqual([
+      { value: null, count: 3 },
+      { value: 'red', count: 3 },
+      { value: 'hat', count: 1 },
+      { value: 'shoes', count: 1 },
+      { value: 2, count: 1 },
+      { value: { k: 1 }, count: 1 },
+    ]);
+    // Each scalar value's count is what refining the search by it selects
+    // (an object element is found by contains('tags', [element])).
+    for (const { value, count } of tags) {
+      if (value === null || typeof value === 'object') continue;
+      expect({
+        value,
+        count: await items
+          .search('items')
+          .contains('tags', value as string)
+          .count(),
+      }).toEqual({ value, count });
+    }
+    // Over the same filters and match as a page.
+    expect(await items.search('items').eq('kind', 'x').facets('tags')).toEqual([
+      { value: 'red', count: 2 },
+      { value: null, count: 1 },
+      { value: 'hat', count: 1 },
+      { value: 'shoes', count: 1 },
+    ]);
+    expect(await items.search('items').match('red').facets('tags')).toEqual([
+      { value: 'red', count: 2 },
+      { value: 'shoes', count: 1 },
+    ]);
+    expect(
+      await items
+        .search('items')
+        .contains('tags', 'red')
+        .eq('kind', 'x')
+        .facets('tags', { limit: 2 }),
+    ).toEqual([
+      { value: 'red', count: 2 },
+      { value: 'hat', count: 1 },
+    ]);
+    // A scalar field is counted as before, arrays or not elsewhere.
+    expect(await items.search('items').facets('kind')).toEqual([
+      { value: 'y', count: 4 },
+      { value: 'x', count: 3 },
+    ]);
+  });
+
   it('refuses bad paths, cursors and sorts with errors that say what to do', async () => {
     expect(() => documents.search(Product).eq('bad path' as 'sku', 1)).toThrow(
       InvalidFieldPathError,
@@ -345,6 +417,13 @@ export function documentSearchSuite(database: () => TestDatabase): void {
     expect(await remote().facets('maker.country')).toEqual(
       await documents.search(Product).facets('maker.country'),
     );
+    expect(await remote().facets('tags')).toEqual([
+      { value: null, count: 2 },
+      { value: 'blue', count: 1 },
+      { value: 'brown', count: 1 },
+      { value: 'red', count: 1 },
+      { value: 'sport', count: 1 },
+    ]);
     const Search = searchDocumentsQuery(Product);
     await expect(
       queries.execute(
@@ -353,6 +432,16 @@ export function documentSearchSuite(database: () => TestDatabase): void {
         }),
       ),
     ).rejects.toThrow(/field name/);
+    await expect(
+      queries.execute(
+        new Search('facets', { filters: [] }, { path: "tags') --", limit: 5 }),
+      ),
+    ).rejects.toThrow(/field name/);
+    await expect(
+      queries.execute(
+        new Search('facets', { filters: [] }, { path: 'tags', limit: 5000 }),
+      ),
+    ).rejects.toThrow(/limit is 5000/);
   });
 
   it('refuses a text match on a collection without text fields', async () => {
