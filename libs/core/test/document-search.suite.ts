@@ -10,7 +10,11 @@ import {
   InvalidFieldPathError,
   InvalidSearchError,
   type SqlClient,
+  type SqlParameter,
 } from '../src/index.js';
+import { defineCollection } from '../src/documents/collection-definition.js';
+import { countStatement, facetStatement } from '../src/documents/search-sql.js';
+import type { SearchSpec } from '../src/documents/search-spec.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 import { documentsApp, product, Product } from './documents.fixture.js';
 
@@ -309,7 +313,8 @@ export function documentSearchSuite(database: () => TestDatabase): void {
       ['i7', { kind: 'y', title: 'odd', tags: [{ k: 1 }, { k: 1 }, 2, 2.0] }],
     ];
     for (const [id, body] of stock) await items.index('items', id, body);
-    const tags = await items.search('items').facets('tags');
+    const find = () => items.search<Record<string, unknown>>('items');
+    const tags = await find().facets('tags');
     // i2's two reds count once; the scalar "red" with the elements; missing,
     // null and [] as null (no value); objects and numbers as values. Ties
     // in JSON order: null, strings, numbers, objects.
@@ -327,26 +332,24 @@ export function documentSearchSuite(database: () => TestDatabase): void {
       if (value === null || typeof value === 'object') continue;
       expect({
         value,
-        count: await items
-          .search('items')
+        count: await find()
           .contains('tags', value as string)
           .count(),
       }).toEqual({ value, count });
     }
     // Over the same filters and match as a page.
-    expect(await items.search('items').eq('kind', 'x').facets('tags')).toEqual([
+    expect(await find().eq('kind', 'x').facets('tags')).toEqual([
       { value: 'red', count: 2 },
       { value: null, count: 1 },
       { value: 'hat', count: 1 },
       { value: 'shoes', count: 1 },
     ]);
-    expect(await items.search('items').match('red').facets('tags')).toEqual([
+    expect(await find().match('red').facets('tags')).toEqual([
       { value: 'red', count: 2 },
       { value: 'shoes', count: 1 },
     ]);
     expect(
-      await items
-        .search('items')
+      await find()
         .contains('tags', 'red')
         .eq('kind', 'x')
         .facets('tags', { limit: 2 }),
@@ -355,7 +358,7 @@ export function documentSearchSuite(database: () => TestDatabase): void {
       { value: 'hat', count: 1 },
     ]);
     // A scalar field is counted as before, arrays or not elsewhere.
-    expect(await items.search('items').facets('kind')).toEqual([
+    expect(await find().facets('kind')).toEqual([
       { value: 'y', count: 4 },
       { value: 'x', count: 3 },
     ]);
@@ -597,5 +600,94 @@ export function documentIndexesSuite(database: () => TestDatabase): void {
         text: expect.stringMatching(/documents_orders_(i[0-9a-f]{8}|search)/),
       });
     }
+  });
+
+  it('on 10,000 documents, finds an array element by the GIN index and splits only distinct values to facet', async () => {
+    const declaration = {
+      name: 'orders',
+      indexes: ['status', { path: 'tags', using: 'gin' as const }],
+    };
+    const documents = (await start([declaration])).get(Documents);
+    const collection = defineCollection(declaration, `${schema}_projections`);
+    // Seven statuses; tags from a few combinations, "rare" in 1 of 1,000
+    // (one in 100, spread over every page, is cheaper to read by a scan).
+    await client.exec(
+      `INSERT INTO ${collection.table} (id, revision, body)
+        SELECT 'o-' || n, 1, jsonb_build_object(
+          'status', 's' || (n % 7),
+          'tags', CASE WHEN n % 1000 = 0 THEN '["rare", "common"]'::jsonb
+                       WHEN n % 2 = 0 THEN '["common", "even", "even"]'::jsonb
+                       ELSE '["common"]'::jsonb END)
+        FROM generate_series(1, 10000) n;
+      ANALYZE ${collection.table}`,
+    );
+    type Node = {
+      'Node Type': string;
+      'Index Name'?: string;
+      'Function Name'?: string;
+      'Actual Loops': number;
+      Plans?: Node[];
+    };
+    // A statement's plan, run: the nodes it read and how often each ran.
+    const analyse = async (statement: {
+      text: string;
+      params: SqlParameter[];
+    }) => {
+      const [row] = await client.query<Record<string, unknown>>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${statement.text}`,
+        statement.params,
+      );
+      const json = Object.values(row)[0];
+      const [root] = (typeof json === 'string' ? JSON.parse(json) : json) as {
+        Plan: Node;
+      }[];
+      const nodes: Node[] = [];
+      const walk = (node: Node) => {
+        nodes.push(node);
+        node.Plans?.forEach(walk);
+      };
+      walk(root.Plan);
+      return nodes;
+    };
+    const byGin = (nodes: Node[]) =>
+      nodes.some(
+        (n) =>
+          n['Node Type'] === 'Bitmap Index Scan' &&
+          n['Index Name'] === collection.indexes[1].name,
+      );
+    const rare: SearchSpec = {
+      filters: [{ op: 'contains', path: 'tags', value: 'rare' }],
+    };
+    // An element of an array, found by the GIN index, not a scan of the table.
+    const counted = await analyse(countStatement(collection, rare));
+    expect(byGin(counted)).toBe(true);
+    expect(counted.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
+    expect(
+      await documents
+        .search<Record<string, unknown>>('orders')
+        .contains('tags', 'rare')
+        .count(),
+    ).toBe(10);
+
+    // Over every document: three distinct arrays, so the elements are
+    // split three times, not 10,000.
+    const all = await analyse(
+      facetStatement(collection, { filters: [] }, 'tags', 20),
+    );
+    const split = all.filter(
+      (n) => n['Function Name'] === 'jsonb_array_elements',
+    );
+    expect(split.map((n) => n['Actual Loops'])).toEqual([3]);
+    expect(
+      await documents.search<Record<string, unknown>>('orders').facets('tags'),
+    ).toEqual([
+      { value: 'common', count: 10000 },
+      { value: 'even', count: 4990 },
+      { value: 'rare', count: 10 },
+    ]);
+    // Refined by an element: read by the GIN index, not a scan of the table.
+    const refined = await analyse(facetStatement(collection, rare, 'tags', 20));
+    expect(byGin(refined)).toBe(true);
+    expect(refined.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
   });
 }
