@@ -13,6 +13,7 @@ import {
   type SqlParameter,
 } from '../src/index.js';
 import { defineCollection } from '../src/documents/collection-definition.js';
+import { prepareCollection } from '../src/documents/collection-tables.js';
 import { countStatement, facetStatement } from '../src/documents/search-sql.js';
 import type { SearchSpec } from '../src/documents/search-spec.js';
 import { freshSchema, type TestDatabase } from './databases.js';
@@ -600,6 +601,84 @@ export function documentIndexesSuite(database: () => TestDatabase): void {
         text: expect.stringMatching(/documents_orders_(i[0-9a-f]{8}|search)/),
       });
     }
+  });
+
+  it('builds again an index a failed concurrent build left invalid', async () => {
+    const plain = await start([{ name: 'orders' }]);
+    for (const [id, customerId] of [
+      ['o-1', 'c-1'],
+      ['o-2', 'c-1'],
+      ['o-3', 'c-2'],
+    ]) {
+      await plain.get(Documents).index('orders', id, { customerId });
+    }
+    const declared = { name: 'orders', indexes: ['customerId'] };
+    const collection = defineCollection(declared, `${schema}_projections`);
+    const [index] = collection.indexes;
+    // A unique build over duplicate values fails, and leaves its index
+    // behind under the name the declaration gives, invalid.
+    await expect(
+      client.exec(
+        `CREATE UNIQUE INDEX CONCURRENTLY "${index.name}" ON ${collection.table} ((body #> '{customerId}'))`,
+      ),
+    ).rejects.toThrow(/could not create unique index/);
+    const state = () =>
+      client.query<{ valid: boolean; definition: string }>(
+        `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS definition
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE i.indrelid = $1::regclass AND c.relname = $2::text`,
+        [collection.table, index.name],
+      );
+    expect((await state()).map((s) => s.valid)).toEqual([false]);
+
+    // The next start drops it and builds it again.
+    expect(await prepareCollection(client, collection)).toEqual({
+      created: [index.name],
+      dropped: [index.name],
+    });
+    const [rebuilt] = await state();
+    expect(rebuilt.valid).toBe(true);
+    expect(rebuilt.definition).not.toContain('UNIQUE');
+    expect(rebuilt.definition).toContain(
+      "(body #> '{customerId}'::text[])), id)",
+    );
+    const found = await plain
+      .get(Documents)
+      .search<Record<string, unknown>>('orders')
+      .eq('customerId', 'c-1')
+      .count();
+    expect(found).toBe(2);
+  });
+
+  it('lets one of two instances starting at once build a new index on a collection with documents', async () => {
+    const plain = await start([{ name: 'orders' }]);
+    for (let i = 0; i < 50; i++) {
+      await plain
+        .get(Documents)
+        .index('orders', `o-${i}`, { customerId: `c-${i % 5}` });
+    }
+    const declared = {
+      name: 'orders',
+      indexes: ['customerId', { path: 'tags', using: 'gin' as const }],
+    };
+    const collection = defineCollection(declared, `${schema}_projections`);
+    const both = await Promise.all(
+      [client, database().otherClient()].map((c) =>
+        prepareCollection(c, collection),
+      ),
+    );
+    const names = collection.indexes.map((i) => i.name).sort();
+    expect(both.map((c) => [...c.created].sort())).toEqual(
+      expect.arrayContaining([names, []]),
+    );
+    expect(both.flatMap((c) => c.dropped)).toEqual([]);
+    const valid = await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = $1::regclass AND i.indisvalid AND starts_with(c.relname, 'documents_orders_i')
+        ORDER BY 1`,
+      [collection.table],
+    );
+    expect(valid.map((v) => v.name)).toEqual(names);
   });
 
   it('on 10,000 documents, finds an array element by the GIN index and splits only distinct values to facet', async () => {
