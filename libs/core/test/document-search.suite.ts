@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
   Document,
@@ -648,6 +649,34 @@ export function documentIndexesSuite(database: () => TestDatabase): void {
       .eq('customerId', 'c-1')
       .count();
     expect(found).toBe(2);
+  });
+
+  it('fails to start when a build fails, leaving no index behind, and builds it at the next start', async () => {
+    const plain = await start([{ name: 'orders' }]);
+    const documents = plain.get(Documents);
+    await documents.index('orders', 'o-1', { customerId: 'c-1' });
+    // Too big for a btree entry, even compressed: the build fails (on
+    // PostgreSQL a concurrent one, on PGlite the start's transaction).
+    await documents.index('orders', 'o-2', {
+      customerId: randomBytes(12_000).toString('base64'),
+    });
+    const declared = { name: 'orders', indexes: ['customerId'] };
+    const collection = defineCollection(declared, `${schema}_projections`);
+    await expect(prepareCollection(client, collection)).rejects.toThrow(
+      /index row/,
+    );
+    const left = () =>
+      client.query(
+        `SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indexrelid <> $2::regclass`,
+        [collection.table, `${collection.table.slice(0, -1)}_pkey"`],
+      );
+    expect(await left()).toEqual([]);
+    await documents.delete('orders', 'o-2');
+    expect(await prepareCollection(client, collection)).toEqual({
+      created: [collection.indexes[0].name],
+      dropped: [],
+    });
+    expect(await left()).toHaveLength(1);
   });
 
   it('lets one of two instances starting at once build a new index on a collection with documents', async () => {
