@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
   Document,
@@ -10,7 +11,12 @@ import {
   InvalidFieldPathError,
   InvalidSearchError,
   type SqlClient,
+  type SqlParameter,
 } from '../src/index.js';
+import { defineCollection } from '../src/documents/collection-definition.js';
+import { prepareCollection } from '../src/documents/collection-tables.js';
+import { countStatement, facetStatement } from '../src/documents/search-sql.js';
+import type { SearchSpec } from '../src/documents/search-spec.js';
 import { freshSchema, type TestDatabase } from './databases.js';
 import { documentsApp, product, Product } from './documents.fixture.js';
 
@@ -289,6 +295,77 @@ export function documentSearchSuite(database: () => TestDatabase): void {
     ).toHaveLength(1);
   });
 
+  it('counts an array per element: each distinct element once per document, beside scalar values', async () => {
+    const items = (
+      await start([
+        {
+          name: 'items',
+          indexes: ['kind', { path: 'tags', using: 'gin' }],
+          text: ['title'],
+        },
+      ])
+    ).get(Documents);
+    const stock: [string, Record<string, unknown>][] = [
+      ['i1', { kind: 'x', title: 'red shoes', tags: ['red', 'shoes'] }],
+      ['i2', { kind: 'x', title: 'a hat', tags: ['red', 'red', 'hat'] }],
+      ['i3', { kind: 'y', title: 'red scarf', tags: 'red' }],
+      ['i4', { kind: 'y', title: 'nothing', tags: [] }],
+      ['i5', { kind: 'y', title: 'untagged' }],
+      ['i6', { kind: 'x', title: 'null tags', tags: null }],
+      ['i7', { kind: 'y', title: 'odd', tags: [{ k: 1 }, { k: 1 }, 2, 2.0] }],
+    ];
+    for (const [id, body] of stock) await items.index('items', id, body);
+    const find = () => items.search<Record<string, unknown>>('items');
+    const tags = await find().facets('tags');
+    // i2's two reds count once; the scalar "red" with the elements; missing,
+    // null and [] as null (no value); objects and numbers as values. Ties
+    // in JSON order: null, strings, numbers, objects.
+    expect(tags).toEqual([
+      { value: null, count: 3 },
+      { value: 'red', count: 3 },
+      { value: 'hat', count: 1 },
+      { value: 'shoes', count: 1 },
+      { value: 2, count: 1 },
+      { value: { k: 1 }, count: 1 },
+    ]);
+    // Each scalar value's count is what refining the search by it selects
+    // (an object element is found by contains('tags', [element])).
+    for (const { value, count } of tags) {
+      if (value === null || typeof value === 'object') continue;
+      expect({
+        value,
+        count: await find()
+          .contains('tags', value as string)
+          .count(),
+      }).toEqual({ value, count });
+    }
+    // Over the same filters and match as a page.
+    expect(await find().eq('kind', 'x').facets('tags')).toEqual([
+      { value: 'red', count: 2 },
+      { value: null, count: 1 },
+      { value: 'hat', count: 1 },
+      { value: 'shoes', count: 1 },
+    ]);
+    expect(await find().match('red').facets('tags')).toEqual([
+      { value: 'red', count: 2 },
+      { value: 'shoes', count: 1 },
+    ]);
+    expect(
+      await find()
+        .contains('tags', 'red')
+        .eq('kind', 'x')
+        .facets('tags', { limit: 2 }),
+    ).toEqual([
+      { value: 'red', count: 2 },
+      { value: 'hat', count: 1 },
+    ]);
+    // A scalar field is counted as before, arrays or not elsewhere.
+    expect(await find().facets('kind')).toEqual([
+      { value: 'y', count: 4 },
+      { value: 'x', count: 3 },
+    ]);
+  });
+
   it('refuses bad paths, cursors and sorts with errors that say what to do', async () => {
     expect(() => documents.search(Product).eq('bad path' as 'sku', 1)).toThrow(
       InvalidFieldPathError,
@@ -345,6 +422,13 @@ export function documentSearchSuite(database: () => TestDatabase): void {
     expect(await remote().facets('maker.country')).toEqual(
       await documents.search(Product).facets('maker.country'),
     );
+    expect(await remote().facets('tags')).toEqual([
+      { value: null, count: 2 },
+      { value: 'blue', count: 1 },
+      { value: 'brown', count: 1 },
+      { value: 'red', count: 1 },
+      { value: 'sport', count: 1 },
+    ]);
     const Search = searchDocumentsQuery(Product);
     await expect(
       queries.execute(
@@ -353,6 +437,16 @@ export function documentSearchSuite(database: () => TestDatabase): void {
         }),
       ),
     ).rejects.toThrow(/field name/);
+    await expect(
+      queries.execute(
+        new Search('facets', { filters: [] }, { path: "tags') --", limit: 5 }),
+      ),
+    ).rejects.toThrow(/field name/);
+    await expect(
+      queries.execute(
+        new Search('facets', { filters: [] }, { path: 'tags', limit: 5000 }),
+      ),
+    ).rejects.toThrow(/limit is 5000/);
   });
 
   it('refuses a text match on a collection without text fields', async () => {
@@ -508,5 +602,200 @@ export function documentIndexesSuite(database: () => TestDatabase): void {
         text: expect.stringMatching(/documents_orders_(i[0-9a-f]{8}|search)/),
       });
     }
+  });
+
+  it('builds again an index a failed concurrent build left invalid', async () => {
+    const plain = await start([{ name: 'orders' }]);
+    for (const [id, customerId] of [
+      ['o-1', 'c-1'],
+      ['o-2', 'c-1'],
+      ['o-3', 'c-2'],
+    ]) {
+      await plain.get(Documents).index('orders', id, { customerId });
+    }
+    const declared = { name: 'orders', indexes: ['customerId'] };
+    const collection = defineCollection(declared, `${schema}_projections`);
+    const [index] = collection.indexes;
+    // A unique build over duplicate values fails, and leaves its index
+    // behind under the name the declaration gives, invalid.
+    await expect(
+      client.exec(
+        `CREATE UNIQUE INDEX CONCURRENTLY "${index.name}" ON ${collection.table} ((body #> '{customerId}'))`,
+      ),
+    ).rejects.toThrow(/could not create unique index/);
+    const state = () =>
+      client.query<{ valid: boolean; definition: string }>(
+        `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS definition
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE i.indrelid = $1::regclass AND c.relname = $2::text`,
+        [collection.table, index.name],
+      );
+    expect((await state()).map((s) => s.valid)).toEqual([false]);
+
+    // The next start drops it and builds it again.
+    expect(await prepareCollection(client, collection)).toEqual({
+      created: [index.name],
+      dropped: [index.name],
+    });
+    const [rebuilt] = await state();
+    expect(rebuilt.valid).toBe(true);
+    expect(rebuilt.definition).not.toContain('UNIQUE');
+    expect(rebuilt.definition).toContain(
+      "(body #> '{customerId}'::text[])), id)",
+    );
+    const found = await plain
+      .get(Documents)
+      .search<Record<string, unknown>>('orders')
+      .eq('customerId', 'c-1')
+      .count();
+    expect(found).toBe(2);
+  });
+
+  it('fails to start when a build fails, leaving no index behind, and builds it at the next start', async () => {
+    const plain = await start([{ name: 'orders' }]);
+    const documents = plain.get(Documents);
+    await documents.index('orders', 'o-1', { customerId: 'c-1' });
+    // Too big for a btree entry, even compressed: the build fails (on
+    // PostgreSQL a concurrent one, on PGlite the start's transaction).
+    await documents.index('orders', 'o-2', {
+      customerId: randomBytes(12_000).toString('base64'),
+    });
+    const declared = { name: 'orders', indexes: ['customerId'] };
+    const collection = defineCollection(declared, `${schema}_projections`);
+    await expect(prepareCollection(client, collection)).rejects.toThrow(
+      /index row/,
+    );
+    const left = () =>
+      client.query(
+        `SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indexrelid <> $2::regclass`,
+        [collection.table, `${collection.table.slice(0, -1)}_pkey"`],
+      );
+    expect(await left()).toEqual([]);
+    await documents.delete('orders', 'o-2');
+    expect(await prepareCollection(client, collection)).toEqual({
+      created: [collection.indexes[0].name],
+      dropped: [],
+    });
+    expect(await left()).toHaveLength(1);
+  });
+
+  it('lets one of two instances starting at once build a new index on a collection with documents', async () => {
+    const plain = await start([{ name: 'orders' }]);
+    for (let i = 0; i < 50; i++) {
+      await plain
+        .get(Documents)
+        .index('orders', `o-${i}`, { customerId: `c-${i % 5}` });
+    }
+    const declared = {
+      name: 'orders',
+      indexes: ['customerId', { path: 'tags', using: 'gin' as const }],
+    };
+    const collection = defineCollection(declared, `${schema}_projections`);
+    const both = await Promise.all(
+      [client, database().otherClient()].map((c) =>
+        prepareCollection(c, collection),
+      ),
+    );
+    const names = collection.indexes.map((i) => i.name).sort();
+    expect(both.map((c) => [...c.created].sort())).toEqual(
+      expect.arrayContaining([names, []]),
+    );
+    expect(both.flatMap((c) => c.dropped)).toEqual([]);
+    const valid = await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = $1::regclass AND i.indisvalid AND starts_with(c.relname, 'documents_orders_i')
+        ORDER BY 1`,
+      [collection.table],
+    );
+    expect(valid.map((v) => v.name)).toEqual(names);
+  });
+
+  it('on 10,000 documents, finds an array element by the GIN index and splits only distinct values to facet', async () => {
+    const declaration = {
+      name: 'orders',
+      indexes: ['status', { path: 'tags', using: 'gin' as const }],
+    };
+    const documents = (await start([declaration])).get(Documents);
+    const collection = defineCollection(declaration, `${schema}_projections`);
+    // Seven statuses; tags from a few combinations, "rare" in 1 of 1,000
+    // (one in 100, spread over every page, is cheaper to read by a scan).
+    await client.exec(
+      `INSERT INTO ${collection.table} (id, revision, body)
+        SELECT 'o-' || n, 1, jsonb_build_object(
+          'status', 's' || (n % 7),
+          'tags', CASE WHEN n % 1000 = 0 THEN '["rare", "common"]'::jsonb
+                       WHEN n % 2 = 0 THEN '["common", "even", "even"]'::jsonb
+                       ELSE '["common"]'::jsonb END)
+        FROM generate_series(1, 10000) n;
+      ANALYZE ${collection.table}`,
+    );
+    type Node = {
+      'Node Type': string;
+      'Index Name'?: string;
+      'Function Name'?: string;
+      'Actual Loops': number;
+      Plans?: Node[];
+    };
+    // A statement's plan, run: the nodes it read and how often each ran.
+    const analyse = async (statement: {
+      text: string;
+      params: SqlParameter[];
+    }) => {
+      const [row] = await client.query<Record<string, unknown>>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${statement.text}`,
+        statement.params,
+      );
+      const json = Object.values(row)[0];
+      const [root] = (typeof json === 'string' ? JSON.parse(json) : json) as {
+        Plan: Node;
+      }[];
+      const nodes: Node[] = [];
+      const walk = (node: Node) => {
+        nodes.push(node);
+        node.Plans?.forEach(walk);
+      };
+      walk(root.Plan);
+      return nodes;
+    };
+    const byGin = (nodes: Node[]) =>
+      nodes.some(
+        (n) =>
+          n['Node Type'] === 'Bitmap Index Scan' &&
+          n['Index Name'] === collection.indexes[1].name,
+      );
+    const rare: SearchSpec = {
+      filters: [{ op: 'contains', path: 'tags', value: 'rare' }],
+    };
+    // An element of an array, found by the GIN index, not a scan of the table.
+    const counted = await analyse(countStatement(collection, rare));
+    expect(byGin(counted)).toBe(true);
+    expect(counted.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
+    expect(
+      await documents
+        .search<Record<string, unknown>>('orders')
+        .contains('tags', 'rare')
+        .count(),
+    ).toBe(10);
+
+    // Over every document: three distinct arrays, so the elements are
+    // split three times, not 10,000.
+    const all = await analyse(
+      facetStatement(collection, { filters: [] }, 'tags', 20),
+    );
+    const split = all.filter(
+      (n) => n['Function Name'] === 'jsonb_array_elements',
+    );
+    expect(split.map((n) => n['Actual Loops'])).toEqual([3]);
+    expect(
+      await documents.search<Record<string, unknown>>('orders').facets('tags'),
+    ).toEqual([
+      { value: 'common', count: 10000 },
+      { value: 'even', count: 4990 },
+      { value: 'rare', count: 10 },
+    ]);
+    // Refined by an element: read by the GIN index, not a scan of the table.
+    const refined = await analyse(facetStatement(collection, rare, 'tags', 20));
+    expect(byGin(refined)).toBe(true);
+    expect(refined.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
   });
 }

@@ -67,6 +67,7 @@ describe('SearchDocuments over NATS', () => {
           title: i % 2 === 0 ? `Red shoe ${i}` : `Hat ${i}`,
           category: i % 2 === 0 ? 'shoes' : 'hats',
           price: i * 10,
+          tags: i % 3 === 0 ? ['sale', 'sale', 'new'] : ['new'],
         }),
       );
     }
@@ -93,6 +94,18 @@ describe('SearchDocuments over NATS', () => {
       { value: 'shoes', count: 4 },
       { value: 'hats', count: 3 },
     ]);
+    // An array counts per element, once per document, over the wire too.
+    expect(await search().eq('category', 'shoes').facets('tags')).toEqual([
+      { value: 'new', count: 4 },
+      { value: 'sale', count: 2 },
+    ]);
+    await expect(
+      storefront
+        .get(QueryBus)
+        .execute(
+          new SearchProducts('facets', { filters: [] }, { path: '', limit: 5 }),
+        ),
+    ).rejects.toThrow(/field name|path/);
 
     // A search the owner refuses comes back as an error naming what was wrong.
     await expect(

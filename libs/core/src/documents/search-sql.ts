@@ -237,7 +237,15 @@ export function countStatement(
   };
 }
 
-/** How many matching documents hold each value of a field, most first. */
+/**
+ * How many matching documents hold each value of a field, most first. An
+ * array counts per element: a document counts once for each distinct
+ * element it holds (as search engines' term facets do), a scalar as its
+ * value; a missing field, a null and an empty array count as null (no
+ * value). The matching documents are first counted per whole value (one
+ * pass, one hash, as for a scalar field), then only those few distinct
+ * values are split into their elements: a scalar field costs what it did.
+ */
 export function facetStatement(
   collection: CollectionDefinition,
   spec: SearchSpec,
@@ -251,12 +259,16 @@ export function facetStatement(
     params,
     tsquery(collection, spec, params),
   );
-  // A null and an absent field are one value: no value.
   const at = `coalesce(${jsonAt(path)}, 'null'::jsonb)`;
+  const elements =
+    `CASE WHEN jsonb_typeof(whole.value) <> 'array' THEN jsonb_build_array(whole.value)` +
+    ` WHEN whole.value = '[]'::jsonb THEN '[null]'::jsonb ELSE whole.value END`;
   return {
     text:
-      `SELECT ${at} AS value, count(*)::int AS count FROM ${collection.table}` +
+      `SELECT element.value, sum(whole.count)::int AS count FROM (` +
+      `SELECT ${at} AS value, count(*) AS count FROM ${collection.table}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` GROUP BY 1) whole CROSS JOIN LATERAL (SELECT DISTINCT e AS value FROM jsonb_array_elements(${elements}) e) element` +
       ` GROUP BY 1 ORDER BY 2 DESC, 1 ASC LIMIT ${params.add(limit)}`,
     params: params.values,
   };

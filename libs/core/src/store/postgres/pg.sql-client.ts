@@ -31,6 +31,8 @@ export class PgSqlClient implements SqlClient {
     private readonly target: Queryable,
     readonly inTransaction: boolean,
     private readonly owned: boolean,
+    /** One connection of a pool, held for a session (`session`). */
+    private readonly pinned = false,
   ) {}
 
   /**
@@ -86,24 +88,55 @@ export class PgSqlClient implements SqlClient {
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
+    if (this.pinned)
+      return PgSqlClient.inTransaction(this.target as pg.PoolClient, fn);
+    return this.checkout((client) => PgSqlClient.inTransaction(client, fn));
+  }
+
+  /** BEGIN, `fn`, COMMIT on one connection; ROLLBACK when `fn` throws. */
+  private static async inTransaction<T>(
+    client: pg.PoolClient,
+    fn: (tx: SqlClient) => Promise<T>,
+  ): Promise<T> {
+    await unavailableAsTyped(() => client.query('BEGIN'));
+    try {
+      const result = await fn(new PgSqlClient(client, true, false));
+      await unavailableAsTyped(() => client.query('COMMIT'));
+      return result;
+    } catch (error) {
+      // On a lost connection this fails too, and the connection is thrown away.
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async session<T>(fn: (session: SqlClient) => Promise<T>): Promise<T> {
+    if (this.inTransaction || this.pinned) {
+      throw new Error(
+        'A session is taken from the pool: ask the pool client for it, not a transaction or another session.',
+      );
+    }
+    return this.checkout((client) =>
+      fn(new PgSqlClient(client, false, false, true)),
+    );
+  }
+
+  /** A connection of the pool for `fn`, thrown away rather than reused if it died. */
+  private async checkout<T>(
+    fn: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
     const client = await unavailableAsTyped(() =>
       (this.target as pg.Pool).connect(),
     );
     // A checked-out connection has no listener of the pool's: without one, a
     // connection that dies (a server restart, pg_terminate_backend) raises an
     // unhandled 'error' event and ends the process. Its queries fail instead,
-    // so the transaction fails, and the connection is thrown away.
+    // and the connection is thrown away.
     let lost: Error | undefined;
     const onError = (error: Error) => (lost ??= error);
     client.on('error', onError);
     try {
-      await unavailableAsTyped(() => client.query('BEGIN'));
-      const result = await fn(new PgSqlClient(client, true, false));
-      await unavailableAsTyped(() => client.query('COMMIT'));
-      return result;
-    } catch (error) {
-      if (!lost) await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      return await fn(client);
     } finally {
       client.release(lost);
       client.removeListener('error', onError);

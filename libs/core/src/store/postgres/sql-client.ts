@@ -25,6 +25,14 @@ export interface SqlClient {
    * rolled back when it throws. Inside a transaction, it simply runs `fn`.
    */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on one connection of its own, not in a transaction (its
+   * `transaction` opens one on that connection): for a session advisory lock
+   * held across statements that cannot run in a transaction block, such as
+   * CREATE INDEX CONCURRENTLY. Absent: the client has no such connection to
+   * give (PGlite is one session; a client inside a transaction is in one).
+   */
+  session?<T>(fn: (session: SqlClient) => Promise<T>): Promise<T>;
   /** Releases the connection or pool, unless it was handed in by the user. */
   close(): Promise<void>;
   /**
