@@ -11,6 +11,7 @@ import {
   type SqlClient,
 } from '../store/index.js';
 import {
+  followForgotten,
   forgetChannel,
   type PersonalDataService,
 } from '../security/personal-data/index.js';
@@ -41,6 +42,7 @@ import {
   deleteDocument,
   documentOf,
   forgetInCollection,
+  forgetRecordedInCollection,
   readDocuments,
   writeDocument,
   type DocumentRow,
@@ -81,6 +83,8 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
   private readonly byName = new Map<string, CollectionDefinition>();
   private stopListening?: () => Promise<void>;
   private stopHearing?: () => void;
+  /** The runs applying recorded forgets, one after another in this process. */
+  private following: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly client: SqlClient,
@@ -148,39 +152,73 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Follows forgotten subjects when a collection holds personal data: at
-   * once in the process that forgets (before `forgetSubject` returns), and
-   * by the store's notification in every other process of the app.
+   * Follows forgotten subjects when a collection holds personal data: applies
+   * every forget recorded since this projection schema's watermark, before
+   * the app serves (so forgets made while no instance ran are not missed),
+   * then again at once in the process that forgets (before `forgetSubject`
+   * returns) and on the store's notification in every other process.
    */
   async onModuleInit(): Promise<void> {
     if (!this.personalData || !this.collections().some((c) => c.personal))
       return;
-    const { service, storeSchema } = this.personalData;
-    this.stopHearing = service.onForget((subject) =>
-      this.forget(subject).then(() => undefined),
+    const store = new StoreSchema(this.personalData.storeSchema);
+    this.stopHearing = this.personalData.service.onForget(() =>
+      this.followForgets(store).then(() => undefined),
     );
+    // Listening first: a forget committed during the catch-up below is heard.
+    await this.listenForForgets(store);
+    await this.followForgets(store);
+  }
+
+  private async listenForForgets(store: StoreSchema): Promise<void> {
     if (!this.client.listen) return;
     try {
       this.stopListening = await this.client.listen(
-        forgetChannel(new StoreSchema(storeSchema)),
+        forgetChannel(store),
         (subject) => {
-          this.forget(subject).catch((error: unknown) =>
+          this.followForgets(store).catch((error: unknown) =>
             this.logger.error(
-              `Forgetting subject "${subject}" in documents failed: ${(error as Error).message}`,
+              `Forgetting subject "${subject}" in documents failed (applied at the next forget or start): ${(error as Error).message}`,
             ),
           );
         },
       );
     } catch (error) {
       this.logger.warn(
-        `Not listening for forgotten subjects (${(error as Error).message}): documents follow only the forgets of this process`,
+        `Not listening for forgotten subjects (${(error as Error).message}): documents follow the forgets of this process, and the others' at the next start`,
       );
     }
+  }
+
+  /**
+   * Applies the forgets recorded after this projection schema's watermark to
+   * every collection holding personal data, and moves the watermark, in one
+   * transaction (instances take turns on the watermark's row). Runs one
+   * after another in this process; resolves to how many documents changed.
+   */
+  private followForgets(store: StoreSchema): Promise<number> {
+    const run = this.following.then(() =>
+      followForgotten(
+        this.client,
+        store,
+        `documents:${this.schema}`,
+        async (tx, forgets) => {
+          let changed = 0;
+          for (const collection of this.collections())
+            changed += await forgetRecordedInCollection(tx, collection, forgets);
+          return changed;
+        },
+      ),
+    );
+    this.following = run.catch(() => undefined);
+    return run.then((changed) => changed ?? 0);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopHearing?.();
     await this.stopListening?.();
+    // A run under way finishes before the client may close.
+    await this.following;
   }
 
   /**

@@ -28,6 +28,10 @@ export {
   type ForgetReport,
 } from './forget-subject.js';
 export {
+  followForgotten,
+  type RecordedForgets,
+} from './forgotten-subjects.js';
+export {
   PersonalDataService,
   type ForgetListener,
 } from './personal-data.service.js';
