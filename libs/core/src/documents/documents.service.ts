@@ -205,7 +205,11 @@ export class Documents implements OnModuleInit, OnModuleDestroy {
         async (tx, forgets) => {
           let changed = 0;
           for (const collection of this.collections())
-            changed += await forgetRecordedInCollection(tx, collection, forgets);
+            changed += await forgetRecordedInCollection(
+              tx,
+              collection,
+              forgets,
+            );
           return changed;
         },
       ),

@@ -30,8 +30,9 @@ export const forgetChannel = (schema: StoreSchema): string =>
  * keep decrypted state), records it in `forgotten_subjects` (for apps that
  * keep copies, such as documents, and were not running) and announces it
  * on commit, so that every process drops the key and its cached aggregates.
- * A `KeyStore` outside the database deletes the key first, at once: if the
- * transaction then fails, this throws and nothing is recorded; run it again.
+ * A `KeyStore` outside the database deletes the key at once, last but the
+ * record: if the KMS refuses, nothing is done; if the transaction fails after
+ * it, this throws and nothing is recorded; run it again.
  * `PersonalDataService` and `chronicle forget-subject` run it.
  */
 export async function forgetSubject(
@@ -42,12 +43,19 @@ export async function forgetSubject(
 ): Promise<ForgetReport> {
   checkId(subjectId, 'subject id');
   return client.transaction(async (tx) => {
+    const [known] = await keys.findBySubjects([subjectId], tx);
+    const streams = known ? await dropSnapshots(tx, schema, known.keyId) : [];
+    // The key goes after the work that may fail: a KeyStore outside the
+    // database (a KMS) cannot roll back, so only the record and the commit
+    // can fail after it.
     const keyId = await keys.forget(subjectId, tx);
+    if (keyId !== undefined && keyId !== known?.keyId) {
+      // Made by a concurrent first append after the look-up.
+      streams.push(...(await dropSnapshots(tx, schema, keyId)));
+    }
     // Without a key it is recorded and announced all the same: copies kept
     // outside the events (documents written by commands) may hold the
     // subject's data without one.
-    const streams =
-      keyId === undefined ? [] : await dropSnapshots(tx, schema, keyId);
     await recordForgotten(tx, schema, subjectId);
     // A NOTIFY in a transaction is delivered when it commits.
     await announce(tx, schema, subjectId);
