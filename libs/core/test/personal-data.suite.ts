@@ -78,6 +78,16 @@ export function personalDataSuite(database: () => TestDatabase): void {
     return rows[0].text ?? '';
   }
 
+  /** The subjects recorded as forgotten, in order (documents follow them). */
+  async function recordedForgets(): Promise<string[]> {
+    const rows = await database()
+      .client()
+      .query<{ subject_id: string }>(
+        `SELECT subject_id FROM "${schema}".forgotten_subjects ORDER BY seq`,
+      );
+    return rows.map((r) => r.subject_id);
+  }
+
   beforeEach(() => {
     schema = freshSchema('pd');
   });
@@ -183,6 +193,26 @@ export function personalDataSuite(database: () => TestDatabase): void {
       forgotten: false,
       streams: [],
     });
+    // Recorded with or without a key: copies outside the events may hold it.
+    expect(await recordedForgets()).toEqual(['c1', 'nobody']);
+  });
+
+  it('forgets in one transaction: when it cannot be recorded, the key stays', async () => {
+    const { customers, commands, personalData } = await start();
+    await commands.execute(
+      new RegisterCustomer('c1', 'Ann Example', 'ann@example.com'),
+    );
+    await database().client().exec(`DROP TABLE "${schema}".forgotten_subjects`);
+    await expect(personalData.forgetSubject('c1')).rejects.toThrow(
+      /forgotten_subjects/,
+    );
+    const keys = await database()
+      .client()
+      .query<{ subject_id: string }>(
+        `SELECT subject_id FROM "${schema}".personal_data_keys`,
+      );
+    expect(keys).toEqual([{ subject_id: 'c1' }]);
+    expect((await customers.load('c1')).name).toBe('Ann Example');
   });
 
   it('leaves no readable copy in snapshots, the aggregate cache or the message log', async () => {
@@ -382,6 +412,7 @@ export function personalDataSuite(database: () => TestDatabase): void {
         forgotten: true,
         streams: [streamOf('c1')],
       });
+      expect(await recordedForgets()).toEqual(['c1']);
       // The app heard of it: neither its key cache nor its aggregate cache answers.
       await waitUntil(
         async () => (await readStream(store, streamOf('c1')))[0].name === null,
@@ -436,6 +467,7 @@ export function personalDataSuite(database: () => TestDatabase): void {
     expect((await customers.load('k1')).name).toBe('Kim Example');
     await personalData.forgetSubject('k1');
     expect(kms.keys).toEqual([]);
+    expect(await recordedForgets()).toEqual(['k1']);
     expect((await readStream(store, streamOf('k1')))[0]).toMatchObject({
       name: null,
       email: '(forgotten)',

@@ -1,3 +1,4 @@
+import type { RecordedForgets } from '../security/personal-data/index.js';
 import type { SqlClient } from '../store/index.js';
 import type { CollectionDefinition } from './collection-definition.js';
 import type { StoredDocument } from './document-types.js';
@@ -156,6 +157,35 @@ export async function forgetInCollection(
         RETURNING 1)
      SELECT count(*)::int AS count FROM forgotten`,
     [subjectId, placeholders],
+  );
+  return rows[0].count;
+}
+
+/**
+ * `forgetInCollection` for every subject of a window of recorded forgets,
+ * in one statement. Only documents written at or before their subject's
+ * forget change (both times from the database's clock): a subject that came
+ * back after it (new events, a new key) keeps its new documents, however
+ * late the forget is applied. Resolves to how many documents changed.
+ */
+export async function forgetRecordedInCollection(
+  sql: SqlClient,
+  collection: CollectionDefinition,
+  forgets: RecordedForgets,
+): Promise<number> {
+  const personal = collection.personal;
+  if (!personal) return 0;
+  const rows = await sql.query<{ count: number }>(
+    `WITH subjects AS (${forgets.subjectsSql}),
+     forgotten AS (
+       UPDATE ${collection.table} AS d SET body = d.body || $1::jsonb, revision = d.revision + 1, updated_at = now()
+         FROM subjects
+        WHERE ${jsonAt(personal.subject)} = to_jsonb(subjects.subject_id)
+          AND d.updated_at <= subjects.forgotten_at
+          AND NOT d.body @> $1::jsonb
+        RETURNING 1)
+     SELECT count(*)::int AS count FROM forgotten`,
+    [JSON.stringify(personal.placeholders)],
   );
   return rows[0].count;
 }

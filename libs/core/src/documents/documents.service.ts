@@ -11,6 +11,7 @@ import {
   type SqlClient,
 } from '../store/index.js';
 import {
+  followForgotten,
   forgetChannel,
   type PersonalDataService,
 } from '../security/personal-data/index.js';
@@ -47,6 +48,7 @@ import {
   deleteDocument,
   documentOf,
   forgetInCollection,
+  forgetRecordedInCollection,
   readDocuments,
   writeDocument,
   type DocumentRow,
@@ -95,6 +97,8 @@ export class Documents
   private listening = false;
   private stopListening?: () => Promise<void>;
   private stopHearing?: () => void;
+  /** The runs applying recorded forgets, one after another in this process. */
+  private following: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly client: SqlClient,
@@ -175,7 +179,7 @@ export class Documents
       if (own) await this.prepareOne(own);
       this.filled.add(consumer, declared, own, schemas);
     }
-    await this.listenForForgets();
+    await this.followForgotten();
   }
 
   /** Makes (or brings up to date) every collection's table and indexes; logs what changed. */
@@ -199,49 +203,101 @@ export class Documents
   }
 
   /**
-   * Follows forgotten subjects when a collection holds personal data: at
-   * once in the process that forgets (before `forgetSubject` returns), and
-   * by the store's notification in every other process of the app.
+   * Follows forgotten subjects when a collection holds personal data: applies
+   * every forget recorded since this projection schema's watermark, before
+   * the app serves (so forgets made while no instance ran are not missed),
+   * then again at once in the process that forgets (before `forgetSubject`
+   * returns) and on the store's notification in every other process.
    */
   async onModuleInit(): Promise<void> {
-    await this.listenForForgets();
+    await this.followForgotten();
   }
 
-  /** Starts hearing of forgotten subjects once a collection holds personal data (at init, or when a consumer's is adopted). */
-  private async listenForForgets(): Promise<void> {
-    if (
-      this.listening ||
-      !this.personalData ||
-      !this.collections().some((c) => c.personal)
-    )
+  /**
+   * Starts hearing of forgotten subjects once a collection holds personal
+   * data (at init, or when a consumer's is adopted), then applies what was
+   * recorded since each copy's watermark.
+   */
+  private async followForgotten(): Promise<void> {
+    if (!this.personalData || !this.collections().some((c) => c.personal))
       return;
-    this.listening = true;
-    const { service, storeSchema } = this.personalData;
-    this.stopHearing = service.onForget((subject) =>
-      this.forget(subject).then(() => undefined),
-    );
+    const store = new StoreSchema(this.personalData.storeSchema);
+    if (!this.listening) {
+      this.listening = true;
+      this.stopHearing = this.personalData.service.onForget(() =>
+        this.followForgets(store).then(() => undefined),
+      );
+      // Listening first: a forget committed during the catch-up below is heard.
+      await this.listenForForgets(store);
+    }
+    await this.followForgets(store);
+  }
+
+  private async listenForForgets(store: StoreSchema): Promise<void> {
     if (!this.client.listen) return;
     try {
       this.stopListening = await this.client.listen(
-        forgetChannel(new StoreSchema(storeSchema)),
+        forgetChannel(store),
         (subject) => {
-          this.forget(subject).catch((error: unknown) =>
+          this.followForgets(store).catch((error: unknown) =>
             this.logger.error(
-              `Forgetting subject "${subject}" in documents failed: ${(error as Error).message}`,
+              `Forgetting subject "${subject}" in documents failed (applied at the next forget or start): ${(error as Error).message}`,
             ),
           );
         },
       );
     } catch (error) {
       this.logger.warn(
-        `Not listening for forgotten subjects (${(error as Error).message}): documents follow only the forgets of this process`,
+        `Not listening for forgotten subjects (${(error as Error).message}): documents follow the forgets of this process, and the others' at the next start`,
       );
     }
+  }
+
+  /**
+   * Applies the forgets recorded after each watermark to the collections it
+   * covers, and moves it, in one transaction per watermark (instances take
+   * turns on its row): one for the module's collections (`documents:<projection
+   * schema>`), one per schema of this app's consumers' own copies (a new
+   * version's copy starts from nothing and catches up). Runs one after
+   * another in this process; resolves to how many documents changed.
+   */
+  private followForgets(store: StoreSchema): Promise<number> {
+    const groups = new Map<string, CollectionDefinition[]>();
+    groups.set(this.schema, [...this.byName.values()]);
+    for (const own of this.filled.ownCopies())
+      groups.set(own.schema, [...(groups.get(own.schema) ?? []), own]);
+    const run = this.following.then(async () => {
+      let changed = 0;
+      for (const [schema, collections] of groups) {
+        if (!collections.some((c) => c.personal)) continue;
+        changed +=
+          (await followForgotten(
+            this.client,
+            store,
+            `documents:${schema}`,
+            async (tx, forgets) => {
+              let count = 0;
+              for (const collection of collections)
+                count += await forgetRecordedInCollection(
+                  tx,
+                  collection,
+                  forgets,
+                );
+              return count;
+            },
+          )) ?? 0;
+      }
+      return changed;
+    });
+    this.following = run.catch(() => undefined);
+    return run;
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopHearing?.();
     await this.stopListening?.();
+    // A run under way finishes before the client may close.
+    await this.following;
   }
 
   /**

@@ -104,6 +104,11 @@ export class FilledCollections {
     return [...all.values()];
   }
 
+  /** This app's versions' own copies: each follows forgotten subjects with a watermark of its schema's. */
+  ownCopies(): CollectionDefinition[] {
+    return [...this.byName.values()].flatMap((f) => (f.own ? [f.own] : []));
+  }
+
   /** One copy of each collection, for what does not depend on the schema (its fields). */
   definitions(): CollectionDefinition[] {
     return [...this.byName.values()].map(

@@ -1,5 +1,6 @@
 import { checkId } from '../../messages/index.js';
 import type { SqlClient, StoreSchema } from '../../store/index.js';
+import { recordForgotten } from './forgotten-subjects.js';
 import type { KeyStore } from './key-store.js';
 import { PostgresKeyStore } from './postgres-key-store.js';
 
@@ -24,10 +25,15 @@ export const forgetChannel = (schema: StoreSchema): string =>
   `chronicle_forget_${schema.name}`;
 
 /**
- * Forgets a subject on the store's database: deletes its key, then the
- * snapshots of the streams that held its sealed fields (they keep decrypted
- * state), and announces it so that every process drops the key and its
- * cached aggregates. `PersonalDataService` and `chronicle forget-subject` run it.
+ * Forgets a subject on the store's database, in one transaction: deletes its
+ * key, then the snapshots of the streams that held its sealed fields (they
+ * keep decrypted state), records it in `forgotten_subjects` (for apps that
+ * keep copies, such as documents, and were not running) and announces it
+ * on commit, so that every process drops the key and its cached aggregates.
+ * A `KeyStore` outside the database deletes the key at once, last but the
+ * record: if the KMS refuses, nothing is done; if the transaction fails after
+ * it, this throws and nothing is recorded; run it again.
+ * `PersonalDataService` and `chronicle forget-subject` run it.
  */
 export async function forgetSubject(
   client: SqlClient,
@@ -36,25 +42,43 @@ export async function forgetSubject(
   keys: KeyStore = new PostgresKeyStore(client, schema),
 ): Promise<ForgetReport> {
   checkId(subjectId, 'subject id');
-  const keyId = await keys.forget(subjectId);
-  if (keyId === undefined) {
-    // Announced all the same: copies kept outside the events (documents
-    // written by commands) may hold the subject's data without a key.
-    await announce(client, schema, subjectId);
-    return { forgotten: false, streams: [] };
-  }
-  const rows = await client.query<{ stream_id: string }>(
-    schema.sql(streamsSql),
-    [`v1.${keyId}.`],
-  );
+  return client.transaction(async (tx) => {
+    const [known] = await keys.findBySubjects([subjectId], tx);
+    const streams = known ? await dropSnapshots(tx, schema, known.keyId) : [];
+    // The key goes after the work that may fail: a KeyStore outside the
+    // database (a KMS) cannot roll back, so only the record and the commit
+    // can fail after it.
+    const keyId = await keys.forget(subjectId, tx);
+    if (keyId !== undefined && keyId !== known?.keyId) {
+      // Made by a concurrent first append after the look-up.
+      streams.push(...(await dropSnapshots(tx, schema, keyId)));
+    }
+    // Without a key it is recorded and announced all the same: copies kept
+    // outside the events (documents written by commands) may hold the
+    // subject's data without one.
+    await recordForgotten(tx, schema, subjectId);
+    // A NOTIFY in a transaction is delivered when it commits.
+    await announce(tx, schema, subjectId);
+    return { forgotten: keyId !== undefined, streams };
+  });
+}
+
+/** Deletes the snapshots of the streams holding the key's ciphertexts; returns those streams. */
+async function dropSnapshots(
+  tx: SqlClient,
+  schema: StoreSchema,
+  keyId: string,
+): Promise<string[]> {
+  const rows = await tx.query<{ stream_id: string }>(schema.sql(streamsSql), [
+    `v1.${keyId}.`,
+  ]);
   const streams = rows.map((r) => r.stream_id);
   if (streams.length > 0) {
-    await client.query(schema.sql(dropSnapshotsSql), [
+    await tx.query(schema.sql(dropSnapshotsSql), [
       `{${streams.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`,
     ]);
   }
-  await announce(client, schema, subjectId);
-  return { forgotten: true, streams };
+  return streams;
 }
 
 async function announce(

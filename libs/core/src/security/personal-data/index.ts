@@ -27,6 +27,7 @@ export {
   forgetSubject,
   type ForgetReport,
 } from './forget-subject.js';
+export { followForgotten, type RecordedForgets } from './forgotten-subjects.js';
 export {
   PersonalDataService,
   type ForgetListener,

@@ -34,6 +34,13 @@ export abstract class KeyStore {
     within?: SqlClient,
   ): Promise<StoredDataKey>;
 
-  /** Deletes the subject's key; its id, or undefined when it had none. */
-  abstract forget(subjectId: string): Promise<string | undefined>;
+  /**
+   * Deletes the subject's key; its id, or undefined when it had none.
+   * `within` is `forgetSubject`'s transaction, which also records the forget:
+   * a store in the same database deletes in it, so both commit together.
+   */
+  abstract forget(
+    subjectId: string,
+    within?: SqlClient,
+  ): Promise<string | undefined>;
 }

@@ -28,8 +28,9 @@ export type ForgetListener = (
  * Forgets data subjects: deletes the subject's key, so every sealed copy of
  * its personal fields (events, copies of events) reads as the placeholder.
  * Snapshots of the streams that held them (which keep decrypted state) are
- * deleted. Every process of every app on the store hears of it (LISTEN) and
- * drops the key and its cached aggregates.
+ * deleted. The forget is recorded (`forgotten_subjects`) for copies kept by
+ * apps not running now (documents). Every process of every app on the store
+ * hears of it (LISTEN) and drops the key and its cached aggregates.
  */
 @Injectable()
 export class PersonalDataService implements OnModuleInit, OnModuleDestroy {

@@ -94,8 +94,11 @@ export class PostgresKeyStore extends KeyStore {
     return winner;
   }
 
-  async forget(subjectId: string): Promise<string | undefined> {
-    const rows = await this.client.query<{ key_id: string }>(
+  async forget(
+    subjectId: string,
+    within: SqlClient = this.client,
+  ): Promise<string | undefined> {
+    const rows = await within.query<{ key_id: string }>(
       this.schema.sql(forgetSql),
       [subjectId],
     );

@@ -16,6 +16,7 @@ import { processInstancesMigration } from './0015-process-instances.js';
 import { scheduleHandBackMigration } from './0016-schedule-hand-back.js';
 import { sequencedByKeyMigration } from './0017-sequenced-by-key.js';
 import { personalDataKeysMigration } from './0018-personal-data-keys.js';
+import { forgottenSubjectsMigration } from './0019-forgotten-subjects.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append new ones; never edit a released one. */
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   scheduleHandBackMigration,
   sequencedByKeyMigration,
   personalDataKeysMigration,
+  forgottenSubjectsMigration,
 ];
 
 export { migrate } from './migrate.js';
