@@ -2,6 +2,10 @@ import type { INestApplicationContext, Provider } from '@nestjs/common';
 import {
   CollectionFilledByConsumerError,
   CommandBus,
+  DataSubject,
+  forgetSubject,
+  PersonalData,
+  StoreSchema,
   CommandHandler,
   CommandType,
   Consumer,
@@ -74,6 +78,29 @@ class AccountViewsV2 {
     await this.documents.index(AccountViewV2, event.account, {
       account: event.account,
       total: (current?.body.total ?? 0) + event.amount,
+      deposits: (current?.body.deposits ?? 0) + 1,
+    });
+  }
+}
+
+/** A holder card per account: a personal field, filled from events that carry none. */
+@Document('holder_cards')
+class HolderCard {
+  @DataSubject() account!: string;
+  @PersonalData({ placeholder: '(forgotten)' }) holder!: string;
+  deposits!: number;
+}
+
+@Consumer('holder-cards', { documents: [HolderCard] })
+class HolderCards {
+  constructor(private readonly documents: Documents) {}
+
+  @HandleEvent(Deposited)
+  async onDeposited(event: Deposited): Promise<void> {
+    const current = await this.documents.get(HolderCard, event.account);
+    await this.documents.index(HolderCard, event.account, {
+      account: event.account,
+      holder: current?.body.holder ?? `Holder of ${event.account}`,
       deposits: (current?.body.deposits ?? 0) + 1,
     });
   }
@@ -267,4 +294,26 @@ export function filledCollectionsSuite(database: () => TestDatabase): void {
     );
     expect(sum(await views(v1))).toBe(EXPECTED_SUM + 100);
   }, 120_000);
+
+  it('applies a forget recorded while no instance ran to the copy the consumer fills, at its next start', async () => {
+    const first = await start([HolderCards]);
+    await deposit(first.get(EventStore));
+    const card = (app: INestApplicationContext, account: string) =>
+      app.get(Documents).get(HolderCard, account);
+    await waitUntil(
+      async () => (await card(first, 'a5'))?.body.deposits === 5,
+      'the consumer filled the cards',
+    );
+    await first.close();
+    apps.splice(apps.indexOf(first), 1);
+
+    await forgetSubject(client, new StoreSchema(schema), 'a1');
+    const again = await start([HolderCards]);
+    expect((await card(again, 'a1'))?.body).toMatchObject({
+      account: 'a1',
+      holder: '(forgotten)',
+      deposits: 5,
+    });
+    expect((await card(again, 'a2'))?.body.holder).toBe('Holder of a2');
+  });
 }

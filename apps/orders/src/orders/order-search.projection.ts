@@ -2,7 +2,6 @@ import {
   Consumer,
   Documents,
   HandleEvent,
-  OnReset,
   type StoredEvent,
 } from '@chronicle/core';
 import { Injectable } from '@nestjs/common';
@@ -15,9 +14,11 @@ import {
 
 /**
  * Keeps the order search: one OrderSummary per order, written in the
- * consumer's transaction (exactly once), rebuilt from the events on a reset.
+ * consumer's transaction (exactly once). The collection is the consumer's
+ * own (its documents option): a reset empties it and fills it again from
+ * the events, and a new version would rebuild it beside the live one.
  */
-@Consumer('order-search')
+@Consumer('order-search', { documents: [OrderSummary] })
 @Injectable()
 export class OrderSearch {
   constructor(private readonly documents: Documents) {}
@@ -48,11 +49,6 @@ export class OrderSearch {
       status: 'cancelled',
       reason: event.reason,
     });
-  }
-
-  @OnReset()
-  async clear(): Promise<void> {
-    await this.documents.deleteWhere(OrderSummary, (all) => all);
   }
 
   private async update(

@@ -16,10 +16,10 @@ import { paymentTimeoutProvider } from './payment-timeout.js';
  * Orders: places, confirms and cancels orders; the order-fulfilment process
  * manager decides each placed order from what payments and inventory report,
  * or cancels it when its payment deadline passes. It owns the order search
- * (collection `orders`): kept by OrderSearch, answered as SearchOrders.
+ * (collection `orders`): filled by the OrderSearch consumer, answered as SearchOrders.
  */
 @Module({
-  imports: [ChronicleModule.forFeature([Order], { documents: [OrderSummary] })],
+  imports: [ChronicleModule.forFeature([Order])],
   providers: [
     paymentTimeoutProvider,
     PlaceOrderHandler,
