@@ -9,10 +9,11 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import {
-  checkTypeName,
   EventStore,
-  followLog,
+  feedTypesOf,
   LOG_START,
+  LogFeeds,
+  parseLogPlace,
   type Checkpoint,
   type StoredEvent,
 } from '@chronicle/core';
@@ -26,21 +27,19 @@ import { GatewayError } from './problem-details.js';
 
 /** Events sent per read of the log. */
 const BATCH = 500;
-/** A comment line this often keeps proxies from closing an idle feed. */
-const HEARTBEAT_MS = 15_000;
 
 /**
  * `GET /events?after=...&types=a,b`: committed events as server-sent events,
  * in log order, from the safe horizon only (what `readAll` returns, so a
  * late commit is never skipped), then live as they commit. Each event's
  * `id:` is its place in the log; a client that reconnects sends it back as
- * `Last-Event-ID` and resumes right after it. The loop is core's
- * `followLog`, which the console's live tail follows too.
+ * `Last-Event-ID` and resumes right after it. Core's `LogFeeds` serves it
+ * (over `followLog`), as it does the console's live tail.
  */
 @Controller()
 @UseGuards(GatewayGuard)
 export class EventFeedController implements OnModuleDestroy {
-  private readonly open = new Map<GatewayResponse, AbortController>();
+  private readonly feeds = new LogFeeds();
 
   constructor(
     private readonly store: EventStore,
@@ -56,65 +55,40 @@ export class EventFeedController implements OnModuleDestroy {
   ): Promise<void> {
     const lastEventId = request.headers['last-event-id'];
     const from = typeof lastEventId === 'string' ? lastEventId : after;
-    const filter = typesOf(types);
-    const checkpoint = this.startOf(from);
-    response.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
+    const filter = feedTypesOf(types);
+    await this.feeds.serve(request, response, {
+      store: this.store,
+      after: this.startOf(from),
+      types: filter,
+      pollMs: this.options.feedPollMs,
+      batchSize: BATCH,
+      retryMs: 1000,
+      headers: {
+        'Cache-Control': 'no-cache, no-transform',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      },
+      frame: ({ event }) => frame(event),
     });
-    response.write('retry: 1000\n\n');
-    let lastWrite = Date.now();
-    const stop = new AbortController();
-    this.open.set(response, stop);
-    request.on('close', () => stop.abort());
-    // An idle feed still says something now and then, so proxies keep it open.
-    const heartbeat = setInterval(() => {
-      if (Date.now() - lastWrite < HEARTBEAT_MS || response.writableEnded)
-        return;
-      lastWrite = Date.now();
-      response.write(': keep-alive\n\n');
-    }, HEARTBEAT_MS / 3);
-    heartbeat.unref();
-    try {
-      for await (const { event } of followLog(this.store, {
-        after: checkpoint,
-        types: filter,
-        pollMs: this.options.feedPollMs,
-        batchSize: BATCH,
-        signal: stop.signal,
-      })) {
-        lastWrite = Date.now();
-        if (!response.write(frame(event))) await drained(response);
-      }
-    } finally {
-      clearInterval(heartbeat);
-      this.open.delete(response);
-      if (!response.writableEnded) response.end();
-    }
   }
 
   /** Ends every open feed, so the app's server can close. */
   onModuleDestroy(): void {
-    for (const [response, stop] of this.open) {
-      stop.abort();
-      response.end();
-    }
+    this.feeds.closeAll();
   }
 
   /** Where the feed starts; undefined for now (followLog then passes over what had committed). */
   private startOf(from: string | undefined): Checkpoint | undefined {
     if (from === undefined || from === '' || from === 'now') return undefined;
     if (from === 'beginning' || from === '0') return LOG_START;
-    const match = /^(\d{1,20})-(\d{1,20})$/.exec(from);
-    if (!match) {
+    const place = parseLogPlace(from);
+    if (!place) {
       throw new GatewayError(
         'MALFORMED_MESSAGE',
         `"${from.slice(0, 60)}" is not a place in the log: give an event's id from the feed (Last-Event-ID), "beginning" or "now".`,
       );
     }
-    return { transactionId: BigInt(match[1]), position: BigInt(match[2]) };
+    return place;
   }
 }
 
@@ -132,21 +106,4 @@ function frame(event: StoredEvent): string {
     payload: event.payload,
   });
   return `id: ${event.transactionId}-${event.position}\nevent: ${event.type}\ndata: ${data}\n\n`;
-}
-
-function drained(response: GatewayResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      response.off('drain', done);
-      response.off('close', done);
-      resolve();
-    };
-    response.on('drain', done);
-    response.on('close', done);
-  });
-}
-
-function typesOf(types: string | undefined): string[] | undefined {
-  if (types === undefined || types.trim() === '') return undefined;
-  return types.split(',').map((t) => checkTypeName(t.trim(), 'event type'));
 }

@@ -12,10 +12,14 @@ import {
 } from '@nestjs/common';
 import {
   ChronicleError,
-  checkTypeName,
   EventStore,
-  followLog,
+  feedTypesOf,
+  LogFeeds,
+  logPlaceOf,
+  parseLogPlace,
   type Checkpoint,
+  type FeedRequest,
+  type FeedResponse,
   type StoredEvent,
 } from '@chronicle/core';
 import { ConsoleAccessGuard } from '../access/console-access.guard.js';
@@ -26,23 +30,10 @@ import { PageContexts } from './page-context.js';
 
 /** How often an idle tail looks at the log without a wake-up. */
 const POLL_MS = 1000;
-/** A comment line this often keeps proxies from closing an idle tail. */
-const HEARTBEAT_MS = 15_000;
 /** How much of a payload a row shows. */
 export const PREVIEW_CHARS = 200;
 
-interface FeedRequest extends ConsoleRequest {
-  on(event: 'close', listener: () => void): unknown;
-}
-
-interface FeedResponse {
-  readonly writableEnded: boolean;
-  writeHead(status: number, headers: Record<string, string>): unknown;
-  write(chunk: string): boolean;
-  end(): unknown;
-  on(event: 'drain' | 'close', listener: () => void): unknown;
-  off(event: 'drain' | 'close', listener: () => void): unknown;
-}
+type TailRequest = ConsoleRequest & FeedRequest;
 
 /** A typed input the tail cannot use; shown on the page, 400 from the feed. */
 class TailInputError extends ChronicleError {
@@ -58,7 +49,7 @@ class TailInputError extends ChronicleError {
 @UseGuards(ConsoleAccessGuard)
 @UseInterceptors(ConsoleHeadersInterceptor)
 export class TailController implements OnModuleDestroy {
-  private readonly open = new Map<FeedResponse, AbortController>();
+  private readonly feeds = new LogFeeds();
 
   constructor(
     private readonly contexts: PageContexts,
@@ -74,7 +65,7 @@ export class TailController implements OnModuleDestroy {
     const ctx = this.contexts.of(request);
     const text = typeof types === 'string' ? types.trim() : '';
     try {
-      typesOf(text);
+      feedTypesOf(text);
     } catch (error) {
       if (error instanceof ChronicleError)
         return tailPage(ctx, text, '', error.message);
@@ -82,12 +73,12 @@ export class TailController implements OnModuleDestroy {
     }
     // The feed starts after what is readable now: nothing committed after
     // the page was rendered is missed while the script connects.
-    return tailPage(ctx, text, placeOf(await this.store.headCheckpoint()));
+    return tailPage(ctx, text, logPlaceOf(await this.store.headCheckpoint()));
   }
 
   @Get('feed')
   async feed(
-    @Req() request: FeedRequest,
+    @Req() request: TailRequest,
     @Res() response: FeedResponse,
     @Query('types') types?: string,
     @Query('after') after?: string,
@@ -96,7 +87,7 @@ export class TailController implements OnModuleDestroy {
     let filter: string[] | undefined;
     let checkpoint: Checkpoint | undefined;
     try {
-      filter = typesOf(typeof types === 'string' ? types : '');
+      filter = feedTypesOf(typeof types === 'string' ? types : '');
       const from = typeof lastEventId === 'string' ? lastEventId : after;
       // No place: followLog starts now, past what had committed.
       checkpoint = from ? checkpointOf(from) : undefined;
@@ -105,69 +96,34 @@ export class TailController implements OnModuleDestroy {
         throw new BadRequestException(error.message);
       throw error;
     }
-    response.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store, no-transform',
-      'X-Accel-Buffering': 'no',
+    await this.feeds.serve(request, response, {
+      store: this.store,
+      after: checkpoint,
+      types: filter,
+      pollMs: POLL_MS,
+      retryMs: 2000,
+      headers: {
+        'Cache-Control': 'no-store, no-transform',
+        'X-Accel-Buffering': 'no',
+      },
+      frame: ({ event, checkpoint: at }) => frame(event, at),
     });
-    response.write('retry: 2000\n\n');
-    const stop = new AbortController();
-    this.open.set(response, stop);
-    request.on('close', () => stop.abort());
-    let lastWrite = Date.now();
-    const heartbeat = setInterval(() => {
-      if (Date.now() - lastWrite < HEARTBEAT_MS || response.writableEnded)
-        return;
-      lastWrite = Date.now();
-      response.write(': keep-alive\n\n');
-    }, HEARTBEAT_MS / 3);
-    heartbeat.unref();
-    try {
-      for await (const { event, checkpoint: at } of followLog(this.store, {
-        after: checkpoint,
-        types: filter,
-        pollMs: POLL_MS,
-        signal: stop.signal,
-      })) {
-        lastWrite = Date.now();
-        if (!response.write(frame(event, at))) await drained(response);
-      }
-    } finally {
-      clearInterval(heartbeat);
-      this.open.delete(response);
-      if (!response.writableEnded) response.end();
-    }
   }
 
   /** Ends every open tail, so the app's server can close. */
   onModuleDestroy(): void {
-    for (const [response, stop] of this.open) {
-      stop.abort();
-      response.end();
-    }
+    this.feeds.closeAll();
   }
 }
 
-/** `a, b` as type names; undefined for every type. */
-function typesOf(text: string): string[] | undefined {
-  if (text.trim() === '') return undefined;
-  return text
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t !== '')
-    .map((t) => checkTypeName(t, 'event type'));
-}
-
-const placeOf = (c: Checkpoint) => `${c.transactionId}-${c.position}`;
-
 function checkpointOf(text: string): Checkpoint {
-  const match = /^(\d{1,20})-(\d{1,20})$/.exec(text);
-  if (!match) {
+  const place = parseLogPlace(text);
+  if (!place) {
     throw new TailInputError(
       `"${text.slice(0, 60)}" is not a place in the log: give an event's id from the tail (<transaction id>-<position>), or nothing to start from now.`,
     );
   }
-  return { transactionId: BigInt(match[1]), position: BigInt(match[2]) };
+  return place;
 }
 
 /** A payload as one line of JSON, cut to `PREVIEW_CHARS`. */
@@ -188,17 +144,5 @@ function frame(event: StoredEvent, at: Checkpoint): string {
     timestamp: event.timestamp.toISOString(),
     preview: previewOf(event.payload),
   });
-  return `id: ${placeOf(at)}\ndata: ${data}\n\n`;
-}
-
-function drained(response: FeedResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      response.off('drain', done);
-      response.off('close', done);
-      resolve();
-    };
-    response.on('drain', done);
-    response.on('close', done);
-  });
+  return `id: ${logPlaceOf(at)}\ndata: ${data}\n\n`;
 }

@@ -8,6 +8,15 @@ export {
   type FollowedEvent,
   type FollowLogOptions,
 } from './follow-log.js';
+export {
+  feedTypesOf,
+  LogFeeds,
+  logPlaceOf,
+  parseLogPlace,
+  type FeedRequest,
+  type FeedResponse,
+  type LogFeedOptions,
+} from './log-feeds.js';
 export { ConcurrencyError } from './concurrency.error.js';
 export {
   EventStore,
