@@ -11,6 +11,7 @@ import {
 } from '@shop/contracts';
 import { DATABASE_URL, freshSchema } from '../../libs/core/test/databases.js';
 import { eventually, freshNamespace } from '../../libs/core/test/nats.js';
+import { waitUntil } from '../../libs/core/test/wait-until.js';
 import {
   freePort,
   launchChromium,
@@ -350,6 +351,37 @@ describe("the shop's HTTP gateway", () => {
       `SELECT metadata FROM "${schema}".events WHERE stream_id = 'orders.Order-o-3' ORDER BY stream_version LIMIT 1`,
     );
     expect(logged.rows[0].metadata.user).toMatchObject({ id: 'ada' });
+  });
+
+  it("searches the orders app's documents through the gateway, as any query", async () => {
+    const ask = (body: unknown) =>
+      fetch(`${api()}/queries/chronicle.documents.orders.Search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...login('vic:viewer') },
+        body: JSON.stringify(body),
+      });
+    let page: {
+      result: { items: { id: string; body: { customerId: string } }[] };
+    };
+    await waitUntil(async () => {
+      const response = await ask({
+        operation: 'page',
+        spec: { filters: [{ op: 'eq', path: 'customerId', value: 'bob' }] },
+      });
+      expect(response.status).toBe(200);
+      page = (await response.json()) as typeof page;
+      return page.result.items.some((item) => item.id === 'o-1');
+    }, 'order o-1 searchable');
+    expect(page!.result.items.every((i) => i.body.customerId === 'bob')).toBe(
+      true,
+    );
+    // A search the owner refuses comes back as a problem naming what was wrong.
+    const refused = await ask({
+      operation: 'page',
+      spec: { filters: [{ op: 'eq', path: 'no such path!', value: 1 }] },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('no such path!');
   });
 
   it('refuses a request without a login, as a problem, and documents the shop in OpenAPI', async () => {

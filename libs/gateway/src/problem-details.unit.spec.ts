@@ -23,4 +23,32 @@ describe('problemOf', () => {
     );
     expect(remote).toMatchObject({ status: 404, code: 'AGGREGATE_NOT_FOUND' });
   });
+
+  it('answers 400 for a document search the owning app refused, naming what was wrong', () => {
+    const remote = problemOf(
+      new RemoteHandlerError(
+        'chronicle.documents.orders.Search',
+        'InvalidFieldPathError',
+        'INVALID_FIELD_PATH',
+        'Field path "no such path!" is not allowed.',
+      ),
+      '/api/queries/chronicle.documents.orders.Search',
+    );
+    expect(remote).toMatchObject({
+      status: 400,
+      code: 'INVALID_FIELD_PATH',
+      detail: expect.stringContaining('no such path!'),
+    });
+    expect(
+      problemOf(
+        new RemoteHandlerError(
+          'q',
+          'InvalidSearchError',
+          'INVALID_SEARCH',
+          'bad limit',
+        ),
+        '/api/queries/q',
+      ),
+    ).toMatchObject({ status: 400 });
+  });
 });
