@@ -2,6 +2,7 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   diffieHellman,
   hkdfSync,
   type KeyObject,
@@ -71,7 +72,8 @@ export function fingerprintOf(publicKey: string): string {
  */
 export class PairKeys {
   private readonly own: KeyObject;
-  private readonly keys = new Map<string, Buffer>();
+  // As KeyObjects: an HMAC keyed with one skips importing the key per message.
+  private readonly keys = new Map<string, KeyObject>();
 
   constructor(private readonly key: SigningKey) {
     const { d } = key.privateKey.export({ format: 'jwk' });
@@ -79,10 +81,10 @@ export class PairKeys {
   }
 
   /** The key shared with the holder of `publicKey` (canonical base64url text). */
-  with(publicKey: string): Buffer {
+  with(publicKey: string): KeyObject {
     let pair = this.keys.get(publicKey);
     if (pair === undefined) {
-      pair = derive(this.own, this.key.publicKey, publicKey);
+      pair = createSecretKey(derive(this.own, this.key.publicKey, publicKey));
       this.keys.set(publicKey, pair);
     }
     return pair;
