@@ -328,6 +328,21 @@ describe('MessageSigner, pairwise tags (v2)', () => {
   });
 });
 
+describe('MessageSigner, at start', () => {
+  it('refuses two trusted keys a v2 tag would name alike', () => {
+    // The same first 6 bytes (8 characters), another key.
+    const bytes = Buffer.from(billing.publicKey, 'base64url');
+    bytes[20] ^= 1;
+    const twin = bytes.toString('base64url');
+    expect(() =>
+      signerOf('orders', orders.privateKey, Date.now, {
+        ...trustedKeys,
+        twin,
+      }),
+    ).toThrow(/Two trusted keys start with/);
+  });
+});
+
 describe('ReplayGuard', () => {
   it('takes a signature once while it is acceptable, and forgets it after', () => {
     let now = 0;
