@@ -10,6 +10,7 @@ import {
   type KeyStore,
   type PostgresEventStore,
   type SigningOptions,
+  type SigningScheme,
 } from '@chronicle/core';
 import { connect } from '@nats-io/transport-node';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -69,7 +70,8 @@ const CONCURRENT_LOADS = 8;
 const CUSTOMERS = 1000;
 const EVENTS_PER_CUSTOMER = 100;
 
-const SIGNED = 'signed';
+const SIGNED = 'signed, pairwise MACs (v2, default)';
+const SIGNED_V1 = "signed, ed25519 (v1, scheme: 'signatures')";
 const UNSIGNED = 'unsigned (same apps, no signing)';
 const PERSONAL = 'personal data';
 const PLAIN = 'same shapes, no @PersonalData';
@@ -107,7 +109,11 @@ interface Pair {
 async function startPair(
   db: BenchDatabase,
   apps: INestApplicationContext[],
-  options: { signed: boolean; trivial: boolean; label: string },
+  options: {
+    scheme: SigningScheme | undefined;
+    trivial: boolean;
+    label: string;
+  },
 ): Promise<Pair> {
   const namespace = freshNamespace();
   // Keys as `npx chronicle keygen` makes them; each app trusts itself and the other.
@@ -118,7 +124,9 @@ async function startPair(
     'bench-caller': callerKey.publicKey,
   };
   const signing = (privateKey: string): SigningOptions | undefined =>
-    options.signed ? { privateKey, trustedKeys } : undefined;
+    options.scheme
+      ? { privateKey, trustedKeys, scheme: options.scheme }
+      : undefined;
   // The trivial pair does no database work around the command (no idempotency
   // record, no message log), so nothing hides what signing costs; the other
   // runs with Chronicle's defaults.
@@ -152,23 +160,24 @@ async function startPair(
   return { namespace, handler, commands: caller.get(CommandBus) };
 }
 
-/** How many commands crossed the namespace during `send`, and how many carried a signature. */
+/** How many commands crossed the namespace during `send`, and the signature versions they carried. */
 async function watchCommands(
   namespace: string,
   send: () => Promise<unknown>,
-): Promise<{ commands: number; signed: number; result: unknown }> {
+): Promise<{ commands: number; signed: string[]; result: unknown }> {
   const watcher = await connect({
     servers: NATS_URL,
     name: 'bench-security-watcher',
   });
   try {
     let commands = 0;
-    let signed = 0;
+    const signed: string[] = [];
     watcher.subscribe(`chronicle.${namespace}.command.>`, {
       callback: (error, msg) => {
         if (error) return;
         commands++;
-        if (msg.headers?.get(SIGNATURE_HEADER)) signed++;
+        const header = msg.headers?.get(SIGNATURE_HEADER);
+        if (header) signed.push(header.slice(0, 2));
       },
     });
     await watcher.flush();
@@ -203,32 +212,25 @@ async function signedCommands(
   rows: Row[],
   notes: string[],
 ): Promise<void> {
-  const trivialSigned = await startPair(db, apps, {
-    signed: true,
-    trivial: true,
-    label: 'trivial_signed',
-  });
-  const trivialPlain = await startPair(db, apps, {
-    signed: false,
-    trivial: true,
-    label: 'trivial_plain',
-  });
-  const usualSigned = await startPair(db, apps, {
-    signed: true,
-    trivial: false,
-    label: 'usual_signed',
-  });
-  const usualPlain = await startPair(db, apps, {
-    signed: false,
-    trivial: false,
-    label: 'usual_plain',
-  });
+  const start = (
+    scheme: SigningScheme | undefined,
+    trivial: boolean,
+    label: string,
+  ) => startPair(db, apps, { scheme, trivial, label });
+  const trivialSigned = await start('pairwise', true, 'trivial_signed');
+  const trivialV1 = await start('signatures', true, 'trivial_v1');
+  const trivialPlain = await start(undefined, true, 'trivial_plain');
+  const usualSigned = await start('pairwise', false, 'usual_signed');
+  const usualV1 = await start('signatures', false, 'usual_v1');
+  const usualPlain = await start(undefined, false, 'usual_plain');
   const signedIds = accountIds('signed');
+  const v1Ids = accountIds('v1');
   const plainIds = accountIds('plain');
   await seed(
     usualSigned.handler.get(EventStore) as PostgresEventStore,
     signedIds,
   );
+  await seed(usualV1.handler.get(EventStore) as PostgresEventStore, v1Ids);
   await seed(
     usualPlain.handler.get(EventStore) as PostgresEventStore,
     plainIds,
@@ -236,24 +238,35 @@ async function signedCommands(
   await db.warmPool();
 
   // Before timing: each pair's handler answers, and the signed pairs' commands
-  // carry a signature on the wire while the others' do not.
+  // carry a signature of their scheme on the wire while the others' do not.
   let n = 0;
   const reserve = (pair: Pair) => () =>
     pair.commands.execute(new ReserveStock('SKU-1042', 3, `r-${++n}`));
   const nextSigned = roundRobin(signedIds);
+  const nextV1 = roundRobin(v1Ids);
   const nextPlain = roundRobin(plainIds);
   const deposit = (pair: Pair, next: () => string) => () =>
     pair.commands.execute(new Deposit(next(), 5, `d-${++n}`));
   const checks = [
-    { pair: trivialSigned, signed: true, send: reserve(trivialSigned) },
-    { pair: trivialPlain, signed: false, send: reserve(trivialPlain) },
-    { pair: usualSigned, signed: true, send: deposit(usualSigned, nextSigned) },
-    { pair: usualPlain, signed: false, send: deposit(usualPlain, nextPlain) },
+    { pair: trivialSigned, version: 'v2', send: reserve(trivialSigned) },
+    { pair: trivialV1, version: 'v1', send: reserve(trivialV1) },
+    { pair: trivialPlain, version: undefined, send: reserve(trivialPlain) },
+    {
+      pair: usualSigned,
+      version: 'v2',
+      send: deposit(usualSigned, nextSigned),
+    },
+    { pair: usualV1, version: 'v1', send: deposit(usualV1, nextV1) },
+    {
+      pair: usualPlain,
+      version: undefined,
+      send: deposit(usualPlain, nextPlain),
+    },
   ];
   for (const [i, check] of checks.entries()) {
     const seen = await watchCommands(check.pair.namespace, check.send);
     const expected =
-      i < 2
+      i < 3
         ? reservationFor({
             sku: 'SKU-1042',
             quantity: 3,
@@ -263,15 +276,16 @@ async function signedCommands(
     if (
       JSON.stringify(seen.result) !== JSON.stringify(expected) ||
       seen.commands !== 1 ||
-      seen.signed !== (check.signed ? 1 : 0)
+      seen.signed.join() !== (check.version ?? '')
     ) {
       throw new Error(
-        `security: pair ${i} (${check.signed ? SIGNED : UNSIGNED}) did not do the work before timing: ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`,
+        `security: pair ${i} (${check.version ?? UNSIGNED}) did not do the work before timing: ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`,
       );
     }
   }
   if (
     trivialSigned.handler.get(Served).commands !== 1 ||
+    trivialV1.handler.get(Served).commands !== 1 ||
     trivialPlain.handler.get(Served).commands !== 1
   ) {
     throw new Error('security: the trivial handlers did not run once each');
@@ -281,55 +295,72 @@ async function signedCommands(
     {
       label: 'command over NATS, trivial handler (no db work)',
       signed: reserve(trivialSigned),
+      v1: reserve(trivialV1),
       plain: reserve(trivialPlain),
     },
     {
       label: 'command over NATS, load+append handler (defaults)',
       signed: deposit(usualSigned, nextSigned),
+      v1: deposit(usualV1, nextV1),
       plain: deposit(usualPlain, nextPlain),
     },
   ];
   for (const c of cases) {
     const contenders: Contender[] = [
       { name: SIGNED, op: c.signed },
+      { name: SIGNED_V1, op: c.v1 },
       { name: UNSIGNED, op: c.plain },
     ];
-    const ratios: number[] = [];
-    const cpu: string[] = [];
+    const ratios = new Map<string, number[]>([
+      [SIGNED, []],
+      [SIGNED_V1, []],
+    ]);
+    const cpu = new Map<string, string[]>([
+      [SIGNED, []],
+      [SIGNED_V1, []],
+    ]);
     for (const concurrency of [1, IN_FLIGHT]) {
       const summaries = await compare(contenders, {
         ...timing(settings),
         concurrency,
       });
-      const signed = summaryOf(summaries, SIGNED);
       const plain = summaryOf(summaries, UNSIGNED);
       const when = concurrency === 1 ? 'sequential' : `${IN_FLIGHT} in flight`;
-      const throughput = row(
-        `${c.label}, ${when} (${aimText(AIM_SIGNING)})`,
-        'ops/s',
-        signed.opsPerSecond,
-        { name: UNSIGNED, value: plain.opsPerSecond },
-      );
-      rows.push(throughput);
-      ratios.push(throughput.ratio ?? NaN);
-      cpu.push(
-        `${when} ${cpuRatio(summaries, SIGNED, UNSIGNED).toFixed(2)}x (${signed.cpuMsPerOp.toFixed(3)} vs ${plain.cpuMsPerOp.toFixed(3)} ms)`,
-      );
-      if (concurrency === 1) {
-        rows.push(
-          row(`${c.label}, sequential, p50`, 'ms', signed.p50Ms, {
-            name: UNSIGNED,
-            value: plain.p50Ms,
-          }),
+      for (const [name, scheme] of [
+        [SIGNED, 'v2'],
+        [SIGNED_V1, 'v1'],
+      ] as const) {
+        const signed = summaryOf(summaries, name);
+        const throughput = row(
+          `${c.label}, ${scheme}, ${when} (${aimText(AIM_SIGNING)})`,
+          'ops/s',
+          signed.opsPerSecond,
+          { name: UNSIGNED, value: plain.opsPerSecond },
         );
+        rows.push(throughput);
+        ratios.get(name)?.push(throughput.ratio ?? NaN);
+        cpu
+          .get(name)
+          ?.push(
+            `${when} ${cpuRatio(summaries, name, UNSIGNED).toFixed(2)}x (${signed.cpuMsPerOp.toFixed(3)} vs ${plain.cpuMsPerOp.toFixed(3)} ms)`,
+          );
+        if (concurrency === 1) {
+          rows.push(
+            row(`${c.label}, ${scheme}, sequential, p50`, 'ms', signed.p50Ms, {
+              name: UNSIGNED,
+              value: plain.p50Ms,
+            }),
+          );
+        }
       }
     }
-    notes.push(
-      `aim (issue 19): ${c.label}, signed >= ${AIM_SIGNING}x unsigned: ${verdict(ratios, AIM_SIGNING)}; CPU per op unsigned/signed: ${cpu.join(', ')}`,
-    );
+    for (const name of [SIGNED, SIGNED_V1])
+      notes.push(
+        `aim (issue 19): ${c.label}, ${name} >= ${AIM_SIGNING}x unsigned: ${verdict(ratios.get(name) ?? [], AIM_SIGNING)}; CPU per op unsigned/signed: ${(cpu.get(name) ?? []).join(', ')}`,
+      );
   }
   notes.push(
-    `signing: two pairs of Nest apps ('bench-caller' calls 'bench-handler') per case on ${new URL(NATS_URL).host}, each pair in a namespace of its own, one pair with transport.signing (ed25519 keys from generateSigningKey(), each app trusting both), one without; checked on the wire before timing (a watcher saw the signed pairs' commands carry ${SIGNATURE_HEADER}, the others' not); the trivial case's apps run with deduplicate: false and messageLog: false, the load+append case's with Chronicle's defaults (idempotency record, message log)`,
+    `signing: three pairs of Nest apps ('bench-caller' calls 'bench-handler') per case on ${new URL(NATS_URL).host}, each pair in a namespace of its own: one with transport.signing as by default (pairwise MACs, v2), one with scheme: 'signatures' (ed25519, v1), both with keys from generateSigningKey() and each app trusting both, one without signing; checked on the wire before timing (a watcher saw the signed pairs' commands carry ${SIGNATURE_HEADER} of their version, the others' none); the trivial case's apps run with deduplicate: false and messageLog: false, the load+append case's with Chronicle's defaults (idempotency record, message log)`,
   );
 }
 
@@ -535,7 +566,7 @@ async function personalData(
 export const securityBenchmark: Benchmark = {
   name: 'security',
   description:
-    'what issue 19 costs: commands over NATS signed vs unsigned; append and load with @PersonalData (sealed) vs the same shapes without',
+    'what issue 19 costs: commands over NATS signed (pairwise MACs, and ed25519) vs unsigned; append and load with @PersonalData (sealed) vs the same shapes without',
   async run(settings) {
     const loadAtStart = loadavg()[0];
     const db = new BenchDatabase();

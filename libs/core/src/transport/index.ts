@@ -20,6 +20,7 @@ export {
   SigningTransport,
   type SignatureRefusal,
   type SigningOptions,
+  type SigningScheme,
 } from './signing/index.js';
 export { checkRequestFits, fittingReply, wireSizeOf } from './payload-size.js';
 export { DEFAULT_SERVE_LIMITS, ServeQueue } from './serve-queue.js';

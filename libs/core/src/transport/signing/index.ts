@@ -13,5 +13,6 @@ export {
   resolveSigning,
   type ResolvedSigning,
   type SigningOptions,
+  type SigningScheme,
 } from './signing.options.js';
 export { SigningTransport } from './signing-transport.js';

@@ -1,14 +1,25 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HEADER } from '../wire-format.js';
 import type { WireMessage } from '../transport.js';
+import { fingerprintOf, PairKeys } from './pair-keys.js';
 import { signBytes, verifyBytes } from './signing-keys.js';
 import type { ResolvedSigning } from './signing.options.js';
 import {
   MessageSignatureError,
+  SigningConfigurationError,
   type SignatureRefusal,
 } from './signing.errors.js';
 
-/** `v1 <app> <public key> <signed at, ms> <signature>`, all base64url but the app and the time. */
+/**
+ * `v1 <app> <public key> <signed at, ms> <signature>` (ed25519), or
+ * `v2 <app> <public key> <signed at, ms> <fingerprint>:<tag>,...` (one
+ * HMAC-SHA256 tag, 16 bytes, per key that may receive it, under the key the
+ * sender shares with that key's holder); base64url but the app and the time.
+ */
 export const SIGNATURE_HEADER = 'Chronicle-Signature';
+
+/** Bytes of a v2 tag: HMAC-SHA256 truncated, 128 bits as a forgery bound. */
+const TAG_BYTES = 16;
 
 // Set by the transport itself after signing, per try: not signed. (The time
 // a caller still waits: altered, a request would only be given up sooner.)
@@ -26,22 +37,52 @@ const UNSIGNED: ReadonlySet<string> = new Set([
  */
 export type SignatureBinding =
   | { readonly kind: 'request'; readonly subject: string }
-  | { readonly kind: 'reply'; readonly requestId: string }
+  | {
+      readonly kind: 'reply';
+      readonly requestId: string;
+      /**
+       * The public key that signed the request, when it was verified: a v2
+       * reply is tagged for it alone. Without it (a refused request), for
+       * every trusted key.
+       */
+      readonly to?: string;
+    }
   | { readonly kind: 'publish' };
 
-/** A verified signature: who signed, and the signature itself (unique per signing). */
+/** A verified signature: who signed, with which key, and what is unique per signing. */
 export interface VerifiedSignature {
   readonly app: string;
+  readonly publicKey: string;
+  /** v1: the signature; v2: this app's tag (what the replay guard keeps). */
   readonly signature: string;
   readonly signedAt: number;
 }
 
 /** Signs what this app sends and verifies what it receives (see `SigningOptions`). */
 export class MessageSigner {
+  private readonly pairs: PairKeys;
+  private readonly ownFingerprint: string;
+
   constructor(
     private readonly signing: ResolvedSigning,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.pairs = new PairKeys(signing.key);
+    this.ownFingerprint = fingerprintOf(signing.key.publicKey);
+    const fingerprints = new Set<string>();
+    for (const publicKey of signing.trusted.keys()) {
+      const fingerprint = fingerprintOf(publicKey);
+      if (fingerprints.has(fingerprint)) {
+        throw new SigningConfigurationError(
+          `Two trusted keys start with ${fingerprint}, the name a v2 tag gives a key: replace one (npx chronicle keygen).`,
+        );
+      }
+      fingerprints.add(fingerprint);
+      // Derived at start, so a key with no agreement is refused here and
+      // the first messages pay nothing.
+      this.pairs.with(publicKey);
+    }
+  }
 
   get maxSkewMs(): number {
     return this.signing.maxSkewMs;
@@ -53,17 +94,38 @@ export class MessageSigner {
   ): Promise<WireMessage> {
     const { app, key } = this.signing;
     const at = this.now();
-    const signature = await signBytes(
-      key.privateKey,
-      signedBytes(binding, app, at, message),
-    );
+    const bytes = signedBytes(binding, app, at, message);
+    let header: string;
+    if (this.signing.scheme === 'signatures') {
+      const signature = await signBytes(key.privateKey, bytes);
+      header = `v1 ${app} ${key.publicKey} ${at} ${signature}`;
+    } else {
+      // A reply goes to the one key that asked; anything else may be served
+      // or heard by any trusted app, this one included.
+      const to =
+        binding.kind === 'reply' &&
+        binding.to !== undefined &&
+        this.signing.trusted.has(binding.to)
+          ? [binding.to]
+          : this.signing.trusted.keys();
+      const tags: string[] = [];
+      for (const publicKey of to)
+        tags.push(
+          `${fingerprintOf(publicKey)}:${this.tag(publicKey, bytes).toString('base64url')}`,
+        );
+      header = `v2 ${app} ${key.publicKey} ${at} ${tags.join(',')}`;
+    }
     return {
-      headers: {
-        ...message.headers,
-        [SIGNATURE_HEADER]: `v1 ${app} ${key.publicKey} ${at} ${signature}`,
-      },
+      headers: { ...message.headers, [SIGNATURE_HEADER]: header },
       body: message.body,
     };
+  }
+
+  private tag(publicKey: string, bytes: Buffer): Buffer {
+    return createHmac('sha256', this.pairs.with(publicKey))
+      .update(bytes)
+      .digest()
+      .subarray(0, TAG_BYTES);
   }
 
   /** Who signed `message`; rejects with `MessageSignatureError` saying why not. */
@@ -82,12 +144,16 @@ export class MessageSigner {
         'it is not signed, and this app accepts only signed messages',
       );
     const parts = header.split(' ');
-    if (parts.length !== 5 || parts[0] !== 'v1' || !/^\d{1,15}$/.test(parts[3]))
+    if (
+      parts.length !== 5 ||
+      (parts[0] !== 'v1' && parts[0] !== 'v2') ||
+      !/^\d{1,15}$/.test(parts[3])
+    )
       throw refuse(
         'malformed',
         `its ${SIGNATURE_HEADER} header cannot be read`,
       );
-    const [, app, publicKey, at, signature] = parts;
+    const [version, app, publicKey, at, signature] = parts;
     const trusted = this.signing.trusted.get(publicKey);
     if (trusted === undefined)
       throw refuse(
@@ -113,17 +179,50 @@ export class MessageSigner {
         'expired',
         `it was signed ${Math.round(skew / 1000)} s from this app's clock, more than the ${this.signing.maxSkewMs / 1000} s allowed (a replay, or clocks apart)`,
       );
-    const valid = await verifyBytes(
-      trusted.key,
-      signedBytes(binding, app, signedAt, message),
-      signature,
-    );
-    if (!valid)
-      throw refuse(
-        'bad-signature',
-        `its signature by "${app}" does not match its content (altered on the way, or signed for another subject or request)`,
-      );
-    return { app, signature, signedAt };
+    const bytes = signedBytes(binding, app, signedAt, message);
+    let proof = signature;
+    if (version === 'v1') {
+      if (!(await verifyBytes(trusted.key, bytes, signature)))
+        throw refuse(
+          'bad-signature',
+          `its signature by "${app}" does not match its content (altered on the way, or signed for another subject or request)`,
+        );
+    } else {
+      const tag = this.ownTag(signature);
+      if (tag === null)
+        throw refuse(
+          'malformed',
+          `its ${SIGNATURE_HEADER} header's tags cannot be read`,
+        );
+      if (tag === undefined)
+        throw refuse(
+          'unsigned',
+          `"${app}" tagged it for other keys, not for this app's (${this.ownFingerprint}): it was meant for another app, or "${app}" does not trust this app's key yet`,
+        );
+      const expected = this.tag(publicKey, bytes);
+      const given = Buffer.from(tag, 'base64url');
+      if (given.length !== TAG_BYTES || !timingSafeEqual(given, expected))
+        throw refuse(
+          'bad-signature',
+          `its tag from "${app}" does not match its content (altered on the way, signed for another subject or request, or a tag made for another app)`,
+        );
+      proof = tag;
+    }
+    return { app, publicKey, signature: proof, signedAt };
+  }
+
+  /** This app's tag in v2 `tags`; undefined when absent, null when they cannot be read. */
+  private ownTag(tags: string): string | undefined | null {
+    let own: string | undefined;
+    for (const entry of tags.split(',')) {
+      const [fingerprint, tag, extra] = entry.split(':');
+      if (tag === undefined || extra !== undefined) return null;
+      if (fingerprint !== this.ownFingerprint) continue;
+      // Two tags for one key: which one counts would be the sender's choice.
+      if (own !== undefined) return null;
+      own = tag;
+    }
+    return own;
   }
 }
 
@@ -139,14 +238,13 @@ function signedBytes(
       : binding.kind === 'reply'
         ? `reply ${binding.requestId}`
         : 'publish';
-  const headers = Object.keys(message.headers)
-    .filter((name) => !UNSIGNED.has(name))
-    .sort()
-    .map(
-      (name) =>
-        `${JSON.stringify(name)}:${JSON.stringify(message.headers[name])}`,
-    )
-    .join('\n');
+  // A loop, not filter/map/join: this runs for every message sent and taken.
+  let headers = '';
+  for (const name of Object.keys(message.headers).sort()) {
+    if (UNSIGNED.has(name)) continue;
+    if (headers !== '') headers += '\n';
+    headers += `${JSON.stringify(name)}:${JSON.stringify(message.headers[name])}`;
+  }
   return Buffer.from(
     `chronicle-signature-v1\n${bound}\n${app}\n${at}\n${headers}\n\n${message.body}`,
   );

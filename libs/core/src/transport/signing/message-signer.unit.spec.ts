@@ -1,7 +1,7 @@
 import { generateSigningKey } from './signing-keys.js';
 import { MessageSigner, SIGNATURE_HEADER } from './message-signer.js';
 import { ReplayGuard } from './replay-guard.js';
-import { resolveSigning } from './signing.options.js';
+import { resolveSigning, type SigningScheme } from './signing.options.js';
 import {
   MessageSignatureError,
   SigningConfigurationError,
@@ -18,19 +18,27 @@ const rotated = generateSigningKey();
 secret(rotated.privateKey);
 const stranger = generateSigningKey();
 secret(stranger.privateKey);
+const shipping = generateSigningKey();
+secret(shipping.privateKey);
 
 const trustedKeys = {
   orders: [orders.publicKey, rotated.publicKey],
   billing: billing.publicKey,
+  shipping: shipping.publicKey,
 };
 
-function signer(
+function signerOf(
   app: string,
   privateKey: string,
   now: () => number = Date.now,
   keys: Record<string, string | string[]> = trustedKeys,
+  scheme?: SigningScheme,
 ): MessageSigner {
-  const signing = resolveSigning(app, { privateKey, trustedKeys: keys }, {});
+  const signing = resolveSigning(
+    app,
+    { privateKey, trustedKeys: keys, scheme },
+    {},
+  );
   return new MessageSigner(signing!, now);
 }
 
@@ -58,15 +66,28 @@ async function refusal(
   throw new Error('not refused');
 }
 
-describe('MessageSigner', () => {
+const reasonOf = async (verifying: Promise<unknown>) =>
+  (await refusal(verifying)).reason;
+
+describe.each([
+  ['pairwise', 'v2'],
+  ['signatures', 'v1'],
+] as const)('MessageSigner, scheme %s (%s)', (scheme, version) => {
+  // Every app here sends in `scheme`; each accepts both versions.
+  const signer = (
+    app: string,
+    privateKey: string,
+    now: () => number = Date.now,
+    keys: Record<string, string | string[]> = trustedKeys,
+  ) => signerOf(app, privateKey, now, keys, scheme);
   const sender = signer('orders', orders.privateKey);
   const receiver = signer('billing', billing.privateKey);
-  const reasonOf = async (verifying: Promise<unknown>) =>
-    (await refusal(verifying)).reason;
 
   it('verifies what a trusted app signed, and names the app', async () => {
     const signed = await sender.sign(command, asRequest);
-    expect(signed.headers[SIGNATURE_HEADER]).toMatch(/^v1 orders /);
+    expect(signed.headers[SIGNATURE_HEADER]).toMatch(
+      new RegExp(`^${version} orders `),
+    );
     expect((await receiver.verify(signed, asRequest, 'Charge')).app).toBe(
       'orders',
     );
@@ -175,6 +196,153 @@ describe('MessageSigner', () => {
   });
 });
 
+describe('MessageSigner, pairwise tags (v2)', () => {
+  const fromOrders = signerOf('orders', orders.privateKey);
+  const atBilling = signerOf('billing', billing.privateKey);
+  const atShipping = signerOf('shipping', shipping.privateKey);
+  const tagsOf = (message: WireMessage) =>
+    new Map(
+      message.headers[SIGNATURE_HEADER]!.split(' ')[4]
+        .split(',')
+        .map((entry) => entry.split(':') as [string, string]),
+    );
+  const withTagText = (message: WireMessage, text: string) => {
+    const parts = message.headers[SIGNATURE_HEADER]!.split(' ');
+    parts[4] = text;
+    return {
+      ...message,
+      headers: { ...message.headers, [SIGNATURE_HEADER]: parts.join(' ') },
+    };
+  };
+  const withTags = (message: WireMessage, tags: Map<string, string>) =>
+    withTagText(
+      message,
+      [...tags].map(([fp, tag]) => `${fp}:${tag}`).join(','),
+    );
+  const fp = (key: { publicKey: string }) => key.publicKey.slice(0, 8);
+  const billingCommand: WireMessage = {
+    ...command,
+    headers: { ...command.headers, [HEADER.app]: 'billing' },
+  };
+
+  it("tags a request for every trusted key, the sender's own and both of a rotating app's included", async () => {
+    const signed = await atBilling.sign(billingCommand, asRequest);
+    expect([...tagsOf(signed).keys()].sort()).toEqual(
+      [orders, rotated, billing, shipping].map(fp).sort(),
+    );
+    // Either instance of orders, on the old key or the new one, takes it.
+    const onOld = signerOf('orders', orders.privateKey);
+    const onNew = signerOf('orders', rotated.privateKey);
+    const asPublish = { kind: 'publish' } as const;
+    const published = await atBilling.sign(billingCommand, asPublish);
+    for (const orderly of [onOld, onNew]) {
+      expect((await orderly.verify(signed, asRequest, 'x')).app).toBe(
+        'billing',
+      );
+      expect((await orderly.verify(published, asPublish, 'x')).app).toBe(
+        'billing',
+      );
+    }
+  });
+
+  it('tags a reply for the key of the request it answers alone', async () => {
+    const reply = await atBilling.sign(
+      { headers: { [HEADER.status]: 'ok' }, body: '{}' },
+      { kind: 'reply', requestId: 'r-1', to: orders.publicKey },
+    );
+    expect([...tagsOf(reply).keys()]).toEqual([fp(orders)]);
+    const asReply = { kind: 'reply', requestId: 'r-1' } as const;
+    expect((await fromOrders.verify(reply, asReply, 'x')).app).toBe('billing');
+    const other = await refusal(atShipping.verify(reply, asReply, 'x'));
+    expect(other.reason).toBe('unsigned');
+    expect(other.message).toContain('tagged it for other keys');
+  });
+
+  it("refuses a tag made for another app, copied in as this app's, and a message without its tag", async () => {
+    const signed = await fromOrders.sign(command, asRequest);
+    const tags = tagsOf(signed);
+    // Billing's tag put where shipping's was: billing cannot forge for shipping.
+    const copied = new Map(tags).set(fp(shipping), tags.get(fp(billing))!);
+    expect(
+      await reasonOf(
+        atShipping.verify(withTags(signed, copied), asRequest, 'x'),
+      ),
+    ).toBe('bad-signature');
+    const without = new Map(tags);
+    without.delete(fp(shipping));
+    expect(
+      await reasonOf(
+        atShipping.verify(withTags(signed, without), asRequest, 'x'),
+      ),
+    ).toBe('unsigned');
+    // Billing still takes the stripped message: its own tag is intact.
+    expect(
+      (await atBilling.verify(withTags(signed, without), asRequest, 'x')).app,
+    ).toBe('orders');
+    // Two tags under one key name, or tags that cannot be read: malformed.
+    const own = `${fp(shipping)}:${tags.get(fp(shipping))!}`;
+    for (const text of [`${own},${own}`, 'no-tags-here', `${own}:x`])
+      expect(
+        await reasonOf(
+          atShipping.verify(withTagText(signed, text), asRequest, 'x'),
+        ),
+      ).toBe('malformed');
+    // A short tag is no match, not an error.
+    const short = new Map(tags).set(fp(shipping), 'AAAA');
+    expect(
+      await reasonOf(
+        atShipping.verify(withTags(signed, short), asRequest, 'x'),
+      ),
+    ).toBe('bad-signature');
+  });
+
+  it('gives the same replay token for a copy and another for the next message', async () => {
+    const signed = await fromOrders.sign(command, asRequest);
+    const first = await atBilling.verify(signed, asRequest, 'x');
+    const again = await atBilling.verify({ ...signed }, asRequest, 'x');
+    expect(again.signature).toBe(first.signature);
+    expect(first.publicKey).toBe(orders.publicKey);
+    expect(first.signature).toBe(tagsOf(signed).get(fp(billing)));
+    const next = await fromOrders.sign(
+      { ...command, headers: { ...command.headers, [HEADER.id]: 'other-id' } },
+      asRequest,
+    );
+    expect((await atBilling.verify(next, asRequest, 'x')).signature).not.toBe(
+      first.signature,
+    );
+  });
+
+  it('talks both ways with an app that signs with ed25519 (v1)', async () => {
+    const v1 = signerOf(
+      'orders',
+      orders.privateKey,
+      Date.now,
+      trustedKeys,
+      'signatures',
+    );
+    const fromV1 = await v1.sign(command, asRequest);
+    expect(fromV1.headers[SIGNATURE_HEADER]).toMatch(/^v1 /);
+    expect((await atBilling.verify(fromV1, asRequest, 'x')).app).toBe('orders');
+    const fromV2 = await atBilling.sign(billingCommand, asRequest);
+    expect((await v1.verify(fromV2, asRequest, 'x')).app).toBe('billing');
+  });
+});
+
+describe('MessageSigner, at start', () => {
+  it('refuses two trusted keys a v2 tag would name alike', () => {
+    // The same first 6 bytes (8 characters), another key.
+    const bytes = Buffer.from(billing.publicKey, 'base64url');
+    bytes[20] ^= 1;
+    const twin = bytes.toString('base64url');
+    expect(() =>
+      signerOf('orders', orders.privateKey, Date.now, {
+        ...trustedKeys,
+        twin,
+      }),
+    ).toThrow(/Two trusted keys start with/);
+  });
+});
+
 describe('ReplayGuard', () => {
   it('takes a signature once while it is acceptable, and forgets it after', () => {
     let now = 0;
@@ -198,7 +366,8 @@ describe('resolveSigning', () => {
       CHRONICLE_TRUSTED_KEYS: JSON.stringify(trustedKeys),
     });
     expect(signing?.key.publicKey).toBe(orders.publicKey);
-    expect(signing?.trusted.size).toBe(3);
+    expect(signing?.trusted.size).toBe(4);
+    expect(signing?.scheme).toBe('pairwise');
   });
 
   it('refuses half a setup, a key not trusted for its own app, and keys that are not ed25519', () => {
@@ -224,6 +393,16 @@ describe('resolveSigning', () => {
           CHRONICLE_SIGNING_KEY: orders.privateKey,
           CHRONICLE_TRUSTED_KEYS: '[1]',
         }),
+      () =>
+        resolveSigning(
+          'orders',
+          {
+            privateKey: orders.privateKey,
+            trustedKeys,
+            scheme: 'hmac' as SigningScheme,
+          },
+          {},
+        ),
     ];
     const messages = errors.map((fn) => {
       try {
@@ -240,5 +419,6 @@ describe('resolveSigning', () => {
     expect(messages[3]).toContain('must be 32 bytes');
     expect(messages[4]).toContain('trustedKeys["orders"]');
     expect(messages[5]).toContain('CHRONICLE_TRUSTED_KEYS must be an object');
+    expect(messages[6]).toContain("scheme must be 'pairwise'");
   });
 });

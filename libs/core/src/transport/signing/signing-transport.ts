@@ -86,19 +86,24 @@ export class SigningTransport extends Transport {
       queue,
       async (request, wantsReply) => {
         const requestId = messageIdOf(request);
-        const refusal = await this.check(request, {
+        const checked = await this.check(request, {
           kind: 'request',
           subject,
         });
         const reply =
-          refusal === undefined
-            ? await listener(request, wantsReply)
-            : encodeError(refusal, {
+          checked instanceof MessageSignatureError
+            ? encodeError(checked, {
                 messageType: request.headers[HEADER.type] ?? subject,
                 messageId: requestId,
                 debug: false,
-              });
-        return this.signer.sign(reply, { kind: 'reply', requestId });
+              })
+            : await listener(request, wantsReply);
+        // A refusal goes to whoever may have asked; a reply to the key that did.
+        return this.signer.sign(reply, {
+          kind: 'reply',
+          requestId,
+          to: checked instanceof MessageSignatureError ? undefined : checked,
+        });
       },
       limits,
     );
@@ -110,33 +115,36 @@ export class SigningTransport extends Transport {
     listener: MessageListener,
   ): Promise<void> {
     return this.inner.subscribe(subject, queue, async (message) => {
-      if ((await this.check(message, { kind: 'publish' })) !== undefined)
-        return;
+      const checked = await this.check(message, { kind: 'publish' });
+      if (checked instanceof MessageSignatureError) return;
       return listener(message);
     });
   }
 
-  /** Verifies and checks for a replay; the refusal (logged), or undefined when it holds. */
+  /** Verifies and checks for a replay; the refusal (logged), or the public key that signed. */
   private async check(
     message: WireMessage,
     binding: { kind: 'request'; subject: string } | { kind: 'publish' },
-  ): Promise<MessageSignatureError | undefined> {
+  ): Promise<MessageSignatureError | string> {
     const type = message.headers[HEADER.type] ?? '(no type)';
     const what = `Message ${messageIdOf(message)} (${type})`;
     try {
-      const { signature, signedAt, app } = await this.signer.verify(
+      const { signature, signedAt, app, publicKey } = await this.signer.verify(
         message,
         binding,
         what,
       );
-      if (!this.guard.firstTime(signature, signedAt)) {
+      // Keyed on the signer's key and its v1 signature or v2 tag for this
+      // app: both cover the message id, binding and time, so a copy is
+      // refused and an altered one fails verification first.
+      if (!this.guard.firstTime(`${publicKey} ${signature}`, signedAt)) {
         throw new MessageSignatureError(
           `${what} was refused: it was seen before with this very signature by "${app}" (a replay).`,
           'replayed',
           message.headers[HEADER.id],
         );
       }
-      return undefined;
+      return publicKey;
     } catch (error) {
       if (!(error instanceof MessageSignatureError)) throw error;
       this.logger.warn(error.message);

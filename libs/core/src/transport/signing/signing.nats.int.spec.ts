@@ -9,6 +9,7 @@ import {
   NatsTransport,
   newMessageId,
   SIGNATURE_HEADER,
+  type SigningScheme,
   type WireMessage,
 } from '../../index.js';
 import { MessageSigner, resolveSigning, SigningTransport } from './index.js';
@@ -50,6 +51,7 @@ async function app(
   namespace: string,
   privateKey: string | undefined,
   handlers: boolean,
+  scheme?: SigningScheme,
 ): Promise<TestApp> {
   const started = await startApp({
     instance: name,
@@ -61,7 +63,7 @@ async function app(
         nats: NATS_URL,
         namespace,
         routing: 'remote',
-        signing: privateKey ? { privateKey, trustedKeys } : undefined,
+        signing: privateKey ? { privateKey, trustedKeys, scheme } : undefined,
       },
     },
   });
@@ -110,6 +112,43 @@ describe('signed messages over NATS', () => {
     expect(shipping.ledger?.shipped).toBe(1);
   });
 
+  it('lets an app that signs with ed25519 (v1) and one that tags pairwise (v2) call each other', async () => {
+    const watcher = await raw();
+    const run = async (server: SigningScheme, caller: SigningScheme) => {
+      const namespace = freshNamespace();
+      const seen: string[] = [];
+      await watcher.subscribe(
+        messageSubject(namespace, 'command', 'ship.ShipParcel'),
+        'watch',
+        (message) => {
+          seen.push(message.headers[SIGNATURE_HEADER]!.slice(0, 2));
+        },
+      );
+      const shipping = await app(
+        'shipping',
+        namespace,
+        shippingKey.privateKey,
+        true,
+        server,
+      );
+      const calling = await app(
+        'caller',
+        namespace,
+        callerKey.privateKey,
+        false,
+        caller,
+      );
+      await expect(
+        calling.commands.execute(new ShipParcel(`p-${caller}`, 1)),
+      ).resolves.toEqual({ parcelId: `p-${caller}`, handledBy: 'shipping' });
+      expect(shipping.ledger?.shipped).toBe(1);
+      await waitUntil(() => seen.length === 1, 'the command seen on NATS');
+      return seen[0];
+    };
+    expect(await run('signatures', 'pairwise')).toBe('v2');
+    expect(await run('pairwise', 'signatures')).toBe('v1');
+  });
+
   it('refuses an unsigned request, one signed by an unknown key, and a replay, before any handler runs', async () => {
     const spies = (['log', 'warn', 'error', 'debug'] as const).map((level) =>
       jest.spyOn(Logger.prototype, level),
@@ -136,7 +175,7 @@ describe('signed messages over NATS', () => {
     expect(unsigned.headers[HEADER.status]).toBe('error');
     expect(reasonOf(unsigned)).toBe('unsigned');
     // The refusal itself is signed by the serving app.
-    expect(unsigned.headers[SIGNATURE_HEADER]).toMatch(/^v1 shipping /);
+    expect(unsigned.headers[SIGNATURE_HEADER]).toMatch(/^v2 shipping /);
 
     // Signed, but by a key the serving app does not trust.
     const stranger = new MessageSigner(
@@ -180,6 +219,23 @@ describe('signed messages over NATS', () => {
       caller.commands.execute(new ShipParcel('p-4', 1)),
     ).resolves.toMatchObject({ parcelId: 'p-4' });
     expect(shipping.ledger?.shipped).toBe(2);
+
+    // A reply is tagged for the key that asked alone (v2): other apps
+    // cannot take it for theirs.
+    const asCaller = new MessageSigner(
+      resolveSigning(
+        'caller',
+        { privateKey: callerKey.privateKey, trustedKeys },
+        {},
+      )!,
+    );
+    const answered = await send(
+      await asCaller.sign(shipParcel('p-6'), { kind: 'request', subject }),
+    );
+    expect(answered.headers[HEADER.status]).toBe('ok');
+    expect(answered.headers[SIGNATURE_HEADER]!.split(' ')[4]).toMatch(
+      new RegExp(`^${callerKey.publicKey.slice(0, 8)}:[\\w-]{22}$`),
+    );
 
     // Each refusal was logged where it happened; no private key ever was.
     const log = spies

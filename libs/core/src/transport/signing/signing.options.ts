@@ -7,9 +7,19 @@ import {
 import { SigningConfigurationError } from './signing.errors.js';
 
 /**
+ * How messages are signed: `'pairwise'` (v2, the default) tags each message
+ * with a MAC per trusted key that may receive it, under a key each pair of
+ * apps derives from their ed25519 keys; `'signatures'` (v1) signs it with
+ * ed25519, which anyone holding the public key can check (non-repudiation),
+ * at several times the CPU. Either way an app accepts both from trusted keys.
+ */
+export type SigningScheme = 'pairwise' | 'signatures';
+
+/**
  * Signed messages (off by default): this app signs everything it sends over
- * the transport with its ed25519 key, and refuses what is not signed by a key
- * trusted for the app it names. See docs/guides/security.md.
+ * the transport with its ed25519 key (or keys derived from it), and refuses
+ * what is not signed by a key trusted for the app it names. See
+ * docs/guides/security.md.
  */
 export interface SigningOptions {
   /**
@@ -26,6 +36,8 @@ export interface SigningOptions {
   readonly trustedKeys?: Readonly<Record<string, string | readonly string[]>>;
   /** How far a signature's time may be from this app's clock, either way, in ms. Default 60,000. */
   readonly maxSkewMs?: number;
+  /** `'pairwise'` (default) or `'signatures'`: see `SigningScheme`. */
+  readonly scheme?: SigningScheme;
 }
 
 /** Signing as an app runs it: its key, the trusted keys by app, the window. */
@@ -35,6 +47,7 @@ export interface ResolvedSigning {
   /** Public key text → the app it is trusted for, and the key. */
   readonly trusted: ReadonlyMap<string, { app: string; key: KeyObject }>;
   readonly maxSkewMs: number;
+  readonly scheme: SigningScheme;
 }
 
 /**
@@ -97,7 +110,13 @@ export function resolveSigning(
       `transport.signing.maxSkewMs must be a whole number of ms, at least 1,000, got ${String(maxSkewMs)}.`,
     );
   }
-  return { app, key, trusted, maxSkewMs };
+  const scheme = options?.scheme ?? 'pairwise';
+  if (scheme !== 'pairwise' && scheme !== 'signatures') {
+    throw new SigningConfigurationError(
+      `transport.signing.scheme must be 'pairwise' (the default) or 'signatures', got ${JSON.stringify(scheme)}.`,
+    );
+  }
+  return { app, key, trusted, maxSkewMs, scheme };
 }
 
 function trustedFromEnv(
