@@ -84,6 +84,80 @@ export function groupCommitSuite(database: () => TestDatabase): void {
     expect(stats().largestBatch).toBe(8);
   });
 
+  it("each unit's message log row in a shared statement gets its own streams and positions; a refused unit's row is not written", async () => {
+    const logRecord = (i: number) => ({
+      kind: 'command',
+      logged_at: new Date().toISOString(),
+      id: `log-${i}`,
+      type: 't.Command',
+      payload: { i },
+      metadata: { correlationId: `log-${i}` },
+      finished_at: new Date().toISOString(),
+      duration_ms: 0,
+      outcome: 'ok',
+      result: { value: i },
+    });
+    // Units of different shapes: 1 to 3 events, one or two streams, unit 3
+    // refused by its expectation, unit 5 a record-only command.
+    const settled = await Promise.allSettled(
+      range(6).map((i) =>
+        store.appendToStreams(
+          i === 5
+            ? []
+            : [
+                {
+                  streamId: `u-${i}-a`,
+                  expectedVersion: i === 3 ? 7 : 'any',
+                  events: range((i % 3) + 1).map(() => event()),
+                },
+                ...(i % 2 === 0
+                  ? [
+                      {
+                        streamId: `u-${i}-b`,
+                        expectedVersion: 'any' as const,
+                        events: [event()],
+                      },
+                    ]
+                  : []),
+              ],
+          {
+            logRecord: logRecord(i),
+            ...(i === 5 && {
+              handledCommand: { id: 'cmd-5', type: 't.Command', result: 5 },
+            }),
+          },
+        ),
+      ),
+    );
+    expect(stats().largestBatch).toBeGreaterThan(1);
+    expect(rejections(settled)).toEqual([expect.any(ConcurrencyError)]);
+    const logged = await store.client.query<{
+      id: string;
+      streams: string[] | null;
+      positions: string[] | null;
+    }>(
+      `SELECT id, streams, positions::text[] AS positions
+         FROM ${store.schema.messageLog} ORDER BY id`,
+    );
+    const expected = [];
+    for (const i of [0, 1, 2, 4, 5]) {
+      const streams =
+        i === 5 ? [] : [`u-${i}-a`, ...(i % 2 === 0 ? [`u-${i}-b`] : [])];
+      const positions: bigint[] = [];
+      for (const stream of streams) {
+        for (const e of await eventsOf(store, stream))
+          positions.push(e.position);
+      }
+      positions.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expected.push({
+        id: `log-${i}`,
+        streams: streams.length > 0 ? streams : null,
+        positions: positions.length > 0 ? positions.map(String) : null,
+      });
+    }
+    expect(logged).toEqual(expected);
+  });
+
   it('50 writers on one stream: every acknowledged event stored once, gap-free, every other writer a ConcurrencyError', async () => {
     await store.append('hot', [event()]);
     const results = await Promise.allSettled(

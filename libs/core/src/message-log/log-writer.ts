@@ -13,8 +13,8 @@ import type { ResolvedMessageLogOptions } from './message-log.options.js';
 const insertSql = (s: StoreSchema) => `
   INSERT INTO ${s.messageLog} (${LOG_COLUMNS}, positions)
   SELECT ${logValues('r')}, r.positions
-  FROM jsonb_array_elements($1::text::jsonb) AS l(row)
-  CROSS JOIN LATERAL jsonb_populate_record(NULL::${s.messageLog}, l.row) r`;
+  FROM json_array_elements($1::text::json) AS l(row)
+  CROSS JOIN LATERAL json_populate_record(NULL::${s.messageLog}, l.row) r`;
 
 /** How often an overflow or a failed write is logged at most. */
 const WARN_EVERY_MS = 10_000;

@@ -6,7 +6,11 @@ export const LOG_COLUMNS =
   'causation_id, app, instance, sender_app, finished_at, duration_ms, outcome, ' +
   'result, error, error_code, streams';
 
-/** The same columns read from a record `r` made by `jsonb_populate_record`. */
+/**
+ * The same columns read from a record `r` made by `json_populate_record`
+ * (from `json`, not `jsonb`: the row is taken apart once, so parsing it into
+ * a jsonb tree first is work thrown away; its jsonb columns are parsed as such).
+ */
 export const logValues = (r: string): string =>
   LOG_COLUMNS.split(', ')
     .map((c) =>
@@ -83,7 +87,7 @@ logged AS (
   INSERT INTO ${s.messageLog} (${LOG_COLUMNS}, positions)
   SELECT ${logValues('r')},
          (SELECT array_agg(a.position ORDER BY a.position) FROM appended a)
-  FROM jsonb_populate_record(NULL::${s.messageLog}, $8::text::jsonb) r
+  FROM json_populate_record(NULL::${s.messageLog}, $8::text::json) r
   WHERE $8::text IS NOT NULL AND (SELECT yes FROM accepted)
 )
 SELECT v.ok, v.first_write, v.in_order, (SELECT xid FROM tx)::text AS xid,

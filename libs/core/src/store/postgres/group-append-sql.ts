@@ -14,7 +14,10 @@ import type { StoreSchema } from './store-schema.js';
  *   events only if the record went in (or it has none): a unit whose id was
  *   taken writes nothing, so it can get `CommandAlreadyHandledError`;
  * - $4 holds one message log row (or null) per unit, written only for an
- *   accepted unit, with the positions its events got;
+ *   accepted unit, with the positions its events got (gathered per unit
+ *   once, not looked up per row); the rows are read as `json`, not
+ *   `jsonb`: each is taken apart once, so building a jsonb tree first is
+ *   work thrown away;
  * - a batch holds at most one unit per stream and per command id (see
  *   group-commit.ts), so each stream's versions continue its current one.
  * A race lost to another process fails the whole statement with a unique
@@ -75,15 +78,18 @@ appended AS (
   ORDER BY u.ord, j.ord
   RETURNING position, stream_id, stream_version, transaction_id
 ),
+unit_positions AS (
+  SELECT x.unit, array_agg(a.position ORDER BY a.position) AS positions
+  FROM appended a JOIN expectation x ON x.stream_id = a.stream_id
+  GROUP BY x.unit
+),
 logged AS (
   INSERT INTO ${s.messageLog} (${LOG_COLUMNS}, positions)
-  SELECT ${logValues('r')},
-         (SELECT array_agg(a.position ORDER BY a.position)
-            FROM appended a JOIN expectation x ON x.stream_id = a.stream_id
-           WHERE x.unit = l.ord)
-  FROM jsonb_array_elements($4::text::jsonb) WITH ORDINALITY AS l(row, ord)
-  CROSS JOIN LATERAL jsonb_populate_record(NULL::${s.messageLog}, l.row) r
-  WHERE jsonb_typeof(l.row) = 'object'
+  SELECT ${logValues('r')}, p.positions
+  FROM json_array_elements($4::text::json) WITH ORDINALITY AS l(row, ord)
+  CROSS JOIN LATERAL json_populate_record(NULL::${s.messageLog}, l.row) r
+  LEFT JOIN unit_positions p ON p.unit = l.ord
+  WHERE json_typeof(l.row) = 'object'
     AND l.ord IN (SELECT unit FROM accepted)
 )
 SELECT v.unit, v.ok, (a.unit IS NOT NULL) AS accepted,
