@@ -9,6 +9,7 @@ import {
   newMessageId,
   type Checkpoint,
   type NewEvent,
+  type PayloadCipher,
   type StoredEvent,
 } from '../src/index.js';
 import { migrate } from '../src/store/postgres/migrations/index.js';
@@ -148,6 +149,68 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       await visible(store, times.length);
       const all = await store.readAll({ limit: 100 });
       expect(all.events.map((e) => e.timestamp.getTime())).toEqual(expected);
+    });
+
+    it('hands out a batch whole before the next one fails, and reads on correctly after a break', async () => {
+      await store.append(
+        'long',
+        Array.from({ length: 30 }, (_, i) => event('t.E', { i })),
+      );
+      const versions = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      let opened = 0;
+      const cipher: PayloadCipher = {
+        seal: (appends) => ({ appends, wroteInTransaction: false }),
+        open: () => {
+          opened++;
+          return opened === 2
+            ? Promise.reject(new Error('second batch refused'))
+            : undefined;
+        },
+      };
+      const refusing = new PostgresEventStore(
+        store.client,
+        store.schema,
+        undefined,
+        { cipher },
+      );
+      const seen: number[] = [];
+      const error = await (async () => {
+        for await (const e of refusing.readStream('long', { batchSize: 8 })) {
+          seen.push(e.streamVersion);
+        }
+      })().catch((e: unknown) => e);
+      expect(seen).toEqual(versions(1, 8));
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toBe('second batch refused');
+
+      // Stop inside the second batch, then read again, whole and by batches.
+      const early: number[] = [];
+      for await (const e of store.readStream('long', { batchSize: 8 })) {
+        early.push(e.streamVersion);
+        if (early.length === 14) break;
+      }
+      expect(early).toEqual(versions(1, 14));
+      const [whole, byBatch] = await Promise.all([
+        collect(store.readStream('long', { batchSize: 7 })),
+        (async () => {
+          const read = store.readStream('long', {
+            fromVersion: 3,
+            batchSize: 8,
+          });
+          const batches = read as unknown as {
+            nextBatch(): Promise<readonly StoredEvent[]>;
+          };
+          const got: number[] = [];
+          for (let b = await batches.nextBatch(); b.length > 0;) {
+            got.push(...b.map((e) => e.streamVersion));
+            b = await batches.nextBatch();
+          }
+          return got;
+        })(),
+      ]);
+      expect(whole.map((e) => e.streamVersion)).toEqual(versions(1, 30));
+      expect(byBatch).toEqual(versions(3, 30));
     });
 
     it('reads from a version, up to a version, across batches', async () => {
