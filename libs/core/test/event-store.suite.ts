@@ -9,6 +9,7 @@ import {
   newMessageId,
   type Checkpoint,
   type NewEvent,
+  type PayloadCipher,
   type StoredEvent,
 } from '../src/index.js';
 import { migrate } from '../src/store/postgres/migrations/index.js';
@@ -100,6 +101,116 @@ export function eventStoreSuite(database: () => TestDatabase): void {
       });
       expect(read[0].timestamp.getTime()).toBe(first.timestamp.getTime());
       expect(typeof read[0].transactionId).toBe('bigint');
+    });
+
+    it('reads every time back as extract(epoch) truncates it, before 1970, after 2100, to the microsecond', async () => {
+      // 34045233094 and 67519449666: float8 epoch seconds times 1000 fall
+      // just below them, so a float read truncated carelessly loses a ms.
+      const times = [
+        34045233094,
+        67519449666,
+        0,
+        999,
+        -1,
+        -1001,
+        Date.UTC(2099, 11, 31, 23, 59, 59, 999),
+        Date.UTC(2100, 0, 1),
+        Date.UTC(2150, 5, 1, 12, 0, 0, 1),
+        Date.now(),
+      ];
+      await store.append(
+        'times',
+        times.map((t) => ({ ...event(), timestamp: new Date(t) })),
+      );
+      // Microseconds, which SQL (not an envelope) can store.
+      const micros = [
+        '2026-12-05 10:00:00.123999+00',
+        '2099-12-31 23:59:59.999999+00',
+        '1969-12-31 23:59:59.999999+00',
+        '1971-01-30 01:00:33.094001+00',
+      ];
+      for (const [i, time] of micros.entries()) {
+        await store.client.query(
+          `UPDATE ${store.schema.events} SET created_at = $1::timestamptz
+           WHERE stream_id = 'times' AND stream_version = $2::bigint`,
+          [time, times.length + 1 + i - micros.length],
+        );
+      }
+      const expected = (
+        await store.client.query<{ ms: string }>(
+          `SELECT trunc(extract(epoch FROM created_at) * 1000)::int8::text AS ms
+           FROM ${store.schema.events} WHERE stream_id = 'times' ORDER BY stream_version`,
+        )
+      ).map((r) => Number(r.ms));
+      expect(expected.slice(0, 6)).toEqual(times.slice(0, 6));
+
+      const read = await collect(store.readStream('times'));
+      expect(read.map((e) => e.timestamp.getTime())).toEqual(expected);
+      await visible(store, times.length);
+      const all = await store.readAll({ limit: 100 });
+      expect(all.events.map((e) => e.timestamp.getTime())).toEqual(expected);
+    });
+
+    it('hands out a batch whole before the next one fails, and reads on correctly after a break', async () => {
+      await store.append(
+        'long',
+        Array.from({ length: 30 }, (_, i) => event('t.E', { i })),
+      );
+      const versions = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      let opened = 0;
+      const cipher: PayloadCipher = {
+        seal: (appends) => ({ appends, wroteInTransaction: false }),
+        open: () => {
+          opened++;
+          return opened === 2
+            ? Promise.reject(new Error('second batch refused'))
+            : undefined;
+        },
+      };
+      const refusing = new PostgresEventStore(
+        store.client,
+        store.schema,
+        undefined,
+        { cipher },
+      );
+      const seen: number[] = [];
+      const error = await (async () => {
+        for await (const e of refusing.readStream('long', { batchSize: 8 })) {
+          seen.push(e.streamVersion);
+        }
+      })().catch((e: unknown) => e);
+      expect(seen).toEqual(versions(1, 8));
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toBe('second batch refused');
+
+      // Stop inside the second batch, then read again, whole and by batches.
+      const early: number[] = [];
+      for await (const e of store.readStream('long', { batchSize: 8 })) {
+        early.push(e.streamVersion);
+        if (early.length === 14) break;
+      }
+      expect(early).toEqual(versions(1, 14));
+      const [whole, byBatch] = await Promise.all([
+        collect(store.readStream('long', { batchSize: 7 })),
+        (async () => {
+          const read = store.readStream('long', {
+            fromVersion: 3,
+            batchSize: 8,
+          });
+          const batches = read as unknown as {
+            nextBatch(): Promise<readonly StoredEvent[]>;
+          };
+          const got: number[] = [];
+          for (let b = await batches.nextBatch(); b.length > 0;) {
+            got.push(...b.map((e) => e.streamVersion));
+            b = await batches.nextBatch();
+          }
+          return got;
+        })(),
+      ]);
+      expect(whole.map((e) => e.streamVersion)).toEqual(versions(1, 30));
+      expect(byBatch).toEqual(versions(3, 30));
     });
 
     it('reads from a version, up to a version, across batches', async () => {
