@@ -450,6 +450,40 @@ export function personalDataSuite(database: () => TestDatabase): void {
     expect((await customers.load('c9')).address).toEqual({ line: null });
   });
 
+  it('keeps no key of a transaction that rolled back, though the transaction read it twice', async () => {
+    const { store } = await start();
+    const { rawEvents } = await import('./evolution.fixture.js');
+    const registration = () =>
+      rawEvents([
+        {
+          type: 'pd.CustomerRegistered',
+          payload: {
+            customerId: 'r1',
+            name: 'Rolled Back',
+            email: 'rb@example.com',
+            plan: 'basic',
+          },
+        },
+      ]);
+    // On PGlite the store's statements join the transaction: the key is
+    // written in it, and the second append finds it there.
+    await expect(
+      database()
+        .client()
+        .transaction(async () => {
+          await store.append(`${streamOf('r1')}-a`, registration());
+          await store.append(`${streamOf('r1')}-b`, registration());
+          throw new Error('roll back');
+        }),
+    ).rejects.toThrow('roll back');
+    await store.append(streamOf('r1'), registration());
+    // Another app on the store, with nothing cached, reads it.
+    const other = await start();
+    expect((await readStream(other.store, streamOf('r1')))[0].name).toBe(
+      'Rolled Back',
+    );
+  });
+
   it('gives concurrent appends of new subjects one key each, in shared lookups', async () => {
     const { app, store, customers } = await start();
     const { rawEvents } = await import('./evolution.fixture.js');

@@ -221,8 +221,10 @@ export class PersonalDataCipher implements PayloadCipher {
       return false;
     }
     const within = client;
+    // Not cached either: what the transaction reads may be a key it wrote
+    // itself, gone if it rolls back.
     for (const stored of await this.keys.findBySubjects(subjects, within)) {
-      into.set(stored.subjectId, this.usable(stored, true));
+      into.set(stored.subjectId, this.usable(stored, false));
     }
     let wrote = false;
     for (const subject of subjects) {
