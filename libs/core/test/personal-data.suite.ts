@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
@@ -7,6 +7,7 @@ import {
   EventStore,
   KeyStore,
   MessageLogWriter,
+  PersonalDataCipher,
   PersonalDataService,
   PersonalDataUnreadableError,
   SnapshotWriter,
@@ -447,6 +448,90 @@ export function personalDataSuite(database: () => TestDatabase): void {
     });
     await personalData.forgetSubject('c9');
     expect((await customers.load('c9')).address).toEqual({ line: null });
+  });
+
+  it('keeps no key of a transaction that rolled back, though the transaction read it twice', async () => {
+    const { store } = await start();
+    const { rawEvents } = await import('./evolution.fixture.js');
+    const registration = () =>
+      rawEvents([
+        {
+          type: 'pd.CustomerRegistered',
+          payload: {
+            customerId: 'r1',
+            name: 'Rolled Back',
+            email: 'rb@example.com',
+            plan: 'basic',
+          },
+        },
+      ]);
+    // On PGlite the store's statements join the transaction: the key is
+    // written in it, and the second append finds it there.
+    await expect(
+      database()
+        .client()
+        .transaction(async () => {
+          await store.append(`${streamOf('r1')}-a`, registration());
+          await store.append(`${streamOf('r1')}-b`, registration());
+          throw new Error('roll back');
+        }),
+    ).rejects.toThrow('roll back');
+    await store.append(streamOf('r1'), registration());
+    // Another app on the store, with nothing cached, reads it.
+    const other = await start();
+    expect((await readStream(other.store, streamOf('r1')))[0].name).toBe(
+      'Rolled Back',
+    );
+  });
+
+  it('gives concurrent appends of new subjects one key each, in shared lookups', async () => {
+    const { app, store, customers } = await start();
+    const { rawEvents } = await import('./evolution.fixture.js');
+    const keys = app.get(PersonalDataCipher).keys;
+    const lookups = jest.spyOn(keys, 'findBySubjects');
+    const ids = Array.from({ length: 12 }, (_, i) => `n${i}`);
+    const registration = (id: string) =>
+      rawEvents([
+        {
+          type: 'pd.CustomerRegistered',
+          payload: {
+            customerId: id,
+            name: `Name ${id}`,
+            email: `${id}@example.com`,
+            plan: 'basic',
+          },
+        },
+      ]);
+    // Two streams per subject: both appends wait for the same key.
+    await Promise.all(
+      ids.flatMap((id) => [
+        store.append(streamOf(id), registration(id)),
+        store.append(`${streamOf(id)}-copy`, registration(id)),
+      ]),
+    );
+    expect(lookups.mock.calls.length).toBeLessThan(ids.length);
+    const rows = await database()
+      .client()
+      .query<{ subject_id: string }>(
+        `SELECT subject_id FROM "${schema}".personal_data_keys ORDER BY subject_id`,
+      );
+    expect(rows.map((r) => r.subject_id)).toEqual([...ids].sort());
+    for (const id of ids) {
+      expect((await customers.load(id)).name).toBe(`Name ${id}`);
+      expect((await readStream(store, `${streamOf(id)}-copy`))[0].name).toBe(
+        `Name ${id}`,
+      );
+    }
+
+    // Creating several: a subject that has a key keeps it.
+    const [kept] = await keys.findBySubjects(['n0']);
+    const made = await keys.createMany([
+      { subjectId: 'n0', keyId: randomUUID(), key: kept.key },
+      { subjectId: 'm1', keyId: randomUUID(), key: kept.key },
+    ]);
+    expect(made.find((k) => k.subjectId === 'n0')).toEqual(kept);
+    expect(made.find((k) => k.subjectId === 'm1')?.keyId).not.toBe(kept.keyId);
+    expect(made).toHaveLength(2);
   });
 
   it("keeps data keys in a KeyStore of the app's own (a KMS adapter), and forgets through it", async () => {

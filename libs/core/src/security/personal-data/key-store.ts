@@ -35,6 +35,20 @@ export abstract class KeyStore {
   ): Promise<StoredDataKey>;
 
   /**
+   * `create` for several subjects (distinct): the stored key of each, in any
+   * order. Override it to do so in one round trip; by default one `create`
+   * after another.
+   */
+  async createMany(
+    keys: readonly StoredDataKey[],
+    within?: SqlClient,
+  ): Promise<StoredDataKey[]> {
+    const stored: StoredDataKey[] = [];
+    for (const key of keys) stored.push(await this.create(key, within));
+    return stored;
+  }
+
+  /**
    * Deletes the subject's key; its id, or undefined when it had none.
    * `within` is `forgetSubject`'s transaction, which also records the forget:
    * a store in the same database deletes in it, so both commit together.

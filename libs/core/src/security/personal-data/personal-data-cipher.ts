@@ -20,16 +20,26 @@ import {
   PersonalDataDefinitionError,
   PersonalDataUnreadableError,
 } from './personal-data.errors.js';
-import { isSealed, keyIdOf, open, seal } from './sealed-value.js';
+import {
+  isSealed,
+  keyIdOf,
+  open,
+  seal,
+  sealingKey,
+  type SealingKey,
+} from './sealed-value.js';
 
 /** A data key ready to use. */
-interface DataKey {
-  readonly keyId: string;
-  readonly key: Buffer;
-}
+type DataKey = SealingKey;
 
 /** A key id's key, gone (forgotten), or why it cannot be used. */
-type KeyState = Buffer | null | { readonly broken: string };
+type KeyState = DataKey | null | { readonly broken: string };
+
+/** An append waiting for its subject's key. */
+interface Waiter {
+  resolve(key: DataKey): void;
+  reject(error: unknown): void;
+}
 
 export interface PersonalDataCipherOptions {
   /** Data keys kept in memory, per subject and per key id. Default 10 000. */
@@ -80,6 +90,15 @@ function subjectIdOf(value: unknown): string | undefined {
 export class PersonalDataCipher implements PayloadCipher {
   private readonly bySubject: BoundedCache<string, DataKey>;
   private readonly byId: BoundedCache<string, KeyState>;
+  /** Subjects whose key is being looked up or queued for the next lookup. */
+  private readonly awaited = new Map<string, Promise<DataKey>>();
+  private queued = new Map<string, Waiter>();
+  private lookingUp = false;
+  /**
+   * Counts evictions: a lookup that overlapped one does not cache what it
+   * read, which may be the key just forgotten.
+   */
+  private evictions = 0;
 
   constructor(
     readonly keys: KeyStore,
@@ -93,6 +112,7 @@ export class PersonalDataCipher implements PayloadCipher {
 
   /** Drops a forgotten subject's key from memory. */
   evict(subjectId: string): void {
+    this.evictions++;
     const cached = this.bySubject.get(subjectId);
     this.bySubject.delete(subjectId);
     // A key cached by id alone (its subject's entry aged out) cannot be told
@@ -172,11 +192,11 @@ export class PersonalDataCipher implements PayloadCipher {
     for (const field of definition.fields.keys()) {
       const value = event.payload[field];
       if (value === undefined || value === null || isSealed(value)) continue;
-      const { keyId, key } = keyOf(
+      const key = keyOf(
         subjectIdOf(event.payload[definition.subject as string]) as string,
       );
       payload ??= { ...event.payload };
-      payload[field] = seal(value, keyId, key);
+      payload[field] = seal(value, key);
     }
     return payload ? { ...event, payload } : event;
   }
@@ -195,9 +215,16 @@ export class PersonalDataCipher implements PayloadCipher {
     const joined =
       client.driver === 'pglite' &&
       (client.inTransaction || client.joinsOpenTransaction === true);
-    const within = joined ? client : undefined;
+    if (!joined) {
+      const keys = await Promise.all(subjects.map((s) => this.keyFor(s)));
+      subjects.forEach((subject, i) => into.set(subject, keys[i]));
+      return false;
+    }
+    const within = client;
+    // Not cached either: what the transaction reads may be a key it wrote
+    // itself, gone if it rolls back.
     for (const stored of await this.keys.findBySubjects(subjects, within)) {
-      into.set(stored.subjectId, this.usable(stored, true));
+      into.set(stored.subjectId, this.usable(stored, false));
     }
     let wrote = false;
     for (const subject of subjects) {
@@ -207,12 +234,91 @@ export class PersonalDataCipher implements PayloadCipher {
         { subjectId: subject, keyId: randomUUID(), key: this.master.wrap(key) },
         within,
       );
-      wrote ||= joined;
+      wrote = true;
       // A key written in a transaction is cached only once read back after
       // it committed: a rollback must not leave events sealed with it.
-      into.set(stored.subjectId, this.usable(stored, !joined));
+      into.set(stored.subjectId, this.usable(stored, false));
     }
     return wrote;
+  }
+
+  /**
+   * The subject's key, from the key store's own connection. Concurrent
+   * appends share lookups: while one runs, the subjects asked for meanwhile
+   * queue for the next, looked up (and the missing created) together, as the
+   * group commit does for events.
+   */
+  private keyFor(subject: string): Promise<DataKey> {
+    let key = this.awaited.get(subject);
+    if (!key) {
+      key = new Promise<DataKey>((resolve, reject) =>
+        this.queued.set(subject, { resolve, reject }),
+      );
+      this.awaited.set(subject, key);
+      if (!this.lookingUp) void this.lookUpQueued();
+    }
+    return key;
+  }
+
+  private async lookUpQueued(): Promise<void> {
+    this.lookingUp = true;
+    try {
+      while (this.queued.size > 0) {
+        const batch = this.queued;
+        this.queued = new Map();
+        const evictions = this.evictions;
+        let stored: Map<string, StoredDataKey>;
+        try {
+          stored = await this.findOrCreate([...batch.keys()]);
+        } catch (error) {
+          for (const [subject, waiter] of batch) {
+            this.awaited.delete(subject);
+            waiter.reject(error);
+          }
+          continue;
+        }
+        const cache = evictions === this.evictions;
+        for (const [subject, waiter] of batch) {
+          this.awaited.delete(subject);
+          try {
+            waiter.resolve(
+              this.usable(stored.get(subject) as StoredDataKey, cache),
+            );
+          } catch (error) {
+            waiter.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.lookingUp = false;
+    }
+  }
+
+  /** The subjects' stored keys, the missing ones created: two round trips at most. */
+  private async findOrCreate(
+    subjects: readonly string[],
+  ): Promise<Map<string, StoredDataKey>> {
+    const found = new Map<string, StoredDataKey>();
+    for (const stored of await this.keys.findBySubjects(subjects)) {
+      found.set(stored.subjectId, stored);
+    }
+    const missing = subjects.filter((subject) => !found.has(subject));
+    if (missing.length > 0) {
+      const created = await this.keys.createMany(
+        missing.map((subjectId) => ({
+          subjectId,
+          keyId: randomUUID(),
+          key: this.master.wrap(MasterKey.newDataKey()),
+        })),
+      );
+      for (const stored of created) found.set(stored.subjectId, stored);
+    }
+    for (const subject of subjects) {
+      if (!found.has(subject)) {
+        throw new Error(`the key store returned no key for subject ${subject}`);
+      }
+    }
+    return found;
   }
 
   private usable(stored: StoredDataKey, cache: boolean): DataKey {
@@ -225,10 +331,10 @@ export class PersonalDataCipher implements PayloadCipher {
         (error as Error).message,
       );
     }
-    const dataKey = { keyId: stored.keyId, key };
+    const dataKey = sealingKey(stored.keyId, key);
     if (cache) {
       this.bySubject.set(stored.subjectId, dataKey);
-      this.byId.set(stored.keyId, key);
+      this.byId.set(stored.keyId, dataKey);
     }
     return dataKey;
   }
@@ -282,19 +388,19 @@ export class PersonalDataCipher implements PayloadCipher {
   ): Promise<void> {
     // Malformed ids (damaged text) are not asked for: they read as broken.
     const wellFormed = keyIds.filter((id) => UUID.test(id));
+    const evictions = this.evictions;
     const found = await this.keys.findByIds(wellFormed, client);
+    // What was read while a subject was forgotten serves this read only.
+    const cache = evictions === this.evictions;
     for (const stored of found) {
       let state: KeyState;
       try {
-        state = this.master.unwrap(stored.key);
-        this.bySubject.set(stored.subjectId, {
-          keyId: stored.keyId,
-          key: state,
-        });
+        state = sealingKey(stored.keyId, this.master.unwrap(stored.key));
+        if (cache) this.bySubject.set(stored.subjectId, state);
       } catch (error) {
         state = { broken: (error as Error).message };
       }
-      this.byId.set(stored.keyId, state);
+      if (cache) this.byId.set(stored.keyId, state);
       into.set(stored.keyId, state);
     }
     for (const id of keyIds) {
@@ -334,7 +440,7 @@ export class PersonalDataCipher implements PayloadCipher {
         payload[field] = definition?.fields.get(field)?.placeholder ?? null;
         continue;
       }
-      if (!Buffer.isBuffer(state)) {
+      if ('broken' in state) {
         throw new PersonalDataUnreadableError(
           describe(),
           `field '${field}': ${state.broken}`,

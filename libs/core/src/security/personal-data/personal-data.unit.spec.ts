@@ -137,6 +137,68 @@ describe('Personal data definitions and sealing', () => {
     ).toBeUndefined();
   });
 
+  it('looks up the keys of concurrent appends together, and retries after a failed lookup', async () => {
+    const keys = new MemoryKeys();
+    const cipher = new PersonalDataCipher(keys, MasterKey.from(''));
+    const lookups = jest.spyOn(keys, 'findBySubjects');
+    const subjects = Array.from({ length: 20 }, (_, i) => `p${i % 10}`);
+    const sealed = await Promise.all(
+      subjects.map((id) =>
+        cipher.seal(appendOf({ personId: id, note: id }), client),
+      ),
+    );
+    // The first lookup, then one for all that came while it ran.
+    expect(lookups).toHaveBeenCalledTimes(2);
+    expect(keys.rows.size).toBe(10);
+    const rows = sealed.map((s) => ({
+      type: 'pdu.Noted',
+      payload: { ...s.appends[0].events[0].payload },
+    }));
+    await new PersonalDataCipher(keys, MasterKey.from('')).open(
+      rows,
+      client,
+      () => 'the event',
+    );
+    expect(rows.map((r) => r.payload.note)).toEqual(subjects);
+
+    lookups.mockRejectedValueOnce(new Error('connection lost'));
+    await expect(
+      cipher.seal(appendOf({ personId: 'q1', note: 'x' }), client),
+    ).rejects.toThrow('connection lost');
+    await cipher.seal(appendOf({ personId: 'q1', note: 'x' }), client);
+    expect(keys.rows.has('q1')).toBe(true);
+  });
+
+  it('does not cache a key read while its subject was being forgotten', async () => {
+    const keys = new MemoryKeys();
+    const writer = new PersonalDataCipher(keys, MasterKey.from(''));
+    const sealed = await writer.seal(
+      appendOf({ personId: 7, note: 'secret note' }),
+      client,
+    );
+    const stored = sealed.appends[0].events[0].payload;
+    const reader = new PersonalDataCipher(keys, MasterKey.from(''));
+    // The reader's lookup reads the key, then the subject is forgotten
+    // (key deleted, the reader told) before the lookup returns.
+    const findByIds = keys.findByIds.bind(keys);
+    let forgotten!: () => void;
+    const forgetting = new Promise<void>((resolve) => (forgotten = resolve));
+    jest.spyOn(keys, 'findByIds').mockImplementationOnce(async (ids) => {
+      const found = await findByIds(ids);
+      await forgetting;
+      return found;
+    });
+    const first = [{ type: 'pdu.Noted', payload: { ...stored } }];
+    const reading = reader.open(first, client, () => 'the event');
+    await keys.forget('7');
+    reader.evict('7');
+    forgotten();
+    await reading;
+    const again = [{ type: 'pdu.Noted', payload: { ...stored } }];
+    await reader.open(again, client, () => 'the event');
+    expect(again[0].payload.note).toBeNull();
+  });
+
   it('accepts only a 32-byte base64 master key', () => {
     expect(MasterKey.from(undefined).configured).toBe(false);
     expect(MasterKey.from(randomBytes(32).toString('base64')).configured).toBe(

@@ -25,6 +25,21 @@ const createSql = (s: StoreSchema) => `
   SELECT ${COLUMNS} FROM ${s.table('personal_data_keys')} WHERE subject_id = $1::text
   LIMIT 1`;
 
+// Several subjects at once; the subjects whose row a concurrent writer
+// committed after this statement's snapshot come back from neither part.
+const createManySql = (s: StoreSchema) => `
+  WITH inserted AS (
+    INSERT INTO ${s.table('personal_data_keys')} (subject_id, key_id, key)
+    SELECT * FROM unnest($1::text::text[], $2::text::uuid[], $3::text::text[])
+    ON CONFLICT (subject_id) DO NOTHING
+    RETURNING ${COLUMNS}
+  )
+  SELECT * FROM inserted
+  UNION ALL
+  SELECT ${COLUMNS} FROM ${s.table('personal_data_keys')}
+  WHERE subject_id = ANY ($1::text::text[])
+    AND subject_id NOT IN (SELECT subject_id FROM inserted)`;
+
 const forgetSql = (s: StoreSchema) => `
   DELETE FROM ${s.table('personal_data_keys')} WHERE subject_id = $1::text
   RETURNING key_id::text AS key_id`;
@@ -92,6 +107,34 @@ export class PostgresKeyStore extends KeyStore {
     // A concurrent writer's row committed after this statement's snapshot.
     const [winner] = await this.findBySubjects([key.subjectId], within);
     return winner;
+  }
+
+  override async createMany(
+    keys: readonly StoredDataKey[],
+    within: SqlClient = this.client,
+  ): Promise<StoredDataKey[]> {
+    if (keys.length === 1) return [await this.create(keys[0], within)];
+    const rows = await within.query<KeyRow>(
+      this.schema.sql(createManySql),
+      [
+        textArray(keys.map((k) => k.subjectId)),
+        textArray(keys.map((k) => k.keyId)),
+        textArray(keys.map((k) => k.key)),
+      ],
+      { prepare: true },
+    );
+    const stored = rows.map(toKey);
+    if (stored.length < keys.length) {
+      const have = new Set(stored.map((k) => k.subjectId));
+      const late = keys.filter((k) => !have.has(k.subjectId));
+      stored.push(
+        ...(await this.findBySubjects(
+          late.map((k) => k.subjectId),
+          within,
+        )),
+      );
+    }
+    return stored;
   }
 
   async forget(
