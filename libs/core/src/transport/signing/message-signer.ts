@@ -94,10 +94,10 @@ export class MessageSigner {
   ): Promise<WireMessage> {
     const { app, key } = this.signing;
     const at = this.now();
-    const bytes = signedBytes(binding, app, at, message);
+    const text = signedText(binding, app, at, message);
     let header: string;
     if (this.signing.scheme === 'signatures') {
-      const signature = await signBytes(key.privateKey, bytes);
+      const signature = await signBytes(key.privateKey, Buffer.from(text));
       header = `v1 ${app} ${key.publicKey} ${at} ${signature}`;
     } else {
       // A reply goes to the one key that asked; anything else may be served
@@ -111,7 +111,7 @@ export class MessageSigner {
       const tags: string[] = [];
       for (const publicKey of to)
         tags.push(
-          `${fingerprintOf(publicKey)}:${this.tag(publicKey, bytes).toString('base64url')}`,
+          `${fingerprintOf(publicKey)}:${this.tag(publicKey, text).toString('base64url')}`,
         );
       header = `v2 ${app} ${key.publicKey} ${at} ${tags.join(',')}`;
     }
@@ -121,9 +121,10 @@ export class MessageSigner {
     };
   }
 
-  private tag(publicKey: string, bytes: Buffer): Buffer {
+  /** The v2 tag of the signed text (hashed as UTF-8, as v1 signs it). */
+  private tag(publicKey: string, text: string): Buffer {
     return createHmac('sha256', this.pairs.with(publicKey))
-      .update(bytes)
+      .update(text, 'utf8')
       .digest()
       .subarray(0, TAG_BYTES);
   }
@@ -179,10 +180,10 @@ export class MessageSigner {
         'expired',
         `it was signed ${Math.round(skew / 1000)} s from this app's clock, more than the ${this.signing.maxSkewMs / 1000} s allowed (a replay, or clocks apart)`,
       );
-    const bytes = signedBytes(binding, app, signedAt, message);
+    const text = signedText(binding, app, signedAt, message);
     let proof = signature;
     if (version === 'v1') {
-      if (!(await verifyBytes(trusted.key, bytes, signature)))
+      if (!(await verifyBytes(trusted.key, Buffer.from(text), signature)))
         throw refuse(
           'bad-signature',
           `its signature by "${app}" does not match its content (altered on the way, or signed for another subject or request)`,
@@ -199,7 +200,7 @@ export class MessageSigner {
           'unsigned',
           `"${app}" tagged it for other keys, not for this app's (${this.ownFingerprint}): it was meant for another app, or "${app}" does not trust this app's key yet`,
         );
-      const expected = this.tag(publicKey, bytes);
+      const expected = this.tag(publicKey, text);
       const given = Buffer.from(tag, 'base64url');
       if (given.length !== TAG_BYTES || !timingSafeEqual(given, expected))
         throw refuse(
@@ -226,12 +227,18 @@ export class MessageSigner {
   }
 }
 
-function signedBytes(
+/**
+ * What a signature covers, as text (signed as its UTF-8 bytes): the scheme's
+ * name, the binding, the signer, the time, every signed header sorted by name
+ * as JSON strings, and the body. Both schemes and every version of Chronicle
+ * that speaks them must print exactly this.
+ */
+export function signedText(
   binding: SignatureBinding,
   app: string,
   at: number,
   message: WireMessage,
-): Buffer {
+): string {
   const bound =
     binding.kind === 'request'
       ? `request ${binding.subject}`
@@ -239,13 +246,37 @@ function signedBytes(
         ? `reply ${binding.requestId}`
         : 'publish';
   // A loop, not filter/map/join: this runs for every message sent and taken.
+  const names = Object.keys(message.headers);
+  names.sort();
   let headers = '';
-  for (const name of Object.keys(message.headers).sort()) {
+  for (const name of names) {
     if (UNSIGNED.has(name)) continue;
     if (headers !== '') headers += '\n';
-    headers += `${JSON.stringify(name)}:${JSON.stringify(message.headers[name])}`;
+    headers += quotedName(name) + jsonString(message.headers[name]);
   }
-  return Buffer.from(
-    `chronicle-signature-v1\n${bound}\n${app}\n${at}\n${headers}\n\n${message.body}`,
-  );
+  return `chronicle-signature-v1\n${bound}\n${app}\n${at}\n${headers}\n\n${message.body}`;
+}
+
+/** Printable ASCII but `"` and `\`: what JSON.stringify prints unchanged. */
+const UNESCAPED = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** JSON.stringify(text), without its general path for the usual header value. */
+export function jsonString(text: string): string {
+  return typeof text === 'string' && UNESCAPED.test(text)
+    ? `"${text}"`
+    : String(JSON.stringify(text));
+}
+
+/** Header names are few and repeat on every message: each quoted once. */
+const quotedNames = new Map<string, string>();
+const QUOTED_NAMES_LIMIT = 512;
+
+function quotedName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = `${jsonString(name)}:`;
+    // Names a sender made up (custom headers) must not grow this forever.
+    if (quotedNames.size < QUOTED_NAMES_LIMIT) quotedNames.set(name, quoted);
+  }
+  return quoted;
 }

@@ -1,5 +1,9 @@
 import { generateSigningKey } from './signing-keys.js';
-import { MessageSigner, SIGNATURE_HEADER } from './message-signer.js';
+import {
+  jsonString,
+  MessageSigner,
+  SIGNATURE_HEADER,
+} from './message-signer.js';
 import { ReplayGuard } from './replay-guard.js';
 import { resolveSigning, type SigningScheme } from './signing.options.js';
 import {
@@ -325,6 +329,69 @@ describe('MessageSigner, pairwise tags (v2)', () => {
     expect((await atBilling.verify(fromV1, asRequest, 'x')).app).toBe('orders');
     const fromV2 = await atBilling.sign(billingCommand, asRequest);
     expect((await v1.verify(fromV2, asRequest, 'x')).app).toBe('billing');
+  });
+});
+
+describe('MessageSigner, what is signed', () => {
+  // Fixed keys and time: the headers both schemes give this message must not
+  // change between versions of Chronicle, or apps of two versions would
+  // refuse each other's messages. Made with the code of 2026-12-05.
+  const ordersKey = {
+    privateKey: 'RIO182NZe0w2iWOUv7TL5AZk6FJwGtX9qvCm5zHLMp8',
+    publicKey: '9bjh9hqAF256ux2E7QKScaOizP36B0od_ciBNYXqwkk',
+  };
+  const billingKey = '_dqMBijDRQm_ryaY19nsntdah7Gv_OhH9S4_U1nclAk';
+  secret(ordersKey.privateKey);
+  const message: WireMessage = {
+    headers: {
+      'Chronicle-Type': 'orders.PlaceOrder',
+      'Chronicle-Id': 'm-1',
+      'Chronicle-App': 'orders',
+      'x-note': 'a "quoted" \\ back\tslash é \u2028 \ud800 \u007f',
+      'Chronicle-Timeout-Ms': '5000',
+    },
+    body: '{"orderId":"o-1","lines":[{"sku":"é","qty":2}]}',
+  };
+  const headerOf = async (scheme: SigningScheme) => {
+    const signer = signerOf(
+      'orders',
+      ordersKey.privateKey,
+      () => 1764931200000,
+      { orders: ordersKey.publicKey, billing: billingKey },
+      scheme,
+    );
+    const signed = await signer.sign(message, {
+      kind: 'request',
+      subject: 'chronicle.shop.command.orders.PlaceOrder',
+    });
+    return signed.headers[SIGNATURE_HEADER];
+  };
+
+  it('gives the same v2 tags and v1 signature as earlier versions', async () => {
+    expect(await headerOf('pairwise')).toBe(
+      'v2 orders 9bjh9hqAF256ux2E7QKScaOizP36B0od_ciBNYXqwkk 1764931200000 9bjh9hqA:Hg32JcUjs8kd4_w2MC0NTw,_dqMBijD:05oFu5SQUfFKhEezcAGzIw',
+    );
+    expect(await headerOf('signatures')).toBe(
+      'v1 orders 9bjh9hqAF256ux2E7QKScaOizP36B0od_ciBNYXqwkk 1764931200000 6ERduFw2bkm86rtd0wKwPm4JFIz0wtsv5EUYu8lIncDgYxeOkwsca6M32NENb7WO_iYCtxXA-boiR8TtHrB3CQ',
+    );
+  });
+
+  it('quotes header values exactly as JSON.stringify does', () => {
+    const samples = [
+      '',
+      'plain-ascii 0123 ~!#$%&()*+,-./:;<=>?@[]^_`{|}',
+      '"',
+      '\\',
+      'tab\there',
+      '\u0000\u001f\u007f',
+      'é ü 漢字 😀',
+      '\u2028\u2029',
+      '\ud800 lone \udfff',
+    ];
+    for (let code = 0; code < 0x180; code++)
+      samples.push(`x${String.fromCharCode(code)}y`);
+    for (const sample of samples)
+      expect(jsonString(sample)).toBe(JSON.stringify(sample));
   });
 });
 

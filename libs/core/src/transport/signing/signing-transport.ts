@@ -134,10 +134,12 @@ export class SigningTransport extends Transport {
         binding,
         what,
       );
-      // Keyed on the signer's key and its v1 signature or v2 tag for this
-      // app: both cover the message id, binding and time, so a copy is
-      // refused and an altered one fails verification first.
-      if (!this.guard.firstTime(`${publicKey} ${signature}`, signedAt)) {
+      // Keyed on the v1 signature or the v2 tag for this app: both cover the
+      // message id, binding and time and name their signer (a tag is made
+      // under the key this app shares with it), so a copy is refused and an
+      // altered one fails verification first. The shortest unique key: up to
+      // a million of them are kept.
+      if (!this.guard.firstTime(signature, signedAt)) {
         throw new MessageSignatureError(
           `${what} was refused: it was seen before with this very signature by "${app}" (a replay).`,
           'replayed',
