@@ -45,6 +45,24 @@ function conditions(
   return where;
 }
 
+/** The WHERE clause (or nothing) of the documents a count, facet or delete is about. */
+function matching(
+  collection: CollectionDefinition,
+  spec: SearchSpec,
+): { params: Params; where: string } {
+  const params = new Params();
+  const where = conditions(
+    collection,
+    spec,
+    params,
+    tsquery(collection, spec, params),
+  );
+  return {
+    params,
+    where: where.length ? ` WHERE ${where.join(' AND ')}` : '',
+  };
+}
+
 function condition(filter: SearchFilter, params: Params): string {
   const at = jsonAt(filter.path);
   const json = (value: unknown) =>
@@ -224,15 +242,9 @@ export function countStatement(
   collection: CollectionDefinition,
   spec: SearchSpec,
 ): Statement {
-  const params = new Params();
-  const where = conditions(
-    collection,
-    spec,
-    params,
-    tsquery(collection, spec, params),
-  );
+  const { params, where } = matching(collection, spec);
   return {
-    text: `SELECT count(*)::int AS count FROM ${collection.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
+    text: `SELECT count(*)::int AS count FROM ${collection.table}${where}`,
     params: params.values,
   };
 }
@@ -252,13 +264,7 @@ export function facetStatement(
   path: string,
   limit: number,
 ): Statement {
-  const params = new Params();
-  const where = conditions(
-    collection,
-    spec,
-    params,
-    tsquery(collection, spec, params),
-  );
+  const { params, where } = matching(collection, spec);
   const at = `coalesce(${jsonAt(path)}, 'null'::jsonb)`;
   const elements =
     `CASE WHEN jsonb_typeof(whole.value) <> 'array' THEN jsonb_build_array(whole.value)` +
@@ -266,8 +272,7 @@ export function facetStatement(
   return {
     text:
       `SELECT element.value, sum(whole.count)::int AS count FROM (` +
-      `SELECT ${at} AS value, count(*) AS count FROM ${collection.table}` +
-      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      `SELECT ${at} AS value, count(*) AS count FROM ${collection.table}${where}` +
       ` GROUP BY 1) whole CROSS JOIN LATERAL (SELECT DISTINCT e AS value FROM jsonb_array_elements(${elements}) e) element` +
       ` GROUP BY 1 ORDER BY 2 DESC, 1 ASC LIMIT ${params.add(limit)}`,
     params: params.values,
@@ -279,16 +284,10 @@ export function deleteStatement(
   collection: CollectionDefinition,
   spec: SearchSpec,
 ): Statement {
-  const params = new Params();
-  const where = conditions(
-    collection,
-    spec,
-    params,
-    tsquery(collection, spec, params),
-  );
+  const { params, where } = matching(collection, spec);
   return {
     text:
-      `WITH deleted AS (DELETE FROM ${collection.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1) ` +
+      `WITH deleted AS (DELETE FROM ${collection.table}${where} RETURNING 1) ` +
       'SELECT count(*)::int AS count FROM deleted',
     params: params.values,
   };
