@@ -15,11 +15,20 @@ const LIVE_TTL_MS = 1000;
 const UNDEFINED_TABLE = '42P01';
 
 /** A collection a consumer fills, in the schemas of its versions. */
+/** The schema a collection's shape is read under when this app has no copy of its own. */
+const SHAPE_ONLY_SCHEMA = 'shape_only';
+
 interface FilledCollection {
   readonly consumer: string;
   readonly declared: ConsumerCollection;
   /** In this app's version's schema, where its handlers write. */
   readonly own?: CollectionDefinition;
+  /**
+   * Its name, fields and indexes, which no schema changes: this app's copy
+   * when it has one, else the declaration read under a schema that is never
+   * queried.
+   */
+  readonly shape: CollectionDefinition;
   readonly schemas: ConsumerCollectionSchemas;
   live?: { readonly definition: CollectionDefinition; readonly until: number };
 }
@@ -49,8 +58,8 @@ export class FilledCollections {
     own: CollectionDefinition | undefined,
     schemas: ConsumerCollectionSchemas,
   ): void {
-    const name = own?.name ?? defineCollection(declared, 'x').name;
-    this.byName.set(name, { consumer, declared, own, schemas });
+    const shape = own ?? defineCollection(declared, SHAPE_ONLY_SCHEMA);
+    this.byName.set(shape.name, { consumer, declared, own, shape, schemas });
   }
 
   /** This app's version's copy: where the consumer's handlers write. */
@@ -111,9 +120,7 @@ export class FilledCollections {
 
   /** One copy of each collection, for what does not depend on the schema (its fields). */
   definitions(): CollectionDefinition[] {
-    return [...this.byName.values()].map(
-      (f) => f.own ?? f.live?.definition ?? defineCollection(f.declared, 'x'),
-    );
+    return [...this.byName.values()].map((f) => f.shape);
   }
 
   private filled(name: string): FilledCollection {
