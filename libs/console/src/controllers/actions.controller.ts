@@ -96,10 +96,7 @@ export class ActionsController {
       optional(form.stream),
     );
     const notice = await this.run(request, command, retried);
-    response.redirect(
-      303,
-      `${this.options.path}/consumers${query({ notice, sig: this.csrf.signNotice(notice) })}`,
-    );
+    this.back(response, 'consumers', notice);
   }
 
   @Post('drop')
@@ -120,10 +117,7 @@ export class ActionsController {
             .map((d) => `${d.stream}: ${events(d.events)} dropped.`)
             .join(' '),
     );
-    response.redirect(
-      303,
-      `${this.options.path}/consumers${query({ notice, sig: this.csrf.signNotice(notice) })}`,
-    );
+    this.back(response, 'consumers', notice);
   }
 
   @Post('cancel-schedule')
@@ -139,13 +133,18 @@ export class ActionsController {
       new CancelSchedule(id),
       () => `Schedule ${id} cancelled.`,
     );
-    response.redirect(
-      303,
-      `${this.options.path}/schedules${query({ notice, sig: this.csrf.signNotice(notice) })}`,
-    );
+    this.back(response, 'schedules', notice);
   }
 
   /** Runs the command as the request's user; a Chronicle error becomes the notice. */
+  /** Back to the page the form was on, with the outcome as a signed notice (POST, redirect, GET). */
+  private back(response: Redirecting, page: string, notice: string): void {
+    response.redirect(
+      303,
+      `${this.options.path}/${page}${query({ notice, sig: this.csrf.signNotice(notice) })}`,
+    );
+  }
+
   private async run<R>(
     request: ConsoleRequest,
     command: Command<R>,
