@@ -77,6 +77,30 @@ const PERSONAL = 'personal data';
 const PLAIN = 'same shapes, no @PersonalData';
 const COLD = 'personal data, cold key cache';
 
+/** Which parts of this benchmark run. */
+interface Parts {
+  readonly signing: boolean;
+  readonly personal: boolean;
+  readonly loads: boolean;
+}
+
+/**
+ * `BENCH_SECURITY=signing`, `personal` or `personal-append` runs that part
+ * alone (to profile or compare one change); unset, everything runs.
+ */
+function partsToRun(only = process.env.BENCH_SECURITY): Parts {
+  if (only && !['signing', 'personal', 'personal-append'].includes(only)) {
+    throw new Error(
+      `BENCH_SECURITY must be signing, personal or personal-append, got '${only}'`,
+    );
+  }
+  return {
+    signing: !only || only === 'signing',
+    personal: !only || only.startsWith('personal'),
+    loads: only !== 'personal-append',
+  };
+}
+
 const aimText = (aim: number) => `aim >= ${aim.toFixed(2)}x`;
 const verdict = (ratios: readonly number[], aim: number) =>
   `${ratios.every((r) => r >= aim) ? 'MET' : 'NOT MET'} (${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')})`;
@@ -370,6 +394,7 @@ async function personalData(
   settings: Settings,
   rows: Row[],
   notes: string[],
+  parts: Parts,
 ): Promise<void> {
   const customers = settings.quick ? 100 : CUSTOMERS;
   const schema = db.reserveSchema('security_personal');
@@ -487,9 +512,21 @@ async function personalData(
     );
     rows.push(r);
     appendRatios.push(r.ratio ?? NaN);
+    // In microseconds too: the difference is what sealing adds per append.
+    const us = (name: string) =>
+      (summaryOf(summaries, name).cpuMsPerOp * 1000).toFixed(1);
     cpu.push(
-      `append ${when} ${cpuRatio(summaries, PERSONAL, PLAIN).toFixed(2)}x`,
+      `append ${when} ${cpuRatio(summaries, PERSONAL, PLAIN).toFixed(2)}x (${us(PERSONAL)} vs ${us(PLAIN)} us)`,
     );
+  }
+
+  if (!parts.loads) {
+    notes.push(
+      `aim (issue 19): append with personal data >= ${AIM_PERSONAL}x without: ${verdict(appendRatios, AIM_PERSONAL)}`,
+      `personal data: CPU per op without/with: ${cpu.join(', ')}`,
+      `key cache: ${warmLookups} key lookups during the timed appends (loads not run: BENCH_SECURITY=personal-append)`,
+    );
+    return;
   }
 
   // Loads: a customer of 100 events per load, round robin over all of them.
@@ -568,14 +605,16 @@ export const securityBenchmark: Benchmark = {
   description:
     'what issue 19 costs: commands over NATS signed (pairwise MACs, and ed25519) vs unsigned; append and load with @PersonalData (sealed) vs the same shapes without',
   async run(settings) {
+    const parts = partsToRun();
     const loadAtStart = loadavg()[0];
     const db = new BenchDatabase();
     const apps: INestApplicationContext[] = [];
     const rows: Row[] = [];
     const notes: string[] = [];
     try {
-      await signedCommands(db, apps, settings, rows, notes);
-      await personalData(db, apps, settings, rows, notes);
+      if (parts.signing) await signedCommands(db, apps, settings, rows, notes);
+      if (parts.personal)
+        await personalData(db, apps, settings, rows, notes, parts);
       notes.push(
         `"Chronicle" is the secured variant, the baseline the same Chronicle without the feature; medians of ${timing(settings).rounds} rounds per contender, alternating; every app, NATS and PostgreSQL on this machine (${availableParallelism()} CPUs, load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end)`,
       );
