@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { PgSqlClient, PostgresEventStore } from '@chronicle/core';
 import pg from 'pg';
 
@@ -21,12 +22,14 @@ export class BenchDatabase {
   readonly pool: pg.Pool;
   readonly client: PgSqlClient;
   private readonly schemas: string[] = [];
+  /** This pool's own name on the server, so its backends can be told from other runs'. */
+  private readonly applicationName = `chronicle-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   constructor() {
     this.pool = new pg.Pool({
       connectionString: DATABASE_URL,
       max: POOL_SIZE,
-      application_name: 'chronicle-bench',
+      application_name: this.applicationName,
     });
     this.pool.on('error', () => undefined);
     this.client = PgSqlClient.fromPool(this.pool);
@@ -57,6 +60,32 @@ export class BenchDatabase {
       Array.from({ length: POOL_SIZE }, () => this.pool.connect()),
     );
     for (const client of clients) client.release();
+  }
+
+  /**
+   * CPU time (user + system, ms) used so far by the server's backends of this
+   * pool, read from `/proc/<pid>/stat`: only where the server runs on this
+   * machine (else NaN). Steadier than throughput on a shared machine; a
+   * backend that closed between two reads takes its time with it.
+   */
+  async serverCpuMs(): Promise<number> {
+    const { rows } = await this.pool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+      [this.applicationName],
+    );
+    let ticks = 0;
+    try {
+      for (const { pid } of rows) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      }
+    } catch {
+      return NaN;
+    }
+    // Linux reports these in clock ticks of 1/100 s on every common configuration.
+    return ticks * 10;
   }
 
   /** The server's version, for the header of the report. */
