@@ -41,6 +41,7 @@ export interface Summary {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly cpuMsPerOp: number;
+  /** Over all rounds together (total / operations): see `RoundResult.serverCpuMsPerOp`. */
   readonly serverCpuMsPerOp: number;
   readonly rounds: readonly RoundResult[];
 }
@@ -149,7 +150,11 @@ export async function compare(
       p50Ms: median(results.map((r) => r.p50Ms)),
       p99Ms: median(results.map((r) => r.p99Ms)),
       cpuMsPerOp: median(results.map((r) => r.cpuMsPerOp)),
-      serverCpuMsPerOp: median(results.map((r) => r.serverCpuMsPerOp)),
+      // Summed over the rounds, not a median: the server's CPU comes in
+      // ticks of 10 ms, coarse against one short round.
+      serverCpuMsPerOp:
+        results.reduce((sum, r) => sum + r.serverCpuMsPerOp * r.ops, 0) /
+        results.reduce((sum, r) => sum + r.ops, 0),
       rounds: results,
     });
   }
