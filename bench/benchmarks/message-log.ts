@@ -15,6 +15,7 @@ import {
   compare,
   summaryOf,
   type Contender,
+  type Summary,
   type Operation,
 } from '../support/measure.js';
 import {
@@ -187,7 +188,14 @@ async function timeCase(
   prepared: readonly Prepared[],
   settings: Settings,
   concurrency: number,
-): Promise<{ rows: Row[]; on: number[]; control: number[]; ratio: number }> {
+  db: BenchDatabase,
+): Promise<{
+  rows: Row[];
+  on: number[];
+  control: number[];
+  ratio: number;
+  cpu: string;
+}> {
   const contenders: Contender[] = prepared.map(({ setup, op }) => ({
     name: setup.name,
     op,
@@ -197,6 +205,7 @@ async function timeCase(
     rounds: Math.max(settings.rounds, ROUNDS),
     roundSeconds: Math.min(settings.roundSeconds, ROUND_SECONDS),
     concurrency,
+    serverCpuMs: () => db.serverCpuMs(),
   });
   const off = summaryOf(summaries, 'off');
   const rows: Row[] = [];
@@ -215,7 +224,24 @@ async function timeCase(
     if (setup.name === 'on') ratio = r.ratio ?? NaN;
     rows.push(r);
   }
-  return { rows, on: byRound('on'), control: byRound('control'), ratio };
+  // CPU per command, this process (both apps) + the server's backends:
+  // steadier than throughput where other runs share the cores.
+  const cpuOf = (s: Summary) => s.cpuMsPerOp + s.serverCpuMsPerOp;
+  const cpu = (['off', 'control', 'on'] as const)
+    .map((which) => {
+      const s = summaryOf(summaries, which);
+      return `${which} ${(cpuOf(s) * 1000).toFixed(0)} us (node ${(s.cpuMsPerOp * 1000).toFixed(0)} + server ${(s.serverCpuMsPerOp * 1000).toFixed(0)})`;
+    })
+    .join(', ');
+  const cpuRatio = (which: 'on' | 'control') =>
+    (cpuOf(off) / cpuOf(summaryOf(summaries, which))).toFixed(2);
+  return {
+    rows,
+    on: byRound('on'),
+    control: byRound('control'),
+    ratio,
+    cpu: `${cpu}; off/on ${cpuRatio('on')}x, off/off again ${cpuRatio('control')}x`,
+  };
 }
 
 function spread(ratios: readonly number[]): string {
@@ -263,10 +289,12 @@ export const messageLogBenchmark: Benchmark = {
           c.prepared,
           settings,
           c.concurrency,
+          db,
         );
         rows.push(...timed.rows);
         aims.push(
           `aim: ${c.name}: on/off >= ${c.aim}: ${timed.ratio >= c.aim ? 'MET' : 'NOT MET'} (${timed.ratio.toFixed(2)}; ${spread(timed.on)}); noise (off again vs off) ${spread(timed.control)}`,
+          `CPU per command, ${c.name}: ${timed.cpu}`,
         );
       }
       return {

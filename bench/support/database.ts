@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { PgSqlClient, PostgresEventStore } from '@chronicle/core';
 import pg from 'pg';
 
@@ -21,12 +22,14 @@ export class BenchDatabase {
   readonly pool: pg.Pool;
   readonly client: PgSqlClient;
   private readonly schemas: string[] = [];
+  /** This pool's own name on the server, so its backends can be told from other runs'. */
+  private readonly applicationName = `chronicle-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   constructor() {
     this.pool = new pg.Pool({
       connectionString: DATABASE_URL,
       max: POOL_SIZE,
-      application_name: 'chronicle-bench',
+      application_name: this.applicationName,
     });
     this.pool.on('error', () => undefined);
     this.client = PgSqlClient.fromPool(this.pool);
@@ -57,6 +60,42 @@ export class BenchDatabase {
       Array.from({ length: POOL_SIZE }, () => this.pool.connect()),
     );
     for (const client of clients) client.release();
+  }
+
+  /** Each backend's CPU ticks when last read, and the running total of their increases. */
+  private readonly backendTicks = new Map<number, number>();
+  private serverTicks = 0;
+
+  /**
+   * CPU time (user + system, ms) used by the server's backends of this pool
+   * since the first call, read from `/proc/<pid>/stat`: only where the server
+   * runs on this machine (else NaN). Steadier than throughput on a shared
+   * machine. A running total of each backend's increase, so that a
+   * connection the pool closes or opens between two reads neither takes its
+   * time away nor counts it twice.
+   */
+  async serverCpuMs(): Promise<number> {
+    const { rows } = await this.pool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+      [this.applicationName],
+    );
+    const first = this.backendTicks.size === 0;
+    try {
+      for (const { pid } of rows) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        // A backend first seen after the first read started during the run: all its time counts.
+        if (!first)
+          this.serverTicks += ticks - (this.backendTicks.get(pid) ?? 0);
+        this.backendTicks.set(pid, ticks);
+      }
+    } catch {
+      return NaN;
+    }
+    // Linux reports these in clock ticks of 1/100 s on every common configuration.
+    return this.serverTicks * 10;
   }
 
   /** The server's version, for the header of the report. */

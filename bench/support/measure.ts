@@ -28,6 +28,11 @@ export interface RoundResult {
    * steadier than throughput when other processes share the cores.
    */
   readonly cpuMsPerOp: number;
+  /**
+   * The database server's CPU time per operation, over the backends of the
+   * bench's own pool (NaN when not measured): see `CompareOptions.serverCpuMs`.
+   */
+  readonly serverCpuMsPerOp: number;
 }
 
 /** The medians over the rounds of one contender. */
@@ -36,6 +41,8 @@ export interface Summary {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly cpuMsPerOp: number;
+  /** Over all rounds together (total / operations): see `RoundResult.serverCpuMsPerOp`. */
+  readonly serverCpuMsPerOp: number;
   readonly rounds: readonly RoundResult[];
 }
 
@@ -50,6 +57,12 @@ export interface CompareOptions {
   readonly roundSeconds: number;
   /** Fewest operations per round, however slow the contenders are. */
   readonly minOps?: number;
+  /**
+   * The CPU time the database's backends serving this process have used so
+   * far, in ms (see `BenchDatabase.serverCpuMs`): read around each round, so
+   * that rounds also report the server's CPU per operation.
+   */
+  readonly serverCpuMs?: () => Promise<number>;
 }
 
 /** Runs `count` operations (or until `untilMs`), `concurrency` at a time. */
@@ -57,6 +70,7 @@ async function runOps(
   op: Operation,
   concurrency: number,
   limit: { count: number } | { untilMs: number },
+  serverCpuMs?: () => Promise<number>,
 ): Promise<RoundResult> {
   const latencies: number[] = [];
   let started = 0;
@@ -72,13 +86,16 @@ async function runOps(
       latencies.push(performance.now() - t0);
     }
   };
+  const server0 = serverCpuMs ? await serverCpuMs() : NaN;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const server1 = serverCpuMs ? await serverCpuMs() : NaN;
   return {
     cpuMsPerOp: (cpu.user + cpu.system) / 1000 / latencies.length,
+    serverCpuMsPerOp: (server1 - server0) / latencies.length,
     ops: latencies.length,
     elapsedMs,
     opsPerSecond: (latencies.length / elapsedMs) * 1000,
@@ -117,9 +134,12 @@ export async function compare(
     for (let k = 0; k < contenders.length; k++) {
       const contender = contenders[(round + k) % contenders.length];
       contender.before?.();
-      const result = await runOps(contender.op, options.concurrency, {
-        count,
-      });
+      const result = await runOps(
+        contender.op,
+        options.concurrency,
+        { count },
+        options.serverCpuMs,
+      );
       rounds.get(contender.name)?.push(result);
     }
   }
@@ -130,6 +150,11 @@ export async function compare(
       p50Ms: median(results.map((r) => r.p50Ms)),
       p99Ms: median(results.map((r) => r.p99Ms)),
       cpuMsPerOp: median(results.map((r) => r.cpuMsPerOp)),
+      // Summed over the rounds, not a median: the server's CPU comes in
+      // ticks of 10 ms, coarse against one short round.
+      serverCpuMsPerOp:
+        results.reduce((sum, r) => sum + r.serverCpuMsPerOp * r.ops, 0) /
+        results.reduce((sum, r) => sum + r.ops, 0),
       rounds: results,
     });
   }

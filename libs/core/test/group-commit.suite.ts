@@ -158,6 +158,57 @@ export function groupCommitSuite(database: () => TestDatabase): void {
     expect(logged).toEqual(expected);
   });
 
+  it("units without a message log row between units with one: each row still gets its own unit's positions", async () => {
+    // Only units 1, 4 and 7 carry a row: the statement receives rows for
+    // those units alone, each naming its unit.
+    const settled = await Promise.allSettled(
+      range(8).map((i) =>
+        store.appendToStreams(
+          [
+            {
+              streamId: `sparse-${i}`,
+              expectedVersion: 'any',
+              events: range((i % 2) + 1).map(() => event()),
+            },
+          ],
+          i % 3 === 1
+            ? {
+                logRecord: {
+                  kind: 'command',
+                  logged_at: new Date().toISOString(),
+                  id: `sparse-log-${i}`,
+                  type: 't.Command',
+                  payload: { i },
+                  metadata: { correlationId: `sparse-log-${i}` },
+                  outcome: 'ok',
+                },
+              }
+            : {},
+        ),
+      ),
+    );
+    expect(stats().largestBatch).toBeGreaterThan(1);
+    expect(rejections(settled)).toEqual([]);
+    const logged = await store.client.query<{
+      id: string;
+      streams: string[] | null;
+      positions: string[] | null;
+    }>(
+      `SELECT id, streams, positions::text[] AS positions
+         FROM ${store.schema.messageLog} ORDER BY id`,
+    );
+    const expected = [];
+    for (const i of [1, 4, 7]) {
+      const events = await eventsOf(store, `sparse-${i}`);
+      expected.push({
+        id: `sparse-log-${i}`,
+        streams: [`sparse-${i}`],
+        positions: events.map((e) => String(e.position)),
+      });
+    }
+    expect(logged).toEqual(expected);
+  });
+
   it('50 writers on one stream: every acknowledged event stored once, gap-free, every other writer a ConcurrencyError', async () => {
     await store.append('hot', [event()]);
     const results = await Promise.allSettled(
