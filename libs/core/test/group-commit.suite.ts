@@ -37,6 +37,31 @@ export function groupCommitSuite(database: () => TestDatabase): void {
 
   const stats = () => store.groupCommit!.stats;
 
+  /** A command's message log row, as a unit of work hands it to the append. */
+  const logRecord = (i: number, prefix = 'log') => ({
+    kind: 'command',
+    logged_at: new Date().toISOString(),
+    id: `${prefix}-${i}`,
+    type: 't.Command',
+    payload: { i },
+    metadata: { correlationId: `${prefix}-${i}` },
+    finished_at: new Date().toISOString(),
+    duration_ms: 0,
+    outcome: 'ok',
+    result: { value: i },
+  });
+
+  /** The log rows written, with the streams and positions each names. */
+  const loggedRows = () =>
+    store.client.query<{
+      id: string;
+      streams: string[] | null;
+      positions: string[] | null;
+    }>(
+      `SELECT id, streams, positions::text[] AS positions
+         FROM ${store.schema.messageLog} ORDER BY id`,
+    );
+
   it('is on by default and off with groupCommit: false', () => {
     expect(store.groupCommit).toBeDefined();
     const off = new PostgresEventStore(store.client, store.schema, undefined, {
@@ -85,18 +110,6 @@ export function groupCommitSuite(database: () => TestDatabase): void {
   });
 
   it("each unit's message log row in a shared statement gets its own streams and positions; a refused unit's row is not written", async () => {
-    const logRecord = (i: number) => ({
-      kind: 'command',
-      logged_at: new Date().toISOString(),
-      id: `log-${i}`,
-      type: 't.Command',
-      payload: { i },
-      metadata: { correlationId: `log-${i}` },
-      finished_at: new Date().toISOString(),
-      duration_ms: 0,
-      outcome: 'ok',
-      result: { value: i },
-    });
     // Units of different shapes: 1 to 3 events, one or two streams, unit 3
     // refused by its expectation, unit 5 a record-only command.
     const settled = await Promise.allSettled(
@@ -131,14 +144,7 @@ export function groupCommitSuite(database: () => TestDatabase): void {
     );
     expect(stats().largestBatch).toBeGreaterThan(1);
     expect(rejections(settled)).toEqual([expect.any(ConcurrencyError)]);
-    const logged = await store.client.query<{
-      id: string;
-      streams: string[] | null;
-      positions: string[] | null;
-    }>(
-      `SELECT id, streams, positions::text[] AS positions
-         FROM ${store.schema.messageLog} ORDER BY id`,
-    );
+    const logged = await loggedRows();
     const expected = [];
     for (const i of [0, 1, 2, 4, 5]) {
       const streams =
@@ -171,32 +177,13 @@ export function groupCommitSuite(database: () => TestDatabase): void {
               events: range((i % 2) + 1).map(() => event()),
             },
           ],
-          i % 3 === 1
-            ? {
-                logRecord: {
-                  kind: 'command',
-                  logged_at: new Date().toISOString(),
-                  id: `sparse-log-${i}`,
-                  type: 't.Command',
-                  payload: { i },
-                  metadata: { correlationId: `sparse-log-${i}` },
-                  outcome: 'ok',
-                },
-              }
-            : {},
+          i % 3 === 1 ? { logRecord: logRecord(i, 'sparse-log') } : {},
         ),
       ),
     );
     expect(stats().largestBatch).toBeGreaterThan(1);
     expect(rejections(settled)).toEqual([]);
-    const logged = await store.client.query<{
-      id: string;
-      streams: string[] | null;
-      positions: string[] | null;
-    }>(
-      `SELECT id, streams, positions::text[] AS positions
-         FROM ${store.schema.messageLog} ORDER BY id`,
-    );
+    const logged = await loggedRows();
     const expected = [];
     for (const i of [1, 4, 7]) {
       const events = await eventsOf(store, `sparse-${i}`);
